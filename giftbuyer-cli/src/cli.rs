@@ -1,0 +1,63 @@
+//! Command-line arguments of `giftbuyer` and dispatch to the commands.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use giftbuyer_core::report::Lang;
+
+/// GiftBuyer: monitors Telegram's Star Gift catalog and auto-buys limited gifts onto your
+/// channels from several accounts.
+#[derive(Debug, Parser)]
+#[command(name = "giftbuyer", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Plan purchases for a scenario (a dry run): prints operations, skips and the report.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct PlanArgs {
+    /// Scenario file (JSON; see the README for its format), or `-` for standard input.
+    #[arg(long, short)]
+    pub(crate) input: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+    /// Language of the report.
+    #[arg(long, value_enum, default_value_t = LangArg::En)]
+    pub(crate) lang: LangArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LangArg {
+    En,
+    Ru,
+}
+
+impl From<LangArg> for Lang {
+    fn from(lang: LangArg) -> Self {
+        match lang {
+            LangArg::En => Self::En,
+            LangArg::Ru => Self::Ru,
+        }
+    }
+}
+
+impl Cli {
+    pub(crate) fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Plan(args) => crate::plan_cmd::run(&args),
+        }
+    }
+}

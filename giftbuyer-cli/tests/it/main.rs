@@ -1,0 +1,3 @@
+//! Integration tests of the `giftbuyer` binary: runs it as a user would and checks its output.
+
+mod plan;

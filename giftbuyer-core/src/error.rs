@@ -1,0 +1,31 @@
+//! The validation error every domain newtype reports when a raw value is out of its range.
+
+/// Why a raw value was refused by one of the domain's constructors.
+///
+/// Messages are written for people: they name the value and what was expected, so that a
+/// frontend can show them as they are, prefixed with the field the value came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    #[error("gift id must be positive, got {0}")]
+    GiftId(i64),
+    #[error("account id must be positive, got {0}")]
+    AccountId(i64),
+    #[error("channel row id must be positive, got {0}")]
+    ChannelRowId(i64),
+    #[error(
+        "{0} is not a channel id: expected the Bot API form, -100 followed by the channel's id (e.g. -1001234567890)"
+    )]
+    ChannelId(i64),
+    #[error("a star amount must not be negative, got {0}")]
+    NegativeStars(i64),
+    #[error("a {what} bound must not be negative, got {value}")]
+    NegativeBound { what: &'static str, value: i64 },
+    #[error("{what} minimum {min} is greater than the maximum {max}")]
+    InvertedBounds {
+        what: &'static str,
+        min: u64,
+        max: u64,
+    },
+    #[error("unix time must not be negative, got {0}")]
+    UnixTime(i64),
+}

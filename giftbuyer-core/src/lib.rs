@@ -1,0 +1,45 @@
+//! GiftBuyer's pure core: the gift and channel model, the autobuy planner and its reports.
+//!
+//! Nothing here performs I/O or reads a clock; time and outcomes are passed in. Frontends and
+//! adapters (storage, Telegram, HTTP) depend on this crate, never the other way round.
+//!
+//! ```
+//! use giftbuyer_core::*;
+//!
+//! let account = Account { id: AccountId::new(1337)?, balance: Stars::new(100), premium: true };
+//! let channel = Channel {
+//!     row_id: ChannelRowId::new(1)?,
+//!     channel_id: ChannelId::new(-1001234567890)?,
+//!     filter: ChannelFilter::default(),
+//!     title: None,
+//! };
+//! let gift = CatalogGift {
+//!     id: 123456, price: 25, limited: true, supply: Some(1000), remaining: Some(1000),
+//!     ..CatalogGift::default()
+//! };
+//! let input = PlanInput::new(vec![account], vec![channel], vec![gift])?;
+//! let plan = plan(&input, UnixTime::from_secs(1_764_000_000)?);
+//! assert_eq!(plan.operations.len(), 4);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod account;
+mod channel;
+mod error;
+mod gift;
+mod ids;
+mod plan;
+mod planner;
+pub mod report;
+mod stars;
+mod time;
+
+pub use account::Account;
+pub use channel::{Bounds, Channel, ChannelFilter, ChannelRanking};
+pub use error::ValueError;
+pub use gift::{CatalogGift, GiftDefect, LimitedGift, StickerRef};
+pub use ids::{AccountId, ChannelId, ChannelRowId, GiftId};
+pub use plan::{Deferred, Operation, Plan, Skip, SkipReason};
+pub use planner::{MAX_OPERATIONS, PlanInput, PlanInputError, plan};
+pub use stars::Stars;
+pub use time::UnixTime;

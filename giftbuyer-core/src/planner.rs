@@ -1,0 +1,227 @@
+//! The autobuy planner: which gift, which account, which channel and how many copies.
+//!
+//! The planner is pure and total: it reads a validated [`PlanInput`] and the current time and
+//! always returns a [`Plan`]. Its rules are documented on [`plan`].
+
+use std::cmp::Reverse;
+use std::collections::HashSet;
+
+use crate::{
+    Account, CatalogGift, Channel, ChannelId, ChannelRanking, Deferred, LimitedGift, Operation,
+    Plan, Skip, SkipReason, UnixTime,
+};
+
+/// The most purchases one plan holds. A purchase takes a round trip to Telegram, so even a
+/// hundred accounts could not send this many before any drop sells out; the bound keeps a
+/// hostile input (a huge balance and a one-star gift) from exhausting memory.
+pub const MAX_OPERATIONS: usize = 1_000_000;
+
+/// Why a [`PlanInput`] was refused. Positions are indexes in the lists given to
+/// [`PlanInput::new`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanInputError {
+    #[error("accounts[{index}]: duplicate account id {id}")]
+    DuplicateAccount { index: usize, id: i64 },
+    #[error("channels[{index}]: duplicate channel row id {id}")]
+    DuplicateChannelRow { index: usize, id: i64 },
+    #[error("channels[{index}]: duplicate channel_id {id}")]
+    DuplicateChannelId { index: usize, id: i64 },
+    #[error("gifts[{index}]: duplicate gift id {id}")]
+    DuplicateGift { index: usize, id: i64 },
+}
+
+/// Accounts, channels and catalog entries to plan over, free of duplicates.
+///
+/// The lists are kept in a canonical order (accounts and gifts by id, channels best first), so
+/// the plan does not depend on the order the caller listed them in.
+#[derive(Debug, Clone, Default)]
+pub struct PlanInput {
+    accounts: Vec<Account>,
+    channels: Vec<Channel>,
+    gifts: Vec<CatalogGift>,
+}
+
+impl PlanInput {
+    pub fn new(
+        mut accounts: Vec<Account>,
+        mut channels: Vec<Channel>,
+        mut gifts: Vec<CatalogGift>,
+    ) -> Result<Self, PlanInputError> {
+        first_duplicate(accounts.iter().map(|a| a.id.get())).map_or(Ok(()), |(index, id)| {
+            Err(PlanInputError::DuplicateAccount { index, id })
+        })?;
+        first_duplicate(channels.iter().map(|c| c.row_id.get()))
+            .map_or(Ok(()), |(index, id)| {
+                Err(PlanInputError::DuplicateChannelRow { index, id })
+            })?;
+        first_duplicate(channels.iter().map(|c| c.channel_id.get()))
+            .map_or(Ok(()), |(index, id)| {
+                Err(PlanInputError::DuplicateChannelId { index, id })
+            })?;
+        first_duplicate(gifts.iter().map(|g| g.id)).map_or(Ok(()), |(index, id)| {
+            Err(PlanInputError::DuplicateGift { index, id })
+        })?;
+        accounts.sort_by_key(|account| account.id);
+        channels.sort_by_key(Channel::rank_key);
+        gifts.sort_by_key(|gift| gift.id);
+        Ok(Self {
+            accounts,
+            channels,
+            gifts,
+        })
+    }
+
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    /// Channels, best ranked first.
+    pub fn channels(&self) -> &[Channel] {
+        &self.channels
+    }
+
+    pub fn gifts(&self) -> &[CatalogGift] {
+        &self.gifts
+    }
+
+    /// Channels ranked for "which channel takes this gift" queries.
+    pub fn ranking(&self) -> ChannelRanking<'_> {
+        // The channels are stored in rank order already, so this sort is a cheap pass.
+        ChannelRanking::new(&self.channels)
+    }
+}
+
+fn first_duplicate(ids: impl Iterator<Item = i64>) -> Option<(usize, i64)> {
+    let mut seen = HashSet::new();
+    ids.enumerate().find(|&(_, id)| !seen.insert(id))
+}
+
+/// A gift that passed validation and has a channel, with the stock the plan has left of it.
+struct Candidate<'a> {
+    gift: &'a CatalogGift,
+    facts: LimitedGift,
+    channel_id: ChannelId,
+    stock: u64,
+}
+
+/// Plans purchases at time `now`.
+///
+/// 1. Each catalog entry is checked ([`CatalogGift::check`]); a defect is a skip without an
+///    account. These skips come first, in gift id order.
+/// 2. Valid gifts are taken in priority order: smaller supply first, then higher price, then
+///    lower id.
+/// 3. Each gift goes to its best channel (see [`Channel::rank_key`]); a gift no channel accepts
+///    is skipped with `no_channel_match`.
+/// 4. Accounts buy in descending balance (ties: lower id). Each account walks the gifts in
+///    priority order that still have stock: a gift locked for the account after `now` is
+///    deferred; a premium-only gift is skipped on a non-premium account; a per-user cap of 0
+///    is skipped; otherwise the account buys `min(stock, balance / price, cap)` copies, or
+///    skips with `not_enough_stars` when that is zero.
+/// 5. Operations are listed in exactly that order, one per copy.
+pub fn plan(input: &PlanInput, now: UnixTime) -> Plan {
+    let mut plan = Plan::default();
+    let ranking = input.ranking();
+
+    let mut valid = Vec::with_capacity(input.gifts.len());
+    for gift in &input.gifts {
+        match gift.check() {
+            Ok(facts) => valid.push((gift, facts)),
+            Err(defect) => plan.skips.push(Skip {
+                gift_id: gift.id,
+                reason: defect.into(),
+                account_id: None,
+            }),
+        }
+    }
+    valid.sort_unstable_by_key(|(_, facts)| (facts.supply, Reverse(facts.price), facts.id));
+
+    let mut candidates = Vec::with_capacity(valid.len());
+    for (gift, facts) in valid {
+        match ranking.best_for(facts.price.get(), facts.supply) {
+            Some(channel) => candidates.push(Candidate {
+                gift,
+                facts,
+                channel_id: channel.channel_id,
+                stock: facts.remaining,
+            }),
+            None => plan.skips.push(Skip {
+                gift_id: facts.id.get(),
+                reason: SkipReason::NoChannelMatch,
+                account_id: None,
+            }),
+        }
+    }
+
+    let mut accounts: Vec<&Account> = input.accounts.iter().collect();
+    accounts.sort_by_key(|account| (Reverse(account.balance), account.id));
+    for account in accounts {
+        plan_account(account, &mut candidates, now, &mut plan);
+        // Sold-out candidates are dropped so later accounts do not walk past them.
+        candidates.retain(|candidate| candidate.stock > 0);
+    }
+    plan
+}
+
+fn plan_account(
+    account: &Account,
+    candidates: &mut [Candidate<'_>],
+    now: UnixTime,
+    plan: &mut Plan,
+) {
+    let mut balance = account.balance.get();
+    let skip = |plan: &mut Plan, candidate: &Candidate<'_>, reason| {
+        plan.skips.push(Skip {
+            gift_id: candidate.facts.id.get(),
+            reason,
+            account_id: Some(account.id),
+        });
+    };
+    for candidate in candidates
+        .iter_mut()
+        .filter(|candidate| candidate.stock > 0)
+    {
+        let facts = candidate.facts;
+        if let Some(until) = candidate.gift.locked_for(account.id, now) {
+            plan.deferred.push(Deferred {
+                gift_id: facts.id,
+                account_id: account.id,
+                channel_id: candidate.channel_id,
+                until,
+            });
+            continue;
+        }
+        if facts.require_premium && !account.premium {
+            skip(plan, candidate, SkipReason::PremiumRequired);
+            continue;
+        }
+        let cap = facts.per_user_cap.unwrap_or(u64::MAX);
+        if cap == 0 {
+            skip(plan, candidate, SkipReason::PerUserCapReached);
+            continue;
+        }
+        let affordable = balance / facts.price.get();
+        let copies = candidate.stock.min(affordable).min(cap);
+        if copies == 0 {
+            skip(plan, candidate, SkipReason::NotEnoughStars);
+            continue;
+        }
+        let room = (MAX_OPERATIONS - plan.operations.len()) as u64;
+        if room == 0 {
+            skip(plan, candidate, SkipReason::OperationLimit);
+            continue;
+        }
+        let copies = copies.min(room);
+        let operation = Operation {
+            account_id: account.id,
+            channel_id: candidate.channel_id,
+            gift_id: facts.id,
+            price: facts.price,
+            supply: facts.supply,
+        };
+        // `copies <= room <= MAX_OPERATIONS`, so the conversion cannot truncate.
+        plan.operations
+            .extend(std::iter::repeat_n(operation, copies as usize));
+        balance -= copies * facts.price.get();
+        candidate.stock -= copies;
+    }
+}

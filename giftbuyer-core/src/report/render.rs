@@ -1,0 +1,242 @@
+//! Writing a [`Report`] as plain text in one of its languages.
+
+use std::fmt::Write as _;
+
+use super::lang::Texts;
+use super::{
+    AccountLine, ChannelLine, GiftLine, GiftStatus, Lang, Reason, ReasonLine, Report,
+    TELEGRAM_MESSAGE_LIMIT, Tally, split_message,
+};
+
+/// Titles come from Telegram and may hold anything; the report shows at most this many characters.
+const TITLE_MAX_CHARS: usize = 48;
+
+impl Report {
+    /// The report as one plain-text document (sent without a parse mode, so nothing in it is
+    /// interpreted as markup).
+    pub fn render(&self, lang: Lang) -> String {
+        let texts = lang.texts();
+        let mut out = String::new();
+        out.push_str(if self.dry_run {
+            texts.title_dry_run
+        } else {
+            texts.title
+        });
+        out.push('\n');
+        let success = if self.dry_run {
+            texts.planned
+        } else {
+            texts.bought
+        };
+        // Writing to a String cannot fail, so the results of `writeln!` are ignored here and below.
+        let _ = writeln!(
+            out,
+            "📊 {}: {} | {success}: {} | {}: {}",
+            texts.new,
+            self.new_count(),
+            self.bought_count(),
+            texts.skipped,
+            self.skipped_count()
+        );
+
+        out.push_str(texts.by_gift);
+        out.push('\n');
+        for gift in &self.gifts {
+            gift_line(&mut out, gift, texts);
+        }
+        if self.gifts.is_empty() {
+            let _ = writeln!(out, "{}", texts.none);
+        }
+
+        out.push_str(texts.by_channel);
+        out.push('\n');
+        for channel in &self.channels {
+            channel_line(&mut out, channel, self.dry_run);
+        }
+        if self.channels.is_empty() {
+            let _ = writeln!(out, "{}", texts.none);
+        }
+
+        out.push_str(texts.by_account);
+        out.push('\n');
+        for account in &self.accounts {
+            account_line(&mut out, account, self.dry_run);
+        }
+        if self.accounts.is_empty() {
+            let _ = writeln!(out, "{}", texts.none);
+        }
+        out
+    }
+
+    /// The report cut into Telegram messages of at most 4096 characters each.
+    pub fn messages(&self, lang: Lang) -> Vec<String> {
+        split_message(&self.render(lang), TELEGRAM_MESSAGE_LIMIT)
+    }
+}
+
+fn status_icon(status: GiftStatus) -> &'static str {
+    match status {
+        GiftStatus::Bought => "✅",
+        GiftStatus::Planned => "🗓️",
+        GiftStatus::Unknown => "❓",
+        GiftStatus::Failed => "❌",
+        GiftStatus::Deferred => "⏳",
+        GiftStatus::Skipped => "⏭️",
+    }
+}
+
+fn gift_line(out: &mut String, gift: &GiftLine, texts: &Texts) {
+    let _ = write!(out, "• {} {}", status_icon(gift.status), gift.gift_id);
+    if let Some(title) = gift
+        .title
+        .as_deref()
+        .map(clean_title)
+        .filter(|t| !t.is_empty())
+    {
+        let _ = write!(out, " «{title}»");
+    }
+    let _ = write!(out, " | {}⭐ | ", gift.price);
+    match gift.supply {
+        None => out.push_str(texts.unlimited),
+        Some(Some(supply)) => {
+            let _ = write!(out, "supply={supply}");
+        }
+        Some(None) => out.push_str("supply=?"),
+    }
+    out.push_str(" →");
+    let mut first = true;
+    let mut separate = |out: &mut String| {
+        out.push_str(if first { " " } else { "; " });
+        first = false;
+    };
+    for (channel, account, tally) in &gift.placements {
+        let copies = if gift.status == GiftStatus::Planned {
+            tally.planned
+        } else {
+            tally.bought
+        };
+        if copies > 0 {
+            separate(out);
+            let _ = write!(out, "ch={channel} acc={account} ×{copies}");
+        }
+    }
+    let sent_something = gift.placements.iter().any(|(_, _, t)| t.bought > 0);
+    for line in &gift.reasons {
+        separate(out);
+        let is_failure = matches!(line.reason, Reason::Failed(_) | Reason::Unknown);
+        if is_failure && !sent_something {
+            let _ = write!(out, "{}: ", texts.reason);
+        }
+        reason_text(out, line, texts);
+    }
+    if first {
+        // A gift with neither placements nor reasons cannot come out of `Report::build`, but the
+        // line should still end in something readable.
+        out.push_str(" —");
+    }
+    out.push('\n');
+}
+
+fn reason_text(out: &mut String, line: &ReasonLine, texts: &Texts) {
+    match &line.reason {
+        Reason::Skip(reason) => out.push_str(texts.skip_reason(*reason)),
+        Reason::Failed(name) => out.push_str(&clean_title(name)),
+        Reason::Unknown => out.push_str(texts.unknown_outcome),
+        Reason::LockedUntil(until) => {
+            let _ = write!(out, "{} {until}", texts.locked_until);
+        }
+    }
+    let counts_copies = matches!(line.reason, Reason::Failed(_) | Reason::Unknown);
+    if counts_copies && line.count > 1 {
+        let _ = write!(out, " ×{}", line.count);
+    }
+    if !line.accounts.is_empty() {
+        let accounts: Vec<String> = line.accounts.iter().map(ToString::to_string).collect();
+        let _ = write!(out, " (acc={})", accounts.join(", "));
+    }
+}
+
+fn tally_text(out: &mut String, tally: &Tally, dry_run: bool) {
+    let _ = write!(out, "plan={}", tally.planned);
+    if !dry_run {
+        let _ = write!(out, " ok={} fail={}", tally.bought, tally.failed);
+        if tally.unknown > 0 {
+            let _ = write!(out, " unknown={}", tally.unknown);
+        }
+    }
+}
+
+fn channel_line(out: &mut String, channel: &ChannelLine, dry_run: bool) {
+    let _ = write!(out, "• {}: ", channel.channel_id);
+    tally_text(out, &channel.tally, dry_run);
+    if !channel.failures.is_empty() {
+        let reasons: Vec<String> = channel
+            .failures
+            .iter()
+            .map(|(name, count)| format!("{}×{count}", clean_title(name)))
+            .collect();
+        let _ = write!(out, " reasons={}", reasons.join(","));
+    }
+    out.push('\n');
+}
+
+fn account_line(out: &mut String, account: &AccountLine, dry_run: bool) {
+    let _ = write!(out, "• acc={}: ", account.account_id);
+    let _ = write!(out, "plan={}", account.tally.planned);
+    let _ = write!(
+        out,
+        " 💰spent={} start={} end={}",
+        account.spent.get(),
+        account.start.get(),
+        account.end().get()
+    );
+    if !dry_run {
+        let _ = write!(out, " buys={}", account.tally.bought);
+        if account.tally.failed > 0 {
+            let _ = write!(out, " fail={}", account.tally.failed);
+        }
+        if account.tally.unknown > 0 {
+            let _ = write!(out, " unknown={}", account.tally.unknown);
+        }
+    }
+    out.push('\n');
+}
+
+/// Makes untrusted text safe for a one-line entry: control characters (newlines included)
+/// become spaces, runs of spaces collapse, and the result is cut to a bounded length.
+fn clean_title(text: &str) -> String {
+    let mut cleaned = String::with_capacity(text.len().min(TITLE_MAX_CHARS * 4));
+    let mut chars = 0;
+    let mut last_space = true;
+    for ch in text.chars() {
+        let ch = if ch.is_control() || ch.is_whitespace() {
+            ' '
+        } else {
+            ch
+        };
+        if ch == ' ' && last_space {
+            continue;
+        }
+        if chars == TITLE_MAX_CHARS {
+            cleaned.push('…');
+            break;
+        }
+        last_space = ch == ' ';
+        cleaned.push(ch);
+        chars += 1;
+    }
+    cleaned.trim_end().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_title;
+
+    #[test]
+    fn titles_are_one_bounded_line() {
+        assert_eq!(clean_title("  Heart\n\u{0}ok\t "), "Heart ok");
+        let long = "x".repeat(100);
+        assert_eq!(clean_title(&long).chars().count(), 49);
+        assert!(clean_title(&long).ends_with('…'));
+    }
+}
