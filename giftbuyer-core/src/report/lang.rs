@@ -90,7 +90,7 @@ static EN: Texts = Texts {
     by_account: "👤 By account:",
     none: "• none",
     reason: "reason",
-    unknown_outcome: "outcome unknown (not resent)",
+    unknown_outcome: "outcome unknown, not resent",
     locked_until: "locked until",
     unlimited: "unlimited",
     skip_reasons: [
@@ -120,7 +120,7 @@ static RU: Texts = Texts {
     by_account: "👤 По аккаунтам:",
     none: "• нет",
     reason: "причина",
-    unknown_outcome: "результат неизвестен (повторно не отправлялось)",
+    unknown_outcome: "результат неизвестен, повторно не отправлялось",
     locked_until: "заблокирован до",
     unlimited: "без лимита",
     skip_reasons: [

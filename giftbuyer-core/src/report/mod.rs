@@ -87,10 +87,13 @@ impl Tally {
 
 /// A reason a gift (or some copies of it) was not bought.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// The variant order is the order reasons are listed in: what went wrong while sending first,
+/// then why copies were not planned, then locks.
 pub enum Reason {
-    Skip(SkipReason),
     Failed(String),
     Unknown,
+    Skip(SkipReason),
     LockedUntil(UnixTime),
 }
 

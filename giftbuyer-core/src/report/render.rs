@@ -120,11 +120,10 @@ fn gift_line(out: &mut String, gift: &GiftLine, texts: &Texts) {
             let _ = write!(out, "ch={channel} acc={account} ×{copies}");
         }
     }
-    let sent_something = gift.placements.iter().any(|(_, _, t)| t.bought > 0);
-    for line in &gift.reasons {
+    let failed = matches!(gift.status, GiftStatus::Failed | GiftStatus::Unknown);
+    for (index, line) in gift.reasons.iter().enumerate() {
         separate(out);
-        let is_failure = matches!(line.reason, Reason::Failed(_) | Reason::Unknown);
-        if is_failure && !sent_something {
+        if failed && index == 0 {
             let _ = write!(out, "{}: ", texts.reason);
         }
         reason_text(out, line, texts);
@@ -183,9 +182,11 @@ fn channel_line(out: &mut String, channel: &ChannelLine, dry_run: bool) {
 fn account_line(out: &mut String, account: &AccountLine, dry_run: bool) {
     let _ = write!(out, "• acc={}: ", account.account_id);
     let _ = write!(out, "plan={}", account.tally.planned);
+    // A dry run has spent nothing yet: it shows what the plan would cost.
+    let spent = if dry_run { "cost" } else { "spent" };
     let _ = write!(
         out,
-        " 💰spent={} start={} end={}",
+        " 💰{spent}={} start={} end={}",
         account.spent.get(),
         account.start.get(),
         account.end().get()
@@ -202,14 +203,15 @@ fn account_line(out: &mut String, account: &AccountLine, dry_run: bool) {
     out.push('\n');
 }
 
-/// Makes untrusted text safe for a one-line entry: control characters (newlines included)
-/// become spaces, runs of spaces collapse, and the result is cut to a bounded length.
+/// Makes untrusted text safe for a one-line entry: control characters (newlines included) and
+/// bidirectional overrides (which could make the rest of the line read backwards) become
+/// spaces, runs of spaces collapse, and the result is cut to a bounded length.
 fn clean_title(text: &str) -> String {
     let mut cleaned = String::with_capacity(text.len().min(TITLE_MAX_CHARS * 4));
     let mut chars = 0;
     let mut last_space = true;
     for ch in text.chars() {
-        let ch = if ch.is_control() || ch.is_whitespace() {
+        let ch = if ch.is_control() || ch.is_whitespace() || is_bidi_control(ch) {
             ' '
         } else {
             ch
@@ -228,6 +230,11 @@ fn clean_title(text: &str) -> String {
     cleaned.trim_end().to_owned()
 }
 
+/// Embeddings, overrides and isolates of the Unicode bidirectional algorithm.
+fn is_bidi_control(ch: char) -> bool {
+    matches!(ch, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::clean_title;
@@ -235,6 +242,7 @@ mod tests {
     #[test]
     fn titles_are_one_bounded_line() {
         assert_eq!(clean_title("  Heart\n\u{0}ok\t "), "Heart ok");
+        assert_eq!(clean_title("a\u{202E}b\u{2066}c"), "a b c");
         let long = "x".repeat(100);
         assert_eq!(clean_title(&long).chars().count(), 49);
         assert!(clean_title(&long).ends_with('…'));

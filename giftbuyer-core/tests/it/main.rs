@@ -1,1 +1,6 @@
-//! Integration tests of the core.
+//! Integration tests of the core: data-driven planner and report cases, and planner invariants.
+
+mod planner_cases;
+mod props;
+mod report_cases;
+mod support;

@@ -1,0 +1,1 @@
+//! Planner invariants, checked with proptest (filled in by the next commit).

@@ -1,0 +1,91 @@
+//! Compact builders for the data-driven tests, so each case reads like a scenario table.
+
+use std::collections::BTreeMap;
+
+use giftbuyer_core::{
+    Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId, Plan,
+    PlanInput, Stars, UnixTime, plan,
+};
+
+/// The planning time of every case, 2025-11-24 16:00:00 UTC.
+pub(crate) const NOW: i64 = 1_764_000_000;
+
+pub(crate) fn at(secs: i64) -> UnixTime {
+    UnixTime::from_secs(secs).expect("valid time")
+}
+
+pub(crate) fn acc(id: i64, balance: u64, premium: bool) -> Account {
+    Account {
+        id: AccountId::new(id).expect("valid account id"),
+        balance: Stars::new(balance),
+        premium,
+    }
+}
+
+pub(crate) type Range = (Option<u64>, Option<u64>);
+
+pub(crate) const ANY: Range = (None, None);
+
+/// A channel whose Bot API id is `-100` followed by `suffix`.
+pub(crate) fn ch(row: i64, suffix: i64, price: Range, supply: Range) -> Channel {
+    Channel {
+        row_id: ChannelRowId::new(row).expect("valid row id"),
+        channel_id: ChannelId::from_mtproto(suffix).expect("valid channel"),
+        filter: ChannelFilter {
+            price: Bounds::new(price.0, price.1, "price").expect("valid price bounds"),
+            supply: Bounds::new(supply.0, supply.1, "supply").expect("valid supply bounds"),
+        },
+        title: None,
+    }
+}
+
+/// A limited gift with the given supply and remaining count.
+pub(crate) fn gift(id: i64, price: i64, supply: i64, remaining: i64) -> CatalogGift {
+    CatalogGift {
+        id,
+        price,
+        limited: true,
+        supply: Some(supply),
+        remaining: Some(remaining),
+        ..CatalogGift::default()
+    }
+}
+
+pub(crate) fn premium_only(gift: CatalogGift) -> CatalogGift {
+    CatalogGift {
+        require_premium: true,
+        ..gift
+    }
+}
+
+pub(crate) fn capped(gift: CatalogGift, per_user_remains: i64) -> CatalogGift {
+    CatalogGift {
+        per_user_remains: Some(per_user_remains),
+        ..gift
+    }
+}
+
+pub(crate) fn locked(gift: CatalogGift, account: i64, until: i64) -> CatalogGift {
+    let mut locks = BTreeMap::new();
+    locks.insert(
+        AccountId::new(account).expect("valid account id"),
+        at(until),
+    );
+    CatalogGift { locks, ..gift }
+}
+
+pub(crate) fn input(
+    accounts: Vec<Account>,
+    channels: Vec<Channel>,
+    gifts: Vec<CatalogGift>,
+) -> PlanInput {
+    PlanInput::new(accounts, channels, gifts).expect("valid input")
+}
+
+pub(crate) fn plan_of(
+    accounts: Vec<Account>,
+    channels: Vec<Channel>,
+    gifts: Vec<CatalogGift>,
+) -> Plan {
+    plan(&input(accounts, channels, gifts), at(NOW))
+}
