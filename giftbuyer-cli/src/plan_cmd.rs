@@ -12,7 +12,13 @@ use crate::cli::{Format, PlanArgs};
 use crate::scenario;
 
 pub(crate) fn run(args: &PlanArgs) -> anyhow::Result<()> {
-    let text = if args.input.as_os_str() == "-" {
+    let from_stdin = args.input.as_os_str() == "-";
+    let source = if from_stdin {
+        "standard input".to_owned()
+    } else {
+        args.input.display().to_string()
+    };
+    let text = if from_stdin {
         let mut text = String::new();
         std::io::stdin()
             .read_to_string(&mut text)
@@ -23,7 +29,7 @@ pub(crate) fn run(args: &PlanArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot read {}", args.input.display()))?
     };
     let scenario = scenario::parse(&text, system_now()?)
-        .with_context(|| format!("invalid scenario {}", args.input.display()))?;
+        .with_context(|| format!("invalid scenario in {source}"))?;
 
     let plan = plan(&scenario.input, scenario.now);
     let report = Report::build(Run {

@@ -88,10 +88,18 @@ pub(crate) fn parse(text: &str, default_now: UnixTime) -> anyhow::Result<Scenari
     let wire: ScenarioWire = serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
+        let problem = match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                format!("not valid JSON: {inner}")
+            }
+            serde_json::error::Category::Data | serde_json::error::Category::Io => {
+                inner.to_string()
+            }
+        };
         if path == "." || path == "?" {
-            anyhow!("{inner}")
+            anyhow!("{problem}")
         } else {
-            anyhow!("{path}: {inner}")
+            anyhow!("{path}: {problem}")
         }
     })?;
 
@@ -185,12 +193,18 @@ mod tests {
     #[test]
     fn errors_name_the_field_and_position() {
         let cases = [
-            ("{", "EOF while parsing an object at line 1 column 1"),
+            (
+                "{",
+                "not valid JSON: EOF while parsing an object at line 1 column 1",
+            ),
             (
                 "[]",
                 "a scenario is a JSON object with now, accounts, channels and gifts, not an array",
             ),
-            ("", "EOF while parsing a value at line 1 column 0"),
+            (
+                "",
+                "not valid JSON: EOF while parsing a value at line 1 column 0",
+            ),
             (
                 "5",
                 "invalid type: integer `5`, expected struct ScenarioWire at line 1 column 1",
