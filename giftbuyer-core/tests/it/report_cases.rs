@@ -88,7 +88,10 @@ fn executed_report() -> Report {
 
 #[test]
 fn dry_run_in_english() {
-    check(&dry_run_report(), Lang::En, expect![[r#"
+    check(
+        &dry_run_report(),
+        Lang::En,
+        expect![[r#"
         🧾 Autobuy plan (dry run)
         📊 New: 5 | Planned: 3 | Skipped: 2
         📦 By gift:
@@ -103,12 +106,16 @@ fn dry_run_in_english() {
         👤 By account:
         • acc=1337: plan=3 💰cost=100 start=100 end=0
         • acc=4242: plan=4 💰cost=60 start=60 end=0
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn dry_run_in_russian() {
-    check(&dry_run_report(), Lang::Ru, expect![[r#"
+    check(
+        &dry_run_report(),
+        Lang::Ru,
+        expect![[r#"
         🧾 План автопокупки (пробный запуск)
         📊 Новых: 5 | Запланировано: 3 | Пропущено: 2
         📦 По подаркам:
@@ -123,12 +130,16 @@ fn dry_run_in_russian() {
         👤 По аккаунтам:
         • acc=1337: plan=3 💰cost=100 start=100 end=0
         • acc=4242: plan=4 💰cost=60 start=60 end=0
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn executed_run_in_english() {
-    check(&executed_report(), Lang::En, expect![[r#"
+    check(
+        &executed_report(),
+        Lang::En,
+        expect![[r#"
         🧾 Autobuy report
         📊 New: 5 | Bought: 2 | Skipped: 3
         📦 By gift:
@@ -143,12 +154,16 @@ fn executed_run_in_english() {
         👤 By account:
         • acc=1337: plan=3 💰spent=25 start=100 end=75 buys=1 fail=1 unknown=1
         • acc=4242: plan=4 💰spent=45 start=60 end=15 buys=3 fail=1
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn executed_run_in_russian() {
-    check(&executed_report(), Lang::Ru, expect![[r#"
+    check(
+        &executed_report(),
+        Lang::Ru,
+        expect![[r#"
         🧾 Отчёт автопокупки
         📊 Новых: 5 | Куплено: 2 | Пропущено: 3
         📦 По подаркам:
@@ -163,7 +178,8 @@ fn executed_run_in_russian() {
         👤 По аккаунтам:
         • acc=1337: plan=3 💰spent=25 start=100 end=75 buys=1 fail=1 unknown=1
         • acc=4242: plan=4 💰spent=45 start=60 end=15 buys=3 fail=1
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
@@ -203,7 +219,10 @@ fn reasons_repeated_across_accounts_are_listed_once() {
         plan: &plan,
         executions: Some(&[]),
     });
-    check(&report, Lang::En, expect![[r#"
+    check(
+        &report,
+        Lang::En,
+        expect![[r#"
         🧾 Autobuy report
         📊 New: 1 | Bought: 0 | Skipped: 1
         📦 By gift:
@@ -214,7 +233,8 @@ fn reasons_repeated_across_accounts_are_listed_once() {
         • acc=3: plan=0 💰spent=0 start=30 end=30 buys=0
         • acc=2: plan=0 💰spent=0 start=20 end=20 buys=0
         • acc=1: plan=0 💰spent=0 start=10 end=10 buys=0
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
