@@ -117,18 +117,24 @@ fn reads_the_scenario_from_standard_input() {
 #[test]
 fn bad_input_exits_non_zero_with_a_message_naming_the_problem() {
     let cases = [
-        ("{\"gifts\": [{\"id\": 1}]}", expect![[r#"
+        (
+            "{\"gifts\": [{\"id\": 1}]}",
+            expect![[r#"
             error: invalid scenario in standard input: gifts[0]: missing field `price` at line 1 column 20
-        "#]]),
+        "#]],
+        ),
         (
             "{\"channels\": [{\"id\": 1, \"channel_id\": 1234567890}]}",
             expect![[r#"
                 error: invalid scenario in standard input: channels[0]: channel_id: 1234567890 is not a channel id: expected the Bot API form, -100 followed by the channel's id (e.g. -1001234567890)
             "#]],
         ),
-        ("not json", expect![[r#"
+        (
+            "not json",
+            expect![[r#"
             error: invalid scenario in standard input: not valid JSON: expected ident at line 1 column 2
-        "#]]),
+        "#]],
+        ),
     ];
     for (scenario, expected) in cases {
         let output = giftbuyer(&["plan", "-i", "-"], Some(scenario));
