@@ -4,61 +4,44 @@ use std::fmt;
 
 use crate::ValueError;
 
-/// Identifier of a star gift in Telegram's catalog (`starGift.id`), always positive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct GiftId(i64);
+/// Defines an identifier newtype that only accepts positive values.
+macro_rules! positive_id {
+    ($(#[$doc:meta])* $name:ident, $error:path) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(i64);
 
-impl GiftId {
-    /// Accepts a positive catalog id.
-    pub const fn new(raw: i64) -> Result<Self, ValueError> {
-        if raw > 0 {
-            Ok(Self(raw))
-        } else {
-            Err(ValueError::GiftId(raw))
+        impl $name {
+            /// Accepts a positive id.
+            pub const fn new(raw: i64) -> Result<Self, ValueError> {
+                if raw > 0 { Ok(Self(raw)) } else { Err($error(raw)) }
+            }
+
+            pub const fn get(self) -> i64 {
+                self.0
+            }
         }
-    }
-
-    pub const fn get(self) -> i64 {
-        self.0
-    }
+    };
 }
 
-/// Identifier of a Telegram user account that buys gifts (its Telegram user id), always positive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct AccountId(i64);
+positive_id!(
+    /// Identifier of a star gift in Telegram's catalog (`starGift.id`), always positive.
+    GiftId,
+    ValueError::GiftId
+);
 
-impl AccountId {
-    /// Accepts a positive Telegram user id.
-    pub const fn new(raw: i64) -> Result<Self, ValueError> {
-        if raw > 0 {
-            Ok(Self(raw))
-        } else {
-            Err(ValueError::AccountId(raw))
-        }
-    }
+positive_id!(
+    /// Identifier of a Telegram user account that buys gifts (its Telegram user id), always
+    /// positive.
+    AccountId,
+    ValueError::AccountId
+);
 
-    pub const fn get(self) -> i64 {
-        self.0
-    }
-}
-
-/// Identifier of a channel row in the user's channel list (the storage key), always positive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ChannelRowId(i64);
-
-impl ChannelRowId {
-    pub const fn new(raw: i64) -> Result<Self, ValueError> {
-        if raw > 0 {
-            Ok(Self(raw))
-        } else {
-            Err(ValueError::ChannelRowId(raw))
-        }
-    }
-
-    pub const fn get(self) -> i64 {
-        self.0
-    }
-}
+positive_id!(
+    /// Identifier of a channel row in the user's channel list (the storage key), always positive.
+    ChannelRowId,
+    ValueError::ChannelRowId
+);
 
 /// A Telegram channel in Bot API form: `-100` followed by the channel's MTProto id.
 ///

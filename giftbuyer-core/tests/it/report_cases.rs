@@ -34,6 +34,19 @@ fn scenario() -> giftbuyer_core::PlanInput {
     )
 }
 
+fn build(
+    input: &giftbuyer_core::PlanInput,
+    plan: &giftbuyer_core::Plan,
+    executions: Option<&[Execution]>,
+) -> Report {
+    Report::build(Run {
+        new_gifts: input.gifts(),
+        accounts: input.accounts(),
+        plan,
+        executions,
+    })
+}
+
 fn check(report: &Report, lang: Lang, expected: Expect) {
     expected.assert_eq(&report.render(lang));
 }
@@ -41,12 +54,7 @@ fn check(report: &Report, lang: Lang, expected: Expect) {
 fn dry_run_report() -> Report {
     let input = scenario();
     let plan = plan(&input, at(NOW));
-    Report::build(Run {
-        new_gifts: input.gifts(),
-        accounts: input.accounts(),
-        plan: &plan,
-        executions: None,
-    })
+    build(&input, &plan, None)
 }
 
 /// The same run as executed: the premium gift sold out under us, one copy of the heart went
@@ -78,12 +86,7 @@ fn executed_report() -> Report {
             }
         })
         .collect();
-    Report::build(Run {
-        new_gifts: input.gifts(),
-        accounts: input.accounts(),
-        plan: &plan,
-        executions: Some(&executions),
-    })
+    build(&input, &plan, Some(&executions))
 }
 
 #[test]
@@ -213,12 +216,7 @@ fn reasons_repeated_across_accounts_are_listed_once() {
     let accounts = vec![acc(1, 10, true), acc(2, 20, true), acc(3, 30, true)];
     let input = input(accounts, vec![ch(1, 111, ANY, ANY)], gifts);
     let plan = plan(&input, at(NOW));
-    let report = Report::build(Run {
-        new_gifts: input.gifts(),
-        accounts: input.accounts(),
-        plan: &plan,
-        executions: Some(&[]),
-    });
+    let report = build(&input, &plan, Some(&[]));
     check(
         &report,
         Lang::En,
@@ -245,12 +243,7 @@ fn hostile_titles_stay_on_one_line() {
     }];
     let input = input(vec![], vec![], gifts);
     let plan = plan(&input, at(NOW));
-    let report = Report::build(Run {
-        new_gifts: input.gifts(),
-        accounts: input.accounts(),
-        plan: &plan,
-        executions: None,
-    });
+    let report = build(&input, &plan, None);
     let text = report.render(Lang::En);
     let gift_lines: Vec<&str> = text.lines().filter(|line| line.contains(" 5 «")).collect();
     expect![[r#"
@@ -270,12 +263,7 @@ fn long_reports_split_into_telegram_sized_messages_on_line_boundaries() {
         .collect();
     let input = input(vec![acc(1, 100, true)], vec![ch(1, 111, ANY, ANY)], gifts);
     let plan = plan(&input, at(NOW));
-    let report = Report::build(Run {
-        new_gifts: input.gifts(),
-        accounts: input.accounts(),
-        plan: &plan,
-        executions: None,
-    });
+    let report = build(&input, &plan, None);
     for lang in [Lang::En, Lang::Ru] {
         let text = report.render(lang);
         let messages = report.messages(lang);
