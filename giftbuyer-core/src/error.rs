@@ -26,6 +26,10 @@ pub enum ValueError {
         min: u64,
         max: u64,
     },
+    #[error("user id must be positive, got {0}")]
+    UserId(i64),
+    #[error("chat id must not be 0")]
+    ChatId(i64),
     #[error("unix time must not be negative, got {0}")]
     UnixTime(i64),
 }

@@ -30,6 +30,7 @@ mod gift;
 mod ids;
 mod plan;
 mod planner;
+pub mod ports;
 pub mod report;
 mod stars;
 mod time;

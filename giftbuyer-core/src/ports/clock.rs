@@ -1,0 +1,21 @@
+//! The port to time: what time it is, and waiting.
+
+use std::time::Duration;
+
+use super::BoxFuture;
+use crate::UnixTime;
+
+/// A source of time the engine can run on in real or virtual time.
+///
+/// The simulator and the tests drive a virtual clock, so a drop that takes minutes in the real
+/// world runs in milliseconds and always the same way.
+pub trait Clock: Send + Sync {
+    /// Time elapsed since an arbitrary fixed origin; never goes backwards.
+    fn elapsed(&self) -> Duration;
+
+    /// The current wall-clock time.
+    fn unix_now(&self) -> UnixTime;
+
+    /// Completes after `duration`.
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+}

@@ -1,0 +1,98 @@
+//! The port to one Telegram user account: catalog, profile, balance, purchases, stickers.
+
+use super::{BoxFuture, TelegramError};
+use crate::{AccountId, CatalogGift, ChannelId, GiftId, Stars, StickerRef, UnixTime};
+
+/// The answer to `payments.getStarGifts(hash)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogResponse {
+    /// `payments.starGiftsNotModified`: the catalog still has the hash that was sent.
+    NotModified,
+    /// `payments.starGifts`: the whole catalog and its new hash. Unique (upgraded) gifts are
+    /// left out by the adapter; they cannot be bought from the catalog.
+    Catalog { hash: i32, gifts: Vec<CatalogGift> },
+}
+
+/// The account's own user, as `users.getFullUser(inputUserSelf)` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub account_id: AccountId,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub premium: bool,
+    pub premium_until: Option<UnixTime>,
+}
+
+/// One purchase: the gift for a channel, sent through `payments.getPaymentForm` with
+/// `inputInvoiceStarGift` and then `payments.sendStarsForm`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurchaseRequest {
+    pub gift_id: GiftId,
+    pub channel_id: ChannelId,
+    /// The price the plan expects. The adapter compares it with the payment form and refuses
+    /// with [`TelegramError::PriceChanged`] rather than pay another amount.
+    pub price: Stars,
+    /// Hide the sender's name on the gift (`hide_name`).
+    pub hide_name: bool,
+    /// Optional message attached to the gift.
+    pub message: Option<String>,
+}
+
+/// Proof of a purchase: the payment form that was paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurchaseReceipt {
+    pub form_id: i64,
+}
+
+/// What an account may do in a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelAccess {
+    /// A member with the right to post (and so to receive gifts sent on the channel's behalf).
+    CanPost,
+    /// A member without the right to post.
+    ReadOnly,
+    /// Not a member, or the channel is not visible to the account.
+    NotMember,
+}
+
+/// A channel as one account sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelInfo {
+    pub channel_id: ChannelId,
+    pub title: Option<String>,
+    pub access: ChannelAccess,
+}
+
+/// One logged-in Telegram user account.
+///
+/// Implementations must be cheap to call concurrently from several tasks. A purchase must be
+/// sent at most once per call: adapters never retry [`TelegramAccount::buy_gift`] on their own
+/// (not even on a flood wait), because only the engine knows whether a retry is safe.
+pub trait TelegramAccount: Send + Sync {
+    fn account_id(&self) -> AccountId;
+
+    /// `payments.getStarGifts(hash)`: the catalog, or `NotModified` when `hash` is current.
+    fn star_gifts(&self, hash: i32) -> BoxFuture<'_, Result<CatalogResponse, TelegramError>>;
+
+    /// The account's own profile (premium status).
+    fn profile(&self) -> BoxFuture<'_, Result<Profile, TelegramError>>;
+
+    /// `payments.getStarsStatus(inputPeerSelf)`: the star balance.
+    fn stars_balance(&self) -> BoxFuture<'_, Result<Stars, TelegramError>>;
+
+    /// Buys one copy of a gift for a channel.
+    fn buy_gift(
+        &self,
+        request: PurchaseRequest,
+    ) -> BoxFuture<'_, Result<PurchaseReceipt, TelegramError>>;
+
+    /// Downloads a gift's sticker: the gzipped Lottie animation (`.tgs`).
+    fn download_sticker(
+        &self,
+        sticker: StickerRef,
+    ) -> BoxFuture<'_, Result<Vec<u8>, TelegramError>>;
+
+    /// Whether the account can see and post in a channel, and the channel's title.
+    fn channel_info(&self, channel: ChannelId)
+    -> BoxFuture<'_, Result<ChannelInfo, TelegramError>>;
+}
