@@ -26,6 +26,7 @@
 mod account;
 mod channel;
 mod error;
+pub mod execution;
 mod gift;
 mod ids;
 mod plan;

@@ -9,6 +9,7 @@
 
 mod bot;
 mod clock;
+mod connector;
 mod store;
 mod telegram;
 mod telegram_error;
@@ -18,6 +19,7 @@ use std::pin::Pin;
 
 pub use bot::{BotError, ChatId, NotificationBot, Sticker};
 pub use clock::Clock;
+pub use connector::Connector;
 pub use store::{
     CatalogDiff, EngineStore, JournalEntry, JournalKey, JournalStatus, StoreError, UserConfig,
     UserId, UserSettings,

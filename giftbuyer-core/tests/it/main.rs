@@ -1,5 +1,6 @@
 //! Integration tests of the core: data-driven planner and report cases, and planner invariants.
 
+mod execution_cases;
 mod planner_cases;
 mod props;
 mod report_cases;
