@@ -1,0 +1,377 @@
+//! The engine: polls the catalog, detects new gifts and starts autobuy runs and notifications.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use giftbuyer_core::ports::{
+    CatalogResponse, Clock, Connector, EngineStore, StoreError, TelegramError, UserConfig, UserId,
+};
+use giftbuyer_core::{AccountId, CatalogGift, GiftId, Stars};
+use tokio::sync::broadcast;
+use tokio::task::JoinSet;
+
+use crate::events::EngineEvent;
+use crate::rotation::Rotation;
+use crate::{EngineConfig, buyer, notify};
+
+/// A failure that stops one tick; the next tick tries again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What one poll of the catalog found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PollOutcome {
+    /// No account can poll (none configured, or all in flood backoff).
+    NoAccount,
+    NotModified,
+    /// The first catalog ever: recorded as known, nothing bought.
+    Seeded {
+        gifts: usize,
+    },
+    /// The catalog changed without new gifts (remaining counts, sold-out flags).
+    Updated,
+    /// New gifts were found and autobuy runs were started for these users.
+    NewGifts {
+        gifts: Vec<GiftId>,
+        runs: Vec<UserId>,
+    },
+    /// The account must wait before polling again.
+    FloodWait {
+        seconds: u32,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+/// The result of one [`Engine::tick`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TickReport {
+    pub poller: Option<AccountId>,
+    pub outcome: PollOutcome,
+}
+
+/// What the engine remembers about an account between runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CachedAccount {
+    pub(crate) balance: Stars,
+    pub(crate) premium: bool,
+    /// Engine time of the last refresh; `None` forces a refresh before the next plan.
+    pub(crate) refreshed_at: Option<Duration>,
+}
+
+/// Ports and caches shared by the engine and the tasks it spawns.
+pub(crate) struct Shared {
+    pub(crate) store: Arc<dyn EngineStore>,
+    pub(crate) connector: Arc<dyn Connector>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: EngineConfig,
+    pub(crate) events: broadcast::Sender<EngineEvent>,
+    pub(crate) accounts: Mutex<HashMap<AccountId, CachedAccount>>,
+    pub(crate) stickers: Mutex<HashMap<GiftId, Arc<[u8]>>>,
+    /// One run at a time per user, so a second drop is planned with the balances the first
+    /// left behind instead of spending the same stars twice.
+    pub(crate) user_locks: Mutex<HashMap<UserId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Runs, notifications and report deliveries in flight.
+    pub(crate) tasks: Mutex<JoinSet<()>>,
+}
+
+impl Shared {
+    pub(crate) fn emit(&self, event: EngineEvent) {
+        // Nobody listening is fine: events are informational.
+        let _ = self.events.send(event);
+    }
+
+    pub(crate) fn now(&self) -> Duration {
+        self.clock.elapsed()
+    }
+
+    pub(crate) fn user_lock(&self, user: UserId) -> Arc<tokio::sync::Mutex<()>> {
+        lock(&self.user_locks).entry(user).or_default().clone()
+    }
+}
+
+/// Locks a std mutex, recovering from poisoning: the maps behind these locks are caches whose
+/// worst state after a panic is stale, never unsafe.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+struct MonitorState {
+    users: Vec<UserConfig>,
+    loaded_at: Option<Duration>,
+    rotation: Rotation,
+    hash: i32,
+}
+
+/// The autobuy engine. Cheap to share behind an `Arc`.
+pub struct Engine {
+    shared: Arc<Shared>,
+    monitor: tokio::sync::Mutex<MonitorState>,
+    reload_requested: AtomicBool,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn new(
+        store: Arc<dyn EngineStore>,
+        connector: Arc<dyn Connector>,
+        clock: Arc<dyn Clock>,
+        config: EngineConfig,
+    ) -> Self {
+        let (events, _) = broadcast::channel(4096);
+        Self {
+            shared: Arc::new(Shared {
+                store,
+                connector,
+                clock,
+                config,
+                events,
+                accounts: Mutex::default(),
+                stickers: Mutex::default(),
+                user_locks: Mutex::default(),
+                tasks: Mutex::default(),
+            }),
+            monitor: tokio::sync::Mutex::new(MonitorState {
+                users: Vec::new(),
+                loaded_at: None,
+                rotation: Rotation::default(),
+                hash: 0,
+            }),
+            reload_requested: AtomicBool::new(true),
+        }
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.shared.config
+    }
+
+    /// A stream of everything the engine does from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// Reloads users, accounts, channels and settings before the next poll (call it when they
+    /// change); otherwise they are reloaded every `reload_ttl`.
+    pub fn request_reload(&self) {
+        self.reload_requested.store(true, Ordering::Release);
+    }
+
+    /// After a restart: purchases left `sending` become `unknown` and are never resent;
+    /// purchases left `planned` are abandoned. Returns how many journal entries changed.
+    pub async fn recover(&self) -> Result<u64, EngineError> {
+        let now = self.shared.clock.unix_now();
+        Ok(self.shared.store.recover_journal(now).await?)
+    }
+
+    /// Time to wait between two polls with the accounts available now.
+    pub async fn poll_gap(&self) -> Duration {
+        let monitor = self.monitor.lock().await;
+        let available = monitor.rotation.available(self.shared.now());
+        self.shared.config.poll_gap(available)
+    }
+
+    /// Waits until every run and notification started so far has finished.
+    pub async fn settle(&self) {
+        loop {
+            let mut tasks = std::mem::take(&mut *lock(&self.shared.tasks));
+            if tasks.is_empty() {
+                return;
+            }
+            while let Some(result) = tasks.join_next().await {
+                if let Err(error) = result {
+                    tracing::error!(%error, "an engine task failed");
+                }
+            }
+        }
+    }
+
+    /// Polls the catalog once with the next account and starts what new gifts call for.
+    pub async fn tick(&self) -> Result<TickReport, EngineError> {
+        let shared = &self.shared;
+        let mut monitor = self.monitor.lock().await;
+        self.reload_if_due(&mut monitor).await?;
+        self.reap_finished_tasks();
+
+        let now = shared.now();
+        let Some(poller) = monitor.rotation.next(now) else {
+            return Ok(TickReport {
+                poller: None,
+                outcome: PollOutcome::NoAccount,
+            });
+        };
+        let report = |outcome| TickReport {
+            poller: Some(poller),
+            outcome,
+        };
+        let timeout = shared.config.call_timeout;
+        let response = match tokio::time::timeout(timeout, async {
+            let account = shared.connector.account(poller).await?;
+            account.star_gifts(monitor.hash).await
+        })
+        .await
+        {
+            Ok(response) => response,
+            Err(_) => Err(TelegramError::Timeout),
+        };
+        let (hash, gifts) = match response {
+            Ok(CatalogResponse::NotModified) => return Ok(report(PollOutcome::NotModified)),
+            Ok(CatalogResponse::Catalog { hash, gifts }) => (hash, gifts),
+            Err(TelegramError::FloodWait { seconds }) => {
+                let until = now + Duration::from_secs(u64::from(seconds));
+                monitor.rotation.block(poller, until);
+                tracing::warn!(account = %poller, seconds, "catalog poll hit a flood wait");
+                return Ok(report(PollOutcome::FloodWait { seconds }));
+            }
+            Err(error) => {
+                // A broken account must not stall the monitor: it sits out a few rounds while
+                // the other accounts keep polling.
+                let backoff = match error {
+                    TelegramError::AuthKeyUnregistered => Duration::from_secs(3600),
+                    _ => shared.config.poll_interval * 5,
+                };
+                monitor.rotation.block(poller, now + backoff);
+                tracing::warn!(account = %poller, %error, "catalog poll failed");
+                shared.emit(EngineEvent::PollFailed {
+                    account: poller,
+                    error: error.to_string(),
+                    at: now,
+                });
+                return Ok(report(PollOutcome::Failed {
+                    error: error.to_string(),
+                }));
+            }
+        };
+        let received_at = shared.now();
+        shared.emit(EngineEvent::CatalogReceived {
+            account: poller,
+            gifts: gifts.len(),
+            at: received_at,
+            wall: Instant::now(),
+        });
+
+        let diff = shared
+            .store
+            .record_catalog(&gifts, shared.clock.unix_now())
+            .await?;
+        // The hash is kept only once the catalog is stored, so a storage failure makes the
+        // next poll fetch the full catalog again instead of getting `NotModified`.
+        monitor.hash = hash;
+        if !diff.sold_out.is_empty() {
+            shared.emit(EngineEvent::SoldOut {
+                gifts: diff.sold_out.clone(),
+                at: received_at,
+            });
+        }
+        if diff.first_run {
+            tracing::info!(
+                gifts = gifts.len(),
+                "seeded the known catalog; nothing is bought from it"
+            );
+            shared.emit(EngineEvent::Seeded {
+                gifts: gifts.len(),
+                at: received_at,
+            });
+            return Ok(report(PollOutcome::Seeded { gifts: gifts.len() }));
+        }
+        if diff.new_gifts.is_empty() {
+            return Ok(report(PollOutcome::Updated));
+        }
+
+        let new_gifts: Arc<[CatalogGift]> = diff.new_gifts.into();
+        let ids = new_gifts
+            .iter()
+            .filter_map(|gift| GiftId::new(gift.id).ok())
+            .collect();
+        tracing::info!(gifts = ?ids, "new gifts in the catalog");
+        shared.emit(EngineEvent::NewGifts {
+            gifts: new_gifts.to_vec(),
+            at: received_at,
+        });
+        let mut runs = Vec::new();
+        let mut tasks = lock(&self.shared.tasks);
+        for user in &monitor.users {
+            if user.settings.autobuy && !user.accounts.is_empty() {
+                runs.push(user.user_id);
+                tasks.spawn(buyer::run(shared.clone(), user.clone(), new_gifts.clone()));
+            }
+        }
+        // Notifications run beside the purchases and never delay them.
+        for user in &monitor.users {
+            if !user.settings.notification_chats.is_empty() {
+                tasks.spawn(notify::new_gifts(
+                    shared.clone(),
+                    user.clone(),
+                    poller,
+                    new_gifts.clone(),
+                ));
+            }
+        }
+        Ok(report(PollOutcome::NewGifts { gifts: ids, runs }))
+    }
+
+    /// Polls until `shutdown` completes, spacing polls by [`Engine::poll_gap`], then lets the
+    /// runs in flight finish so every purchase sent is journaled with its outcome.
+    pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        if let Err(error) = self.recover().await {
+            tracing::error!(%error, "journal recovery failed");
+        }
+        loop {
+            match self.tick().await {
+                Ok(report) => tracing::debug!(?report, "poll"),
+                Err(error) => tracing::error!(%error, "poll failed"),
+            }
+            let gap = self.poll_gap().await;
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = self.shared.clock.sleep(gap) => {}
+            }
+        }
+        self.settle().await;
+    }
+
+    async fn reload_if_due(&self, monitor: &mut MonitorState) -> Result<(), EngineError> {
+        let now = self.shared.now();
+        let expired = monitor
+            .loaded_at
+            .is_none_or(|at| now.saturating_sub(at) >= self.shared.config.reload_ttl);
+        if !expired && !self.reload_requested.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let users = self.shared.store.users().await?;
+        let accounts = users
+            .iter()
+            .flat_map(|user| user.accounts.iter().copied())
+            .collect();
+        monitor.rotation.set_accounts(accounts);
+        monitor.users = users;
+        monitor.loaded_at = Some(now);
+        Ok(())
+    }
+
+    /// Collects tasks that already finished, so a long-running engine does not accumulate
+    /// their results.
+    fn reap_finished_tasks(&self) {
+        let mut tasks = lock(&self.shared.tasks);
+        while let Some(result) = tasks.try_join_next() {
+            if let Err(error) = result {
+                tracing::error!(%error, "an engine task failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! GiftBuyer's autobuy engine: watches the gift catalog through the user's Telegram accounts
+//! and buys new limited gifts, running the core's planner and execution rules over its ports.
+//!
+//! The engine is driven either step by step with [`Engine::tick`] (tests, simulations) or by
+//! [`Engine::run`] / [`spawn_supervised`] in a server. All waiting goes through the
+//! [`Clock`](giftbuyer_core::ports::Clock) port, so a paused tokio clock runs it in virtual time.
+
+mod buyer;
+mod clock;
+mod config;
+mod engine;
+mod events;
+mod memory_store;
+mod notify;
+mod rotation;
+mod supervisor;
+
+pub use clock::TokioClock;
+pub use config::{EngineConfig, Strategy};
+pub use engine::{Engine, EngineError, PollOutcome, TickReport};
+pub use events::{EngineEvent, RunSummary};
+pub use memory_store::MemoryStore;
+pub use supervisor::{EngineHandle, spawn_supervised};

@@ -1,0 +1,248 @@
+//! `MemoryStore`: the storage port in memory, for tests, simulations and the demo.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use giftbuyer_core::ports::{
+    BoxFuture, CatalogDiff, EngineStore, JournalEntry, JournalKey, JournalStatus, StoreError,
+    UserConfig, UserId,
+};
+use giftbuyer_core::{Account, AccountId, CatalogGift, GiftId, Operation, UnixTime};
+
+/// Everything the engine stores, kept in process memory. It honours the same contract as the
+/// database store (atomic catalog diffs, compare-and-set journal moves), so behaviour tested
+/// against it carries over.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    seeded: bool,
+    catalog: BTreeMap<GiftId, KnownGift>,
+    users: Vec<UserConfig>,
+    next_run: i64,
+    journal: BTreeMap<JournalKey, JournalEntry>,
+    reports: Vec<(UserId, i64, String)>,
+    accounts: HashMap<AccountId, (Account, UnixTime)>,
+}
+
+/// A gift as last seen in the catalog.
+#[derive(Debug, Clone)]
+struct KnownGift {
+    sold_out: bool,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replaces the users the engine buys for.
+    pub fn set_users(&self, users: Vec<UserConfig>) {
+        self.lock().users = users;
+    }
+
+    /// Every journal entry, in key order.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        self.lock().journal.values().cloned().collect()
+    }
+
+    /// Every saved report as (user, run, text).
+    pub fn reports(&self) -> Vec<(UserId, i64, String)> {
+        self.lock().reports.clone()
+    }
+
+    /// The last saved state of an account.
+    pub fn account_state(&self, account: AccountId) -> Option<(Account, UnixTime)> {
+        self.lock().accounts.get(&account).copied()
+    }
+
+    /// Ids of every gift seen so far.
+    pub fn known_gifts(&self) -> Vec<GiftId> {
+        self.lock().catalog.keys().copied().collect()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that
+        // matters more than losing them, so a poisoned lock is recovered rather than spread.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
+    Box::pin(std::future::ready(value))
+}
+
+impl EngineStore for MemoryStore {
+    fn record_catalog<'a>(
+        &'a self,
+        gifts: &'a [CatalogGift],
+        _seen_at: UnixTime,
+    ) -> BoxFuture<'a, Result<CatalogDiff, StoreError>> {
+        let mut inner = self.lock();
+        let first_run = !inner.seeded;
+        inner.seeded = true;
+        let mut diff = CatalogDiff {
+            first_run,
+            ..CatalogDiff::default()
+        };
+        for gift in gifts {
+            // Entries with invalid ids cannot be keyed; they are not buyable either.
+            let Ok(id) = GiftId::new(gift.id) else {
+                continue;
+            };
+            let sold_out = gift.sold_out || (gift.limited && gift.remaining == Some(0));
+            match inner.catalog.get_mut(&id) {
+                Some(known) => {
+                    if sold_out && !known.sold_out {
+                        diff.sold_out.push(id);
+                    }
+                    known.sold_out = sold_out;
+                }
+                None => {
+                    inner.catalog.insert(id, KnownGift { sold_out });
+                    if !first_run {
+                        diff.new_gifts.push(gift.clone());
+                    }
+                }
+            }
+        }
+        ready(Ok(diff))
+    }
+
+    fn users(&self) -> BoxFuture<'_, Result<Vec<UserConfig>, StoreError>> {
+        ready(Ok(self.lock().users.clone()))
+    }
+
+    fn begin_run<'a>(
+        &'a self,
+        user: UserId,
+        operations: &'a [Operation],
+        now: UnixTime,
+    ) -> BoxFuture<'a, Result<i64, StoreError>> {
+        let mut inner = self.lock();
+        inner.next_run += 1;
+        let run_id = inner.next_run;
+        for (seq, operation) in (0u32..).zip(operations) {
+            let key = JournalKey { run_id, seq };
+            inner
+                .journal
+                .insert(key, planned(key, user, *operation, now));
+        }
+        ready(Ok(run_id))
+    }
+
+    fn add_operation(
+        &self,
+        user: UserId,
+        key: JournalKey,
+        operation: Operation,
+        now: UnixTime,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.lock()
+            .journal
+            .entry(key)
+            .or_insert_with(|| planned(key, user, operation, now));
+        ready(Ok(()))
+    }
+
+    fn transition<'a>(
+        &'a self,
+        key: JournalKey,
+        from: JournalStatus,
+        to: JournalStatus,
+        error: Option<&'a str>,
+        now: UnixTime,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        if !from.can_become(to) {
+            return ready(Err(StoreError::BadTransition {
+                run_id: key.run_id,
+                seq: key.seq,
+                from: from.code(),
+                to: to.code(),
+            }));
+        }
+        let mut inner = self.lock();
+        let Some(entry) = inner.journal.get_mut(&key) else {
+            return ready(Err(StoreError::UnknownEntry {
+                run_id: key.run_id,
+                seq: key.seq,
+            }));
+        };
+        if entry.status != from {
+            return ready(Ok(false));
+        }
+        entry.status = to;
+        entry.error = error.map(str::to_owned);
+        entry.updated_at = now;
+        ready(Ok(true))
+    }
+
+    fn recover_journal(&self, now: UnixTime) -> BoxFuture<'_, Result<u64, StoreError>> {
+        let mut changed = 0;
+        for entry in self.lock().journal.values_mut() {
+            let (status, error) = match entry.status {
+                JournalStatus::Sending => (JournalStatus::Unknown, "interrupted"),
+                JournalStatus::Planned => (JournalStatus::Failed, "abandoned"),
+                _ => continue,
+            };
+            entry.status = status;
+            entry.error = Some(error.to_owned());
+            entry.updated_at = now;
+            changed += 1;
+        }
+        ready(Ok(changed))
+    }
+
+    fn run_journal(
+        &self,
+        user: UserId,
+        run_id: i64,
+    ) -> BoxFuture<'_, Result<Vec<JournalEntry>, StoreError>> {
+        let entries = self
+            .lock()
+            .journal
+            .values()
+            .filter(|entry| entry.key.run_id == run_id && entry.user_id == user)
+            .cloned()
+            .collect();
+        ready(Ok(entries))
+    }
+
+    fn save_report(
+        &self,
+        user: UserId,
+        run_id: i64,
+        text: String,
+        _now: UnixTime,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.lock().reports.push((user, run_id, text));
+        ready(Ok(()))
+    }
+
+    fn save_account_state(
+        &self,
+        account: Account,
+        refreshed_at: UnixTime,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.lock()
+            .accounts
+            .insert(account.id, (account, refreshed_at));
+        ready(Ok(()))
+    }
+}
+
+fn planned(key: JournalKey, user: UserId, operation: Operation, now: UnixTime) -> JournalEntry {
+    JournalEntry {
+        key,
+        user_id: user,
+        operation,
+        status: JournalStatus::Planned,
+        error: None,
+        updated_at: now,
+    }
+}

@@ -1,0 +1,201 @@
+//! Telling the user: new-gift notifications (sticker and text) and report delivery, through the
+//! user's bot. Nothing here is awaited by buying.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use giftbuyer_core::ports::{BotError, ChatId, NotificationBot, Sticker, UserConfig, UserId};
+use giftbuyer_core::report::Lang;
+use giftbuyer_core::{AccountId, CatalogGift, GiftId};
+
+use crate::engine::{Shared, lock};
+
+/// The longest `retry_after` the engine honours before giving a message up.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Sends a message, waiting out one rate limit; other failures are returned.
+pub(crate) async fn deliver(
+    shared: &Shared,
+    bot: &dyn NotificationBot,
+    chat: ChatId,
+    text: String,
+) -> Result<(), BotError> {
+    match bot.send_message(chat, text.clone()).await {
+        Err(BotError::RetryAfter { seconds })
+            if Duration::from_secs(u64::from(seconds)) <= MAX_RETRY_AFTER =>
+        {
+            shared
+                .clock
+                .sleep(Duration::from_secs(u64::from(seconds)))
+                .await;
+            bot.send_message(chat, text).await
+        }
+        result => result,
+    }
+}
+
+/// Sends a run's report messages to each recipient; a failing chat does not stop the others.
+pub(crate) async fn deliver_report(
+    shared: Arc<Shared>,
+    user: UserId,
+    recipients: Vec<ChatId>,
+    messages: Vec<String>,
+) {
+    let bot = match shared.connector.bot(user).await {
+        Ok(Some(bot)) => bot,
+        Ok(None) => return,
+        Err(error) => {
+            tracing::warn!(%user, %error, "cannot reach the user's bot for the report");
+            return;
+        }
+    };
+    for chat in recipients {
+        for message in &messages {
+            if let Err(error) = deliver(&shared, bot.as_ref(), chat, message.clone()).await {
+                tracing::warn!(%user, %chat, %error, "report not delivered");
+                break;
+            }
+        }
+    }
+}
+
+/// Announces new gifts to the user's notification chats: the sticker, then a short text.
+pub(crate) async fn new_gifts(
+    shared: Arc<Shared>,
+    user: UserConfig,
+    downloader: AccountId,
+    gifts: Arc<[CatalogGift]>,
+) {
+    let bot = match shared.connector.bot(user.user_id).await {
+        Ok(Some(bot)) => bot,
+        Ok(None) => return,
+        Err(error) => {
+            tracing::warn!(user = %user.user_id, %error, "cannot reach the user's bot for notifications");
+            return;
+        }
+    };
+    let lang = user.settings.report_lang;
+    for gift in gifts.iter() {
+        let Ok(gift_id) = GiftId::new(gift.id) else {
+            continue;
+        };
+        let sticker = sticker(&shared, downloader, gift_id, gift).await;
+        let text = announcement(gift, lang);
+        for &chat in &user.settings.notification_chats {
+            if let Some(tgs) = &sticker {
+                let sticker = Sticker {
+                    gift_id,
+                    tgs: tgs.clone(),
+                };
+                if let Err(error) = bot.send_sticker(chat, sticker).await {
+                    tracing::warn!(user = %user.user_id, %chat, %error, "sticker not delivered");
+                }
+            }
+            if let Err(error) = deliver(&shared, bot.as_ref(), chat, text.clone()).await {
+                tracing::warn!(user = %user.user_id, %chat, %error, "notification not delivered");
+            }
+        }
+    }
+}
+
+/// The gift's `.tgs`, downloaded once per gift and shared by every user's notification.
+async fn sticker(
+    shared: &Shared,
+    downloader: AccountId,
+    gift_id: GiftId,
+    gift: &CatalogGift,
+) -> Option<Arc<[u8]>> {
+    if let Some(cached) = lock(&shared.stickers).get(&gift_id) {
+        return Some(cached.clone());
+    }
+    let reference = gift.sticker.clone()?;
+    let download = async {
+        let account = shared.connector.account(downloader).await?;
+        account.download_sticker(reference).await
+    };
+    match tokio::time::timeout(shared.config.call_timeout, download).await {
+        Ok(Ok(bytes)) => {
+            let bytes: Arc<[u8]> = bytes.into();
+            lock(&shared.stickers).insert(gift_id, bytes.clone());
+            Some(bytes)
+        }
+        Ok(Err(error)) => {
+            tracing::warn!(gift = %gift_id, %error, "cannot download the gift's sticker");
+            None
+        }
+        Err(_) => {
+            tracing::warn!(gift = %gift_id, "downloading the gift's sticker timed out");
+            None
+        }
+    }
+}
+
+/// The short text announcing a gift.
+pub(crate) fn announcement(gift: &CatalogGift, lang: Lang) -> String {
+    let (new_gift, unlimited, premium, per_user) = match lang {
+        Lang::En => ("🎁 New gift", "unlimited", "⭐ Premium only", "per user"),
+        Lang::Ru => (
+            "🎁 Новый подарок",
+            "без лимита",
+            "⭐ Только Premium",
+            "на пользователя",
+        ),
+    };
+    let mut text = format!("{new_gift} {}", gift.id);
+    if let Some(title) = gift.title.as_deref() {
+        let title: String = title
+            .chars()
+            .map(|ch| if ch.is_control() { ' ' } else { ch })
+            .take(64)
+            .collect();
+        text.push_str(&format!(" «{}»", title.trim()));
+    }
+    text.push_str(&format!("\n💰 {}⭐", gift.price));
+    match (gift.limited, gift.supply) {
+        (true, Some(supply)) => {
+            let remaining = gift.remaining.unwrap_or(0);
+            text.push_str(&format!(" | 📦 {remaining}/{supply}"));
+        }
+        _ => text.push_str(&format!(" | {unlimited}")),
+    }
+    if gift.require_premium {
+        text.push_str(&format!("\n{premium}"));
+    }
+    if let Some(cap) = gift.per_user_remains {
+        text.push_str(&format!("\n👤 {cap} {per_user}"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn announces_price_supply_and_restrictions() {
+        let gift = CatalogGift {
+            id: 77,
+            price: 2500,
+            limited: true,
+            supply: Some(5000),
+            remaining: Some(4990),
+            require_premium: true,
+            per_user_remains: Some(2),
+            title: Some("Rocket\nlaunch".into()),
+            ..CatalogGift::default()
+        };
+        assert_eq!(
+            announcement(&gift, Lang::En),
+            "🎁 New gift 77 «Rocket launch»\n💰 2500⭐ | 📦 4990/5000\n⭐ Premium only\n👤 2 per user"
+        );
+        let plain = CatalogGift {
+            id: 5,
+            price: 15,
+            ..CatalogGift::default()
+        };
+        assert_eq!(
+            announcement(&plain, Lang::Ru),
+            "🎁 Новый подарок 5\n💰 15⭐ | без лимита"
+        );
+    }
+}

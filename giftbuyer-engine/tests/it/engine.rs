@@ -1,0 +1,435 @@
+//! Engine behaviour: seeding, buying with a journal, failures, notifications, reloads, polling.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use giftbuyer_core::ports::{
+    BotError, ChatId, EngineStore, JournalStatus, TelegramError, UserConfig, UserId, UserSettings,
+};
+use giftbuyer_core::report::Lang;
+use giftbuyer_core::{Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId};
+use giftbuyer_engine::{
+    Engine, EngineConfig, EngineEvent, MemoryStore, PollOutcome, TokioClock, spawn_supervised,
+};
+
+use crate::fake::{BuyScript, Fake, limited, unix};
+
+struct Harness {
+    store: Arc<MemoryStore>,
+    fake: Fake,
+    engine: Arc<Engine>,
+}
+
+fn channel(row: i64, suffix: i64, supply_max: Option<u64>) -> Channel {
+    Channel {
+        row_id: ChannelRowId::new(row).expect("valid row"),
+        channel_id: ChannelId::from_mtproto(suffix).expect("valid channel"),
+        filter: ChannelFilter {
+            price: Bounds::UNBOUNDED,
+            supply: Bounds::new(None, supply_max, "supply").expect("valid bounds"),
+        },
+        title: None,
+    }
+}
+
+fn user(id: i64, accounts: &[i64]) -> UserConfig {
+    UserConfig {
+        user_id: UserId::new(id).expect("valid user"),
+        settings: UserSettings {
+            autobuy: true,
+            notification_chats: vec![ChatId::new(-100_500).expect("valid chat")],
+            report_lang: Lang::En,
+            forced_target: None,
+        },
+        accounts: accounts
+            .iter()
+            .map(|&id| giftbuyer_core::AccountId::new(id).expect("valid account"))
+            .collect(),
+        channels: vec![channel(1, 111, Some(10_000)), channel(2, 222, None)],
+    }
+}
+
+fn harness(config: EngineConfig, users: Vec<UserConfig>) -> Harness {
+    let clock = Arc::new(TokioClock::starting_at(unix(1_764_000_000)));
+    let store = Arc::new(MemoryStore::new());
+    store.set_users(users);
+    let fake = Fake::new(clock.clone());
+    let engine = Arc::new(Engine::new(
+        store.clone(),
+        Arc::new(fake.clone()),
+        clock,
+        config,
+    ));
+    Harness {
+        store,
+        fake,
+        engine,
+    }
+}
+
+/// A user with two accounts and a catalog already seeded with one old gift.
+async fn seeded() -> Harness {
+    let h = harness(EngineConfig::default(), vec![user(1, &[11, 12])]);
+    h.fake.add_account(11, 100, true);
+    h.fake.add_account(12, 60, false);
+    h.fake.set_catalog(vec![limited(1, 10, 100, 50)]);
+    let report = h.engine.tick().await.expect("tick");
+    assert_eq!(report.outcome, PollOutcome::Seeded { gifts: 1 });
+    h
+}
+
+fn statuses(store: &MemoryStore) -> Vec<String> {
+    store
+        .journal()
+        .iter()
+        .map(|entry| {
+            let mut line = format!(
+                "seq={} acc={} gift={} ch={} {}",
+                entry.key.seq,
+                entry.operation.account_id,
+                entry.operation.gift_id,
+                entry.operation.channel_id.mtproto_id(),
+                entry.status.code()
+            );
+            if let Some(error) = &entry.error {
+                line.push_str(&format!(" ({error})"));
+            }
+            line
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_first_catalog_only_seeds_the_known_gifts() {
+    let h = seeded().await;
+    assert!(h.fake.state().buys.is_empty());
+    assert_eq!(h.store.known_gifts().len(), 1);
+    // The same catalog again is not modified and buys nothing either.
+    assert_eq!(
+        h.engine.tick().await.expect("tick").outcome,
+        PollOutcome::NotModified
+    );
+    assert!(h.store.journal().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_new_gift_is_planned_journaled_bought_and_reported() {
+    let h = seeded().await;
+    h.fake
+        .set_catalog(vec![limited(1, 10, 100, 50), limited(7, 25, 1000, 1000)]);
+    let report = h.engine.tick().await.expect("tick");
+    let PollOutcome::NewGifts { gifts, runs } = report.outcome else {
+        panic!("expected new gifts, got {report:?}");
+    };
+    assert_eq!(gifts.len(), 1);
+    assert_eq!(runs, [UserId::new(1).expect("valid")]);
+    h.engine.settle().await;
+
+    // Account 11 (100 stars) buys 4 copies, account 12 (60 stars) buys 2, on the narrowest
+    // channel that accepts a supply of 1000.
+    let bought = h.fake.state().bought.clone();
+    assert_eq!(bought.len(), 6);
+    assert!(
+        bought
+            .iter()
+            .all(|(_, gift, ch)| gift.get() == 7 && ch.mtproto_id() == 111)
+    );
+    let journal = statuses(&h.store);
+    assert_eq!(journal.len(), 6);
+    assert!(
+        journal.iter().all(|line| line.ends_with("bought")),
+        "{journal:#?}"
+    );
+
+    let reports = h.store.reports();
+    assert_eq!(reports.len(), 1);
+    assert!(
+        reports[0].2.contains("📊 New: 1 | Bought: 1 | Skipped: 0"),
+        "{}",
+        reports[0].2
+    );
+    let state = h.fake.state();
+    // The report goes to both accounts' DMs; the notification chat gets a sticker and a text.
+    let report_chats: Vec<i64> = state
+        .messages
+        .iter()
+        .filter(|(_, text)| text.starts_with("🧾"))
+        .map(|(chat, _)| chat.get())
+        .collect();
+    assert_eq!(report_chats, [11, 12]);
+    assert_eq!(
+        state.stickers,
+        [(
+            ChatId::new(-100_500).expect("chat"),
+            giftbuyer_core::GiftId::new(7).expect("gift")
+        )]
+    );
+    assert!(
+        state
+            .messages
+            .iter()
+            .any(|(chat, text)| chat.get() == -100_500 && text.starts_with("🎁 New gift 7"))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn sold_out_stops_the_gift_and_the_journal_says_why() {
+    let h = seeded().await;
+    let first = giftbuyer_core::AccountId::new(11).expect("valid");
+    h.fake
+        .state()
+        .buy_scripts
+        .insert(first, [BuyScript::Fail(TelegramError::GiftSoldOut)].into());
+    let mut events = h.engine.subscribe();
+    h.fake
+        .set_catalog(vec![limited(1, 10, 100, 50), limited(7, 25, 1000, 3)]);
+    h.engine.tick().await.expect("tick");
+    h.engine.settle().await;
+
+    // Three copies were left, all planned for account 11; the first answer says sold out, so
+    // the other two are never sent.
+    assert_eq!(h.fake.state().buys.len(), 1);
+    expect_test::expect![[r#"
+        [
+            "seq=0 acc=11 gift=7 ch=111 failed (STARGIFT_USAGE_LIMITED)",
+            "seq=1 acc=11 gift=7 ch=111 failed (STARGIFT_USAGE_LIMITED)",
+            "seq=2 acc=11 gift=7 ch=111 failed (STARGIFT_USAGE_LIMITED)",
+        ]
+    "#]]
+    .assert_debug_eq(&statuses(&h.store));
+    let mut finished = None;
+    while let Ok(event) = events.try_recv() {
+        if let EngineEvent::RunFinished(summary) = event {
+            finished = Some(summary);
+        }
+    }
+    let summary = finished.expect("the run finished");
+    assert_eq!(
+        (summary.bought, summary.failed, summary.stars_spent),
+        (0, 3, 0)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_purchase_without_an_answer_is_unknown_and_never_resent() {
+    let h = seeded().await;
+    let first = giftbuyer_core::AccountId::new(11).expect("valid");
+    h.fake
+        .state()
+        .buy_scripts
+        .insert(first, [BuyScript::Hang { executed: true }].into());
+    h.fake
+        .set_catalog(vec![limited(1, 10, 100, 50), limited(7, 50, 1000, 1)]);
+    h.engine.tick().await.expect("tick");
+    h.engine.settle().await;
+
+    assert_eq!(h.fake.state().buys.len(), 1);
+    assert_eq!(
+        statuses(&h.store),
+        ["seq=0 acc=11 gift=7 ch=111 unknown (timeout)"]
+    );
+    // Later polls do not send it again: the gift is known now.
+    h.engine.tick().await.expect("tick");
+    h.engine.settle().await;
+    assert_eq!(h.fake.state().buys.len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_crash_while_sending_leaves_unknown_entries_after_recovery() {
+    let h = seeded().await;
+    let first = giftbuyer_core::AccountId::new(11).expect("valid");
+    h.fake
+        .state()
+        .buy_scripts
+        .insert(first, [BuyScript::Hang { executed: false }].into());
+    h.fake
+        .set_catalog(vec![limited(1, 10, 100, 50), limited(7, 50, 1000, 2)]);
+    h.engine.tick().await.expect("tick");
+    // Let the run reach the hanging purchase, then "crash": drop every task mid-flight.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let buys_before_crash = h.fake.state().buys.len();
+    drop(h.engine);
+
+    let clock = Arc::new(TokioClock::starting_at(unix(1_764_000_100)));
+    let restarted = Engine::new(
+        h.store.clone(),
+        Arc::new(h.fake.clone()),
+        clock,
+        EngineConfig::default(),
+    );
+    assert_eq!(restarted.recover().await.expect("recover"), 2);
+    assert_eq!(
+        statuses(&h.store),
+        [
+            "seq=0 acc=11 gift=7 ch=111 unknown (interrupted)",
+            "seq=1 acc=11 gift=7 ch=111 failed (abandoned)",
+        ]
+    );
+    assert_eq!(buys_before_crash, 1);
+    // Recovery never sends anything, and neither does polling the same catalog again.
+    restarted.tick().await.expect("tick");
+    restarted.settle().await;
+    assert_eq!(h.fake.state().buys.len(), 1);
+    // Recording the same transition again is refused by the journal's compare-and-set.
+    let key = h.store.journal()[0].key;
+    let moved = h
+        .store
+        .transition(
+            key,
+            JournalStatus::Planned,
+            JournalStatus::Sending,
+            None,
+            unix(0),
+        )
+        .await
+        .expect("transition");
+    assert!(!moved);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_bot_never_blocks_buying() {
+    let h = seeded().await;
+    h.fake.state().bot_error = Some(BotError::Blocked);
+    h.fake
+        .set_catalog(vec![limited(1, 10, 100, 50), limited(7, 25, 1000, 1000)]);
+    h.engine.tick().await.expect("tick");
+    h.engine.settle().await;
+    assert_eq!(h.fake.state().bought.len(), 6);
+    assert!(h.fake.state().messages.is_empty());
+    assert_eq!(h.store.reports().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn accounts_are_reloaded_on_request_and_after_the_ttl() {
+    let h = seeded().await;
+    let polled = |h: &Harness| -> Vec<i64> {
+        h.fake
+            .state()
+            .polls
+            .iter()
+            .map(|(account, _)| account.get())
+            .collect()
+    };
+    h.engine.tick().await.expect("tick");
+    assert_eq!(polled(&h), [11, 12]);
+
+    // A third account appears in the store; it is used once the engine reloads.
+    h.fake.add_account(13, 0, false);
+    h.store.set_users(vec![user(1, &[11, 12, 13])]);
+    h.engine.tick().await.expect("tick");
+    assert_eq!(polled(&h), [11, 12, 11]);
+    h.engine.request_reload();
+    h.engine.tick().await.expect("tick");
+    h.engine.tick().await.expect("tick");
+    assert_eq!(polled(&h), [11, 12, 11, 12, 13]);
+
+    // Without a request, the TTL (60 s) brings the next change in.
+    h.store.set_users(vec![user(1, &[13])]);
+    h.engine.tick().await.expect("tick");
+    assert_eq!(polled(&h).last(), Some(&11));
+    tokio::time::sleep(Duration::from_secs(61)).await;
+    h.engine.tick().await.expect("tick");
+    assert_eq!(polled(&h).last(), Some(&13));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_flood_wait_on_polling_benches_that_account_only() {
+    let h = seeded().await;
+    let second = giftbuyer_core::AccountId::new(12).expect("valid");
+    h.fake
+        .state()
+        .catalog_errors
+        .insert(second, [TelegramError::FloodWait { seconds: 30 }].into());
+    assert_eq!(
+        h.engine.tick().await.expect("tick").outcome,
+        PollOutcome::FloodWait { seconds: 30 }
+    );
+    for _ in 0..3 {
+        let report = h.engine.tick().await.expect("tick");
+        assert_eq!(report.poller.map(|a| a.get()), Some(11));
+    }
+    tokio::time::sleep(Duration::from_secs(31)).await;
+    let mut pollers = Vec::new();
+    for _ in 0..2 {
+        let report = h.engine.tick().await.expect("tick");
+        pollers.extend(report.poller.map(|a| a.get()));
+    }
+    pollers.sort_unstable();
+    assert_eq!(
+        pollers,
+        [11, 12],
+        "both accounts poll again once the wait is over"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn polls_are_staggered_across_accounts() {
+    let config = EngineConfig {
+        poll_interval: Duration::from_secs(2),
+        ..EngineConfig::default()
+    };
+    let h = harness(config, vec![user(1, &[11, 12, 13, 14])]);
+    for id in 11..=14 {
+        h.fake.add_account(id, 0, false);
+    }
+    h.fake.set_catalog(vec![limited(1, 10, 100, 50)]);
+    let engine = h.engine.clone();
+    let handle = spawn_supervised(engine, Duration::from_secs(1));
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    handle.shutdown().await;
+    let polls = h.fake.state().polls.clone();
+    // Four accounts at a 2 s interval: one poll every 0.5 s (plus each poll's 50 ms round
+    // trip), and each account polls only every 2 s or so.
+    assert!((17..=20).contains(&polls.len()), "{} polls", polls.len());
+    let gaps: Vec<Duration> = polls.windows(2).map(|w| w[1].1 - w[0].1).collect();
+    assert!(
+        gaps.iter()
+            .all(|gap| *gap >= Duration::from_millis(500) && *gap < Duration::from_millis(600)),
+        "{gaps:?}"
+    );
+    let accounts: Vec<i64> = polls.iter().take(8).map(|(a, _)| a.get()).collect();
+    assert_eq!(accounts, [11, 12, 13, 14, 11, 12, 13, 14]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_crashed_engine_task_is_restarted() {
+    let h = harness(EngineConfig::default(), vec![user(1, &[11])]);
+    h.fake.add_account(11, 0, false);
+    h.fake.set_catalog(vec![limited(1, 10, 100, 50)]);
+    h.fake.state().panic_next_connect = true;
+    let handle = spawn_supervised(h.engine.clone(), Duration::from_secs(1));
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    handle.shutdown().await;
+    // The first poll crashed the task; after the restart polling went on.
+    assert!(
+        h.fake.state().polls.len() >= 3,
+        "{:?}",
+        h.fake.state().polls
+    );
+    assert_eq!(h.store.known_gifts().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_sequential_baseline_waits_between_calls_and_ignores_sold_out() {
+    let h = harness(EngineConfig::sequential(), vec![user(1, &[11])]);
+    let account = h.fake.add_account(11, 1000, true);
+    h.fake.set_catalog(vec![limited(1, 10, 100, 50)]);
+    h.engine.tick().await.expect("tick");
+    h.fake.state().buy_scripts.insert(
+        account,
+        [
+            BuyScript::Fail(TelegramError::GiftSoldOut),
+            BuyScript::Fail(TelegramError::GiftSoldOut),
+        ]
+        .into(),
+    );
+    h.fake
+        .set_catalog(vec![limited(1, 10, 100, 50), limited(7, 100, 1000, 3)]);
+    h.engine.tick().await.expect("tick");
+    h.engine.settle().await;
+    let buys = h.fake.state().buys.clone();
+    assert_eq!(buys.len(), 3);
+    for pair in buys.windows(2) {
+        assert!(pair[1].3 - pair[0].3 >= Duration::from_millis(700));
+    }
+}

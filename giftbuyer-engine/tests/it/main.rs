@@ -1,0 +1,4 @@
+//! Integration tests of the engine in virtual time, against a scripted Telegram.
+
+mod engine;
+mod fake;
