@@ -1,6 +1,6 @@
 //! The engine: polls the catalog, detects new gifts and starts autobuy runs and notifications.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -77,6 +77,8 @@ pub(crate) struct Shared {
     /// One run at a time per user, so a second drop is planned with the balances the first
     /// left behind instead of spending the same stars twice.
     pub(crate) user_locks: Mutex<HashMap<UserId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Accounts whose balance is being refreshed in the background.
+    pub(crate) refreshing: Mutex<HashSet<AccountId>>,
     /// Runs, notifications and report deliveries in flight.
     pub(crate) tasks: Mutex<JoinSet<()>>,
 }
@@ -144,6 +146,7 @@ impl Engine {
                 accounts: Mutex::default(),
                 stickers: Mutex::default(),
                 user_locks: Mutex::default(),
+                refreshing: Mutex::default(),
                 tasks: Mutex::default(),
             }),
             monitor: tokio::sync::Mutex::new(MonitorState {
@@ -214,6 +217,7 @@ impl Engine {
                 outcome: PollOutcome::NoAccount,
             });
         };
+        self.refresh_if_stale(poller, now);
         let report = |outcome| TickReport {
             poller: Some(poller),
             outcome,
@@ -362,6 +366,24 @@ impl Engine {
         monitor.users = users;
         monitor.loaded_at = Some(now);
         Ok(())
+    }
+
+    /// Keeps balances fresh in the background: each poll checks the polling account's cached
+    /// balance and refreshes it once it is half as old as `balance_max_age`. When a drop comes,
+    /// planning then rarely has to wait for a balance round trip.
+    fn refresh_if_stale(&self, account: AccountId, now: Duration) {
+        let half_age = self.shared.config.balance_max_age / 2;
+        let stale = lock(&self.shared.accounts)
+            .get(&account)
+            .and_then(|cached| cached.refreshed_at)
+            .is_none_or(|at| now.saturating_sub(at) >= half_age);
+        if stale && lock(&self.shared.refreshing).insert(account) {
+            let shared = self.shared.clone();
+            lock(&self.shared.tasks).spawn(async move {
+                buyer::refresh_account(shared.clone(), account).await;
+                lock(&shared.refreshing).remove(&account);
+            });
+        }
     }
 
     /// Collects tasks that already finished, so a long-running engine does not accumulate

@@ -433,3 +433,27 @@ async fn the_sequential_baseline_waits_between_calls_and_ignores_sold_out() {
         assert!(pair[1].3 - pair[0].3 >= Duration::from_millis(700));
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn balances_are_refreshed_in_the_background_while_polling() {
+    let h = seeded().await;
+    h.engine.tick().await.expect("tick");
+    h.engine.settle().await;
+    let first = giftbuyer_core::AccountId::new(11).expect("valid");
+    let second = giftbuyer_core::AccountId::new(12).expect("valid");
+    let (account, _) = h.store.account_state(first).expect("refreshed");
+    assert_eq!((account.balance.get(), account.premium), (100, true));
+    let (account, refreshed_at) = h.store.account_state(second).expect("refreshed");
+    assert_eq!((account.balance.get(), account.premium), (60, false));
+
+    // A balance change shows up after half of `balance_max_age` (30 s by default).
+    h.fake.state().balances.insert(second, 5);
+    tokio::time::sleep(Duration::from_secs(31)).await;
+    for _ in 0..2 {
+        h.engine.tick().await.expect("tick");
+    }
+    h.engine.settle().await;
+    let (account, later) = h.store.account_state(second).expect("refreshed");
+    assert_eq!(account.balance.get(), 5);
+    assert!(later > refreshed_at);
+}
