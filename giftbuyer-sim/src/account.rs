@@ -1,0 +1,254 @@
+//! Simulated Telegram accounts: what each one is, and `SimAccount`, the `TelegramAccount` port
+//! over the market.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use giftbuyer_core::ports::{
+    BoxFuture, CatalogResponse, ChannelAccess, ChannelInfo, Profile, PurchaseReceipt,
+    PurchaseRequest, TelegramAccount, TelegramError,
+};
+use giftbuyer_core::{AccountId, ChannelId, Stars, StickerRef, UnixTime};
+
+use crate::config::ConfigError;
+use crate::flood::FloodState;
+use crate::login::normalize_phone;
+use crate::market::Market;
+use crate::method::Method;
+
+/// A Telegram account of the simulated market.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSpec {
+    pub id: AccountId,
+    pub balance: Stars,
+    pub premium: bool,
+    /// When Premium ends; `None` for no end. Only matters when `premium` is set.
+    pub premium_until: Option<UnixTime>,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    /// The account's rights in each channel it knows; a channel not listed is not visible.
+    pub channels: BTreeMap<ChannelId, ChannelAccess>,
+    /// Added to every round trip: an account behind a slower link or a distant proxy.
+    pub extra_rtt: Duration,
+    /// The phone number that logs in to this account (`+` and digits).
+    pub phone: Option<String>,
+    /// The two-step verification password the login asks for after the code.
+    pub two_factor: Option<TwoFactor>,
+}
+
+/// A two-step verification password and its hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwoFactor {
+    pub password: String,
+    pub hint: Option<String>,
+}
+
+impl AccountSpec {
+    /// An account without Premium, channels or login details.
+    pub fn new(id: AccountId, balance: Stars) -> Self {
+        Self {
+            id,
+            balance,
+            premium: false,
+            premium_until: None,
+            username: None,
+            first_name: None,
+            channels: BTreeMap::new(),
+            extra_rtt: Duration::ZERO,
+            phone: None,
+            two_factor: None,
+        }
+    }
+
+    #[must_use]
+    pub fn premium(mut self) -> Self {
+        self.premium = true;
+        self
+    }
+
+    /// Premium that ends at `until`.
+    #[must_use]
+    pub fn premium_until(mut self, until: UnixTime) -> Self {
+        self.premium = true;
+        self.premium_until = Some(until);
+        self
+    }
+
+    #[must_use]
+    pub fn username(mut self, username: impl Into<String>) -> Self {
+        self.username = Some(username.into());
+        self
+    }
+
+    #[must_use]
+    pub fn channel(mut self, channel: ChannelId, access: ChannelAccess) -> Self {
+        self.channels.insert(channel, access);
+        self
+    }
+
+    #[must_use]
+    pub fn extra_rtt(mut self, extra: Duration) -> Self {
+        self.extra_rtt = extra;
+        self
+    }
+
+    #[must_use]
+    pub fn phone(mut self, phone: impl Into<String>) -> Self {
+        self.phone = Some(phone.into());
+        self
+    }
+
+    #[must_use]
+    pub fn two_factor(mut self, password: impl Into<String>, hint: Option<&str>) -> Self {
+        self.two_factor = Some(TwoFactor {
+            password: password.into(),
+            hint: hint.map(str::to_owned),
+        });
+        self
+    }
+
+    /// Checks the phone number, the one field whose form the types do not fix.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match &self.phone {
+            Some(phone) if normalize_phone(phone).as_deref() != Some(phone.as_str()) => {
+                Err(ConfigError::InvalidPhone(phone.clone()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// An account in the market: its spec, whose balance changes, and its recent calls.
+#[derive(Debug, Clone)]
+pub(crate) struct AccountState {
+    pub(crate) spec: AccountSpec,
+    pub(crate) flood: FloodState,
+}
+
+impl AccountState {
+    pub(crate) fn new(spec: AccountSpec) -> Self {
+        Self {
+            spec,
+            flood: FloodState::default(),
+        }
+    }
+
+    /// Whether Premium is active at `now`.
+    pub(crate) fn has_premium(&self, now: UnixTime) -> bool {
+        self.spec.premium && self.spec.premium_until.is_none_or(|until| until > now)
+    }
+
+    pub(crate) fn access(&self, channel: ChannelId) -> ChannelAccess {
+        self.spec
+            .channels
+            .get(&channel)
+            .copied()
+            .unwrap_or(ChannelAccess::NotMember)
+    }
+
+    pub(crate) fn profile(&self, now: UnixTime) -> Profile {
+        let premium = self.has_premium(now);
+        Profile {
+            account_id: self.spec.id,
+            username: self.spec.username.clone(),
+            first_name: self.spec.first_name.clone(),
+            premium,
+            premium_until: self.spec.premium_until.filter(|_| premium),
+        }
+    }
+}
+
+/// One simulated account, as the engine reaches it: every call waits for its latency on the
+/// market's clock and is answered from the market's state at the moment it arrives.
+#[derive(Clone)]
+pub struct SimAccount {
+    market: Market,
+    id: AccountId,
+}
+
+impl SimAccount {
+    pub(crate) const fn new(market: Market, id: AccountId) -> Self {
+        Self { market, id }
+    }
+
+    pub fn market(&self) -> &Market {
+        &self.market
+    }
+}
+
+impl fmt::Debug for SimAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimAccount").field("id", &self.id).finish()
+    }
+}
+
+impl TelegramAccount for SimAccount {
+    fn account_id(&self) -> AccountId {
+        self.id
+    }
+
+    fn star_gifts(&self, hash: i32) -> BoxFuture<'_, Result<CatalogResponse, TelegramError>> {
+        let id = self.id;
+        Box::pin(self.market.call(id, Method::Catalog, move |state, now| {
+            Ok(state.star_gifts(id, hash, now))
+        }))
+    }
+
+    fn profile(&self) -> BoxFuture<'_, Result<Profile, TelegramError>> {
+        let id = self.id;
+        Box::pin(self.market.call(id, Method::Profile, move |state, now| {
+            state.account(id).map(|account| account.profile(now.unix))
+        }))
+    }
+
+    fn stars_balance(&self) -> BoxFuture<'_, Result<Stars, TelegramError>> {
+        let id = self.id;
+        Box::pin(self.market.call(id, Method::Balance, move |state, _| {
+            state.account(id).map(|account| account.spec.balance)
+        }))
+    }
+
+    fn buy_gift(
+        &self,
+        request: PurchaseRequest,
+    ) -> BoxFuture<'_, Result<PurchaseReceipt, TelegramError>> {
+        let id = self.id;
+        Box::pin(self.market.call(id, Method::Buy, move |state, now| {
+            state.buy(id, request, now)
+        }))
+    }
+
+    fn download_sticker(
+        &self,
+        sticker: StickerRef,
+    ) -> BoxFuture<'_, Result<Vec<u8>, TelegramError>> {
+        Box::pin(
+            self.market
+                .call(self.id, Method::Sticker, move |state, now| {
+                    state.sticker(&sticker, now)
+                }),
+        )
+    }
+
+    fn channel_info(
+        &self,
+        channel: ChannelId,
+    ) -> BoxFuture<'_, Result<ChannelInfo, TelegramError>> {
+        let id = self.id;
+        Box::pin(self.market.call(id, Method::ChannelInfo, move |state, _| {
+            let access = state.account(id)?.access(channel);
+            Ok(ChannelInfo {
+                channel_id: channel,
+                // A channel the account cannot see shows no title, as Telegram shows none.
+                title: match access {
+                    ChannelAccess::NotMember => None,
+                    ChannelAccess::CanPost | ChannelAccess::ReadOnly => {
+                        state.channel_titles.get(&channel).cloned()
+                    }
+                },
+                access,
+            })
+        }))
+    }
+}

@@ -1,0 +1,136 @@
+//! `MarketConfig`: everything a simulated market starts from, built in code or read from a drop
+//! file, and the errors that refuse an inconsistent one.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use giftbuyer_core::{AccountId, ChannelId, GiftId};
+
+use crate::account::AccountSpec;
+use crate::catalog::GiftSpec;
+use crate::competitors::CompetitorConfig;
+use crate::faults::Fault;
+use crate::flood::FloodConfig;
+use crate::latency::LatencyConfig;
+use crate::login::LoginConfig;
+
+/// The starting state and the rules of a simulated market.
+///
+/// Plain data with public fields and defaults for every rule, so a test states only what it
+/// cares about:
+///
+/// ```
+/// use giftbuyer_core::{AccountId, GiftId, Stars};
+/// use giftbuyer_sim::{AccountSpec, GiftSpec, MarketConfig};
+///
+/// let config = MarketConfig::with_seed(7)
+///     .account(AccountSpec::new(AccountId::new(1)?, Stars::new(50_000)).premium())
+///     .gift(GiftSpec::limited(GiftId::new(9001)?, Stars::new(25), 5_000));
+/// assert_eq!(config.validate(), Ok(()));
+/// # Ok::<(), giftbuyer_core::ValueError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MarketConfig {
+    /// Every random draw (jitter, fault coin flips, login codes, ids) derives from it.
+    pub seed: u64,
+    pub latency: LatencyConfig,
+    pub flood: FloodConfig,
+    pub competitors: CompetitorConfig,
+    pub accounts: Vec<AccountSpec>,
+    /// The catalog in order: gifts there from the start and drops, told apart by
+    /// [`GiftSpec::release_at`].
+    pub gifts: Vec<GiftSpec>,
+    pub faults: Vec<Fault>,
+    pub login: LoginConfig,
+    /// Channel titles that [`crate::SimAccount`]'s `channel_info` reports.
+    pub channel_titles: BTreeMap<ChannelId, String>,
+}
+
+impl MarketConfig {
+    /// The default rules with this seed.
+    pub fn with_seed(seed: u64) -> Self {
+        Self {
+            seed,
+            ..Self::default()
+        }
+    }
+
+    #[must_use]
+    pub fn account(mut self, account: AccountSpec) -> Self {
+        self.accounts.push(account);
+        self
+    }
+
+    #[must_use]
+    pub fn gift(mut self, gift: GiftSpec) -> Self {
+        self.gifts.push(gift);
+        self
+    }
+
+    #[must_use]
+    pub fn fault(mut self, fault: Fault) -> Self {
+        self.faults.push(fault);
+        self
+    }
+
+    /// Checks the whole configuration; [`crate::Market::new`] refuses what this refuses.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !self.competitors.curve_is_valid() {
+            return Err(ConfigError::Curve(self.competitors.curve));
+        }
+        let mut accounts = BTreeSet::new();
+        let mut phones = BTreeSet::new();
+        for account in &self.accounts {
+            if !accounts.insert(account.id) {
+                return Err(ConfigError::DuplicateAccount(account.id));
+            }
+            account.validate()?;
+            if let Some(phone) = &account.phone
+                && !phones.insert(phone.as_str())
+            {
+                return Err(ConfigError::DuplicatePhone(phone.clone()));
+            }
+        }
+        let mut gifts = BTreeSet::new();
+        for gift in &self.gifts {
+            if !gifts.insert(gift.id) {
+                return Err(ConfigError::DuplicateGift(gift.id));
+            }
+            gift.validate()?;
+        }
+        self.faults.iter().try_for_each(Fault::validate)
+    }
+}
+
+/// Why a market configuration was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("account {0} is configured twice")]
+    DuplicateAccount(AccountId),
+    #[error("phone number {0} belongs to two accounts")]
+    DuplicatePhone(String),
+    #[error("{0:?} is not a phone number: expected + and 7 to 15 digits")]
+    InvalidPhone(String),
+    #[error("gift {0} is configured twice")]
+    DuplicateGift(GiftId),
+    #[error("gift {0} is limited, so its supply must be positive")]
+    ZeroSupply(GiftId),
+    #[error("gift {gift} has {remaining} copies left of a supply of {supply}")]
+    RemainingAboveSupply {
+        gift: GiftId,
+        remaining: u64,
+        supply: u64,
+    },
+    #[error("gift {0} is unlimited, so it cannot have a remaining count")]
+    RemainingWithoutSupply(GiftId),
+    #[error("the competitors' curve must be between 1 and 16, got {0}")]
+    Curve(f64),
+    #[error(
+        "fault call numbers start at 1 and the first is at most the last, got {first}..={last}"
+    )]
+    FaultCalls { first: u64, last: u64 },
+    #[error("a fault window must not end ({until:?}) before it starts ({from:?})")]
+    FaultWindow { from: Duration, until: Duration },
+    #[error("a fault probability must be between 0 and 1, got {0}")]
+    FaultProbability(f64),
+}

@@ -1,0 +1,857 @@
+//! The drop file: a simulated market and the user's channels as JSON, for
+//! `giftbuyer simulate --input drop.json`.
+//!
+//! Parsing happens in two steps so that every error names the field it is about: serde reads
+//! the JSON into the wire structs below, which refuse unknown fields (type errors carry the
+//! field path, line and column), then each value is validated into the simulator's and the
+//! core's types (errors carry the field path).
+//!
+//! ```json
+//! {"seed": 42,
+//!  "start_unix": 1764000000,
+//!  "duration_ms": 120000,
+//!  "latency_ms": {"rtt": 60, "jitter": 20, "methods": {"buy": {"rtt": 120, "jitter": 30}}},
+//!  "flood": {"catalog_min_interval_ms": 1000, "flood_wait_seconds": 3,
+//!            "purchases_per_second": null},
+//!  "competitors": {"reaction_ms": 300, "curve": 2.0},
+//!  "accounts": [{"id": 1001, "balance": 100000, "premium": true, "premium_until": null,
+//!                "username": "buyer1", "first_name": "Ann", "extra_rtt_ms": 0,
+//!                "phone": "+15550001001", "password": "hunter2", "password_hint": "the usual",
+//!                "channels": {"-1001234567890": "can_post", "-1001234567891": "read_only"}}],
+//!  "channels": [{"id": 1, "channel_id": -1001234567890, "title": "Rare gifts",
+//!                "price_min": null, "price_max": null, "supply_min": null, "supply_max": null}],
+//!  "catalog": [{"id": 100, "price": 25, "supply": null, "title": "Heart"},
+//!              {"id": 200, "price": 2500, "supply": 10000, "remaining": 0}],
+//!  "drops": [{"at_ms": 5000, "id": 9001, "price": 30000, "supply": 5000,
+//!             "require_premium": true, "per_user_limit": null, "title": "Plush Pepe",
+//!             "sellout_ms": null, "locks": {"1001": 1764003600}}],
+//!  "faults": [{"method": "buy", "account": 1001, "calls": [1, 1], "error": "FLOOD_WAIT_2"},
+//!             {"method": "buy", "window_ms": [5000, 6000], "hang_ms": 30000, "executed": true},
+//!             {"method": "catalog", "probability": 0.05, "disconnect": true}],
+//!  "login": {"starting_balance": 2500, "code_ttl_ms": 300000,
+//!            "channels": {"-1001234567890": "can_post"}},
+//!  "bot": {"latency_ms": 50, "max_per_second_per_chat": 1, "blocked": [], "missing": []}}
+//! ```
+//!
+//! | Field | Meaning |
+//! | --- | --- |
+//! | `seed` | Every random draw derives from it: the same file always runs the same way. Default 0. |
+//! | `start_unix` | Wall time at the start, in unix seconds, for the caller's clock. Optional. |
+//! | `duration_ms` | How long the simulation runs, in virtual milliseconds. Required. |
+//! | `latency_ms` | Round trip `rtt` plus a uniform `jitter`, per call; `methods` overrides them per method (`catalog`, `profile`, `balance`, `buy`, `sticker`, `channel_info`). Default 60 + 20. |
+//! | `flood` | An account calling `getStarGifts` again within `catalog_min_interval_ms` gets `FLOOD_WAIT_<flood_wait_seconds>` (defaults 1000 and 3); `purchases_per_second` limits purchase requests per account (default none). |
+//! | `competitors` | Other buyers start `reaction_ms` after a release (default 300) and buy along `1 - (1 - x)^curve` (default 2: fast first, then slower). |
+//! | `accounts[]` | The simulated Telegram accounts: `id`, `balance` (required), `premium`, `premium_until` (unix seconds), `username`, `first_name`, `extra_rtt_ms` (a slower link), `phone` and `password`/`password_hint` for the login, and `channels`: per Bot API channel id, `can_post`, `read_only` or `not_member`; channels not listed are not visible. |
+//! | `channels[]` | The user's channel list, as in a scenario file: row `id`, `channel_id`, optional `title`, and price and supply bounds. Titles are also what the accounts see. |
+//! | `catalog[]` | Gifts on sale before the start. `supply` null is an unlimited gift. `remaining` is what is left at the start (default the supply; 0 is sold out). With `sellout_ms` competitors take the rest by then; without, nobody else buys it any more. |
+//! | `drops[]` | Gifts released at `at_ms`. `supply` null is an unlimited gift. Competitors sell a limited one out `sellout_ms` after the release, by default in the time real drops of that supply took. |
+//! | `catalog[]`, `drops[]` | Also `id`, `price` (stars), `require_premium`, `per_user_limit` (copies per account in all), `title`, `locks` (per account id, until when in unix seconds the gift is locked for it). |
+//! | `faults[]` | For `method` and optionally one `account`: on `calls` `[first, last]` (numbered from 1, per account when `account` is given), in `window_ms` `[from, until)` of arrival time, with `probability`, or on every call when none is given. The call gets `error` (a Telegram error name, with `code`, default 400, 420 for flood waits), hangs for `hang_ms`, or is cut off (`disconnect`); `executed` says whether the server carried a hung or cut-off request out. |
+//! | `login` | What accounts created by logging in with a new number get: `starting_balance` (default 2500), `channels`; and `code_ttl_ms` (default 300000). |
+//! | `bot` | The notification bot: `latency_ms` (default 50), `max_per_second_per_chat` (`RetryAfter` beyond it), chats that `blocked` the bot and chats `missing` (never started). |
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::time::Duration;
+
+use giftbuyer_core::ports::{ChannelAccess, ChatId, TelegramError};
+use giftbuyer_core::{
+    AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, GiftId, Stars, UnixTime,
+};
+use serde::Deserialize;
+
+use crate::account::{AccountSpec, TwoFactor};
+use crate::bot::BotConfig;
+use crate::catalog::{Demand, GiftSpec};
+use crate::competitors::CompetitorConfig;
+use crate::config::MarketConfig;
+use crate::faults::{Fault, FaultAction, FaultWhen};
+use crate::flood::FloodConfig;
+use crate::latency::{Latency, LatencyConfig};
+use crate::login::LoginConfig;
+use crate::method::Method;
+
+/// A parsed drop file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DropFile {
+    pub config: MarketConfig,
+    /// The user's channels, for the engine.
+    pub channels: Vec<Channel>,
+    pub duration: Duration,
+    /// The wall time the caller's clock should start at, if the file sets one.
+    pub start: Option<UnixTime>,
+    pub bot: BotConfig,
+}
+
+/// Why a drop file was refused. Messages name the field, e.g.
+/// `drops[0].price: a star amount must not be negative, got -5`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DropFileError {
+    #[error("not valid JSON: {0}")]
+    Syntax(String),
+    #[error("{0}")]
+    Shape(String),
+    #[error("{path}: {message}")]
+    Field { path: String, message: String },
+}
+
+fn field(path: impl Into<String>, message: impl fmt::Display) -> DropFileError {
+    DropFileError::Field {
+        path: path.into(),
+        message: message.to_string(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DropFileWire {
+    #[serde(default)]
+    seed: u64,
+    start_unix: Option<i64>,
+    duration_ms: u64,
+    latency_ms: Option<LatencyWire>,
+    flood: Option<FloodWire>,
+    competitors: Option<CompetitorsWire>,
+    #[serde(default)]
+    accounts: Vec<AccountWire>,
+    #[serde(default)]
+    channels: Vec<ChannelWire>,
+    #[serde(default)]
+    catalog: Vec<CatalogGiftWire>,
+    #[serde(default)]
+    drops: Vec<DropWire>,
+    #[serde(default)]
+    faults: Vec<FaultWire>,
+    login: Option<LoginWire>,
+    bot: Option<BotWire>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum MethodWire {
+    Catalog,
+    Profile,
+    Balance,
+    Buy,
+    Sticker,
+    ChannelInfo,
+}
+
+impl From<MethodWire> for Method {
+    fn from(wire: MethodWire) -> Self {
+        match wire {
+            MethodWire::Catalog => Self::Catalog,
+            MethodWire::Profile => Self::Profile,
+            MethodWire::Balance => Self::Balance,
+            MethodWire::Buy => Self::Buy,
+            MethodWire::Sticker => Self::Sticker,
+            MethodWire::ChannelInfo => Self::ChannelInfo,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LatencyWire {
+    rtt: Option<u64>,
+    jitter: Option<u64>,
+    #[serde(default)]
+    methods: BTreeMap<MethodWire, MethodLatencyWire>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MethodLatencyWire {
+    rtt: u64,
+    #[serde(default)]
+    jitter: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FloodWire {
+    catalog_min_interval_ms: Option<u64>,
+    flood_wait_seconds: Option<u32>,
+    purchases_per_second: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompetitorsWire {
+    reaction_ms: Option<u64>,
+    curve: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum AccessWire {
+    CanPost,
+    ReadOnly,
+    NotMember,
+}
+
+impl From<AccessWire> for ChannelAccess {
+    fn from(wire: AccessWire) -> Self {
+        match wire {
+            AccessWire::CanPost => Self::CanPost,
+            AccessWire::ReadOnly => Self::ReadOnly,
+            AccessWire::NotMember => Self::NotMember,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountWire {
+    id: i64,
+    balance: i64,
+    #[serde(default)]
+    premium: bool,
+    premium_until: Option<i64>,
+    username: Option<String>,
+    first_name: Option<String>,
+    #[serde(default)]
+    extra_rtt_ms: u64,
+    phone: Option<String>,
+    password: Option<String>,
+    password_hint: Option<String>,
+    #[serde(default)]
+    channels: BTreeMap<String, AccessWire>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChannelWire {
+    id: i64,
+    channel_id: i64,
+    title: Option<String>,
+    price_min: Option<i64>,
+    price_max: Option<i64>,
+    supply_min: Option<i64>,
+    supply_max: Option<i64>,
+}
+
+/// The fields a catalog gift and a drop share.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogGiftWire {
+    id: i64,
+    price: i64,
+    supply: Option<i64>,
+    remaining: Option<i64>,
+    #[serde(default)]
+    require_premium: bool,
+    per_user_limit: Option<i64>,
+    title: Option<String>,
+    sellout_ms: Option<u64>,
+    #[serde(default)]
+    locks: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DropWire {
+    at_ms: u64,
+    id: i64,
+    price: i64,
+    supply: Option<i64>,
+    #[serde(default)]
+    require_premium: bool,
+    per_user_limit: Option<i64>,
+    title: Option<String>,
+    sellout_ms: Option<u64>,
+    #[serde(default)]
+    locks: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultWire {
+    method: MethodWire,
+    account: Option<i64>,
+    calls: Option<[u64; 2]>,
+    window_ms: Option<[u64; 2]>,
+    probability: Option<f64>,
+    error: Option<String>,
+    code: Option<i32>,
+    hang_ms: Option<u64>,
+    #[serde(default)]
+    disconnect: bool,
+    #[serde(default)]
+    executed: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginWire {
+    starting_balance: Option<i64>,
+    code_ttl_ms: Option<u64>,
+    #[serde(default)]
+    channels: BTreeMap<String, AccessWire>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BotWire {
+    latency_ms: Option<u64>,
+    max_per_second_per_chat: Option<u32>,
+    #[serde(default)]
+    blocked: Vec<i64>,
+    #[serde(default)]
+    missing: Vec<i64>,
+}
+
+/// Parses a drop file.
+pub fn parse(text: &str) -> Result<DropFile, DropFileError> {
+    // serde would also read a struct from a JSON array, and its complaint about the array's
+    // length would not tell a user what is wrong.
+    if text.trim_start().starts_with('[') {
+        return Err(DropFileError::Shape(
+            "a drop file is a JSON object with accounts, channels, catalog and drops, not an array"
+                .into(),
+        ));
+    }
+    let deserializer = &mut serde_json::Deserializer::from_str(text);
+    let wire: DropFileWire = serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        // A segment serde cannot name (a map key that failed to parse) shows as `?`; the path
+        // up to it already names the field.
+        let path = err.path().to_string().replace(".?", "");
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                DropFileError::Syntax(inner.to_string())
+            }
+            serde_json::error::Category::Data | serde_json::error::Category::Io
+                if path == "." || path == "?" =>
+            {
+                DropFileError::Shape(inner.to_string())
+            }
+            serde_json::error::Category::Data | serde_json::error::Category::Io => {
+                field(path, inner)
+            }
+        }
+    })?;
+    from_wire(wire)
+}
+
+fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
+    let start = wire
+        .start_unix
+        .map(UnixTime::from_secs)
+        .transpose()
+        .map_err(|err| field("start_unix", err))?;
+    let latency = wire.latency_ms.map(latency_from_wire).unwrap_or_default();
+    let flood = wire.flood.map(flood_from_wire).unwrap_or_default();
+    let competitors = match wire.competitors {
+        Some(wire) => competitors_from_wire(wire)?,
+        None => CompetitorConfig::default(),
+    };
+
+    let mut accounts = Vec::with_capacity(wire.accounts.len());
+    for (index, account) in wire.accounts.into_iter().enumerate() {
+        let path = format!("accounts[{index}]");
+        let spec = account_from_wire(account, &path)?;
+        if accounts
+            .iter()
+            .any(|known: &AccountSpec| known.id == spec.id)
+        {
+            return Err(field(
+                format!("{path}.id"),
+                format!("duplicate account id {}", spec.id),
+            ));
+        }
+        if let Some(phone) = &spec.phone
+            && accounts
+                .iter()
+                .any(|known| known.phone.as_ref() == Some(phone))
+        {
+            return Err(field(
+                format!("{path}.phone"),
+                format!("duplicate phone number {phone}"),
+            ));
+        }
+        accounts.push(spec);
+    }
+
+    let mut channels = Vec::with_capacity(wire.channels.len());
+    let mut channel_titles = BTreeMap::new();
+    for (index, channel) in wire.channels.into_iter().enumerate() {
+        let path = format!("channels[{index}]");
+        let channel = channel_from_wire(channel, &path)?;
+        if channels
+            .iter()
+            .any(|known: &Channel| known.row_id == channel.row_id)
+        {
+            return Err(field(
+                format!("{path}.id"),
+                format!("duplicate channel row id {}", channel.row_id),
+            ));
+        }
+        if channels
+            .iter()
+            .any(|known| known.channel_id == channel.channel_id)
+        {
+            return Err(field(
+                format!("{path}.channel_id"),
+                format!("duplicate channel {}", channel.channel_id),
+            ));
+        }
+        if let Some(title) = &channel.title {
+            channel_titles.insert(channel.channel_id, title.clone());
+        }
+        channels.push(channel);
+    }
+
+    let mut gifts: Vec<GiftSpec> = Vec::new();
+    let catalog = wire.catalog.into_iter().enumerate().map(|(index, gift)| {
+        let path = format!("catalog[{index}]");
+        (
+            path,
+            gift_from_catalog_wire(gift, &format!("catalog[{index}]")),
+        )
+    });
+    let drops = wire.drops.into_iter().enumerate().map(|(index, gift)| {
+        let path = format!("drops[{index}]");
+        (path, gift_from_drop_wire(gift, &format!("drops[{index}]")))
+    });
+    for (path, gift) in catalog.chain(drops) {
+        let gift = gift?;
+        if gifts.iter().any(|known| known.id == gift.id) {
+            return Err(field(
+                format!("{path}.id"),
+                format!("duplicate gift id {}", gift.id),
+            ));
+        }
+        gifts.push(gift);
+    }
+
+    let mut faults = Vec::with_capacity(wire.faults.len());
+    for (index, fault) in wire.faults.into_iter().enumerate() {
+        faults.push(fault_from_wire(
+            fault,
+            &format!("faults[{index}]"),
+            &accounts,
+        )?);
+    }
+
+    let login = match wire.login {
+        Some(login) => login_from_wire(login)?,
+        None => LoginConfig::default(),
+    };
+    let bot = match wire.bot {
+        Some(bot) => bot_from_wire(bot)?,
+        None => BotConfig::default(),
+    };
+
+    let config = MarketConfig {
+        seed: wire.seed,
+        latency,
+        flood,
+        competitors,
+        accounts,
+        gifts,
+        faults,
+        login,
+        channel_titles,
+    };
+    // Every rule was checked above with its field's path; this only guards against the two
+    // drifting apart.
+    config
+        .validate()
+        .map_err(|err| DropFileError::Shape(err.to_string()))?;
+    Ok(DropFile {
+        config,
+        channels,
+        duration: Duration::from_millis(wire.duration_ms),
+        start,
+        bot,
+    })
+}
+
+fn latency_from_wire(wire: LatencyWire) -> LatencyConfig {
+    let base = LatencyConfig::default().base;
+    LatencyConfig {
+        base: Latency::new(
+            wire.rtt.map_or(base.rtt, Duration::from_millis),
+            wire.jitter.map_or(base.jitter, Duration::from_millis),
+        ),
+        per_method: wire
+            .methods
+            .into_iter()
+            .map(|(method, latency)| {
+                (
+                    method.into(),
+                    Latency::new(
+                        Duration::from_millis(latency.rtt),
+                        Duration::from_millis(latency.jitter),
+                    ),
+                )
+            })
+            .collect(),
+    }
+}
+
+fn flood_from_wire(wire: FloodWire) -> FloodConfig {
+    let default = FloodConfig::default();
+    FloodConfig {
+        catalog_min_interval: wire
+            .catalog_min_interval_ms
+            .map_or(default.catalog_min_interval, Duration::from_millis),
+        flood_wait_seconds: wire
+            .flood_wait_seconds
+            .unwrap_or(default.flood_wait_seconds),
+        purchases_per_second: wire.purchases_per_second,
+    }
+}
+
+fn competitors_from_wire(wire: CompetitorsWire) -> Result<CompetitorConfig, DropFileError> {
+    let default = CompetitorConfig::default();
+    let config = CompetitorConfig {
+        reaction: wire
+            .reaction_ms
+            .map_or(default.reaction, Duration::from_millis),
+        curve: wire.curve.unwrap_or(default.curve),
+    };
+    if config.curve_is_valid() {
+        Ok(config)
+    } else {
+        Err(field(
+            "competitors.curve",
+            format!("must be between 1 and 16, got {}", config.curve),
+        ))
+    }
+}
+
+fn account_from_wire(wire: AccountWire, path: &str) -> Result<AccountSpec, DropFileError> {
+    let id = AccountId::new(wire.id).map_err(|err| field(format!("{path}.id"), err))?;
+    let balance =
+        Stars::from_i64(wire.balance).map_err(|err| field(format!("{path}.balance"), err))?;
+    let premium_until = wire
+        .premium_until
+        .map(UnixTime::from_secs)
+        .transpose()
+        .map_err(|err| field(format!("{path}.premium_until"), err))?;
+    let two_factor = match (wire.password, wire.password_hint) {
+        (Some(password), hint) => Some(TwoFactor { password, hint }),
+        (None, Some(_)) => {
+            return Err(field(
+                format!("{path}.password_hint"),
+                "a hint needs a password",
+            ));
+        }
+        (None, None) => None,
+    };
+    let spec = AccountSpec {
+        id,
+        balance,
+        premium: wire.premium,
+        premium_until,
+        username: wire.username,
+        first_name: wire.first_name,
+        channels: channel_map(wire.channels, &format!("{path}.channels"))?,
+        extra_rtt: Duration::from_millis(wire.extra_rtt_ms),
+        phone: wire.phone,
+        two_factor,
+    };
+    spec.validate()
+        .map_err(|err| field(format!("{path}.phone"), err))?;
+    Ok(spec)
+}
+
+fn channel_map(
+    wire: BTreeMap<String, AccessWire>,
+    path: &str,
+) -> Result<BTreeMap<ChannelId, ChannelAccess>, DropFileError> {
+    wire.into_iter()
+        .map(|(key, access)| {
+            let channel = key
+                .parse::<i64>()
+                .map_err(|_| format!("{key:?} is not a channel id"))
+                .and_then(|raw| ChannelId::new(raw).map_err(|err| err.to_string()))
+                .map_err(|message| field(format!("{path}.{key}"), message))?;
+            Ok((channel, access.into()))
+        })
+        .collect()
+}
+
+fn channel_from_wire(wire: ChannelWire, path: &str) -> Result<Channel, DropFileError> {
+    Ok(Channel {
+        row_id: ChannelRowId::new(wire.id).map_err(|err| field(format!("{path}.id"), err))?,
+        channel_id: ChannelId::new(wire.channel_id)
+            .map_err(|err| field(format!("{path}.channel_id"), err))?,
+        filter: ChannelFilter {
+            price: Bounds::from_i64(wire.price_min, wire.price_max, "price")
+                .map_err(|err| field(format!("{path}.price_min/price_max"), err))?,
+            supply: Bounds::from_i64(wire.supply_min, wire.supply_max, "supply")
+                .map_err(|err| field(format!("{path}.supply_min/supply_max"), err))?,
+        },
+        title: wire.title,
+    })
+}
+
+/// The fields of a gift, however it enters the market.
+struct GiftFields {
+    id: i64,
+    price: i64,
+    supply: Option<i64>,
+    remaining: Option<i64>,
+    require_premium: bool,
+    per_user_limit: Option<i64>,
+    title: Option<String>,
+    locks: BTreeMap<String, i64>,
+}
+
+fn gift_from_catalog_wire(wire: CatalogGiftWire, path: &str) -> Result<GiftSpec, DropFileError> {
+    let demand = match wire.sellout_ms {
+        Some(ms) => Demand::SellsOutAfter(Duration::from_millis(ms)),
+        None => Demand::Nobody,
+    };
+    let fields = GiftFields {
+        id: wire.id,
+        price: wire.price,
+        supply: wire.supply,
+        remaining: wire.remaining,
+        require_premium: wire.require_premium,
+        per_user_limit: wire.per_user_limit,
+        title: wire.title,
+        locks: wire.locks,
+    };
+    gift_from_fields(fields, Duration::ZERO, demand, path)
+}
+
+fn gift_from_drop_wire(wire: DropWire, path: &str) -> Result<GiftSpec, DropFileError> {
+    let demand = match wire.sellout_ms {
+        Some(ms) => Demand::SellsOutAfter(Duration::from_millis(ms)),
+        None => Demand::Calibrated,
+    };
+    let fields = GiftFields {
+        id: wire.id,
+        price: wire.price,
+        supply: wire.supply,
+        remaining: None,
+        require_premium: wire.require_premium,
+        per_user_limit: wire.per_user_limit,
+        title: wire.title,
+        locks: wire.locks,
+    };
+    gift_from_fields(fields, Duration::from_millis(wire.at_ms), demand, path)
+}
+
+fn gift_from_fields(
+    fields: GiftFields,
+    release_at: Duration,
+    demand: Demand,
+    path: &str,
+) -> Result<GiftSpec, DropFileError> {
+    let id = GiftId::new(fields.id).map_err(|err| field(format!("{path}.id"), err))?;
+    let price = Stars::from_i64(fields.price).map_err(|err| field(format!("{path}.price"), err))?;
+    let supply = fields
+        .supply
+        .map(|supply| {
+            u64::try_from(supply)
+                .ok()
+                .filter(|&supply| supply > 0)
+                .ok_or_else(|| {
+                    field(
+                        format!("{path}.supply"),
+                        format!("must be positive (null for an unlimited gift), got {supply}"),
+                    )
+                })
+        })
+        .transpose()?;
+    let remaining = match (fields.remaining, supply) {
+        (None, _) => None,
+        (Some(remaining), Some(supply)) => Some(
+            u64::try_from(remaining)
+                .ok()
+                .filter(|&remaining| remaining <= supply)
+                .ok_or_else(|| {
+                    field(
+                        format!("{path}.remaining"),
+                        format!("must be between 0 and the supply {supply}, got {remaining}"),
+                    )
+                })?,
+        ),
+        (Some(_), None) => {
+            return Err(field(
+                format!("{path}.remaining"),
+                "an unlimited gift (supply null) has no remaining count",
+            ));
+        }
+    };
+    let per_user_limit = fields
+        .per_user_limit
+        .map(|limit| {
+            u64::try_from(limit).map_err(|_| {
+                field(
+                    format!("{path}.per_user_limit"),
+                    format!("must not be negative, got {limit}"),
+                )
+            })
+        })
+        .transpose()?;
+    let mut locks = BTreeMap::new();
+    for (account, until) in fields.locks {
+        let lock_path = format!("{path}.locks.{account}");
+        let account_id = account
+            .parse::<i64>()
+            .map_err(|_| format!("{account:?} is not an account id"))
+            .and_then(|raw| AccountId::new(raw).map_err(|err| err.to_string()))
+            .map_err(|message| field(&lock_path, message))?;
+        let until = UnixTime::from_secs(until).map_err(|err| field(&lock_path, err))?;
+        locks.insert(account_id, until);
+    }
+    Ok(GiftSpec {
+        id,
+        price,
+        title: fields.title,
+        supply,
+        remaining,
+        require_premium: fields.require_premium,
+        per_user_limit,
+        release_at,
+        demand: if supply.is_some() {
+            demand
+        } else {
+            Demand::Nobody
+        },
+        locks,
+    })
+}
+
+fn fault_from_wire(
+    wire: FaultWire,
+    path: &str,
+    accounts: &[AccountSpec],
+) -> Result<Fault, DropFileError> {
+    let account = wire
+        .account
+        .map(|raw| {
+            AccountId::new(raw)
+                .ok()
+                .filter(|id| accounts.iter().any(|account| account.id == *id))
+                .ok_or_else(|| {
+                    field(
+                        format!("{path}.account"),
+                        format!("no account {raw} in accounts"),
+                    )
+                })
+        })
+        .transpose()?;
+    let when = match (wire.calls, wire.window_ms, wire.probability) {
+        (None, None, None) => FaultWhen::Always,
+        (Some([first, last]), None, None) => {
+            if first == 0 || first > last {
+                return Err(field(
+                    format!("{path}.calls"),
+                    format!(
+                        "expected [first, last] numbered from 1 with first <= last, got [{first}, {last}]"
+                    ),
+                ));
+            }
+            FaultWhen::Calls { first, last }
+        }
+        (None, Some([from, until]), None) => {
+            if from > until {
+                return Err(field(
+                    format!("{path}.window_ms"),
+                    format!("expected [from, until] with from <= until, got [{from}, {until}]"),
+                ));
+            }
+            FaultWhen::Window {
+                from: Duration::from_millis(from),
+                until: Duration::from_millis(until),
+            }
+        }
+        (None, None, Some(probability)) => {
+            if !(0.0..=1.0).contains(&probability) {
+                return Err(field(
+                    format!("{path}.probability"),
+                    format!("must be between 0 and 1, got {probability}"),
+                ));
+            }
+            FaultWhen::Probability(probability)
+        }
+        _ => {
+            return Err(field(
+                path,
+                "give at most one of calls, window_ms and probability",
+            ));
+        }
+    };
+    let action = match (wire.error, wire.hang_ms, wire.disconnect) {
+        (Some(name), None, false) => {
+            if wire.executed {
+                return Err(field(
+                    format!("{path}.executed"),
+                    "only a hang or a disconnect can follow an executed request; an error means nothing was done",
+                ));
+            }
+            if name.trim().is_empty() {
+                return Err(field(format!("{path}.error"), "must name a Telegram error"));
+            }
+            let code = wire
+                .code
+                .unwrap_or(if name.starts_with("FLOOD_") { 420 } else { 400 });
+            FaultAction::Error(TelegramError::from_rpc(code, &name))
+        }
+        (None, Some(ms), false) => FaultAction::Hang {
+            duration: Duration::from_millis(ms),
+            executed: wire.executed,
+        },
+        (None, None, true) => FaultAction::Disconnect {
+            executed: wire.executed,
+        },
+        _ => {
+            return Err(field(
+                path,
+                "give exactly one of error, hang_ms and disconnect",
+            ));
+        }
+    };
+    if wire.code.is_some() && !matches!(action, FaultAction::Error(_)) {
+        return Err(field(format!("{path}.code"), "a code goes with an error"));
+    }
+    Ok(Fault {
+        method: wire.method.into(),
+        account,
+        when,
+        action,
+    })
+}
+
+fn login_from_wire(wire: LoginWire) -> Result<LoginConfig, DropFileError> {
+    let default = LoginConfig::default();
+    Ok(LoginConfig {
+        starting_balance: wire
+            .starting_balance
+            .map(Stars::from_i64)
+            .transpose()
+            .map_err(|err| field("login.starting_balance", err))?
+            .unwrap_or(default.starting_balance),
+        code_ttl: wire
+            .code_ttl_ms
+            .map_or(default.code_ttl, Duration::from_millis),
+        max_code_attempts: default.max_code_attempts,
+        channels: channel_map(wire.channels, "login.channels")?,
+    })
+}
+
+fn bot_from_wire(wire: BotWire) -> Result<BotConfig, DropFileError> {
+    let chats = |ids: Vec<i64>, path: &str| {
+        ids.into_iter()
+            .enumerate()
+            .map(|(index, raw)| {
+                ChatId::new(raw).map_err(|err| field(format!("{path}[{index}]"), err))
+            })
+            .collect::<Result<BTreeSet<_>, _>>()
+    };
+    Ok(BotConfig {
+        latency: wire
+            .latency_ms
+            .map_or(BotConfig::default().latency, Duration::from_millis),
+        blocked: chats(wire.blocked, "bot.blocked")?,
+        missing: chats(wire.missing, "bot.missing")?,
+        max_per_second_per_chat: wire.max_per_second_per_chat,
+    })
+}

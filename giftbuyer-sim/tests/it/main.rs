@@ -1,0 +1,12 @@
+//! Integration tests of the simulated market, on a virtual clock over tokio's paused time.
+
+mod bot;
+mod catalog;
+mod competitors;
+mod determinism;
+mod drop_file;
+mod faults;
+mod flood;
+mod login;
+mod purchase;
+mod support;
