@@ -18,6 +18,9 @@ pub(crate) struct Cli {
 enum Command {
     /// Plan purchases for a scenario (a dry run): prints operations, skips and the report.
     Plan(PlanArgs),
+    /// Run a drop through the engine against the simulated market, in virtual time, and
+    /// measure detection, reaction, purchases and the report.
+    Simulate(SimulateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -31,6 +34,29 @@ pub(crate) struct PlanArgs {
     /// Language of the report.
     #[arg(long, value_enum, default_value_t = LangArg::En)]
     pub(crate) lang: LangArg,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct SimulateArgs {
+    /// Drop file (JSON; see the README for its format), or `-` for standard input.
+    #[arg(long, short)]
+    pub(crate) input: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+    /// `engine` is GiftBuyer; `sequential` reproduces the original Python GiftBuyer (one poll
+    /// every 3 s, one purchase at a time, 0.7 s apart, no stop on sold-out) as a baseline.
+    #[arg(long, value_enum, default_value_t = StrategyArg::Engine)]
+    pub(crate) strategy: StrategyArg,
+    /// Language of the report.
+    #[arg(long, value_enum, default_value_t = LangArg::En)]
+    pub(crate) lang: LangArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum StrategyArg {
+    Engine,
+    Sequential,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -58,6 +84,7 @@ impl Cli {
     pub(crate) fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Plan(args) => crate::plan_cmd::run(&args),
+            Command::Simulate(args) => crate::simulate_cmd::run(&args),
         }
     }
 }

@@ -1,8 +1,10 @@
 //! The `giftbuyer` command line: parses arguments and hands off to a command module.
 
 mod cli;
+mod input;
 mod plan_cmd;
 mod scenario;
+mod simulate_cmd;
 
 use clap::Parser as _;
 

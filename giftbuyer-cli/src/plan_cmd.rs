@@ -1,6 +1,5 @@
 //! `giftbuyer plan`: a dry run of the planner on a scenario file.
 
-use std::io::{Read as _, Write as _};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
@@ -9,25 +8,11 @@ use giftbuyer_core::{Plan, UnixTime, plan};
 use serde::Serialize;
 
 use crate::cli::{Format, PlanArgs};
+use crate::input::{read_input, write_stdout};
 use crate::scenario;
 
 pub(crate) fn run(args: &PlanArgs) -> anyhow::Result<()> {
-    let from_stdin = args.input.as_os_str() == "-";
-    let source = if from_stdin {
-        "standard input".to_owned()
-    } else {
-        args.input.display().to_string()
-    };
-    let text = if from_stdin {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read the scenario from standard input")?;
-        text
-    } else {
-        std::fs::read_to_string(&args.input)
-            .with_context(|| format!("cannot read {}", args.input.display()))?
-    };
+    let (source, text) = read_input(&args.input)?;
     let scenario = scenario::parse(&text, system_now()?)
         .with_context(|| format!("invalid scenario in {source}"))?;
 
@@ -48,11 +33,7 @@ pub(crate) fn run(args: &PlanArgs) -> anyhow::Result<()> {
             json
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(output.as_bytes())
-        .and_then(|()| stdout.flush())
-        .context("cannot write the plan to standard output")
+    write_stdout(&output)
 }
 
 fn system_now() -> anyhow::Result<UnixTime> {

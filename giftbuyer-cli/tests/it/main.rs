@@ -1,3 +1,4 @@
 //! Integration tests of the `giftbuyer` binary: runs it as a user would and checks its output.
 
 mod plan;
+mod simulate;

@@ -6,13 +6,18 @@ use std::process::{Command, Output, Stdio};
 
 use expect_test::expect;
 
-fn example(name: &str) -> PathBuf {
+pub(crate) fn example_path(folder: &str, name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/scenarios")
+        .join("../examples")
+        .join(folder)
         .join(name)
 }
 
-fn giftbuyer(args: &[&str], stdin: Option<&str>) -> Output {
+fn example(name: &str) -> PathBuf {
+    example_path("scenarios", name)
+}
+
+pub(crate) fn giftbuyer(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_giftbuyer"))
         .args(args)
         .stdin(Stdio::piped())
@@ -27,7 +32,7 @@ fn giftbuyer(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("the binary finishes")
 }
 
-fn stdout_of(output: &Output) -> String {
+pub(crate) fn stdout_of(output: &Output) -> String {
     assert!(
         output.status.success(),
         "failed: {}",

@@ -1,0 +1,362 @@
+//! `giftbuyer simulate`: runs a drop through the real engine against the simulated market in
+//! virtual time, and measures how it did.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use giftbuyer_core::ports::{
+    Clock, JournalStatus, TelegramAccount as _, UserConfig, UserId, UserSettings,
+};
+use giftbuyer_core::report::Lang;
+use giftbuyer_core::{AccountId, GiftId, UnixTime};
+use giftbuyer_engine::{Engine, EngineConfig, EngineEvent, MemoryStore, TokioClock};
+use giftbuyer_sim::drop_file::{self, DropFile};
+use giftbuyer_sim::{Market, SimBot, SimConnector};
+use serde::Serialize;
+
+use crate::cli::{Format, SimulateArgs, StrategyArg};
+use crate::input::read_input;
+
+/// The wall time a simulation starts at when the drop file does not say.
+const DEFAULT_START: i64 = 1_764_000_000;
+
+pub(crate) fn run(args: &SimulateArgs) -> anyhow::Result<()> {
+    let (source, text) = read_input(&args.input)?;
+    let scenario =
+        drop_file::parse(&text).with_context(|| format!("invalid drop file {source}"))?;
+    // Virtual time: the clock jumps ahead whenever every task waits, so a drop that lasts
+    // minutes runs in moments and always the same way for the same seed.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .context("cannot start the simulation runtime")?;
+    let result = runtime.block_on(simulate(scenario, args.strategy, Lang::from(args.lang)))?;
+    let output = match args.format {
+        Format::Json => {
+            let mut json =
+                serde_json::to_string_pretty(&result).context("cannot encode the result")?;
+            json.push('\n');
+            json
+        }
+        Format::Text => result.to_text(),
+    };
+    crate::input::write_stdout(&output)
+}
+
+/// What a simulation measured; also the JSON output.
+#[derive(Debug, Serialize)]
+pub(crate) struct SimulationResult {
+    strategy: &'static str,
+    /// The slowest detection among the drops: release to the poll that saw it, virtual time.
+    detection_delay_ms: u64,
+    /// Wall-clock time inside the engine from receiving a catalog with new gifts to each
+    /// account's first purchase request (the engine's own reaction, without network time).
+    reaction_latency_us: Percentiles,
+    /// Purchase requests sent.
+    sent: u64,
+    /// Copies bought.
+    bought: u64,
+    /// Purchases that failed, or were cancelled before sending (e.g. after a sold-out), by
+    /// reason.
+    failed: BTreeMap<String, u64>,
+    /// Purchases without an answer.
+    unknown: u64,
+    stars_spent: u64,
+    gifts: Vec<GiftResult>,
+    report: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Percentiles {
+    p50: u64,
+    p99: u64,
+    max: u64,
+    samples: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct GiftResult {
+    gift_id: i64,
+    title: Option<String>,
+    price: u64,
+    supply: Option<u64>,
+    released_at_ms: u64,
+    detected_at_ms: Option<u64>,
+    detection_delay_ms: Option<u64>,
+    /// Copies our accounts caught.
+    caught: u64,
+    sold_to_competitors: u64,
+    sold_out: bool,
+}
+
+async fn simulate(
+    scenario: DropFile,
+    strategy: StrategyArg,
+    lang: Lang,
+) -> anyhow::Result<SimulationResult> {
+    let start = scenario
+        .start
+        .unwrap_or(UnixTime::from_secs(DEFAULT_START).context("start time")?);
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(start));
+    let market = Market::new(scenario.config.clone(), clock.clone()).context("invalid market")?;
+    let bot = SimBot::new(clock.clone(), scenario.bot.clone());
+    let store = Arc::new(MemoryStore::new());
+    let user_id = UserId::new(1).context("user id")?;
+    let accounts: Vec<AccountId> = market.accounts().iter().map(|a| a.account_id()).collect();
+    store.set_users(vec![UserConfig {
+        user_id,
+        settings: UserSettings {
+            autobuy: true,
+            notification_chats: Vec::new(),
+            report_lang: lang,
+            forced_target: None,
+        },
+        accounts,
+        channels: scenario.channels.clone(),
+    }]);
+    let config = match strategy {
+        StrategyArg::Engine => EngineConfig::default(),
+        StrategyArg::Sequential => EngineConfig::sequential(),
+    };
+    let engine = Engine::new(
+        store.clone(),
+        Arc::new(SimConnector::new(market.clone(), Some(bot))),
+        clock.clone(),
+        config,
+    );
+
+    let observer = Arc::new(Mutex::new(Observer::default()));
+    let mut events = engine.subscribe();
+    let collector = {
+        let observer = observer.clone();
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(event) => lock(&observer).see(event),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                        lock(&observer).missed += missed;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        })
+    };
+
+    while clock.elapsed() < scenario.duration {
+        if let Err(error) = engine.tick().await {
+            anyhow::bail!("the engine failed: {error}");
+        }
+        let gap = engine.poll_gap().await;
+        clock.sleep(gap).await;
+    }
+    engine.settle().await;
+    // Dropping the engine closes its event channel, which ends the collector.
+    drop(engine);
+    collector.await.context("the event collector failed")?;
+
+    let observer = std::mem::take(&mut *lock(&observer));
+    if observer.missed > 0 {
+        anyhow::bail!(
+            "{} engine events were lost; the measurement is incomplete",
+            observer.missed
+        );
+    }
+    Ok(summarize(strategy, &market, &store, &observer))
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Reads the engine's events as they happen.
+#[derive(Debug, Default)]
+struct Observer {
+    last_catalog: Option<Instant>,
+    /// Wall time of the catalog response that revealed the latest new gifts.
+    detection: Option<Instant>,
+    waiting: Vec<AccountId>,
+    reaction_us: Vec<u64>,
+    sent: u64,
+    detected_at: HashMap<GiftId, Duration>,
+    missed: u64,
+}
+
+impl Observer {
+    fn see(&mut self, event: EngineEvent) {
+        match event {
+            EngineEvent::CatalogReceived { wall, .. } => self.last_catalog = Some(wall),
+            EngineEvent::NewGifts { gifts, at } => {
+                self.detection = self.last_catalog;
+                self.waiting.clear();
+                for gift in gifts {
+                    if let Ok(id) = GiftId::new(gift.id) {
+                        self.detected_at.entry(id).or_insert(at);
+                    }
+                }
+            }
+            EngineEvent::PurchaseSending { account, wall, .. } => {
+                self.sent += 1;
+                if let Some(detection) = self.detection
+                    && !self.waiting.contains(&account)
+                {
+                    self.waiting.push(account);
+                    let micros = wall.saturating_duration_since(detection).as_micros();
+                    self.reaction_us
+                        .push(u64::try_from(micros).unwrap_or(u64::MAX));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn summarize(
+    strategy: StrategyArg,
+    market: &Market,
+    store: &MemoryStore,
+    observer: &Observer,
+) -> SimulationResult {
+    let journal = store.journal();
+    let mut failed = BTreeMap::new();
+    let (mut bought, mut unknown, mut stars_spent) = (0, 0, 0);
+    for entry in &journal {
+        match entry.status {
+            JournalStatus::Bought => {
+                bought += 1;
+                stars_spent += entry.operation.price.get();
+            }
+            JournalStatus::Unknown => unknown += 1,
+            JournalStatus::Failed => {
+                let reason = entry.error.clone().unwrap_or_else(|| "unknown".to_owned());
+                // Purchases moved to another channel were not lost: their new attempt counts.
+                if reason != giftbuyer_core::execution::MOVED {
+                    *failed.entry(reason).or_insert(0) += 1;
+                }
+            }
+            JournalStatus::Planned | JournalStatus::Sending => {}
+        }
+    }
+    let mut gifts: Vec<GiftResult> = market
+        .gifts()
+        .into_iter()
+        .filter(|gift| gift.release_at > Duration::ZERO || gift.sold_by_us > 0)
+        .map(|gift| {
+            let detected = observer.detected_at.get(&gift.id).copied();
+            GiftResult {
+                gift_id: gift.id.get(),
+                title: gift.title.clone(),
+                price: gift.price.get(),
+                supply: gift.supply,
+                released_at_ms: millis(gift.release_at),
+                detected_at_ms: detected.map(millis),
+                detection_delay_ms: detected.map(|at| millis(at.saturating_sub(gift.release_at))),
+                caught: gift.sold_by_us,
+                sold_to_competitors: gift.sold_to_competitors,
+                sold_out: gift.sold_out,
+            }
+        })
+        .collect();
+    gifts.sort_by_key(|gift| (gift.released_at_ms, gift.gift_id));
+    let detection_delay_ms = gifts
+        .iter()
+        .filter_map(|gift| gift.detection_delay_ms)
+        .max()
+        .unwrap_or(0);
+    let report = store
+        .reports()
+        .into_iter()
+        .map(|(_, _, text)| text)
+        .collect::<Vec<_>>()
+        .join("\n");
+    SimulationResult {
+        strategy: match strategy {
+            StrategyArg::Engine => "engine",
+            StrategyArg::Sequential => "sequential",
+        },
+        detection_delay_ms,
+        reaction_latency_us: percentiles(observer.reaction_us.clone()),
+        sent: observer.sent,
+        bought,
+        failed,
+        unknown,
+        stars_spent,
+        gifts,
+        report,
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn percentiles(mut samples: Vec<u64>) -> Percentiles {
+    samples.sort_unstable();
+    let at = |quantile: f64| -> u64 {
+        if samples.is_empty() {
+            return 0;
+        }
+        // Nearest rank: the smallest sample with at least `quantile` of the samples at or
+        // below it.
+        let rank = (quantile * samples.len() as f64).ceil() as usize;
+        samples[rank.clamp(1, samples.len()) - 1]
+    };
+    Percentiles {
+        p50: at(0.50),
+        p99: at(0.99),
+        max: samples.last().copied().unwrap_or(0),
+        samples: samples.len(),
+    }
+}
+
+impl SimulationResult {
+    fn to_text(&self) -> String {
+        let mut out = format!("strategy: {}\n", self.strategy);
+        out.push_str(&format!(
+            "detection delay: {} ms (slowest drop)\n",
+            self.detection_delay_ms
+        ));
+        out.push_str(&format!(
+            "reaction latency: p50 {} µs, p99 {} µs over {} accounts' first purchases\n",
+            self.reaction_latency_us.p50,
+            self.reaction_latency_us.p99,
+            self.reaction_latency_us.samples
+        ));
+        out.push_str(&format!(
+            "purchases: {} sent, {} bought, {} unknown, {} stars spent\n",
+            self.sent, self.bought, self.unknown, self.stars_spent
+        ));
+        for (reason, count) in &self.failed {
+            out.push_str(&format!("  failed {reason}: {count}\n"));
+        }
+        out.push_str("gifts:\n");
+        for gift in &self.gifts {
+            let supply = gift
+                .supply
+                .map_or_else(|| "unlimited".to_owned(), |supply| supply.to_string());
+            let detected = gift.detection_delay_ms.map_or_else(
+                || "not detected".to_owned(),
+                |ms| format!("detected after {ms} ms"),
+            );
+            out.push_str(&format!(
+                "  {} {} | {}⭐ | supply {} | released at {} ms, {} | caught {} | competitors {}{}\n",
+                gift.gift_id,
+                gift.title.as_deref().unwrap_or(""),
+                gift.price,
+                supply,
+                gift.released_at_ms,
+                detected,
+                gift.caught,
+                gift.sold_to_competitors,
+                if gift.sold_out { " | sold out" } else { "" }
+            ));
+        }
+        out.push('\n');
+        out.push_str(&self.report);
+        out
+    }
+}
