@@ -2,3 +2,4 @@
 
 mod engine;
 mod fake;
+mod on_sim;
