@@ -21,6 +21,10 @@ enum Command {
     /// Run a drop through the engine against the simulated market, in virtual time, and
     /// measure detection, reaction, purchases and the report.
     Simulate(SimulateArgs),
+    /// Create or upgrade the database schema.
+    Migrate(crate::store_cmd::MigrateArgs),
+    /// Re-encrypt every stored secret under a new master key (stop every instance first).
+    RotateKey(crate::store_cmd::RotateKeyArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -85,6 +89,8 @@ impl Cli {
         match self.command {
             Command::Plan(args) => crate::plan_cmd::run(&args),
             Command::Simulate(args) => crate::simulate_cmd::run(&args),
+            Command::Migrate(args) => crate::store_cmd::migrate(&args),
+            Command::RotateKey(args) => crate::store_cmd::rotate_key(&args),
         }
     }
 }

@@ -5,6 +5,7 @@ mod input;
 mod plan_cmd;
 mod scenario;
 mod simulate_cmd;
+mod store_cmd;
 
 use clap::Parser as _;
 
@@ -13,8 +14,25 @@ fn main() -> std::process::ExitCode {
     match cli.run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", message(&err));
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line. Some library errors repeat their cause's text in their
+/// own message; a cause already written at the end is not written again.
+fn message(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.ends_with(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }

@@ -32,4 +32,14 @@ pub enum ValueError {
     ChatId(i64),
     #[error("unix time must not be negative, got {0}")]
     UnixTime(i64),
+    #[error("web session id must be positive, got {0}")]
+    WebSessionId(i64),
+    #[error("api profile id must be positive, got {0}")]
+    ApiProfileId(i64),
+    #[error("account row id must be positive, got {0}")]
+    AccountRowId(i64),
+    #[error(
+        "username must be 3 to 32 characters among latin letters, digits, '_', '.' and '-', got {0:?}"
+    )]
+    Username(String),
 }

@@ -10,6 +10,9 @@
 mod bot;
 mod clock;
 mod connector;
+mod panel_store;
+mod panel_types;
+mod secret;
 mod store;
 mod telegram;
 mod telegram_error;
@@ -20,6 +23,17 @@ use std::pin::Pin;
 pub use bot::{BotError, ChatId, NotificationBot, Sticker};
 pub use clock::Clock;
 pub use connector::Connector;
+pub use panel_store::{
+    AccountStore, ApiProfileStore, CatalogStore, ChannelStore, HistoryStore, PanelStore,
+    PanelStoreError, SessionVault, SettingsStore, UserStore, WebSessionStore,
+};
+pub use panel_types::{
+    AccountRecord, AccountRowId, ApiProfile, ApiProfileId, AuditEntry, KnownGift, LockoutPolicy,
+    LoginFailure, MtprotoSession, NewAccount, NewApiProfile, NewChannel, NewWebSession,
+    RemainingPoint, RunRecord, SessionTokenHash, StoredReport, UserRecord, Username, WebSession,
+    WebSessionId,
+};
+pub use secret::Secret;
 pub use store::{
     CatalogDiff, EngineStore, JournalEntry, JournalKey, JournalStatus, StoreError, UserConfig,
     UserId, UserSettings,

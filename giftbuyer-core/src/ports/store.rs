@@ -157,7 +157,9 @@ pub trait EngineStore: Send + Sync {
     fn users(&self) -> BoxFuture<'_, Result<Vec<UserConfig>, StoreError>>;
 
     /// Starts an autobuy run for a user: allocates a run id and records every operation as
-    /// `Planned` under sequence numbers `0..operations.len()`, in one transaction.
+    /// `Planned` under sequence numbers `0..operations.len()`, in one transaction. Database
+    /// stores refuse a user they do not know; so do `add_operation` and `save_report` for a run
+    /// that was never begun or belongs to another user.
     fn begin_run<'a>(
         &'a self,
         user: UserId,
@@ -189,6 +191,10 @@ pub trait EngineStore: Send + Sync {
     /// After a restart: entries left `Sending` become `Unknown` (they may have been bought) and
     /// entries left `Planned` become `Failed` with the reason `abandoned`. Returns how many
     /// entries were changed.
+    ///
+    /// This acts on every user's journal. With several instances on one database, only the
+    /// instance that holds the engine's leadership may call it, right after taking the lead:
+    /// another instance's runs in flight would otherwise be marked as interrupted.
     fn recover_journal(&self, now: UnixTime) -> BoxFuture<'_, Result<u64, StoreError>>;
 
     /// A user's journal entries of one run, by sequence number.

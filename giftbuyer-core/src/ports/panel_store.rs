@@ -1,0 +1,349 @@
+//! The port to storage as the panel and the Telegram adapter use it: users and their web
+//! sessions, API profiles, Telegram accounts with their MTProto sessions and leases, channels,
+//! settings, run history, the audit log and the known catalog.
+//!
+//! Every method that touches a user's data takes that user's [`UserId`], and implementations
+//! include it in every query, so a row of another user behaves exactly like a row that does not
+//! exist: reads find nothing, changes change nothing and report [`PanelStoreError::NotFound`].
+
+use std::time::Duration;
+
+use super::panel_types::{
+    AccountRecord, AccountRowId, ApiProfile, ApiProfileId, AuditEntry, KnownGift, LockoutPolicy,
+    LoginFailure, MtprotoSession, NewAccount, NewApiProfile, NewChannel, NewWebSession,
+    RemainingPoint, RunRecord, SessionTokenHash, StoredReport, UserRecord, Username, WebSession,
+    WebSessionId,
+};
+use super::{BoxFuture, Profile, Secret, UserId, UserSettings};
+use crate::{AccountId, Channel, ChannelRowId, GiftId, UnixTime, ValueError};
+
+/// Why a panel storage call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PanelStoreError {
+    /// A unique rule refused the change: a second user with the same name, a channel already in
+    /// the list, a Telegram account already added by someone.
+    #[error("{what} already exists")]
+    Conflict { what: &'static str },
+    /// The row does not exist, or it belongs to another user (which looks the same).
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    /// The row is still referenced (an API profile used by an account).
+    #[error("{what} is still in use")]
+    InUse { what: &'static str },
+    /// A value the database cannot hold, such as a number above `i64::MAX` or a text with NUL.
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    /// A stored value could not be read back: a broken row, or a secret that does not decrypt
+    /// (a wrong master key, or a ciphertext moved to another row).
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("storage is unavailable: {0}")]
+    Unavailable(String),
+    #[error("storage error: {0}")]
+    Other(String),
+}
+
+type Result<T> = std::result::Result<T, PanelStoreError>;
+
+/// Panel users: login names, password hashes, lockout.
+pub trait UserStore: Send + Sync {
+    /// Creates a user; a taken name is a [`PanelStoreError::Conflict`].
+    fn create_user<'a>(
+        &'a self,
+        username: &'a Username,
+        password_hash: &'a str,
+        now: UnixTime,
+    ) -> BoxFuture<'a, Result<UserId>>;
+
+    fn user(&self, user: UserId) -> BoxFuture<'_, Result<Option<UserRecord>>>;
+
+    /// The user a login form names.
+    fn user_by_name<'a>(
+        &'a self,
+        username: &'a Username,
+    ) -> BoxFuture<'a, Result<Option<UserRecord>>>;
+
+    fn set_password_hash<'a>(
+        &'a self,
+        user: UserId,
+        password_hash: &'a str,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// Records a successful login: sets the last login time and clears the failure count and
+    /// any lock.
+    fn record_login_success(&self, user: UserId, now: UnixTime) -> BoxFuture<'_, Result<()>>;
+
+    /// Counts a failed login atomically and locks the user when the policy says so.
+    fn record_login_failure(
+        &self,
+        user: UserId,
+        policy: LockoutPolicy,
+        now: UnixTime,
+    ) -> BoxFuture<'_, Result<LoginFailure>>;
+
+    /// Deletes a user with everything they own. Returns whether the user existed.
+    fn delete_user(&self, user: UserId) -> BoxFuture<'_, Result<bool>>;
+}
+
+/// Web sessions of the panel, stored by the hash of their cookie token.
+pub trait WebSessionStore: Send + Sync {
+    fn create_session(
+        &self,
+        user: UserId,
+        session: NewWebSession,
+        now: UnixTime,
+    ) -> BoxFuture<'_, Result<WebSessionId>>;
+
+    /// The unexpired session whose token has this hash.
+    fn session_by_token(
+        &self,
+        token_hash: SessionTokenHash,
+        now: UnixTime,
+    ) -> BoxFuture<'_, Result<Option<WebSession>>>;
+
+    /// A user's unexpired sessions, newest first.
+    fn sessions(&self, user: UserId, now: UnixTime) -> BoxFuture<'_, Result<Vec<WebSession>>>;
+
+    /// Ends one session. Returns whether it existed.
+    fn revoke_session(&self, user: UserId, session: WebSessionId) -> BoxFuture<'_, Result<bool>>;
+
+    /// Ends every session of the user except `keep`. Returns how many ended.
+    fn revoke_sessions(
+        &self,
+        user: UserId,
+        keep: Option<WebSessionId>,
+    ) -> BoxFuture<'_, Result<u64>>;
+
+    /// Deletes sessions that expired before `now` (housekeeping, for every user).
+    fn purge_expired_sessions(&self, now: UnixTime) -> BoxFuture<'_, Result<u64>>;
+}
+
+/// Telegram API profiles (`api_id`, `api_hash`).
+pub trait ApiProfileStore: Send + Sync {
+    /// Creates a profile; a name the user already uses is a conflict.
+    fn create_api_profile(
+        &self,
+        user: UserId,
+        profile: NewApiProfile,
+        now: UnixTime,
+    ) -> BoxFuture<'_, Result<ApiProfileId>>;
+
+    fn api_profiles(&self, user: UserId) -> BoxFuture<'_, Result<Vec<ApiProfile>>>;
+
+    fn api_profile(
+        &self,
+        user: UserId,
+        profile: ApiProfileId,
+    ) -> BoxFuture<'_, Result<Option<ApiProfile>>>;
+
+    /// Deletes a profile; one that an account uses is [`PanelStoreError::InUse`].
+    fn delete_api_profile(
+        &self,
+        user: UserId,
+        profile: ApiProfileId,
+    ) -> BoxFuture<'_, Result<bool>>;
+}
+
+/// A user's Telegram accounts.
+pub trait AccountStore: Send + Sync {
+    /// Adds an account before its login. The API profile, when given, must be the user's.
+    fn create_account(
+        &self,
+        user: UserId,
+        account: NewAccount,
+        now: UnixTime,
+    ) -> BoxFuture<'_, Result<AccountRowId>>;
+
+    fn accounts(&self, user: UserId) -> BoxFuture<'_, Result<Vec<AccountRecord>>>;
+
+    fn account(
+        &self,
+        user: UserId,
+        account: AccountRowId,
+    ) -> BoxFuture<'_, Result<Option<AccountRecord>>>;
+
+    /// The user's account with this Telegram user id.
+    fn account_by_telegram_id(
+        &self,
+        user: UserId,
+        telegram_id: AccountId,
+    ) -> BoxFuture<'_, Result<Option<AccountRecord>>>;
+
+    /// Records a completed login: the account's Telegram identity and Premium status. A
+    /// Telegram account that another row already holds is a conflict, so one Telegram account
+    /// never buys for two users.
+    fn record_account_login<'a>(
+        &'a self,
+        user: UserId,
+        account: AccountRowId,
+        profile: &'a Profile,
+        now: UnixTime,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// Deletes an account with its session and lease. Returns whether it existed.
+    fn delete_account(&self, user: UserId, account: AccountRowId) -> BoxFuture<'_, Result<bool>>;
+}
+
+/// MTProto sessions of accounts, and the leases that keep each one in use from one place.
+///
+/// Telegram ends a session with `AUTH_KEY_DUPLICATED` when one auth key is used from two
+/// connections at once, so an instance takes an account's lease before connecting with its
+/// session, renews it well before it expires and releases it when it disconnects.
+pub trait SessionVault: Send + Sync {
+    fn load_session(
+        &self,
+        user: UserId,
+        account: AccountRowId,
+    ) -> BoxFuture<'_, Result<Option<MtprotoSession>>>;
+
+    fn save_session<'a>(
+        &'a self,
+        user: UserId,
+        account: AccountRowId,
+        session: &'a MtprotoSession,
+        now: UnixTime,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// Forgets the session (a logout). Returns whether there was one.
+    fn clear_session(&self, user: UserId, account: AccountRowId) -> BoxFuture<'_, Result<bool>>;
+
+    /// Takes the account's lease for `holder` (an instance id) for `ttl`, unless another holder
+    /// has an unexpired lease. Returns whether `holder` holds it now; taking a lease it already
+    /// holds extends it.
+    fn lease_account<'a>(
+        &'a self,
+        user: UserId,
+        account: AccountRowId,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool>>;
+
+    /// Extends a lease `holder` still holds. Returns false when it was lost (expired and taken).
+    fn renew_lease<'a>(
+        &'a self,
+        user: UserId,
+        account: AccountRowId,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool>>;
+
+    /// Gives a lease up. Returns whether `holder` held it.
+    fn release_lease<'a>(
+        &'a self,
+        user: UserId,
+        account: AccountRowId,
+        holder: &'a str,
+    ) -> BoxFuture<'a, Result<bool>>;
+}
+
+/// A user's channels.
+pub trait ChannelStore: Send + Sync {
+    /// Adds a channel; one already in the user's list is a conflict.
+    fn add_channel(
+        &self,
+        user: UserId,
+        channel: NewChannel,
+        now: UnixTime,
+    ) -> BoxFuture<'_, Result<ChannelRowId>>;
+
+    /// The user's channels, by row id.
+    fn channels(&self, user: UserId) -> BoxFuture<'_, Result<Vec<Channel>>>;
+
+    /// Replaces a channel's id, title and filter (found by its row id).
+    fn update_channel<'a>(
+        &'a self,
+        user: UserId,
+        channel: &'a Channel,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    fn delete_channel(&self, user: UserId, channel: ChannelRowId) -> BoxFuture<'_, Result<bool>>;
+}
+
+/// A user's settings, and the bot token kept apart from them because it is a secret.
+pub trait SettingsStore: Send + Sync {
+    /// The user's settings, or the defaults when they never saved any.
+    fn settings(&self, user: UserId) -> BoxFuture<'_, Result<UserSettings>>;
+
+    fn save_settings<'a>(
+        &'a self,
+        user: UserId,
+        settings: &'a UserSettings,
+        now: UnixTime,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    fn bot_token(&self, user: UserId) -> BoxFuture<'_, Result<Option<Secret<String>>>>;
+
+    /// Sets or (with `None`) removes the bot token.
+    fn set_bot_token(
+        &self,
+        user: UserId,
+        token: Option<Secret<String>>,
+        now: UnixTime,
+    ) -> BoxFuture<'_, Result<()>>;
+}
+
+/// A user's past runs, their reports, and the audit log.
+pub trait HistoryStore: Send + Sync {
+    /// The user's latest runs, newest first.
+    fn runs(&self, user: UserId, limit: u32) -> BoxFuture<'_, Result<Vec<RunRecord>>>;
+
+    fn report(&self, user: UserId, run_id: i64) -> BoxFuture<'_, Result<Option<StoredReport>>>;
+
+    /// Appends to the user's audit log. `kind` is a short code ("login", "account.added");
+    /// `detail` must not hold secrets.
+    fn append_audit<'a>(
+        &'a self,
+        user: UserId,
+        kind: &'a str,
+        detail: &'a str,
+        now: UnixTime,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// The user's latest audit entries, newest first.
+    fn audit_log(&self, user: UserId, limit: u32) -> BoxFuture<'_, Result<Vec<AuditEntry>>>;
+}
+
+/// The known catalog, shared by every user.
+pub trait CatalogStore: Send + Sync {
+    /// Every gift ever seen, by id.
+    fn known_gifts(&self) -> BoxFuture<'_, Result<Vec<KnownGift>>>;
+
+    /// A gift's remaining counts over time, oldest first.
+    fn remaining_history(&self, gift: GiftId) -> BoxFuture<'_, Result<Vec<RemainingPoint>>>;
+
+    /// Remembers where a gift's sticker was cached on disk.
+    fn set_sticker_cache_path<'a>(
+        &'a self,
+        gift: GiftId,
+        path: &'a str,
+    ) -> BoxFuture<'a, Result<()>>;
+}
+
+/// Everything the panel needs from storage, as one object.
+pub trait PanelStore:
+    UserStore
+    + WebSessionStore
+    + ApiProfileStore
+    + AccountStore
+    + SessionVault
+    + ChannelStore
+    + SettingsStore
+    + HistoryStore
+    + CatalogStore
+{
+}
+
+impl<T> PanelStore for T where
+    T: UserStore
+        + WebSessionStore
+        + ApiProfileStore
+        + AccountStore
+        + SessionVault
+        + ChannelStore
+        + SettingsStore
+        + HistoryStore
+        + CatalogStore
+{
+}

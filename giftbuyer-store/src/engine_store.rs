@@ -1,0 +1,222 @@
+//! The engine's storage port on the database: catalog diffs, the users to buy for, the purchase
+//! journal, reports and account balances.
+//!
+//! The contract is the one `giftbuyer_engine::MemoryStore` implements, and the integration tests
+//! run the same scenarios against both. Where the trait has no user parameter (`transition`,
+//! `recover_journal`, `save_account_state`, `record_catalog`, `users`) the method acts for the
+//! engine as a whole, which is the only caller of this port.
+
+use std::collections::BTreeMap;
+
+use giftbuyer_core::ports::{
+    BoxFuture, CatalogDiff, ChatId, EngineStore, JournalEntry, JournalKey, JournalStatus,
+    StoreError, UserConfig, UserId, UserSettings,
+};
+use giftbuyer_core::report::Lang;
+use giftbuyer_core::{Account, AccountId, CatalogGift, ChannelId, Operation, UnixTime};
+
+use crate::channels::channel_from_row;
+use crate::db::{RowExt, to_db_int, with_db};
+use crate::journal::{self, Transition};
+use crate::{Error, Store, catalog};
+
+impl EngineStore for Store {
+    fn record_catalog<'a>(
+        &'a self,
+        gifts: &'a [CatalogGift],
+        seen_at: UnixTime,
+    ) -> BoxFuture<'a, Result<CatalogDiff, StoreError>> {
+        Box::pin(async move { Ok(catalog::record(self, gifts, seen_at).await?) })
+    }
+
+    fn users(&self) -> BoxFuture<'_, Result<Vec<UserConfig>, StoreError>> {
+        Box::pin(async move { Ok(load_users(self).await?) })
+    }
+
+    fn begin_run<'a>(
+        &'a self,
+        user: UserId,
+        operations: &'a [Operation],
+        now: UnixTime,
+    ) -> BoxFuture<'a, Result<i64, StoreError>> {
+        Box::pin(async move { Ok(journal::begin_run(self, user, operations, now).await?) })
+    }
+
+    fn add_operation(
+        &self,
+        user: UserId,
+        key: JournalKey,
+        operation: Operation,
+        now: UnixTime,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move { Ok(journal::add_operation(self, user, key, &operation, now).await?) })
+    }
+
+    fn transition<'a>(
+        &'a self,
+        key: JournalKey,
+        from: JournalStatus,
+        to: JournalStatus,
+        error: Option<&'a str>,
+        now: UnixTime,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            if !from.can_become(to) {
+                return Err(StoreError::BadTransition {
+                    run_id: key.run_id,
+                    seq: key.seq,
+                    from: from.code(),
+                    to: to.code(),
+                });
+            }
+            match journal::transition(self, key, from, to, error, now).await? {
+                Transition::Moved => Ok(true),
+                Transition::Refused => Ok(false),
+                Transition::Missing => Err(StoreError::UnknownEntry {
+                    run_id: key.run_id,
+                    seq: key.seq,
+                }),
+            }
+        })
+    }
+
+    fn recover_journal(&self, now: UnixTime) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async move { Ok(journal::recover(self, now).await?) })
+    }
+
+    fn run_journal(
+        &self,
+        user: UserId,
+        run_id: i64,
+    ) -> BoxFuture<'_, Result<Vec<JournalEntry>, StoreError>> {
+        Box::pin(async move { Ok(journal::run_journal(self, user, run_id).await?) })
+    }
+
+    fn save_report(
+        &self,
+        user: UserId,
+        run_id: i64,
+        text: String,
+        now: UnixTime,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move { Ok(journal::save_report(self, user, run_id, &text, now).await?) })
+    }
+
+    fn save_account_state(
+        &self,
+        account: Account,
+        refreshed_at: UnixTime,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move { Ok(save_account_state(self, account, refreshed_at).await?) })
+    }
+}
+
+/// Stores an account's balance and Premium status on its row (found by Telegram user id, which
+/// is unique across users). An account without a row has nowhere to keep them: nothing happens.
+async fn save_account_state(
+    store: &Store,
+    account: Account,
+    refreshed_at: UnixTime,
+) -> Result<(), Error> {
+    let balance = to_db_int("balance", account.balance.get())?;
+    with_db!(store.db(), pool => {
+        sqlx::query(
+            "UPDATE accounts SET balance = $1, premium = $2, balance_at = $3 WHERE telegram_id = $4",
+        )
+        .bind(balance)
+        .bind(account.premium)
+        .bind(refreshed_at.secs())
+        .bind(account.id.get())
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Every user with settings, logged-in accounts (a Telegram id and a stored session) and
+/// channels, read in one snapshot so that a user is never half-updated.
+async fn load_users(store: &Store) -> Result<Vec<UserConfig>, Error> {
+    let mut users: BTreeMap<i64, UserConfig> = BTreeMap::new();
+    with_db!(store.db(), pool, backend => {
+        let mut tx = pool
+            .begin_with(backend.pick(
+                "BEGIN",
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            ))
+            .await?;
+        let rows = sqlx::query(
+            "SELECT u.id, s.autobuy, s.report_lang, s.forced_target FROM users u \
+             LEFT JOIN user_settings s ON s.user_id = u.id ORDER BY u.id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &rows {
+            let id = row.int("id")?;
+            let settings = match row.opt_text("report_lang")? {
+                // No settings row: the user never saved any.
+                None => UserSettings::default(),
+                Some(lang) => UserSettings {
+                    autobuy: row.flag("autobuy")?,
+                    notification_chats: Vec::new(),
+                    report_lang: parse_lang(&lang)?,
+                    forced_target: row
+                        .opt_int("forced_target")?
+                        .map(ChannelId::new)
+                        .transpose()
+                        .map_err(|e| Error::corrupt("forced_target", e))?,
+                },
+            };
+            users.insert(
+                id,
+                UserConfig {
+                    user_id: UserId::new(id).map_err(|e| Error::corrupt("user id", e))?,
+                    settings,
+                    accounts: Vec::new(),
+                    channels: Vec::new(),
+                },
+            );
+        }
+        let rows = sqlx::query(
+            "SELECT user_id, chat_id FROM notification_chats ORDER BY user_id, position",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &rows {
+            if let Some(user) = users.get_mut(&row.int("user_id")?) {
+                let chat = ChatId::new(row.int("chat_id")?).map_err(|e| Error::corrupt("chat_id", e))?;
+                user.settings.notification_chats.push(chat);
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT a.user_id, a.telegram_id FROM accounts a \
+             JOIN account_sessions s ON s.account_id = a.id \
+             WHERE a.telegram_id IS NOT NULL ORDER BY a.user_id, a.id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &rows {
+            if let Some(user) = users.get_mut(&row.int("user_id")?) {
+                let id = AccountId::new(row.int("telegram_id")?)
+                    .map_err(|e| Error::corrupt("telegram_id", e))?;
+                user.accounts.push(id);
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT id, user_id, channel_id, title, price_min, price_max, supply_min, supply_max \
+             FROM channels ORDER BY user_id, id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &rows {
+            if let Some(user) = users.get_mut(&row.int("user_id")?) {
+                user.channels.push(channel_from_row(row)?);
+            }
+        }
+        tx.commit().await?;
+    });
+    Ok(users.into_values().collect())
+}
+
+pub(crate) fn parse_lang(code: &str) -> Result<Lang, Error> {
+    code.parse().map_err(|e| Error::corrupt("report_lang", e))
+}

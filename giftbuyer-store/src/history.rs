@@ -1,0 +1,153 @@
+//! A user's history: past runs with their reports, and the audit log of what happened to the
+//! user's data.
+
+use giftbuyer_core::UnixTime;
+use giftbuyer_core::ports::{
+    AuditEntry, BoxFuture, HistoryStore, PanelStoreError, RunRecord, StoredReport, UserId,
+};
+
+use crate::db::{RowExt, check_text, from_db_u32, time, with_db};
+use crate::{Error, Store};
+
+const MAX_KIND_LEN: usize = 64;
+const MAX_DETAIL_LEN: usize = 2048;
+/// The most rows one listing returns, whatever the caller asks for.
+const MAX_LIMIT: u32 = 1000;
+
+async fn runs(store: &Store, user: UserId, limit: u32) -> Result<Vec<RunRecord>, Error> {
+    let limit = i64::from(limit.min(MAX_LIMIT));
+    with_db!(store.db(), pool => {
+        let rows = sqlx::query(
+            "SELECT r.id, r.started_at, r.has_report, COUNT(j.seq) AS operations, \
+             COALESCE(SUM(CASE WHEN j.status = 'bought' THEN 1 ELSE 0 END), 0) AS bought, \
+             COALESCE(SUM(CASE WHEN j.status = 'failed' THEN 1 ELSE 0 END), 0) AS failed, \
+             COALESCE(SUM(CASE WHEN j.status = 'unknown' THEN 1 ELSE 0 END), 0) AS unknown \
+             FROM (SELECT id, started_at, report IS NOT NULL AS has_report FROM runs \
+                   WHERE user_id = $1 ORDER BY id DESC LIMIT $2) r \
+             LEFT JOIN journal j ON j.run_id = r.id \
+             GROUP BY r.id, r.started_at, r.has_report ORDER BY r.id DESC",
+        )
+        .bind(user.get())
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(RunRecord {
+                    run_id: row.int("id")?,
+                    started_at: time("started_at", row.int("started_at")?)?,
+                    operations: from_db_u32("operations", row.int("operations")?)?,
+                    bought: from_db_u32("bought", row.int("bought")?)?,
+                    failed: from_db_u32("failed", row.int("failed")?)?,
+                    unknown: from_db_u32("unknown", row.int("unknown")?)?,
+                    has_report: row.flag("has_report")?,
+                })
+            })
+            .collect()
+    })
+}
+
+async fn report(store: &Store, user: UserId, run_id: i64) -> Result<Option<StoredReport>, Error> {
+    with_db!(store.db(), pool => {
+        sqlx::query(
+            "SELECT id, report, report_at FROM runs \
+             WHERE id = $1 AND user_id = $2 AND report IS NOT NULL",
+        )
+        .bind(run_id)
+        .bind(user.get())
+        .fetch_optional(pool)
+        .await?
+        .map(|row| {
+            Ok(StoredReport {
+                run_id: row.int("id")?,
+                text: row.text("report")?,
+                saved_at: time("report_at", row.opt_int("report_at")?.unwrap_or_default())?,
+            })
+        })
+        .transpose()
+    })
+}
+
+async fn append_audit(
+    store: &Store,
+    user: UserId,
+    kind: &str,
+    detail: &str,
+    now: UnixTime,
+) -> Result<(), Error> {
+    check_text("audit kind", kind, MAX_KIND_LEN)?;
+    check_text("audit detail", detail, MAX_DETAIL_LEN)?;
+    with_db!(store.db(), pool => {
+        sqlx::query("INSERT INTO audit_log (user_id, at, kind, detail) VALUES ($1, $2, $3, $4)")
+            .bind(user.get())
+            .bind(now.secs())
+            .bind(kind)
+            .bind(detail)
+            .execute(pool)
+            .await
+            .map_err(Error::keys("audit entry", Error::NotFound { what: "user" }))?;
+    });
+    Ok(())
+}
+
+async fn audit_log(store: &Store, user: UserId, limit: u32) -> Result<Vec<AuditEntry>, Error> {
+    let limit = i64::from(limit.min(MAX_LIMIT));
+    with_db!(store.db(), pool => {
+        let rows = sqlx::query(
+            "SELECT id, user_id, at, kind, detail FROM audit_log WHERE user_id = $1 \
+             ORDER BY id DESC LIMIT $2",
+        )
+        .bind(user.get())
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    id: row.int("id")?,
+                    user_id: UserId::new(row.int("user_id")?)
+                        .map_err(|e| Error::corrupt("user id", e))?,
+                    at: time("at", row.int("at")?)?,
+                    kind: row.text("kind")?,
+                    detail: row.text("detail")?,
+                })
+            })
+            .collect()
+    })
+}
+
+impl HistoryStore for Store {
+    fn runs(
+        &self,
+        user: UserId,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<RunRecord>, PanelStoreError>> {
+        Box::pin(async move { Ok(runs(self, user, limit).await?) })
+    }
+
+    fn report(
+        &self,
+        user: UserId,
+        run_id: i64,
+    ) -> BoxFuture<'_, Result<Option<StoredReport>, PanelStoreError>> {
+        Box::pin(async move { Ok(report(self, user, run_id).await?) })
+    }
+
+    fn append_audit<'a>(
+        &'a self,
+        user: UserId,
+        kind: &'a str,
+        detail: &'a str,
+        now: UnixTime,
+    ) -> BoxFuture<'a, Result<(), PanelStoreError>> {
+        Box::pin(async move { Ok(append_audit(self, user, kind, detail, now).await?) })
+    }
+
+    fn audit_log(
+        &self,
+        user: UserId,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<AuditEntry>, PanelStoreError>> {
+        Box::pin(async move { Ok(audit_log(self, user, limit).await?) })
+    }
+}

@@ -1,0 +1,12 @@
+//! The store's integration tests: a contract suite run on SQLite (a temporary file) and, when
+//! `GIFTBUYER_TEST_PG_URL` names a PostgreSQL server, on a fresh database there per test.
+
+mod support;
+
+mod catalog;
+mod coordination;
+mod journal;
+mod migrations;
+mod panel;
+mod secrets;
+mod tenancy;
