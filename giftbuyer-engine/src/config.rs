@@ -34,6 +34,8 @@ pub struct EngineConfig {
     pub call_timeout: Duration,
     /// Minimum time between two calls of one account (the sequential baseline uses 0.7 s).
     pub min_call_gap: Duration,
+    /// How often an engine with a leader election checks (or tries to take) the leadership.
+    pub leader_check: Duration,
     pub execution: ExecutionPolicy,
 }
 
@@ -47,6 +49,7 @@ impl Default for EngineConfig {
             purchase_timeout: Duration::from_secs(15),
             call_timeout: Duration::from_secs(10),
             min_call_gap: Duration::ZERO,
+            leader_check: Duration::from_secs(2),
             execution: ExecutionPolicy::default(),
         }
     }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use giftbuyer_core::ports::{
-    CatalogResponse, Clock, Connector, EngineStore, StoreError, TelegramError, UserConfig, UserId,
+    CatalogResponse, Clock, Connector, EngineStore, LeaderElection, StoreError, TelegramError, UserConfig, UserId,
 };
 use giftbuyer_core::{AccountId, CatalogGift, GiftId, Stars};
 use tokio::sync::broadcast;
@@ -116,6 +116,7 @@ struct MonitorState {
 /// The autobuy engine. Cheap to share behind an `Arc`.
 pub struct Engine {
     shared: Arc<Shared>,
+    leadership: Option<Arc<dyn LeaderElection>>,
     monitor: tokio::sync::Mutex<MonitorState>,
     reload_requested: AtomicBool,
 }
@@ -137,6 +138,7 @@ impl Engine {
     ) -> Self {
         let (events, _) = broadcast::channel(4096);
         Self {
+            leadership: None,
             shared: Arc::new(Shared {
                 store,
                 connector,
@@ -328,14 +330,53 @@ impl Engine {
         Ok(report(PollOutcome::NewGifts { gifts: ids, runs }))
     }
 
+    /// Runs this engine only while it holds `election`'s leadership: with several instances on
+    /// one database, exactly one polls and buys. The journal is recovered each time this
+    /// instance becomes the leader.
+    #[must_use]
+    pub fn with_leadership(mut self, election: Arc<dyn LeaderElection>) -> Self {
+        self.leadership = Some(election);
+        self
+    }
+
     /// Polls until `shutdown` completes, spacing polls by [`Engine::poll_gap`], then lets the
-    /// runs in flight finish so every purchase sent is journaled with its outcome.
+    /// runs in flight finish so every purchase sent is journaled with its outcome. With a
+    /// leader election, only polls while leading and checks the claim every `leader_check`.
     pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
-        if let Err(error) = self.recover().await {
-            tracing::error!(%error, "journal recovery failed");
+        let mut leading = false;
+        let mut checked_at: Option<Duration> = None;
+        if self.leadership.is_none() {
+            self.recover_logged().await;
         }
         loop {
+            if let Some(election) = &self.leadership {
+                let now = self.shared.now();
+                let due = checked_at.is_none_or(|at| {
+                    now.saturating_sub(at) >= self.shared.config.leader_check
+                });
+                if due {
+                    checked_at = Some(now);
+                    let leads = election.try_lead().await.unwrap_or_else(|error| {
+                        tracing::error!(%error, "cannot check the engine's leadership");
+                        false
+                    });
+                    if leads && !leading {
+                        tracing::info!("this instance leads: the engine starts polling");
+                        self.request_reload();
+                        self.recover_logged().await;
+                    } else if !leads && leading {
+                        tracing::warn!("this instance lost the leadership: the engine stops polling");
+                    }
+                    leading = leads;
+                }
+                if !leading {
+                    tokio::select! {
+                        () = &mut shutdown => break,
+                        () = self.shared.clock.sleep(self.shared.config.leader_check) => continue,
+                    }
+                }
+            }
             match self.tick().await {
                 Ok(report) => tracing::debug!(?report, "poll"),
                 Err(error) => tracing::error!(%error, "poll failed"),
@@ -347,6 +388,14 @@ impl Engine {
             }
         }
         self.settle().await;
+    }
+
+    async fn recover_logged(&self) {
+        match self.recover().await {
+            Ok(0) => {}
+            Ok(changed) => tracing::warn!(changed, "recovered interrupted journal entries"),
+            Err(error) => tracing::error!(%error, "journal recovery failed"),
+        }
     }
 
     async fn reload_if_due(&self, monitor: &mut MonitorState) -> Result<(), EngineError> {

@@ -233,3 +233,11 @@ async fn alive(conn: &mut PgConnection) -> bool {
         Ok(Ok(_))
     )
 }
+
+impl giftbuyer_core::ports::LeaderElection for Leadership {
+    fn try_lead(
+        &self,
+    ) -> giftbuyer_core::ports::BoxFuture<'_, Result<bool, giftbuyer_core::ports::StoreError>> {
+        Box::pin(async move { self.try_acquire().await.map_err(Into::into) })
+    }
+}

@@ -10,6 +10,7 @@
 mod bot;
 mod clock;
 mod connector;
+mod leadership;
 mod panel_store;
 mod panel_types;
 mod secret;
@@ -23,6 +24,7 @@ use std::pin::Pin;
 pub use bot::{BotError, ChatId, NotificationBot, Sticker};
 pub use clock::Clock;
 pub use connector::Connector;
+pub use leadership::LeaderElection;
 pub use panel_store::{
     AccountStore, ApiProfileStore, CatalogStore, ChannelStore, HistoryStore, PanelStore,
     PanelStoreError, SessionVault, SettingsStore, UserStore, WebSessionStore,

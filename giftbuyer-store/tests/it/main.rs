@@ -5,6 +5,7 @@ mod support;
 
 mod catalog;
 mod coordination;
+mod engine_failover;
 mod journal;
 mod migrations;
 mod panel;

@@ -1,0 +1,12 @@
+//! The port that decides which of several instances runs the engine.
+
+use super::{BoxFuture, StoreError};
+
+/// Leader election among instances sharing one database. Only the leader polls the catalog and
+/// buys: two engines acting on the same new gift would plan the same stars twice.
+pub trait LeaderElection: Send + Sync {
+    /// Becomes the leader if no instance is, or confirms that this one still is. Returns
+    /// whether this instance leads now. Called periodically, so a follower takes over soon
+    /// after the leader is gone, and a leader that lost its claim stops.
+    fn try_lead(&self) -> BoxFuture<'_, Result<bool, StoreError>>;
+}
