@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use giftbuyer_core::ports::{
-    CatalogResponse, Clock, Connector, EngineStore, LeaderElection, StoreError, TelegramError, UserConfig, UserId,
+    CatalogResponse, Clock, Connector, EngineStore, LeaderElection, StoreError, TelegramError,
+    UserConfig, UserId,
 };
 use giftbuyer_core::{AccountId, CatalogGift, GiftId, Stars};
 use tokio::sync::broadcast;
@@ -352,9 +353,8 @@ impl Engine {
         loop {
             if let Some(election) = &self.leadership {
                 let now = self.shared.now();
-                let due = checked_at.is_none_or(|at| {
-                    now.saturating_sub(at) >= self.shared.config.leader_check
-                });
+                let due = checked_at
+                    .is_none_or(|at| now.saturating_sub(at) >= self.shared.config.leader_check);
                 if due {
                     checked_at = Some(now);
                     let leads = election.try_lead().await.unwrap_or_else(|error| {
@@ -366,7 +366,9 @@ impl Engine {
                         self.request_reload();
                         self.recover_logged().await;
                     } else if !leads && leading {
-                        tracing::warn!("this instance lost the leadership: the engine stops polling");
+                        tracing::warn!(
+                            "this instance lost the leadership: the engine stops polling"
+                        );
                     }
                     leading = leads;
                 }
