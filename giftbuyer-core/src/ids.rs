@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::ValueError;
 
-/// Defines an identifier newtype that only accepts positive values.
+/// Defines an identifier newtype that only accepts positive values, displayed as its number.
 macro_rules! positive_id {
     ($(#[$doc:meta])* $name:ident, $error:path) => {
         $(#[$doc])*
@@ -13,7 +13,7 @@ macro_rules! positive_id {
 
         impl $name {
             /// Accepts a positive id.
-            pub const fn new(raw: i64) -> Result<Self, ValueError> {
+            pub const fn new(raw: i64) -> Result<Self, $crate::ValueError> {
                 if raw > 0 { Ok(Self(raw)) } else { Err($error(raw)) }
             }
 
@@ -21,8 +21,15 @@ macro_rules! positive_id {
                 self.0
             }
         }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Display::fmt(&self.0, f)
+            }
+        }
     };
 }
+pub(crate) use positive_id;
 
 positive_id!(
     /// Identifier of a star gift in Telegram's catalog (`starGift.id`), always positive.
@@ -97,7 +104,7 @@ macro_rules! display_inner {
     )*};
 }
 
-display_inner!(GiftId, AccountId, ChannelRowId, ChannelId);
+display_inner!(ChannelId);
 
 #[cfg(test)]
 mod tests {

@@ -5,47 +5,22 @@ use std::fmt;
 use std::time::Duration;
 
 use super::{Secret, UserId};
+use crate::ids::positive_id;
 use crate::{AccountId, CatalogGift, ChannelFilter, ChannelId, Stars, UnixTime, ValueError};
 
-/// Defines a positive row id newtype (the same rule as the core's other ids).
-macro_rules! positive_row_id {
-    ($(#[$doc:meta])* $name:ident, $error:path) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(i64);
-
-        impl $name {
-            /// Accepts a positive id.
-            pub const fn new(raw: i64) -> Result<Self, ValueError> {
-                if raw > 0 { Ok(Self(raw)) } else { Err($error(raw)) }
-            }
-
-            pub const fn get(self) -> i64 {
-                self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&self.0, f)
-            }
-        }
-    };
-}
-
-positive_row_id!(
+positive_id!(
     /// A web session of the panel (one login on one browser).
     WebSessionId,
     ValueError::WebSessionId
 );
 
-positive_row_id!(
+positive_id!(
     /// A Telegram API profile (`api_id` and `api_hash`) of a user.
     ApiProfileId,
     ValueError::ApiProfileId
 );
 
-positive_row_id!(
+positive_id!(
     /// A Telegram account in a user's list. It exists before the login completes, when the
     /// account's Telegram user id ([`AccountId`]) is not known yet.
     AccountRowId,

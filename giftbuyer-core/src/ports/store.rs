@@ -1,37 +1,18 @@
 //! The port to storage: what the engine reads (users, their accounts, channels and settings)
 //! and what it must not lose (the known catalog and the purchase journal).
 
-use std::fmt;
-
 use super::{BoxFuture, ChatId};
+use crate::ids::positive_id;
 use crate::report::Lang;
 use crate::{
     Account, AccountId, CatalogGift, Channel, ChannelId, GiftId, Operation, UnixTime, ValueError,
 };
 
-/// A user of the panel, who owns accounts, channels and settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct UserId(i64);
-
-impl UserId {
-    pub const fn new(raw: i64) -> Result<Self, ValueError> {
-        if raw > 0 {
-            Ok(Self(raw))
-        } else {
-            Err(ValueError::UserId(raw))
-        }
-    }
-
-    pub const fn get(self) -> i64 {
-        self.0
-    }
-}
-
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
+positive_id!(
+    /// A user of the panel, who owns accounts, channels and settings.
+    UserId,
+    ValueError::UserId
+);
 
 /// What a user chose in the settings screen that the engine acts on.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
