@@ -19,6 +19,10 @@ pub struct ExecutionPolicy {
     pub max_flood_wait: Duration,
     /// How often a purchase is retried at once after `FORM_EXPIRED`.
     pub form_retries: u8,
+    /// How often one purchase is retried after short flood waits before its account stops for
+    /// the run; without a bound, an account that is answered with flood waits forever would
+    /// never finish.
+    pub flood_retries: u8,
     /// Stop every purchase of a gift once Telegram says it sold out. The original GiftBuyer did
     /// not, which is only useful to reproduce it as a baseline.
     pub stop_on_sold_out: bool,
@@ -29,6 +33,7 @@ impl Default for ExecutionPolicy {
         Self {
             max_flood_wait: Duration::from_secs(5),
             form_retries: 1,
+            flood_retries: 3,
             stop_on_sold_out: true,
         }
     }
@@ -195,8 +200,10 @@ impl RunExecution {
             ErrorClass::Flood(seconds) => {
                 let wait = Duration::from_secs(u64::from(seconds));
                 self.record(op, Outcome::Failed(name));
-                if wait <= self.policy.max_flood_wait {
+                let used = self.retries.get(&attempt.seq).copied().unwrap_or(0);
+                if wait <= self.policy.max_flood_wait && used < self.policy.flood_retries {
                     let retry = self.fresh_attempt(op);
+                    self.retries.insert(retry.seq, used + 1);
                     self.push_front(account, retry);
                     return Verdict::Wait(wait);
                 }

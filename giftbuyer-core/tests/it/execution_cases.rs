@@ -332,3 +332,31 @@ fn a_per_user_limit_stops_the_gift_for_that_account_only() {
         "#]],
     );
 }
+
+#[test]
+fn endless_flood_waits_give_up_after_the_retry_budget() {
+    let (channels, plan) = two_accounts_three_copies();
+    check(
+        trace(channels, &plan, ExecutionPolicy::default(), |attempt| {
+            if attempt.operation.account_id.get() == 2 {
+                Err(TelegramError::FloodWait { seconds: 1 })
+            } else {
+                Ok(())
+            }
+        }),
+        expect![[r#"
+            acc=1 send #0 gift=5 ch=-1000000000111 → bought
+            acc=2 send #3 gift=5 ch=-1000000000111 → FLOOD_WAIT_1
+            acc=2 wait 1s
+            acc=1 send #1 gift=5 ch=-1000000000111 → bought
+            acc=2 send #5 (new) gift=5 ch=-1000000000111 → FLOOD_WAIT_1
+            acc=2 wait 1s
+            acc=1 send #2 gift=5 ch=-1000000000111 → bought
+            acc=2 send #6 (new) gift=5 ch=-1000000000111 → FLOOD_WAIT_1
+            acc=2 wait 1s
+            acc=2 send #7 (new) gift=5 ch=-1000000000111 → FLOOD_WAIT_1
+            acc=2 cancel #4 gift=5 ch=-1000000000111: flood_wait
+            report: bought failed:FLOOD_WAIT_1 bought failed:FLOOD_WAIT_1 bought failed:FLOOD_WAIT_1 failed:FLOOD_WAIT_1 failed:flood_wait
+        "#]],
+    );
+}

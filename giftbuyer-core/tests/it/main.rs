@@ -1,6 +1,7 @@
 //! Integration tests of the core: data-driven planner and report cases, and planner invariants.
 
 mod execution_cases;
+mod execution_props;
 mod planner_cases;
 mod props;
 mod report_cases;
