@@ -18,6 +18,9 @@ use crate::Strategy;
 use crate::engine::{CachedAccount, Shared, lock};
 use crate::events::{EngineEvent, RunSummary};
 
+/// The reason journaled for purchases of an account that could not be connected.
+const ACCOUNT_UNAVAILABLE: &str = "account_unavailable";
+
 /// Runs autobuy for `user` over the new gifts, start to report.
 pub(crate) async fn run(shared: Arc<Shared>, user: UserConfig, gifts: Arc<[CatalogGift]>) {
     let user_lock = shared.user_lock(user.user_id);
@@ -217,10 +220,24 @@ impl Sender {
                 Next::Send(attempt) => {
                     let result = match &account {
                         Some(account) => self.send(account.as_ref(), attempt, &mut last_call).await,
-                        None => Err(TelegramError::Rpc {
-                            code: 0,
-                            name: "account_unavailable".to_owned(),
-                        }),
+                        None => {
+                            // Nothing can be sent without a connection: the planned entry
+                            // fails for certain, so it is journaled as failed, not unknown.
+                            let error = TelegramError::Rpc {
+                                code: 0,
+                                name: ACCOUNT_UNAVAILABLE.to_owned(),
+                            };
+                            if !attempt.fresh {
+                                self.journal(
+                                    attempt.seq,
+                                    JournalStatus::Planned,
+                                    JournalStatus::Failed,
+                                    Some(ACCOUNT_UNAVAILABLE),
+                                )
+                                .await;
+                            }
+                            Err(error)
+                        }
                     };
                     let verdict =
                         lock(&self.execution).complete(attempt, result.as_ref().map(|_| ()));

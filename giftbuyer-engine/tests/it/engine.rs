@@ -457,3 +457,36 @@ async fn balances_are_refreshed_in_the_background_while_polling() {
     assert_eq!(account.balance.get(), 5);
     assert!(later > refreshed_at);
 }
+
+#[tokio::test(start_paused = true)]
+async fn purchases_of_an_account_that_cannot_connect_are_journaled_as_failed() {
+    let h = seeded().await;
+    // Account 12's session is gone by the time the drop comes: the connector refuses it.
+    let second = giftbuyer_core::AccountId::new(12).expect("valid");
+    h.engine.tick().await.expect("tick");
+    h.engine.settle().await;
+    h.fake.state().balances.remove(&second);
+    h.fake
+        .set_catalog(vec![limited(1, 10, 100, 50), limited(7, 25, 1000, 1000)]);
+    h.engine.tick().await.expect("tick");
+    h.engine.settle().await;
+    let journal = statuses(&h.store);
+    let failed: Vec<&String> = journal
+        .iter()
+        .filter(|line| line.contains("acc=12"))
+        .collect();
+    assert_eq!(failed.len(), 2, "{journal:#?}");
+    assert!(
+        failed
+            .iter()
+            .all(|line| line.ends_with("failed (account_unavailable)")),
+        "{journal:#?}"
+    );
+    assert!(
+        h.fake
+            .state()
+            .buys
+            .iter()
+            .all(|(account, ..)| *account != second)
+    );
+}
