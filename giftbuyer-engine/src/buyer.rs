@@ -1,5 +1,6 @@
 //! One autobuy run for one user: fresh balances, plan, journal, concurrent execution, report.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -37,7 +38,7 @@ async fn run_locked(
 ) -> Result<(), giftbuyer_core::ports::StoreError> {
     let accounts = fresh_accounts(shared, &user.accounts).await;
     let channels = target_channels(user);
-    let input = match PlanInput::new(accounts.clone(), channels.clone(), gifts.to_vec()) {
+    let input = match PlanInput::new(accounts, channels, gifts.to_vec()) {
         Ok(input) => input,
         Err(error) => {
             tracing::error!(user = %user.user_id, %error, "cannot plan for this user's configuration");
@@ -53,20 +54,18 @@ async fn run_locked(
 
     let execution = Arc::new(Mutex::new(RunExecution::new(
         &plan,
-        &channels,
+        input.channels(),
         shared.config.execution,
     )));
-    let order: Vec<AccountId> = {
-        // Accounts start in the plan's order (richest first), which only matters when they
-        // run one after another.
-        let mut order: Vec<AccountId> = Vec::new();
-        for op in &plan.operations {
-            if !order.contains(&op.account_id) {
-                order.push(op.account_id);
-            }
-        }
-        order
-    };
+    // Accounts start in the plan's order (richest first), which only matters when they run one
+    // after another.
+    let mut seen = HashSet::new();
+    let order: Vec<AccountId> = plan
+        .operations
+        .iter()
+        .map(|op| op.account_id)
+        .filter(|account| seen.insert(*account))
+        .collect();
     let sender = Sender {
         shared: shared.clone(),
         user: user.user_id,
@@ -93,7 +92,7 @@ async fn run_locked(
     }
 
     let executions = lock(&execution).executions().to_vec();
-    remember_spending(shared, &executions).await;
+    remember_spending(shared, &executions);
     finish(shared, user, run_id, &input, &plan, &executions).await;
     Ok(())
 }
@@ -380,7 +379,7 @@ impl Sender {
 }
 
 /// Lowers cached balances by what was bought, and forces a refresh where an outcome is unknown.
-async fn remember_spending(shared: &Arc<Shared>, executions: &[Execution]) {
+fn remember_spending(shared: &Shared, executions: &[Execution]) {
     let mut cache = lock(&shared.accounts);
     for execution in executions {
         let Some(cached) = cache.get_mut(&execution.operation.account_id) else {

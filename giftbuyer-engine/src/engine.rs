@@ -111,7 +111,9 @@ struct MonitorState {
     users: Vec<UserConfig>,
     loaded_at: Option<Duration>,
     rotation: Rotation,
-    hash: i32,
+    /// The last catalog hash each account saw. Telegram's catalog differs per account (locks,
+    /// per-user limits), and so does its hash.
+    hashes: HashMap<AccountId, i32>,
 }
 
 /// The autobuy engine. Cheap to share behind an `Arc`.
@@ -156,7 +158,7 @@ impl Engine {
                 users: Vec::new(),
                 loaded_at: None,
                 rotation: Rotation::default(),
-                hash: 0,
+                hashes: HashMap::new(),
             }),
             reload_requested: AtomicBool::new(true),
         }
@@ -228,7 +230,8 @@ impl Engine {
         let timeout = shared.config.call_timeout;
         let response = match tokio::time::timeout(timeout, async {
             let account = shared.connector.account(poller).await?;
-            account.star_gifts(monitor.hash).await
+            let hash = monitor.hashes.get(&poller).copied().unwrap_or(0);
+            account.star_gifts(hash).await
         })
         .await
         {
@@ -277,7 +280,7 @@ impl Engine {
             .await?;
         // The hash is kept only once the catalog is stored, so a storage failure makes the
         // next poll fetch the full catalog again instead of getting `NotModified`.
-        monitor.hash = hash;
+        monitor.hashes.insert(poller, hash);
         if !diff.sold_out.is_empty() {
             shared.emit(EngineEvent::SoldOut {
                 gifts: diff.sold_out.clone(),
@@ -409,10 +412,13 @@ impl Engine {
             return Ok(());
         }
         let users = self.shared.store.users().await?;
-        let accounts = users
+        let accounts: Vec<AccountId> = users
             .iter()
             .flat_map(|user| user.accounts.iter().copied())
             .collect();
+        monitor
+            .hashes
+            .retain(|account, _| accounts.contains(account));
         monitor.rotation.set_accounts(accounts);
         monitor.users = users;
         monitor.loaded_at = Some(now);

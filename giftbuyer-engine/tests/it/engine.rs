@@ -104,11 +104,18 @@ async fn the_first_catalog_only_seeds_the_known_gifts() {
     let h = seeded().await;
     assert!(h.fake.state().buys.is_empty());
     assert_eq!(h.store.known_gifts().len(), 1);
-    // The same catalog again is not modified and buys nothing either.
+    // The second account has no hash yet, so it reads the whole catalog: nothing is new.
+    // Each account then keeps its own hash, and the same catalog is not modified.
     assert_eq!(
         h.engine.tick().await.expect("tick").outcome,
-        PollOutcome::NotModified
+        PollOutcome::Updated
     );
+    for _ in 0..2 {
+        assert_eq!(
+            h.engine.tick().await.expect("tick").outcome,
+            PollOutcome::NotModified
+        );
+    }
     assert!(h.store.journal().is_empty());
 }
 
