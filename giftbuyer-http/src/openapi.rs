@@ -1,0 +1,85 @@
+//! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` annotations and the
+//! DTOs' `ToSchema` derives, and served as JSON at `/api/openapi.json` (no UI: nothing is
+//! downloaded at build time).
+//!
+//! Each route group keeps its own `#[derive(OpenApi)]` listing its paths; [`openapi`] merges
+//! them, so adding a group is one line here.
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::auth::{AuthApi, SESSION_COOKIE};
+use crate::error::ErrorBody;
+use crate::health::SystemApi;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "GiftBuyer API",
+        description = "The JSON API of a self-hosted GiftBuyer server. State-changing requests \
+            need Content-Type: application/json and a same-origin Origin header. Every error is \
+            {\"error\": {\"code\", \"message\", \"fields\"?, \"retry_after_secs\"?}}."
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&SessionCookie),
+    tags(
+        (name = "auth", description = "Registration, login and sessions"),
+        (name = "system", description = "Health, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+/// Declares the session cookie as the `session` security scheme that routes refer to.
+struct SessionCookie;
+
+impl Modify for SessionCookie {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(SESSION_COOKIE))),
+        );
+    }
+}
+
+/// The whole API's OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(SystemApi::openapi());
+    doc.merge(AuthApi::openapi());
+    doc.merge(OpenApiDoc::openapi());
+    doc
+}
+
+/// The document, serialised once: it depends only on the code.
+static DOCUMENT: LazyLock<String> =
+    LazyLock::new(|| openapi().to_json().unwrap_or_else(|_| String::from("{}")));
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "system",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
+)]
+pub(crate) async fn document() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        DOCUMENT.as_str(),
+    )
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(document))]
+struct OpenApiDoc;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/api/openapi.json", get(document))
+}

@@ -1,0 +1,255 @@
+//! `AppState`, what every handler shares (store, clock, configuration, metrics, login limiters
+//! and the password hasher), and `HttpConfig`, the server's settings.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use giftbuyer_core::UnixTime;
+use giftbuyer_core::ports::{Clock, LockoutPolicy, PanelStore};
+
+use crate::auth::password::Passwords;
+use crate::auth::rate_limit::RateLimiter;
+use crate::metrics::Metrics;
+
+/// How often an attempt comes back to a rate-limited key, and how many may be spent at once.
+///
+/// This is a token bucket: a key starts with `burst` attempts, each attempt spends one, and one
+/// comes back every `refill_every`, up to `burst` again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub burst: u32,
+    pub refill_every: Duration,
+}
+
+/// The cost of argon2id password hashes. The defaults are OWASP's recommendation (19 MiB, two
+/// passes, one lane); tests lower them because argon2 is slow in debug builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordHashing {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for PasswordHashing {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+/// The server's settings. [`HttpConfig::default`] suits a server on localhost; behind a
+/// reverse proxy with TLS, set `trust_proxy` (and `cookie_secure`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// Always mark the session cookie `Secure`. It is also marked when a trusted proxy says the
+    /// request came over HTTPS.
+    pub cookie_secure: bool,
+    /// Believe `X-Forwarded-For` (its last entry is the client), `X-Forwarded-Proto` and
+    /// `X-Forwarded-Host`. Only set this when a proxy in front of the server overwrites them,
+    /// otherwise any client can pick its own address and dodge the per-IP login limit.
+    pub trust_proxy: bool,
+    /// Origins (`https://panel.example.com`, with the port when it is not the default) allowed
+    /// to make state-changing requests besides the request's own host.
+    pub allowed_origins: Vec<String>,
+    /// Whether anyone who reaches the server may create an account.
+    pub allow_registration: bool,
+    /// The largest request body read, in bytes; larger bodies get 413.
+    pub max_body_bytes: usize,
+    /// When repeated failed logins lock an account, and for how long.
+    pub lockout: LockoutPolicy,
+    /// Login attempts per client address (IPv6 addresses count per /64).
+    pub login_per_ip: RateLimit,
+    /// Login attempts per username, known or not.
+    pub login_per_username: RateLimit,
+    /// Registrations per client address.
+    pub register_per_ip: RateLimit,
+    /// How many keys each limiter tracks at most, so that a flood of addresses or names cannot
+    /// grow memory without bound.
+    pub max_tracked_keys: usize,
+    pub password_hashing: PasswordHashing,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            cookie_secure: false,
+            trust_proxy: false,
+            allowed_origins: Vec::new(),
+            allow_registration: true,
+            max_body_bytes: 64 * 1024,
+            lockout: LockoutPolicy {
+                max_failures: 10,
+                lock_for: Duration::from_secs(15 * 60),
+            },
+            login_per_ip: RateLimit {
+                burst: 20,
+                refill_every: Duration::from_secs(6),
+            },
+            login_per_username: RateLimit {
+                burst: 10,
+                refill_every: Duration::from_secs(30),
+            },
+            register_per_ip: RateLimit {
+                burst: 5,
+                refill_every: Duration::from_secs(120),
+            },
+            max_tracked_keys: 10_000,
+            password_hashing: PasswordHashing::default(),
+        }
+    }
+}
+
+/// A setting the server cannot run with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "allowed origin {0:?} is not an origin: expected http:// or https:// followed by a host and an optional port, without a path"
+    )]
+    Origin(String),
+    #[error("{what} must be positive")]
+    Zero { what: &'static str },
+    #[error("invalid password hashing parameters: {0}")]
+    PasswordHashing(String),
+}
+
+/// What every handler shares. Cloning is cheap: everything sits behind one `Arc`.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn PanelStore>,
+    clock: Arc<dyn Clock>,
+    config: HttpConfig,
+    /// `allowed_origins`, normalised to lower case.
+    origins: Vec<String>,
+    metrics: Arc<Metrics>,
+    limiters: Limiters,
+    passwords: Passwords,
+}
+
+/// The in-memory login limiters.
+pub(crate) struct Limiters {
+    pub(crate) login_ip: RateLimiter,
+    pub(crate) login_username: RateLimiter,
+    pub(crate) register_ip: RateLimiter,
+}
+
+impl fmt::Debug for AppState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Checks the configuration and prepares the password hasher (which hashes one random
+    /// password, so that logins of unknown users can be verified against it in the same time).
+    pub fn new(
+        store: Arc<dyn PanelStore>,
+        clock: Arc<dyn Clock>,
+        config: HttpConfig,
+    ) -> Result<Self, ConfigError> {
+        let origins = config
+            .allowed_origins
+            .iter()
+            .map(|origin| {
+                normalize_origin(origin).ok_or_else(|| ConfigError::Origin(origin.clone()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for (what, limit) in [
+            ("login_per_ip", config.login_per_ip),
+            ("login_per_username", config.login_per_username),
+            ("register_per_ip", config.register_per_ip),
+        ] {
+            if limit.burst == 0 || limit.refill_every.is_zero() {
+                return Err(ConfigError::Zero { what });
+            }
+        }
+        let positive = [
+            ("max_body_bytes", config.max_body_bytes),
+            ("max_tracked_keys", config.max_tracked_keys),
+            ("lockout.max_failures", config.lockout.max_failures as usize),
+        ];
+        if let Some((what, _)) = positive.into_iter().find(|(_, value)| *value == 0) {
+            return Err(ConfigError::Zero { what });
+        }
+        let limiter = |limit| RateLimiter::new(limit, config.max_tracked_keys);
+        let limiters = Limiters {
+            login_ip: limiter(config.login_per_ip),
+            login_username: limiter(config.login_per_username),
+            register_ip: limiter(config.register_per_ip),
+        };
+        let passwords = Passwords::new(config.password_hashing)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                origins,
+                metrics: Arc::new(Metrics::new()),
+                limiters,
+                passwords,
+                config,
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &dyn PanelStore {
+        self.inner.store.as_ref()
+    }
+
+    /// The store as a shared handle, for work that outlives a request.
+    pub fn store_arc(&self) -> Arc<dyn PanelStore> {
+        Arc::clone(&self.inner.store)
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.inner.clock.as_ref()
+    }
+
+    /// The current wall-clock time, from the clock port.
+    pub fn now(&self) -> UnixTime {
+        self.inner.clock.unix_now()
+    }
+
+    pub fn config(&self) -> &HttpConfig {
+        &self.inner.config
+    }
+
+    /// The metrics registry; clone the `Arc` to hand it to the engine's observers.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    pub(crate) fn allowed_origins(&self) -> &[String] {
+        &self.inner.origins
+    }
+
+    pub(crate) fn limiters(&self) -> &Limiters {
+        &self.inner.limiters
+    }
+
+    pub(crate) fn passwords(&self) -> &Passwords {
+        &self.inner.passwords
+    }
+}
+
+/// `scheme://host[:port]` in lower case, or `None` when `raw` is not an http(s) origin. A
+/// trailing slash is tolerated because people copy origins from the address bar.
+pub(crate) fn normalize_origin(raw: &str) -> Option<String> {
+    let lower = raw.trim().to_ascii_lowercase();
+    let lower = lower.strip_suffix('/').unwrap_or(&lower);
+    let (scheme, authority) = lower.split_once("://")?;
+    let valid_authority = !authority.is_empty()
+        && authority
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    (matches!(scheme, "http" | "https") && valid_authority)
+        .then(|| format!("{scheme}://{authority}"))
+}

@@ -1,0 +1,13 @@
+//! Router tests of the HTTP server against a real SQLite store in a temporary directory,
+//! driven with `tower::ServiceExt::oneshot`, plus one run of the real server on a loopback port.
+
+mod support;
+
+mod auth;
+mod csrf;
+mod errors;
+mod headers;
+mod rate_limits;
+mod serve;
+mod sessions;
+mod system;

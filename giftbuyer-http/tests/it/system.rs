@@ -1,0 +1,165 @@
+//! Health, Prometheus metrics and the OpenAPI document.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, StatusCode};
+use giftbuyer_http::{PollOutcome, PurchaseOutcome};
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, panel_request};
+
+async fn get(app: &TestApp, path: &str) -> crate::support::TestResponse {
+    app.send(
+        panel_request(Method::GET, path)
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn health_says_ok_and_nothing_else() {
+    let app = TestApp::new().await;
+    let response = get(&app, "/api/health").await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.json(), json!({"status": "ok"}));
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_expose_engine_series() {
+    let app = TestApp::new().await;
+    let fresh = get(&app, "/metrics").await;
+    assert_eq!(fresh.status, StatusCode::OK);
+    assert_eq!(
+        fresh.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    let text = fresh.text();
+    for zero in [
+        "giftbuyer_sse_clients 0",
+        "giftbuyer_monitor_polls_total{outcome=\"changed\"} 0",
+        "giftbuyer_monitor_polls_total{outcome=\"not_modified\"} 0",
+        "giftbuyer_monitor_polls_total{outcome=\"failed\"} 0",
+        "giftbuyer_detection_delay_seconds_bucket{le=\"+Inf\"} 0",
+        "giftbuyer_detection_delay_seconds_count 0",
+        "giftbuyer_purchases_total{outcome=\"bought\"} 0",
+        "giftbuyer_purchases_total{outcome=\"unknown\"} 0",
+        "# TYPE giftbuyer_http_requests_total counter",
+        "# TYPE giftbuyer_detection_delay_seconds histogram",
+    ] {
+        assert!(text.contains(zero), "{zero} missing from:\n{text}");
+    }
+
+    get(&app, "/api/health").await;
+    get(&app, "/api/health").await;
+    get(&app, "/api/random/1").await;
+    get(&app, "/api/random/2").await;
+    let cookie = app.register("alice").await;
+    for id in [1, 2] {
+        app.call(
+            Method::DELETE,
+            &format!("/api/auth/sessions/{id}0"),
+            Some(&cookie),
+            None,
+        )
+        .await;
+    }
+
+    let metrics = app.state.metrics().clone();
+    let guard = metrics.sse_client_connected();
+    let _second = metrics.sse_client_connected();
+    drop(guard);
+    metrics.record_monitor_poll(PollOutcome::NotModified);
+    metrics.record_purchase(PurchaseOutcome::Bought);
+    metrics.record_purchase(PurchaseOutcome::Bought);
+    metrics.observe_detection_delay(Duration::from_millis(300));
+
+    let text = get(&app, "/metrics").await.text();
+    for line in [
+        "giftbuyer_http_requests_total{route=\"/api/health\",method=\"GET\",status=\"2xx\"} 2",
+        "giftbuyer_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"4xx\"} 2",
+        "giftbuyer_http_requests_total{route=\"/api/auth/register\",method=\"POST\",status=\"2xx\"} 1",
+        "giftbuyer_http_requests_total{route=\"/api/auth/sessions/{id}\",method=\"DELETE\",status=\"4xx\"} 2",
+        "giftbuyer_http_requests_total{route=\"/metrics\",method=\"GET\",status=\"2xx\"} 1",
+        "giftbuyer_sse_clients 1",
+        "giftbuyer_monitor_polls_total{outcome=\"not_modified\"} 1",
+        "giftbuyer_purchases_total{outcome=\"bought\"} 2",
+        "giftbuyer_detection_delay_seconds_bucket{le=\"0.25\"} 0",
+        "giftbuyer_detection_delay_seconds_bucket{le=\"0.5\"} 1",
+        "giftbuyer_detection_delay_seconds_bucket{le=\"+Inf\"} 1",
+        "giftbuyer_detection_delay_seconds_sum 0.3",
+        "giftbuyer_detection_delay_seconds_count 1",
+    ] {
+        assert!(text.contains(line), "{line} missing from:\n{text}");
+    }
+    assert!(
+        !text.contains("/api/random"),
+        "raw paths never become labels"
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route() {
+    let app = TestApp::new().await;
+    let response = get(&app, "/api/openapi.json").await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    let doc: Value = response.json();
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        doc["openapi"]
+    );
+    let routes = [
+        ("get", "/api/health"),
+        ("get", "/metrics"),
+        ("get", "/api/openapi.json"),
+        ("post", "/api/auth/register"),
+        ("post", "/api/auth/login"),
+        ("post", "/api/auth/logout"),
+        ("get", "/api/auth/me"),
+        ("get", "/api/auth/sessions"),
+        ("delete", "/api/auth/sessions/{id}"),
+    ];
+    for (method, path) in routes {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing from the document"
+        );
+    }
+    let listed: usize = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .map(|item| item.as_object().map_or(0, |ops| ops.len()))
+        .sum();
+    assert_eq!(listed, routes.len(), "no undocumented or stale routes");
+
+    let schemas = &doc["components"]["schemas"];
+    for schema in [
+        "ErrorBody",
+        "ErrorDetail",
+        "Credentials",
+        "UserResponse",
+        "SessionList",
+    ] {
+        assert!(schemas[schema].is_object(), "{schema} missing");
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["session"]["in"],
+        "cookie"
+    );
+    assert_eq!(
+        doc["paths"]["/api/auth/login"]["post"]["responses"]["423"]["content"]["application/json"]
+            ["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
+    // Every documented route is served: a GET on each GET path answers something other than 404.
+    for (method, path) in routes.iter().filter(|(method, _)| *method == "get") {
+        let response = get(&app, path).await;
+        assert_ne!(response.status, StatusCode::NOT_FOUND, "{method} {path}");
+    }
+}
