@@ -1,0 +1,384 @@
+//! `MtprotoAccount`: the core's `TelegramAccount` port over one account's MTProto connection.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use giftbuyer_core::ports::{
+    BoxFuture, CatalogResponse, ChannelAccess, ChannelInfo, Profile, PurchaseReceipt,
+    PurchaseRequest, TelegramAccount, TelegramError,
+};
+use giftbuyer_core::{AccountId, ChannelId, Stars, StickerRef};
+use grammers_mtsender::InvocationError;
+use grammers_session::Session;
+use grammers_tl_types::{RemoteCall, enums, functions, types};
+
+use crate::errors::{map_invocation_error, rpc_error_name, unexpected};
+use crate::mapping;
+use crate::session::StoredSession;
+use crate::transport::{RawInvoker, invoke};
+
+/// How an account adapter bounds its calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountConfig {
+    /// Upper bound on one request; past it the call fails with `Timeout`.
+    pub call_timeout: Duration,
+    /// The shortest time between two walks of the dialogs to find an unknown channel.
+    pub dialogs_refresh_interval: Duration,
+}
+
+impl Default for AccountConfig {
+    fn default() -> Self {
+        Self {
+            call_timeout: Duration::from_secs(20),
+            dialogs_refresh_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Size of one `upload.getFile` chunk: divides 1 MiB and is a multiple of 4 KiB, as Telegram
+/// requires. Gift stickers are a few dozen KiB, so one chunk usually holds the whole file.
+const CHUNK: i32 = 512 * 1024;
+/// Gift stickers are small; this bounds the download of a hostile or broken document.
+const MAX_STICKER_BYTES: usize = 4 * 1024 * 1024;
+
+/// One logged-in account.
+pub struct MtprotoAccount {
+    id: AccountId,
+    invoker: Arc<dyn RawInvoker>,
+    session: Arc<StoredSession>,
+    config: AccountConfig,
+    last_dialogs_refresh: tokio::sync::Mutex<Option<Instant>>,
+    /// Data centres this session's authorization was imported into (for sticker downloads).
+    authorized_dcs: Mutex<HashSet<i32>>,
+}
+
+impl fmt::Debug for MtprotoAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MtprotoAccount")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MtprotoAccount {
+    pub fn new(
+        id: AccountId,
+        invoker: Arc<dyn RawInvoker>,
+        session: Arc<StoredSession>,
+        config: AccountConfig,
+    ) -> Self {
+        Self {
+            id,
+            invoker,
+            session,
+            config,
+            last_dialogs_refresh: tokio::sync::Mutex::new(None),
+            authorized_dcs: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// One request with the timeout, errors mapped.
+    async fn call<R: RemoteCall>(
+        &self,
+        dc: Option<i32>,
+        request: &R,
+    ) -> Result<R::Return, TelegramError> {
+        self.call_raw(dc, request)
+            .await
+            .and_then(|answer| answer.map_err(|error| map_invocation_error(&error)))
+    }
+
+    /// One request with the timeout, grammers' error kept for callers that look at it.
+    async fn call_raw<R: RemoteCall>(
+        &self,
+        dc: Option<i32>,
+        request: &R,
+    ) -> Result<Result<R::Return, InvocationError>, TelegramError> {
+        tokio::time::timeout(
+            self.config.call_timeout,
+            invoke(self.invoker.as_ref(), dc, request),
+        )
+        .await
+        .map_err(|_| TelegramError::Timeout)
+    }
+
+    /// The channel's access hash from the session's peer cache, walking the dialogs once (at
+    /// most once per `dialogs_refresh_interval`) when the channel is not cached yet.
+    async fn channel_access_hash(&self, channel: ChannelId) -> Result<i64, TelegramError> {
+        if let Some(hash) = self.session.channel_access_hash(channel.mtproto_id()) {
+            return Ok(hash);
+        }
+        {
+            let mut last = self.last_dialogs_refresh.lock().await;
+            // Another task may have walked the dialogs while this one waited for the lock.
+            if let Some(hash) = self.session.channel_access_hash(channel.mtproto_id()) {
+                return Ok(hash);
+            }
+            let due = last.is_none_or(|at| at.elapsed() >= self.config.dialogs_refresh_interval);
+            if due {
+                *last = Some(Instant::now());
+                tokio::time::timeout(self.config.call_timeout * 3, self.invoker.refresh_dialogs())
+                    .await
+                    .map_err(|_| TelegramError::Timeout)?
+                    .map_err(|error| map_invocation_error(&error))?;
+            }
+        }
+        self.session
+            .channel_access_hash(channel.mtproto_id())
+            .ok_or(TelegramError::NotMember)
+    }
+
+    async fn buy(&self, request: PurchaseRequest) -> Result<PurchaseReceipt, TelegramError> {
+        let access_hash = self.channel_access_hash(request.channel_id).await?;
+        let peer = mapping::input_peer_channel(request.channel_id, access_hash);
+        let invoice = mapping::star_gift_invoice(peer, &request);
+        let form = self
+            .call(None, &mapping::payment_form_request(invoice.clone()))
+            .await?;
+        let form_id = mapping::check_payment_form(&form, request.price)?;
+        let result = self
+            .call(None, &mapping::send_stars_form_request(form_id, invoice))
+            .await?;
+        mapping::payment_result(&result)?;
+        Ok(PurchaseReceipt { form_id })
+    }
+
+    async fn info(&self, channel: ChannelId) -> Result<ChannelInfo, TelegramError> {
+        let not_member = ChannelInfo {
+            channel_id: channel,
+            title: None,
+            access: ChannelAccess::NotMember,
+        };
+        let access_hash = match self.channel_access_hash(channel).await {
+            Ok(hash) => hash,
+            Err(TelegramError::NotMember) => return Ok(not_member),
+            Err(error) => return Err(error),
+        };
+        let request =
+            mapping::self_participant_request(mapping::input_channel(channel, access_hash));
+        match self.call_raw(None, &request).await? {
+            Ok(answer) => {
+                let enums::channels::ChannelParticipant::Participant(participant) = &answer;
+                Ok(ChannelInfo {
+                    channel_id: channel,
+                    title: mapping::channel_title(&participant.chats, channel),
+                    access: mapping::channel_access(&answer, channel),
+                })
+            }
+            Err(InvocationError::Rpc(rpc))
+                if matches!(
+                    rpc.name.as_str(),
+                    "USER_NOT_PARTICIPANT" | "CHANNEL_PRIVATE" | "CHANNEL_INVALID"
+                ) =>
+            {
+                Ok(not_member)
+            }
+            Err(error) => Err(map_invocation_error(&error)),
+        }
+    }
+
+    async fn sticker(&self, sticker: StickerRef) -> Result<Vec<u8>, TelegramError> {
+        match self.download(&sticker).await {
+            Err(Retry::FileReference) => {
+                // File references expire; the catalog carries fresh ones.
+                let fresh = self.fresh_sticker(sticker.document_id).await?;
+                self.download(&fresh).await.map_err(Retry::into_error)
+            }
+            result => result.map_err(Retry::into_error),
+        }
+    }
+
+    async fn fresh_sticker(&self, document_id: i64) -> Result<StickerRef, TelegramError> {
+        let answer = self.call(None, &mapping::star_gifts_request(0)).await?;
+        match mapping::catalog_response(answer, self.id) {
+            CatalogResponse::Catalog { gifts, .. } => gifts
+                .into_iter()
+                .filter_map(|gift| gift.sticker)
+                .find(|sticker| sticker.document_id == document_id)
+                .ok_or_else(|| unexpected("the sticker is no longer in the catalog")),
+            CatalogResponse::NotModified => {
+                Err(unexpected("payments.getStarGifts(0) answered not modified"))
+            }
+        }
+    }
+
+    /// Downloads a document, in its own data centre when that is not the home one.
+    async fn download(&self, sticker: &StickerRef) -> Result<Vec<u8>, Retry> {
+        let home = self
+            .session
+            .home_dc_id()
+            .map_err(|error| Retry::Error(TelegramError::Network(error.to_string())))?;
+        let mut dc = (sticker.dc_id != home && sticker.dc_id > 0).then_some(sticker.dc_id);
+        let location =
+            enums::InputFileLocation::InputDocumentFileLocation(types::InputDocumentFileLocation {
+                id: sticker.document_id,
+                access_hash: sticker.access_hash,
+                file_reference: sticker.file_reference.clone(),
+                thumb_size: String::new(),
+            });
+        let mut bytes = Vec::new();
+        let mut reauthorized = false;
+        let mut migrated = false;
+        loop {
+            if let Some(dc) = dc {
+                self.authorize_dc(dc, false).await?;
+            }
+            let request = functions::upload::GetFile {
+                precise: false,
+                cdn_supported: false,
+                location: location.clone(),
+                offset: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+                limit: CHUNK,
+            };
+            match self.call_raw(dc, &request).await? {
+                Ok(enums::upload::File::File(file)) => {
+                    let last = file.bytes.len() < CHUNK as usize;
+                    bytes.extend(file.bytes);
+                    if bytes.len() > MAX_STICKER_BYTES {
+                        return Err(Retry::Error(unexpected("the sticker file is too large")));
+                    }
+                    if last {
+                        return Ok(bytes);
+                    }
+                }
+                Ok(enums::upload::File::CdnRedirect(_)) => {
+                    return Err(Retry::Error(unexpected(
+                        "upload.getFile redirected to a CDN although CDNs were not allowed",
+                    )));
+                }
+                Err(InvocationError::Rpc(rpc)) if rpc.name.starts_with("FILE_REFERENCE_") => {
+                    return Err(Retry::FileReference);
+                }
+                Err(InvocationError::Rpc(rpc))
+                    if rpc.name == "FILE_MIGRATE" && !migrated && rpc.value.is_some() =>
+                {
+                    migrated = true;
+                    dc = rpc.value.and_then(|value| i32::try_from(value).ok());
+                }
+                Err(InvocationError::Rpc(rpc))
+                    if rpc.name == "AUTH_KEY_UNREGISTERED" && dc.is_some() && !reauthorized =>
+                {
+                    // The other DC forgot the imported authorization: import it again, once.
+                    reauthorized = true;
+                    if let Some(dc) = dc {
+                        self.authorize_dc(dc, true).await?;
+                    }
+                }
+                Err(error) => {
+                    tracing::debug!(account = %self.id, error = %rpc_name(&error), "sticker download failed");
+                    return Err(Retry::Error(map_invocation_error(&error)));
+                }
+            }
+        }
+    }
+
+    /// Copies the login to another data centre (`auth.exportAuthorization` at home,
+    /// `auth.importAuthorization` there), once per DC unless `again`.
+    async fn authorize_dc(&self, dc: i32, again: bool) -> Result<(), Retry> {
+        let known = self
+            .authorized_dcs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&dc);
+        if known && !again {
+            return Ok(());
+        }
+        let enums::auth::ExportedAuthorization::Authorization(exported) = self
+            .call(None, &functions::auth::ExportAuthorization { dc_id: dc })
+            .await
+            .map_err(Retry::Error)?;
+        self.call(
+            Some(dc),
+            &functions::auth::ImportAuthorization {
+                id: exported.id,
+                bytes: exported.bytes,
+            },
+        )
+        .await
+        .map_err(Retry::Error)?;
+        self.authorized_dcs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(dc);
+        Ok(())
+    }
+}
+
+fn rpc_name(error: &InvocationError) -> String {
+    match error {
+        InvocationError::Rpc(rpc) => rpc_error_name(rpc),
+        other => other.to_string(),
+    }
+}
+
+/// A download failure: an expired file reference (worth one retry with a fresh one) or an
+/// error to return.
+enum Retry {
+    FileReference,
+    Error(TelegramError),
+}
+
+impl From<TelegramError> for Retry {
+    fn from(error: TelegramError) -> Self {
+        Self::Error(error)
+    }
+}
+
+impl Retry {
+    fn into_error(self) -> TelegramError {
+        match self {
+            Self::FileReference => TelegramError::from_rpc(400, "FILE_REFERENCE_EXPIRED"),
+            Self::Error(error) => error,
+        }
+    }
+}
+
+impl TelegramAccount for MtprotoAccount {
+    fn account_id(&self) -> AccountId {
+        self.id
+    }
+
+    fn star_gifts(&self, hash: i32) -> BoxFuture<'_, Result<CatalogResponse, TelegramError>> {
+        Box::pin(async move {
+            let answer = self.call(None, &mapping::star_gifts_request(hash)).await?;
+            Ok(mapping::catalog_response(answer, self.id))
+        })
+    }
+
+    fn profile(&self) -> BoxFuture<'_, Result<Profile, TelegramError>> {
+        Box::pin(async move {
+            let users = self.call(None, &mapping::self_user_request()).await?;
+            mapping::profile(&users)
+        })
+    }
+
+    fn stars_balance(&self) -> BoxFuture<'_, Result<Stars, TelegramError>> {
+        Box::pin(async move {
+            let status = self.call(None, &mapping::stars_status_request()).await?;
+            mapping::stars_balance(&status)
+        })
+    }
+
+    fn buy_gift(
+        &self,
+        request: PurchaseRequest,
+    ) -> BoxFuture<'_, Result<PurchaseReceipt, TelegramError>> {
+        Box::pin(self.buy(request))
+    }
+
+    fn download_sticker(
+        &self,
+        sticker: StickerRef,
+    ) -> BoxFuture<'_, Result<Vec<u8>, TelegramError>> {
+        Box::pin(self.sticker(sticker))
+    }
+
+    fn channel_info(
+        &self,
+        channel: ChannelId,
+    ) -> BoxFuture<'_, Result<ChannelInfo, TelegramError>> {
+        Box::pin(self.info(channel))
+    }
+}

@@ -1,0 +1,17 @@
+//! GiftBuyer's real Telegram adapters: user accounts over MTProto through grammers (layer 230)
+//! and notification bots over the Bot API.
+//!
+//! - [`mapping`]: pure conversions between Telegram's TL objects and the core's types.
+//! - [`errors`]: grammers' errors mapped onto the core's `TelegramError`.
+//! - [`bot_api`]: a small Bot API client implementing the core's `NotificationBot`.
+//! - [`session`]: grammers' `Session` over an opaque blob the store keeps encrypted.
+//! - [`retry`]: the flood-wait policy that never sleeps inside a purchase.
+//! - [`transport`], [`account`]: the `TelegramAccount` port over one MTProto connection.
+
+pub mod account;
+pub mod bot_api;
+pub mod errors;
+pub mod mapping;
+pub mod retry;
+pub mod session;
+pub mod transport;

@@ -1,0 +1,20 @@
+//! Pure mapping between Telegram's TL objects (layer 230, as grammers generates them) and the
+//! core's types: the catalog, the balance, the profile, purchases and channel rights. Nothing
+//! here performs I/O, so every rule is tested from constructed TL objects.
+
+mod balance;
+mod catalog;
+mod channel;
+mod profile;
+mod purchase;
+
+pub use balance::{stars_balance, stars_status_request};
+pub use catalog::{catalog_gift, catalog_response, star_gifts_request, sticker_ref};
+pub use channel::{
+    channel_access, channel_title, input_channel, input_peer_channel, self_participant_request,
+};
+pub use profile::{profile, self_user_request};
+pub use purchase::{
+    check_payment_form, payment_form_request, payment_result, send_stars_form_request,
+    star_gift_invoice,
+};

@@ -1,0 +1,9 @@
+//! Integration tests of giftbuyer-telegram. Nothing here reaches Telegram: TL objects are built
+//! by hand, the Bot API runs in-process on loopback, and MTProto calls go to a scripted fake.
+
+mod account;
+mod bot_api;
+mod fixtures;
+mod mapping;
+mod requests;
+mod session;
