@@ -60,6 +60,9 @@ pub enum ApiError {
     Locked { retry_after_secs: u64 },
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
+    /// A route whose storage support is missing; the message says what is missing.
+    #[error("{message}")]
+    NotImplemented { message: &'static str },
     #[error("internal error")]
     Internal,
     #[error("service temporarily unavailable")]
@@ -95,6 +98,7 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Locked { .. } => StatusCode::LOCKED,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -117,6 +121,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Locked { .. } => "account_locked",
             Self::RateLimited { .. } => "rate_limited",
+            Self::NotImplemented { .. } => "not_implemented",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
         }

@@ -7,15 +7,21 @@
 //!
 //! # Design, for whoever adds a route group
 //!
-//! - **One module per route group** (`auth/`, later `profiles`, `accounts`, `gifts`,
-//!   `channels`, `settings`, `history`), each with `pub(crate) fn routes() ->
+//! - **One module per route group** (`auth/`, `profiles`, `channels`, `settings`,
+//!   `history`, later `accounts` and `gifts`), each with `pub(crate) fn routes() ->
 //!   Router<AppState>` and a `#[derive(OpenApi)]` struct listing its `#[utoipa::path]`
 //!   handlers. [`router`] merges the routes and [`openapi()`] merges the documents: one line
 //!   each.
 //! - **State.** Handlers take `State<AppState>`: the [`PanelStore`](giftbuyer_core::ports::PanelStore)
 //!   as a trait object, the [`Clock`](giftbuyer_core::ports::Clock) port for every "now", the
 //!   [`HttpConfig`] and the [`Metrics`]. A group that needs more (the engine's handle, a
-//!   Telegram connector, an event stream) adds a field to `AppState`'s inner struct.
+//!   Telegram connector, an event stream) adds a field to `AppState`'s inner struct, or, for
+//!   an optional port the binary plugs in, an `Option<Arc<dyn ...>>` beside it with a
+//!   `with_*` builder, as the [`BotVerifier`] and the [`RunJournal`] are.
+//! - **Shared helpers** live in `common`: `audit` (never pass a secret), `path_id`, the
+//!   tri-state `Patch<T>` for PATCH bodies (absent keeps, `null` clears), `check_label` for
+//!   names and titles, and `QueryParams`, a strict query string reader that names the
+//!   parameter at fault.
 //! - **Authentication.** Take [`AuthUser`] as an argument and pass `auth.user_id` to every
 //!   store call: the store scopes each query by user, so another user's row answers
 //!   `NotFound`, which maps to 404, never 403. `Option<AuthUser>` makes a session optional.
@@ -47,14 +53,20 @@
 //! trusted proxy says the request came over HTTPS.
 
 mod auth;
+mod channels;
 mod client;
+mod common;
 mod csrf;
 mod error;
 mod extract;
 mod headers;
 mod health;
+mod history;
 mod metrics;
 mod openapi;
+mod ports;
+mod profiles;
+mod settings;
 mod state;
 
 use std::future::Future;
@@ -75,6 +87,7 @@ pub use extract::ApiJson;
 pub use headers::CONTENT_SECURITY_POLICY;
 pub use metrics::{Metrics, PollOutcome, PurchaseOutcome, SseClientGuard};
 pub use openapi::openapi;
+pub use ports::{BotIdentity, BotVerifier, RunJournal, VerifyError};
 pub use state::{AppState, ConfigError, HttpConfig, PasswordHashing, RateLimit};
 
 /// How often expired sessions are deleted from the store.
@@ -89,6 +102,10 @@ pub fn router(state: AppState) -> Router {
         .merge(metrics::routes())
         .merge(openapi::routes())
         .merge(auth::routes())
+        .merge(profiles::routes())
+        .merge(channels::routes())
+        .merge(settings::routes())
+        .merge(history::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         // Layers wrap what is above them: the last one added runs first.

@@ -15,8 +15,12 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::auth::{AuthApi, SESSION_COOKIE};
+use crate::channels::ChannelsApi;
 use crate::error::ErrorBody;
 use crate::health::SystemApi;
+use crate::history::HistoryApi;
+use crate::profiles::ProfilesApi;
+use crate::settings::SettingsApi;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -31,6 +35,10 @@ use crate::state::AppState;
     modifiers(&SessionCookie),
     tags(
         (name = "auth", description = "Registration, login and sessions"),
+        (name = "profiles", description = "Telegram API profiles (api_id, write-only api_hash)"),
+        (name = "channels", description = "Channels that receive bought gifts, and their filters"),
+        (name = "settings", description = "Autobuy, notifications, report language and the write-only bot token"),
+        (name = "history", description = "Autobuy runs, spending and the audit log"),
         (name = "system", description = "Health, metrics and this document"),
     )
 )]
@@ -54,6 +62,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(SystemApi::openapi());
     doc.merge(AuthApi::openapi());
+    doc.merge(ProfilesApi::openapi());
+    doc.merge(ChannelsApi::openapi());
+    doc.merge(SettingsApi::openapi());
+    doc.merge(HistoryApi::openapi());
     doc.merge(OpenApiDoc::openapi());
     doc
 }

@@ -11,6 +11,7 @@ use giftbuyer_core::ports::{Clock, LockoutPolicy, PanelStore};
 use crate::auth::password::Passwords;
 use crate::auth::rate_limit::RateLimiter;
 use crate::metrics::Metrics;
+use crate::ports::{BotVerifier, RunJournal};
 
 /// How often an attempt comes back to a rate-limited key, and how many may be spent at once.
 ///
@@ -120,6 +121,10 @@ pub enum ConfigError {
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
+    /// Optional ports, set with the `with_*` builders before the router is built. They live
+    /// outside `inner` so that the builders can add them to a state that is already shared.
+    bot_verifier: Option<Arc<dyn BotVerifier>>,
+    run_journal: Option<Arc<dyn RunJournal>>,
 }
 
 struct Inner {
@@ -144,6 +149,8 @@ impl fmt::Debug for AppState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AppState")
             .field("config", &self.inner.config)
+            .field("bot_verifier", &self.bot_verifier.is_some())
+            .field("run_journal", &self.run_journal.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -197,7 +204,33 @@ impl AppState {
                 passwords,
                 config,
             }),
+            bot_verifier: None,
+            run_journal: None,
         })
+    }
+
+    /// Verifies bot tokens with Telegram when they are set, and shows the bot's username in
+    /// the settings. Without one, tokens are only checked for their form.
+    #[must_use]
+    pub fn with_bot_verifier(mut self, verifier: Arc<dyn BotVerifier>) -> Self {
+        self.bot_verifier = Some(verifier);
+        self
+    }
+
+    /// Lets the history routes show each run's operations and compute spending. Without it,
+    /// runs show their counts and report only, and spending is empty.
+    #[must_use]
+    pub fn with_run_journal(mut self, journal: Arc<dyn RunJournal>) -> Self {
+        self.run_journal = Some(journal);
+        self
+    }
+
+    pub(crate) fn bot_verifier(&self) -> Option<&dyn BotVerifier> {
+        self.bot_verifier.as_deref()
+    }
+
+    pub(crate) fn run_journal(&self) -> Option<&dyn RunJournal> {
+        self.run_journal.as_deref()
     }
 
     pub fn store(&self) -> &dyn PanelStore {

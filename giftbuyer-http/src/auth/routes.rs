@@ -5,32 +5,17 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use giftbuyer_core::UnixTime;
-use giftbuyer_core::ports::{PanelStoreError, Secret, UserId, Username, WebSessionId};
+use giftbuyer_core::ports::{PanelStoreError, Secret, Username, WebSessionId};
 
 use super::dto::{Credentials, SessionList, SessionResponse, UserResponse};
 use super::extractor::AuthUser;
 use super::password::check_policy;
 use super::session;
 use crate::client::ClientInfo;
+use crate::common::{audit, origin_text};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
 use crate::state::AppState;
-
-/// Appends to the user's audit log. A failing audit write is logged but does not fail the
-/// request: the action itself already happened.
-async fn audit(state: &AppState, user: UserId, kind: &str, detail: &str, now: UnixTime) {
-    if let Err(error) = state.store().append_audit(user, kind, detail, now).await {
-        tracing::warn!(%error, kind, "could not write the audit log");
-    }
-}
-
-/// "from 203.0.113.7" or "from an unknown address", for audit details.
-fn origin_text(client: &ClientInfo) -> String {
-    client.ip_text().map_or_else(
-        || "from an unknown address".to_owned(),
-        |ip| format!("from {ip}"),
-    )
-}
 
 fn rate_limited(retry_after_secs: u64) -> ApiError {
     ApiError::RateLimited { retry_after_secs }

@@ -4,10 +4,15 @@
 mod support;
 
 mod auth;
+mod channels;
 mod csrf;
 mod errors;
 mod headers;
+mod history;
+mod profiles;
 mod rate_limits;
 mod serve;
 mod sessions;
+mod settings;
 mod system;
+mod tenancy;

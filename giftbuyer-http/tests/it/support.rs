@@ -94,6 +94,19 @@ impl TestApp {
     }
 
     pub(crate) async fn with_config(config: HttpConfig) -> Self {
+        Self::build(config, |state, store| {
+            state.with_run_journal(Arc::new(store.clone()))
+        })
+        .await
+    }
+
+    /// An app whose optional ports `ports` sets; the other constructors make the store the run
+    /// journal, as the binary does, and set no bot verifier.
+    pub(crate) async fn with_ports(ports: impl FnOnce(AppState, &Store) -> AppState) -> Self {
+        Self::build(config(), ports).await
+    }
+
+    async fn build(config: HttpConfig, ports: impl FnOnce(AppState, &Store) -> AppState) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("http.db").display());
         let store = Store::connect(&url, MasterKey::from_bytes([7; 32]))
@@ -104,6 +117,7 @@ impl TestApp {
             elapsed_ms: AtomicU64::new(0),
         });
         let state = AppState::new(Arc::new(store.clone()), clock.clone(), config).expect("state");
+        let state = ports(state, &store);
         Self {
             router: router(state.clone()),
             store,
@@ -159,6 +173,33 @@ impl TestApp {
             .await;
         assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
         response.session_cookie().expect("session cookie")
+    }
+
+    /// Registers a user and returns their session cookie and user id.
+    pub(crate) async fn user(&self, username: &str) -> (String, i64) {
+        let cookie = self.register(username).await;
+        let me = self
+            .call(Method::GET, "/api/auth/me", Some(&cookie), None)
+            .await;
+        (cookie, me.json()["id"].as_i64().expect("user id"))
+    }
+
+    pub(crate) async fn get(&self, path: &str, cookie: &str) -> TestResponse {
+        self.call(Method::GET, path, Some(cookie), None).await
+    }
+
+    pub(crate) async fn post(&self, path: &str, cookie: &str, body: Value) -> TestResponse {
+        self.call(Method::POST, path, Some(cookie), Some(body))
+            .await
+    }
+
+    pub(crate) async fn patch(&self, path: &str, cookie: &str, body: Value) -> TestResponse {
+        self.call(Method::PATCH, path, Some(cookie), Some(body))
+            .await
+    }
+
+    pub(crate) async fn delete(&self, path: &str, cookie: &str) -> TestResponse {
+        self.call(Method::DELETE, path, Some(cookie), None).await
     }
 
     pub(crate) async fn login(&self, username: &str, password: &str) -> TestResponse {
@@ -240,6 +281,27 @@ impl TestResponse {
             .next()?
             .strip_prefix(&format!("{SESSION_COOKIE}="))?;
         (!value.is_empty()).then(|| value.to_owned())
+    }
+
+    /// Asserts a successful answer and returns its JSON body.
+    #[track_caller]
+    pub(crate) fn ok(&self, status: StatusCode) -> Value {
+        assert_eq!(self.status, status, "{}", self.text());
+        if self.body.is_empty() {
+            Value::Null
+        } else {
+            self.json()
+        }
+    }
+
+    /// Asserts a 422 whose `fields` names `field`, and returns the field's message.
+    #[track_caller]
+    pub(crate) fn assert_invalid(&self, field: &str) -> String {
+        self.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+        let body = self.json();
+        let fields = body["error"]["fields"].as_object().expect("fields");
+        assert!(fields.contains_key(field), "{field} not named: {body}");
+        fields[field].as_str().expect("message").to_owned()
     }
 
     /// Asserts an error answer: its status, code and JSON shape.

@@ -123,6 +123,21 @@ async fn the_openapi_document_lists_every_route() {
         ("get", "/api/auth/me"),
         ("get", "/api/auth/sessions"),
         ("delete", "/api/auth/sessions/{id}"),
+        ("get", "/api/profiles"),
+        ("post", "/api/profiles"),
+        ("patch", "/api/profiles/{id}"),
+        ("delete", "/api/profiles/{id}"),
+        ("get", "/api/channels"),
+        ("post", "/api/channels"),
+        ("patch", "/api/channels/{id}"),
+        ("delete", "/api/channels/{id}"),
+        ("post", "/api/channels/preview"),
+        ("get", "/api/settings"),
+        ("patch", "/api/settings"),
+        ("get", "/api/runs"),
+        ("get", "/api/runs/{id}"),
+        ("get", "/api/stats/spending"),
+        ("get", "/api/audit"),
     ];
     for (method, path) in routes {
         assert!(
@@ -145,6 +160,16 @@ async fn the_openapi_document_lists_every_route() {
         "Credentials",
         "UserResponse",
         "SessionList",
+        "NewProfileRequest",
+        "ProfileList",
+        "ChannelPatchRequest",
+        "PreviewResponse",
+        "SettingsResponse",
+        "SettingsPatchRequest",
+        "RunPage",
+        "RunDetail",
+        "SpendingResponse",
+        "AuditList",
     ] {
         assert!(schemas[schema].is_object(), "{schema} missing");
     }
@@ -157,9 +182,43 @@ async fn the_openapi_document_lists_every_route() {
             ["schema"]["$ref"],
         "#/components/schemas/ErrorBody"
     );
-    // Every documented route is served: a GET on each GET path answers something other than 404.
-    for (method, path) in routes.iter().filter(|(method, _)| *method == "get") {
-        let response = get(&app, path).await;
-        assert_ne!(response.status, StatusCode::NOT_FOUND, "{method} {path}");
+    assert_eq!(
+        doc["paths"]["/api/settings"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
+            ["$ref"],
+        "#/components/schemas/SettingsPatchRequest"
+    );
+    let run_params: Vec<_> = doc["paths"]["/api/runs"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap_or_default(),
+                p["in"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(run_params, [("limit", "query"), ("before", "query")]);
+    // Every documented route is served: with a session, each method on each path (ids filled
+    // in) answers something other than an unknown route or method.
+    let cookie = app.register("alice").await;
+    for (method, path) in routes {
+        let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).expect("method");
+        let path = path.replace("{id}", "1");
+        let response = app
+            .call(method.clone(), &path, Some(&cookie), Some(json!({})))
+            .await;
+        assert_ne!(
+            response.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        if response.status == StatusCode::NOT_FOUND {
+            assert_ne!(
+                response.json()["error"]["message"],
+                "route not found",
+                "{method} {path}"
+            );
+        }
     }
 }

@@ -1,0 +1,437 @@
+//! `/api/channels`: the channels bought gifts are sent to, each with the price and supply
+//! bounds that select its gifts, and a preview of which channels would take a given gift.
+//!
+//! Validation reuses the core's rules (`ChannelId` for the Bot API form, `Bounds` for
+//! `min <= max`), so the panel refuses exactly what the engine could not use, and names the
+//! field at fault.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use giftbuyer_core::ports::{NewChannel, PanelStoreError};
+use giftbuyer_core::{Bounds, Channel, ChannelFilter, ChannelId, ChannelRanking, ChannelRowId};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use crate::auth::AuthUser;
+use crate::client::ClientInfo;
+use crate::common::{Patch, audit, check_label, origin_text, path_id};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+/// The longest channel title, in characters (Telegram's own limit for channel titles).
+pub(crate) const MAX_TITLE_CHARS: usize = 128;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/channels", get(list).post(create))
+        .route("/api/channels/preview", post(preview))
+        .route("/api/channels/{id}", patch(update).delete(remove))
+}
+
+/// The channel routes' part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(list, create, update, remove, preview))]
+pub(crate) struct ChannelsApi;
+
+/// A channel to add.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewChannelRequest {
+    /// The Bot API id: -100 followed by the channel's id.
+    #[schema(example = -1001234567890_i64)]
+    channel_id: i64,
+    /// Up to 128 characters without control characters; empty means none.
+    #[serde(default)]
+    title: Option<String>,
+    /// Stars, inclusive; null or absent means no bound.
+    #[serde(default)]
+    price_min: Option<i64>,
+    #[serde(default)]
+    price_max: Option<i64>,
+    /// Total supply of the gift, inclusive; null or absent means no bound.
+    #[serde(default)]
+    supply_min: Option<i64>,
+    #[serde(default)]
+    supply_max: Option<i64>,
+}
+
+/// Changes to a channel: an absent field keeps its value, `null` clears a title or a bound.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChannelPatchRequest {
+    /// Cannot be null.
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    channel_id: Patch<i64>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    title: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    price_min: Patch<i64>,
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    price_max: Patch<i64>,
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    supply_min: Patch<i64>,
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    supply_max: Patch<i64>,
+}
+
+/// A gift to place: its price in stars and its total supply.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PreviewRequest {
+    #[schema(example = 5000)]
+    price: u64,
+    #[schema(example = 10000)]
+    supply: u64,
+}
+
+/// One of my channels.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ChannelResponse {
+    /// The row id, used in paths.
+    id: i64,
+    channel_id: i64,
+    title: Option<String>,
+    price_min: Option<u64>,
+    price_max: Option<u64>,
+    supply_min: Option<u64>,
+    supply_max: Option<u64>,
+}
+
+impl From<&Channel> for ChannelResponse {
+    fn from(channel: &Channel) -> Self {
+        Self {
+            id: channel.row_id.get(),
+            channel_id: channel.channel_id.get(),
+            title: channel.title.clone(),
+            price_min: channel.filter.price.min(),
+            price_max: channel.filter.price.max(),
+            supply_min: channel.filter.supply.min(),
+            supply_max: channel.filter.supply.max(),
+        }
+    }
+}
+
+/// My channels, by id.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ChannelList {
+    channels: Vec<ChannelResponse>,
+}
+
+/// Where a gift of the given price and supply would go.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PreviewResponse {
+    /// The channel the engine tries first, if any accepts the gift.
+    best: Option<ChannelResponse>,
+    /// Every channel that accepts it, best first: the engine falls back along this list when
+    /// a channel refuses a purchase.
+    matching: Vec<ChannelResponse>,
+    /// When set in my settings, every purchase goes to this channel instead and the filters
+    /// above are not used.
+    forced_target: Option<i64>,
+}
+
+fn parse_channel_id(raw: i64) -> Result<ChannelId, ApiError> {
+    ChannelId::new(raw).map_err(|error| ApiError::invalid("channel_id", error.to_string()))
+}
+
+/// A title as stored: trimmed, empty meaning none.
+fn parse_title(raw: Option<String>) -> Result<Option<String>, ApiError> {
+    raw.map(|title| check_label("title", &title, 0, MAX_TITLE_CHARS))
+        .transpose()
+        .map(|title| title.filter(|title| !title.is_empty()))
+}
+
+/// One end of a bound: a negative value is refused under its own field name.
+fn bound_end(field: &str, value: Option<i64>) -> Result<Option<u64>, ApiError> {
+    value
+        .map(|value| {
+            u64::try_from(value)
+                .map_err(|_| ApiError::invalid(field, format!("must not be negative, got {value}")))
+        })
+        .transpose()
+}
+
+/// Both ends of a range, checked by the core's [`Bounds`]; an inverted range is reported on
+/// its minimum.
+fn bounds(
+    what: &'static str,
+    (min_field, min): (&str, Option<i64>),
+    (max_field, max): (&str, Option<i64>),
+) -> Result<Bounds, ApiError> {
+    let min = bound_end(min_field, min)?;
+    let max = bound_end(max_field, max)?;
+    Bounds::new(min, max, what).map_err(|error| ApiError::invalid(min_field, error.to_string()))
+}
+
+fn filter(
+    price: (Option<i64>, Option<i64>),
+    supply: (Option<i64>, Option<i64>),
+) -> Result<ChannelFilter, ApiError> {
+    Ok(ChannelFilter {
+        price: bounds("price", ("price_min", price.0), ("price_max", price.1))?,
+        supply: bounds("supply", ("supply_min", supply.0), ("supply_max", supply.1))?,
+    })
+}
+
+/// A duplicate is reported as such; everything else maps as usual.
+fn store_error(error: PanelStoreError) -> ApiError {
+    match error {
+        PanelStoreError::Conflict { .. } => ApiError::Conflict {
+            what: "a channel with this channel_id",
+        },
+        other => other.into(),
+    }
+}
+
+fn signed(value: Option<u64>) -> Option<i64> {
+    // Stored bounds came through `i64` on the way in, so they always fit.
+    value.map(|value| i64::try_from(value).unwrap_or(i64::MAX))
+}
+
+/// My channels.
+#[utoipa::path(
+    get,
+    path = "/api/channels",
+    tag = "channels",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "My channels, by id", body = ChannelList),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<ChannelList>, ApiError> {
+    let channels = state.store().channels(auth.user_id).await?;
+    Ok(Json(ChannelList {
+        channels: channels.iter().map(ChannelResponse::from).collect(),
+    }))
+}
+
+/// Adds a channel.
+#[utoipa::path(
+    post,
+    path = "/api/channels",
+    tag = "channels",
+    security(("session" = [])),
+    request_body = NewChannelRequest,
+    responses(
+        (status = 201, description = "The channel", body = ChannelResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "A CSRF check failed", body = ErrorBody),
+        (status = 409, description = "This channel is already in my list", body = ErrorBody),
+        (status = 422, description = "A field is invalid; `fields` names it", body = ErrorBody),
+    )
+)]
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<NewChannelRequest>,
+) -> Result<(StatusCode, Json<ChannelResponse>), ApiError> {
+    let channel_id = parse_channel_id(body.channel_id)?;
+    let title = parse_title(body.title)?;
+    let filter = filter(
+        (body.price_min, body.price_max),
+        (body.supply_min, body.supply_max),
+    )?;
+    let now = state.now();
+    let new = NewChannel {
+        channel_id,
+        title: title.clone(),
+        filter,
+    };
+    let row_id = state
+        .store()
+        .add_channel(auth.user_id, new, now)
+        .await
+        .map_err(store_error)?;
+    let detail = format!(
+        "added channel {channel_id} (row {row_id}) {}",
+        origin_text(&client)
+    );
+    audit(&state, auth.user_id, "channel.added", &detail, now).await;
+    let channel = Channel {
+        row_id,
+        channel_id,
+        filter,
+        title,
+    };
+    Ok((StatusCode::CREATED, Json(ChannelResponse::from(&channel))))
+}
+
+/// Changes a channel. Absent fields keep their values; `null` clears the title or a bound.
+/// The result must still be valid as a whole (e.g. a new `price_min` above the kept
+/// `price_max` is refused).
+#[utoipa::path(
+    patch,
+    path = "/api/channels/{id}",
+    tag = "channels",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "The channel's row id")),
+    request_body = ChannelPatchRequest,
+    responses(
+        (status = 200, description = "The channel as changed", body = ChannelResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "A CSRF check failed", body = ErrorBody),
+        (status = 404, description = "No such channel of mine", body = ErrorBody),
+        (status = 409, description = "Another of my channels has this channel_id", body = ErrorBody),
+        (status = 422, description = "A field is invalid; `fields` names it", body = ErrorBody),
+    )
+)]
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ChannelPatchRequest>,
+) -> Result<Json<ChannelResponse>, ApiError> {
+    let row_id = path_id(&id, "channel", ChannelRowId::new)?;
+    // Fields are checked before the lookup so that a bad body gets the same answer whoever
+    // owns the row; the lookup decides 404 before anything is written.
+    let new_channel_id = body
+        .channel_id
+        .not_null("channel_id")?
+        .map(parse_channel_id)
+        .transpose()?;
+    let new_title = match body.title {
+        Patch::Set(title) => Patch::Set(parse_title(Some(title))?),
+        Patch::Clear => Patch::Clear,
+        Patch::Keep => Patch::Keep,
+    };
+    let current = state
+        .store()
+        .channels(auth.user_id)
+        .await?
+        .into_iter()
+        .find(|channel| channel.row_id == row_id)
+        .ok_or(ApiError::NotFound { what: "channel" })?;
+    let old = current.filter;
+    let filter = filter(
+        (
+            body.price_min.apply(signed(old.price.min())),
+            body.price_max.apply(signed(old.price.max())),
+        ),
+        (
+            body.supply_min.apply(signed(old.supply.min())),
+            body.supply_max.apply(signed(old.supply.max())),
+        ),
+    )?;
+    let title = match new_title {
+        Patch::Set(title) => title,
+        Patch::Clear => None,
+        Patch::Keep => current.title.clone(),
+    };
+    let channel = Channel {
+        row_id,
+        channel_id: new_channel_id.unwrap_or(current.channel_id),
+        filter,
+        title,
+    };
+    if channel != current {
+        state
+            .store()
+            .update_channel(auth.user_id, &channel)
+            .await
+            .map_err(store_error)?;
+        let detail = format!(
+            "changed channel {} (row {row_id}) {}",
+            channel.channel_id,
+            origin_text(&client)
+        );
+        audit(
+            &state,
+            auth.user_id,
+            "channel.changed",
+            &detail,
+            state.now(),
+        )
+        .await;
+    }
+    Ok(Json(ChannelResponse::from(&channel)))
+}
+
+/// Removes a channel from my list.
+#[utoipa::path(
+    delete,
+    path = "/api/channels/{id}",
+    tag = "channels",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "The channel's row id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "A CSRF check failed", body = ErrorBody),
+        (status = 404, description = "No such channel of mine", body = ErrorBody),
+    )
+)]
+pub(crate) async fn remove(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let row_id = path_id(&id, "channel", ChannelRowId::new)?;
+    if !state.store().delete_channel(auth.user_id, row_id).await? {
+        return Err(ApiError::NotFound { what: "channel" });
+    }
+    let detail = format!("deleted channel row {row_id} {}", origin_text(&client));
+    audit(
+        &state,
+        auth.user_id,
+        "channel.deleted",
+        &detail,
+        state.now(),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Which of my channels would take a gift of this price and supply, ranked as the engine
+/// ranks them. Changes nothing; it is a POST because it takes a body.
+#[utoipa::path(
+    post,
+    path = "/api/channels/preview",
+    tag = "channels",
+    security(("session" = [])),
+    request_body = PreviewRequest,
+    responses(
+        (status = 200, description = "The channels that accept the gift, best first", body = PreviewResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "A CSRF check failed", body = ErrorBody),
+        (status = 422, description = "price or supply is missing or negative", body = ErrorBody),
+    )
+)]
+pub(crate) async fn preview(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<PreviewRequest>,
+) -> Result<Json<PreviewResponse>, ApiError> {
+    let channels = state.store().channels(auth.user_id).await?;
+    let settings = state.store().settings(auth.user_id).await?;
+    let ranking = ChannelRanking::new(&channels);
+    let matching: Vec<ChannelResponse> = ranking
+        .matching(body.price, body.supply)
+        .map(ChannelResponse::from)
+        .collect();
+    Ok(Json(PreviewResponse {
+        best: ranking
+            .best_for(body.price, body.supply)
+            .map(ChannelResponse::from),
+        matching,
+        forced_target: settings.forced_target.map(ChannelId::get),
+    }))
+}

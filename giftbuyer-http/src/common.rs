@@ -1,0 +1,201 @@
+//! Helpers every route group shares: the audit log writer, path id parsing, the tri-state
+//! [`Patch`] field of PATCH bodies, text checks and a strict query string reader.
+
+use std::collections::BTreeMap;
+
+use giftbuyer_core::UnixTime;
+use giftbuyer_core::ports::UserId;
+use serde::{Deserialize, Deserializer};
+
+use crate::client::ClientInfo;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Appends to the user's audit log. A failing audit write is logged but does not fail the
+/// request: the action itself already happened. `detail` must never hold a secret.
+pub(crate) async fn audit(state: &AppState, user: UserId, kind: &str, detail: &str, now: UnixTime) {
+    if let Err(error) = state.store().append_audit(user, kind, detail, now).await {
+        tracing::warn!(%error, kind, "could not write the audit log");
+    }
+}
+
+/// "from 203.0.113.7" or "from an unknown address", for audit details.
+pub(crate) fn origin_text(client: &ClientInfo) -> String {
+    client.ip_text().map_or_else(
+        || "from an unknown address".to_owned(),
+        |ip| format!("from {ip}"),
+    )
+}
+
+/// Parses a path id with the id type's constructor. Anything that is not a valid id answers
+/// 404 like an id that does not exist, so that a path never tells more than "not found".
+pub(crate) fn path_id<T, E>(
+    raw: &str,
+    what: &'static str,
+    new: impl FnOnce(i64) -> Result<T, E>,
+) -> Result<T, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .and_then(|id| new(id).ok())
+        .ok_or(ApiError::NotFound { what })
+}
+
+/// A field of a PATCH body: left out (keep the current value), `null` (clear it) or a value.
+///
+/// serde cannot tell a missing field from `null` with `Option<T>`, so fields of this type must
+/// also carry `#[serde(default)]`: a missing field then takes [`Patch::Keep`], and a present
+/// one goes through this type's `Deserialize`, which never produces `Keep`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum Patch<T> {
+    #[default]
+    Keep,
+    Clear,
+    Set(T),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Option::<T>::deserialize(deserializer)?.map_or(Self::Clear, Self::Set))
+    }
+}
+
+impl<T> Patch<T> {
+    /// For a field that cannot be cleared: `null` is refused with the field's name.
+    pub(crate) fn not_null(self, field: &str) -> Result<Option<T>, ApiError> {
+        match self {
+            Self::Keep => Ok(None),
+            Self::Clear => Err(ApiError::invalid(field, "must not be null")),
+            Self::Set(value) => Ok(Some(value)),
+        }
+    }
+
+    /// The new value of a field that can be cleared, given its current one.
+    pub(crate) fn apply(self, current: Option<T>) -> Option<T> {
+        match self {
+            Self::Keep => current,
+            Self::Clear => None,
+            Self::Set(value) => Some(value),
+        }
+    }
+}
+
+/// Checks a short name or title: at most `max` characters and no control characters (a line
+/// break or an escape sequence in a title would garble the panel, the logs and bot messages).
+/// Surrounding whitespace is removed first.
+pub(crate) fn check_label(
+    field: &str,
+    raw: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, ApiError> {
+    let text = raw.trim();
+    let len = text.chars().count();
+    if len < min {
+        return Err(ApiError::invalid(field, "must not be empty"));
+    }
+    if len > max {
+        return Err(ApiError::invalid(
+            field,
+            format!("must be at most {max} characters, got {len}"),
+        ));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// A query string read strictly: every parameter must be known and appear once, and numbers
+/// are checked against their range, so that `?limt=5` is a 422 naming `limt` rather than a
+/// silently ignored typo.
+#[derive(Debug)]
+pub(crate) struct QueryParams {
+    params: BTreeMap<String, String>,
+}
+
+impl QueryParams {
+    pub(crate) fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        let mut params = BTreeMap::new();
+        for pair in raw
+            .unwrap_or_default()
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+        {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            if params.insert(name.to_owned(), value.to_owned()).is_some() {
+                return Err(ApiError::invalid(name, "given more than once"));
+            }
+        }
+        Ok(Self { params })
+    }
+
+    /// An optional integer parameter in `min..=max`.
+    pub(crate) fn int(&mut self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
+        let Some(raw) = self.params.remove(name) else {
+            return Ok(None);
+        };
+        match raw.parse::<i64>() {
+            Ok(value) if (min..=max).contains(&value) => Ok(Some(value)),
+            _ => Err(ApiError::invalid(
+                name,
+                format!("must be an integer from {min} to {max}"),
+            )),
+        }
+    }
+
+    /// Refuses any parameter that was not read.
+    pub(crate) fn finish(self) -> Result<(), ApiError> {
+        match self.params.into_keys().next() {
+            Some(name) => Err(ApiError::invalid(name, "unknown query parameter")),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patch_fields_tell_missing_from_null() {
+        #[derive(Deserialize)]
+        struct Body {
+            #[serde(default)]
+            a: Patch<i64>,
+            #[serde(default)]
+            b: Patch<i64>,
+            #[serde(default)]
+            c: Patch<i64>,
+        }
+        let body: Body = serde_json::from_str(r#"{"b": null, "c": 5}"#).expect("valid");
+        assert_eq!(
+            (body.a, body.b, body.c),
+            (Patch::Keep, Patch::Clear, Patch::Set(5))
+        );
+    }
+
+    #[test]
+    fn labels_are_trimmed_and_bounded() {
+        assert_eq!(check_label("name", "  main ", 1, 64), Ok("main".to_owned()));
+        assert!(check_label("name", "   ", 1, 64).is_err());
+        assert!(check_label("name", &"я".repeat(65), 1, 64).is_err());
+        assert!(check_label("name", &"я".repeat(64), 1, 64).is_ok());
+        assert!(check_label("name", "a\u{1b}[31m", 1, 64).is_err());
+    }
+
+    #[test]
+    fn query_parameters_are_strict() {
+        let mut query = QueryParams::parse(Some("limit=5&before=9")).expect("parsed");
+        assert_eq!(query.int("limit", 1, 100), Ok(Some(5)));
+        assert!(query.finish().is_err(), "before was not read");
+        let mut query = QueryParams::parse(Some("limit=0")).expect("parsed");
+        assert!(query.int("limit", 1, 100).is_err());
+        assert!(QueryParams::parse(Some("a=1&a=2")).is_err());
+        let mut empty = QueryParams::parse(None).expect("parsed");
+        assert_eq!(empty.int("limit", 1, 100), Ok(None));
+        assert!(empty.finish().is_ok());
+    }
+}

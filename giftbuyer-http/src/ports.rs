@@ -1,0 +1,64 @@
+//! Ports the server needs that `giftbuyer-core` does not define (yet): checking a bot token
+//! with Telegram, and reading a run's purchase journal.
+//!
+//! Both are optional on [`AppState`](crate::AppState): routes that use them still work
+//! without them, with less detail. The binary plugs in the real implementations: the Bot API
+//! client of `giftbuyer-telegram` (its `getMe`) as the [`BotVerifier`], and the store itself
+//! as the [`RunJournal`] (every `EngineStore` is one).
+
+use giftbuyer_core::ports::{BoxFuture, EngineStore, JournalEntry, Secret, StoreError, UserId};
+
+/// Who a bot token belongs to, as Telegram's `getMe` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotIdentity {
+    /// The bot's username, without the `@`.
+    pub username: String,
+}
+
+/// Why a bot token could not be verified.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// Telegram refused the token (revoked, mistyped or never issued).
+    #[error("Telegram refused the bot token")]
+    Rejected,
+    /// Telegram could not be asked (network, timeout, rate limit). The reason must not contain
+    /// the token, which Bot API URLs embed: implementations strip it.
+    #[error("could not reach Telegram: {0}")]
+    Unavailable(String),
+}
+
+/// Checks a bot token with Telegram (`getMe`).
+///
+/// The settings routes call it when a token is set, to refuse a wrong one before it is saved,
+/// and when settings are read, to show the bot's username. Implementations should cache the
+/// answer per token for a few minutes, since the panel reads settings often.
+pub trait BotVerifier: Send + Sync {
+    fn verify<'a>(
+        &'a self,
+        token: &'a Secret<String>,
+    ) -> BoxFuture<'a, Result<BotIdentity, VerifyError>>;
+}
+
+/// Reads one run's purchase journal, scoped to its user.
+///
+/// This is the one `EngineStore` query the history routes need; the panel port has no
+/// equivalent yet. A blanket implementation makes every `EngineStore` a `RunJournal`.
+pub trait RunJournal: Send + Sync {
+    /// The user's journal entries of one run, by sequence number; empty when the run does not
+    /// exist or belongs to another user.
+    fn run_journal(
+        &self,
+        user: UserId,
+        run_id: i64,
+    ) -> BoxFuture<'_, Result<Vec<JournalEntry>, StoreError>>;
+}
+
+impl<T: EngineStore + ?Sized> RunJournal for T {
+    fn run_journal(
+        &self,
+        user: UserId,
+        run_id: i64,
+    ) -> BoxFuture<'_, Result<Vec<JournalEntry>, StoreError>> {
+        EngineStore::run_journal(self, user, run_id)
+    }
+}

@@ -1,0 +1,322 @@
+//! `/api/channels`: CRUD with PATCH semantics, validation through the core's rules, duplicates
+//! and the ranking preview.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::TestApp;
+
+pub(crate) const CHANNEL: i64 = -1_001_234_567_890;
+const OTHER: i64 = -1_009_876_543_210;
+
+async fn create(app: &TestApp, cookie: &str, body: Value) -> Value {
+    app.post("/api/channels", cookie, body)
+        .await
+        .ok(StatusCode::CREATED)
+}
+
+#[tokio::test]
+async fn create_list_change_and_delete_a_channel() {
+    let app = TestApp::new().await;
+    let (cookie, user) = app.user("alice").await;
+    assert_eq!(
+        app.get("/api/channels", &cookie).await.ok(StatusCode::OK),
+        json!({"channels": []})
+    );
+    let created = create(
+        &app,
+        &cookie,
+        json!({"channel_id": CHANNEL, "title": " Gifts ", "price_min": 100, "price_max": 5000,
+               "supply_max": 10000}),
+    )
+    .await;
+    let id = created["id"].as_i64().expect("id");
+    assert_eq!(
+        created,
+        json!({"id": id, "channel_id": CHANNEL, "title": "Gifts", "price_min": 100,
+               "price_max": 5000, "supply_min": null, "supply_max": 10000})
+    );
+    assert_eq!(
+        app.get("/api/channels", &cookie).await.json(),
+        json!({"channels": [created]})
+    );
+
+    // Absent fields keep their values, null clears a bound or the title.
+    let path = format!("/api/channels/{id}");
+    let changed = app
+        .patch(&path, &cookie, json!({"price_max": null, "supply_min": 10}))
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(
+        changed,
+        json!({"id": id, "channel_id": CHANNEL, "title": "Gifts", "price_min": 100,
+               "price_max": null, "supply_min": 10, "supply_max": 10000})
+    );
+    let renamed = app
+        .patch(&path, &cookie, json!({"title": null, "channel_id": OTHER}))
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(renamed["title"], Value::Null);
+    assert_eq!(renamed["channel_id"], OTHER);
+    assert_eq!(renamed["price_min"], 100);
+    let empty_patch = app
+        .patch(&path, &cookie, json!({}))
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(empty_patch, renamed);
+    assert_eq!(
+        app.get("/api/channels", &cookie).await.json()["channels"][0],
+        renamed
+    );
+
+    app.delete(&path, &cookie).await.ok(StatusCode::NO_CONTENT);
+    app.delete(&path, &cookie)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.patch(&path, &cookie, json!({"title": "x"}))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+
+    let kinds: Vec<_> = app
+        .audit(user)
+        .await
+        .into_iter()
+        .map(|entry| entry.kind)
+        .collect();
+    assert_eq!(
+        kinds[..4],
+        [
+            "channel.deleted",
+            "channel.changed",
+            "channel.changed",
+            "channel.added"
+        ],
+        "an empty PATCH changes nothing and is not audited: {kinds:?}"
+    );
+}
+
+#[tokio::test]
+async fn invalid_fields_are_named() {
+    let app = TestApp::new().await;
+    let (cookie, _) = app.user("alice").await;
+    let cases = [
+        (json!({"channel_id": -1}), "channel_id"),
+        (json!({"channel_id": 1_234_567_890}), "channel_id"),
+        (json!({"channel_id": -1_234_567_890}), "channel_id"),
+        (json!({"channel_id": "x"}), "channel_id"),
+        (json!({}), "channel_id"),
+        (json!({"channel_id": CHANNEL, "price_min": -1}), "price_min"),
+        (json!({"channel_id": CHANNEL, "price_max": -1}), "price_max"),
+        (
+            json!({"channel_id": CHANNEL, "supply_min": -5}),
+            "supply_min",
+        ),
+        (
+            json!({"channel_id": CHANNEL, "supply_max": -5}),
+            "supply_max",
+        ),
+        (
+            json!({"channel_id": CHANNEL, "price_min": 10, "price_max": 5}),
+            "price_min",
+        ),
+        (
+            json!({"channel_id": CHANNEL, "supply_min": 10, "supply_max": 5}),
+            "supply_min",
+        ),
+        (
+            json!({"channel_id": CHANNEL, "title": "x".repeat(129)}),
+            "title",
+        ),
+        (json!({"channel_id": CHANNEL, "title": "a\u{7}b"}), "title"),
+        (json!({"channel_id": CHANNEL, "price": 5}), "price"),
+    ];
+    for (body, field) in cases {
+        let response = app.post("/api/channels", &cookie, body).await;
+        response.assert_invalid(field);
+    }
+    let message = app
+        .post("/api/channels", &cookie, json!({"channel_id": -1}))
+        .await
+        .assert_invalid("channel_id");
+    assert!(message.contains("-100"), "{message}");
+    let message = app
+        .post(
+            "/api/channels",
+            &cookie,
+            json!({"channel_id": CHANNEL, "price_min": 10, "price_max": 5}),
+        )
+        .await
+        .assert_invalid("price_min");
+    assert!(message.contains("price minimum 10"), "{message}");
+    create(
+        &app,
+        &cookie,
+        json!({"channel_id": CHANNEL, "title": "я".repeat(128), "price_min": 5, "price_max": 5}),
+    )
+    .await;
+    assert_eq!(
+        app.get("/api/channels", &cookie).await.json()["channels"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn a_patch_is_checked_against_the_values_it_keeps() {
+    let app = TestApp::new().await;
+    let (cookie, _) = app.user("alice").await;
+    let created = create(
+        &app,
+        &cookie,
+        json!({"channel_id": CHANNEL, "price_min": 10, "price_max": 100}),
+    )
+    .await;
+    let path = format!("/api/channels/{}", created["id"]);
+    app.patch(&path, &cookie, json!({"price_min": 500}))
+        .await
+        .assert_invalid("price_min");
+    app.patch(&path, &cookie, json!({"price_max": 5}))
+        .await
+        .assert_invalid("price_min");
+    app.patch(&path, &cookie, json!({"channel_id": null}))
+        .await
+        .assert_invalid("channel_id");
+    app.patch(&path, &cookie, json!({"channel_id": 42}))
+        .await
+        .assert_invalid("channel_id");
+    app.patch(&path, &cookie, json!({"supply_max": -1}))
+        .await
+        .assert_invalid("supply_max");
+    app.patch(&path, &cookie, json!({"title": "\u{1b}[2J"}))
+        .await
+        .assert_invalid("title");
+    app.patch(&path, &cookie, json!({"colour": "red"}))
+        .await
+        .assert_invalid("colour");
+    assert_eq!(
+        app.get("/api/channels", &cookie).await.json()["channels"][0],
+        created,
+        "refused patches change nothing"
+    );
+    // Raising the maximum first makes the same minimum valid.
+    app.patch(&path, &cookie, json!({"price_min": 500, "price_max": 1000}))
+        .await
+        .ok(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_same_channel_twice_is_a_conflict() {
+    let app = TestApp::new().await;
+    let (cookie, _) = app.user("alice").await;
+    create(&app, &cookie, json!({"channel_id": CHANNEL})).await;
+    let second = create(&app, &cookie, json!({"channel_id": OTHER})).await;
+    app.post("/api/channels", &cookie, json!({"channel_id": CHANNEL}))
+        .await
+        .assert_error(StatusCode::CONFLICT, "conflict");
+    app.patch(
+        &format!("/api/channels/{}", second["id"]),
+        &cookie,
+        json!({"channel_id": CHANNEL}),
+    )
+    .await
+    .assert_error(StatusCode::CONFLICT, "conflict");
+
+    // Another user may list the same channel.
+    let (bob, _) = app.user("bob").await;
+    create(&app, &bob, json!({"channel_id": CHANNEL})).await;
+}
+
+#[tokio::test]
+async fn the_preview_ranks_matching_channels_as_the_engine_does() {
+    let app = TestApp::new().await;
+    let (cookie, _) = app.user("alice").await;
+    let preview = |price: i64, supply: i64| {
+        let cookie = cookie.clone();
+        let app = &app;
+        async move {
+            app.post(
+                "/api/channels/preview",
+                &cookie,
+                json!({"price": price, "supply": supply}),
+            )
+            .await
+            .ok(StatusCode::OK)
+        }
+    };
+    assert_eq!(
+        preview(100, 1000).await,
+        json!({"best": null, "matching": [], "forced_target": null})
+    );
+
+    let wide = create(&app, &cookie, json!({"channel_id": CHANNEL})).await;
+    let narrow = create(
+        &app,
+        &cookie,
+        json!({"channel_id": OTHER, "supply_max": 5000, "price_max": 1000}),
+    )
+    .await;
+    let cheap = create(
+        &app,
+        &cookie,
+        json!({"channel_id": -1_005_555_555_555_i64, "price_max": 50}),
+    )
+    .await;
+
+    // The narrowest supply window wins; every match follows, best first.
+    assert_eq!(
+        preview(100, 1000).await,
+        json!({"best": narrow, "matching": [narrow, wide], "forced_target": null})
+    );
+    // Too dear for the narrow and the cheap channel: only the wide one takes it.
+    assert_eq!(
+        preview(2000, 1000).await,
+        json!({"best": wide, "matching": [wide], "forced_target": null})
+    );
+    assert_eq!(
+        preview(10, 100_000).await["matching"],
+        json!([cheap, wide]),
+        "a higher price maximum ranks first among equal supply windows, an open one last"
+    );
+
+    app.patch("/api/settings", &cookie, json!({"forced_target": OTHER}))
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(preview(2000, 1000).await["forced_target"], OTHER);
+
+    for (body, field) in [
+        (json!({"price": -1, "supply": 5}), "price"),
+        (json!({"price": 1}), "supply"),
+        (json!({"price": 1, "supply": 1.5}), "supply"),
+        (json!({"price": 1, "supply": 1, "x": 1}), "x"),
+    ] {
+        app.post("/api/channels/preview", &cookie, body)
+            .await
+            .assert_invalid(field);
+    }
+}
+
+#[tokio::test]
+async fn every_channel_route_needs_a_session_and_a_valid_id() {
+    let app = TestApp::new().await;
+    let (cookie, _) = app.user("alice").await;
+    for (method, path) in [
+        (Method::GET, "/api/channels"),
+        (Method::POST, "/api/channels"),
+        (Method::POST, "/api/channels/preview"),
+        (Method::PATCH, "/api/channels/1"),
+        (Method::DELETE, "/api/channels/1"),
+    ] {
+        app.call(method, path, None, Some(json!({"channel_id": CHANNEL})))
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+    }
+    for id in ["0", "-1", "abc", "1.5"] {
+        app.delete(&format!("/api/channels/{id}"), &cookie)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+        app.patch(&format!("/api/channels/{id}"), &cookie, json!({}))
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+    }
+}
