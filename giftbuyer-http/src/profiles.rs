@@ -236,9 +236,6 @@ pub(crate) async fn create(
 }
 
 /// Renames an API profile.
-///
-/// Not available yet: the store has no rename. The route already checks the session, the
-/// profile's owner (another user's profile answers 404) and the name, then answers 501.
 #[utoipa::path(
     patch,
     path = "/api/profiles/{id}",
@@ -253,30 +250,46 @@ pub(crate) async fn create(
         (status = 404, description = "No such profile of mine", body = ErrorBody),
         (status = 409, description = "I already have a profile with this name", body = ErrorBody),
         (status = 422, description = "The name is invalid", body = ErrorBody),
-        (status = 501, description = "This server's store cannot rename profiles yet", body = ErrorBody),
     )
 )]
 pub(crate) async fn rename(
     State(state): State<AppState>,
+    client: ClientInfo,
     auth: AuthUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RenameProfileRequest>,
 ) -> Result<Json<ProfileResponse>, ApiError> {
     let id = path_id(&id, "api profile", ApiProfileId::new)?;
-    let _name = check_name(&body.name)?;
-    state
+    let name = check_name(&body.name)?;
+    let not_found = || ApiError::NotFound {
+        what: "api profile",
+    };
+    let renamed = state
+        .store()
+        .rename_api_profile(auth.user_id, id, &name)
+        .await
+        .map_err(|error| match error {
+            PanelStoreError::Conflict { .. } => ApiError::Conflict {
+                what: "an API profile with this name",
+            },
+            other => other.into(),
+        })?;
+    if !renamed {
+        return Err(not_found());
+    }
+    let profile = state
         .store()
         .api_profile(auth.user_id, id)
         .await?
-        .ok_or(ApiError::NotFound {
-            what: "api profile",
-        })?;
-    // The panel store port has no rename. Deleting and re-creating the profile is no
-    // substitute: its id would change under the accounts that use it. Once the port gains
-    // `rename_api_profile(user, profile, name)`, this answers the renamed profile.
-    Err(ApiError::NotImplemented {
-        message: "renaming API profiles is not supported by this server's store yet",
-    })
+        .ok_or_else(not_found)?;
+    let used = usage(&state, auth).await?;
+    let now = state.now();
+    let detail = format!(
+        "renamed API profile {id} to {name:?} {}",
+        origin_text(&client)
+    );
+    audit(&state, auth.user_id, "api_profile.renamed", &detail, now).await;
+    Ok(Json(ProfileResponse::new(&profile, count(&used, id))))
 }
 
 /// Deletes an API profile that no account uses.

@@ -122,6 +122,26 @@ async fn api_profile(
     })
 }
 
+async fn rename_api_profile(
+    store: &Store,
+    user: UserId,
+    profile: ApiProfileId,
+    name: &str,
+) -> Result<bool, Error> {
+    check_name("api profile name", name, MAX_NAME_LEN)?;
+    with_db!(store.db(), pool => {
+        Ok(sqlx::query("UPDATE api_profiles SET name = $1 WHERE id = $2 AND user_id = $3")
+            .bind(name)
+            .bind(profile.get())
+            .bind(user.get())
+            .execute(pool)
+            .await
+            .map_err(Error::unique("api profile"))?
+            .rows_affected()
+            > 0)
+    })
+}
+
 async fn delete_api_profile(
     store: &Store,
     user: UserId,
@@ -162,6 +182,15 @@ impl ApiProfileStore for Store {
         profile: ApiProfileId,
     ) -> BoxFuture<'_, Result<Option<ApiProfile>, PanelStoreError>> {
         Box::pin(async move { Ok(api_profile(self, user, profile).await?) })
+    }
+
+    fn rename_api_profile<'a>(
+        &'a self,
+        user: UserId,
+        profile: ApiProfileId,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<bool, PanelStoreError>> {
+        Box::pin(async move { Ok(rename_api_profile(self, user, profile, name).await?) })
     }
 
     fn delete_api_profile(

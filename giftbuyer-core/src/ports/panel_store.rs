@@ -138,6 +138,15 @@ pub trait ApiProfileStore: Send + Sync {
         profile: ApiProfileId,
     ) -> BoxFuture<'_, Result<Option<ApiProfile>>>;
 
+    /// Renames a profile. Returns whether it exists for this user; a name the user already
+    /// gives another profile is [`PanelStoreError::Conflict`].
+    fn rename_api_profile<'a>(
+        &'a self,
+        user: UserId,
+        profile: ApiProfileId,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<bool>>;
+
     /// Deletes a profile; one that an account uses is [`PanelStoreError::InUse`].
     fn delete_api_profile(
         &self,

@@ -217,7 +217,7 @@ async fn a_profile_that_accounts_use_cannot_be_deleted() {
 }
 
 #[tokio::test]
-async fn rename_checks_owner_and_name_then_waits_for_store_support() {
+async fn rename_checks_owner_name_and_duplicates() {
     let app = TestApp::new().await;
     let (cookie, _) = app.user("alice").await;
     let id = app
@@ -226,6 +226,9 @@ async fn rename_checks_owner_and_name_then_waits_for_store_support() {
         .ok(StatusCode::CREATED)["id"]
         .as_i64()
         .expect("id");
+    app.post("/api/profiles", &cookie, new_profile("spare"))
+        .await
+        .ok(StatusCode::CREATED);
     let path = format!("/api/profiles/{id}");
     app.patch(&path, &cookie, json!({"name": ""}))
         .await
@@ -236,12 +239,31 @@ async fn rename_checks_owner_and_name_then_waits_for_store_support() {
     app.patch("/api/profiles/999", &cookie, json!({"name": "new"}))
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found");
-    app.patch(&path, &cookie, json!({"name": "new"}))
+    app.patch(&path, &cookie, json!({"name": "spare"}))
         .await
-        .assert_error(StatusCode::NOT_IMPLEMENTED, "not_implemented");
+        .assert_error(StatusCode::CONFLICT, "conflict");
+    let renamed = app
+        .patch(&path, &cookie, json!({"name": "  renamed  "}))
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(
+        (renamed["id"].as_i64(), renamed["name"].as_str()),
+        (Some(id), Some("renamed"))
+    );
+    assert_eq!(renamed["api_hash_set"], true);
     assert_eq!(
         app.get("/api/profiles", &cookie).await.json()["profiles"][0]["name"],
-        "main"
+        "renamed"
+    );
+
+    // Another user's profile cannot be renamed, and stays as it was.
+    let (bob, _) = app.user("bob").await;
+    app.patch(&path, &bob, json!({"name": "stolen"}))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(
+        app.get("/api/profiles", &cookie).await.json()["profiles"][0]["name"],
+        "renamed"
     );
 }
 

@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use giftbuyer_core::ports::{
-    AccountStore as _, ApiProfileStore as _, ChannelStore as _, ChatId, EngineStore as _,
-    HistoryStore as _, JournalKey, JournalStatus, LockoutPolicy, MtprotoSession, NewAccount,
-    NewApiProfile, NewChannel, NewWebSession, PanelStoreError, Profile, Secret, SessionVault as _,
-    SettingsStore as _, UserId, UserSettings, UserStore as _, Username, WebSessionStore as _,
+    AccountStore as _, ApiProfileId, ApiProfileStore as _, ChannelStore as _, ChatId,
+    EngineStore as _, HistoryStore as _, JournalKey, JournalStatus, LockoutPolicy, MtprotoSession,
+    NewAccount, NewApiProfile, NewChannel, NewWebSession, PanelStoreError, Profile, Secret,
+    SessionVault as _, SettingsStore as _, UserId, UserSettings, UserStore as _, Username,
+    WebSessionStore as _,
 };
 use giftbuyer_core::report::Lang;
 use giftbuyer_core::{Account, AccountId, Bounds, ChannelFilter, ChannelId, Stars, ValueError};
@@ -515,4 +516,51 @@ on_every_backend!(
     web_sessions_expire_and_revoke,
     profiles_accounts_and_channels,
     settings_and_history,
+    renaming_an_api_profile,
 );
+
+async fn renaming_an_api_profile(db: &TestDb) {
+    let store = db.store().await;
+    let alice = user(&store, "alice").await;
+    let profile = |name: &str| NewApiProfile {
+        name: name.into(),
+        api_id: 12345,
+        api_hash: Secret::new("0123456789abcdef0123456789abcdef".into()),
+    };
+    let main = store
+        .create_api_profile(alice, profile("main"), at(1))
+        .await
+        .expect("main");
+    store
+        .create_api_profile(alice, profile("spare"), at(2))
+        .await
+        .expect("spare");
+    assert_eq!(
+        store.rename_api_profile(alice, main, "renamed").await,
+        Ok(true)
+    );
+    let renamed = store
+        .api_profile(alice, main)
+        .await
+        .expect("read")
+        .expect("some");
+    assert_eq!(renamed.name, "renamed");
+    // The hash still decrypts: renaming does not touch the sealed column or its binding.
+    assert_eq!(
+        renamed.api_hash.expose(),
+        "0123456789abcdef0123456789abcdef"
+    );
+    assert!(matches!(
+        store.rename_api_profile(alice, main, "spare").await,
+        Err(PanelStoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        store.rename_api_profile(alice, main, "").await,
+        Err(PanelStoreError::Invalid { .. })
+    ));
+    let missing = ApiProfileId::new(9999).expect("id");
+    assert_eq!(
+        store.rename_api_profile(alice, missing, "x").await,
+        Ok(false)
+    );
+}

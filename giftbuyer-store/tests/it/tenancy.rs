@@ -269,6 +269,10 @@ async fn another_user_can_neither_read_nor_change(db: &TestDb) {
 
     // Changes by A's ids: each is refused or finds nothing.
     assert_eq!(store.delete_api_profile(bu, a.profile).await, Ok(false));
+    assert_eq!(
+        store.rename_api_profile(bu, a.profile, "taken over").await,
+        Ok(false)
+    );
     let borrowed_profile = NewAccount {
         phone: Secret::new("+1".into()),
         api_profile: Some(a.profile),
