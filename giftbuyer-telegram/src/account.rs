@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -52,6 +53,10 @@ pub struct MtprotoAccount {
     last_dialogs_refresh: tokio::sync::Mutex<Option<Instant>>,
     /// Data centres this session's authorization was imported into (for sticker downloads).
     authorized_dcs: Mutex<HashSet<i32>>,
+    /// Set once the home DC answered that the session is dead (`AUTH_KEY_UNREGISTERED` and
+    /// its kin), so the connector builds the account again from the stored session, which a
+    /// new login may have replaced.
+    revoked: AtomicBool,
 }
 
 impl fmt::Debug for MtprotoAccount {
@@ -76,7 +81,22 @@ impl MtprotoAccount {
             config,
             last_dialogs_refresh: tokio::sync::Mutex::new(None),
             authorized_dcs: Mutex::new(HashSet::new()),
+            revoked: AtomicBool::new(false),
         }
+    }
+
+    /// Whether a call to the home DC found the session revoked.
+    pub fn is_revoked(&self) -> bool {
+        self.revoked.load(Ordering::Acquire)
+    }
+
+    /// Maps an error of a home-DC call, remembering a revoked session.
+    fn home_error(&self, error: &InvocationError) -> TelegramError {
+        let mapped = map_invocation_error(error);
+        if mapped == TelegramError::AuthKeyUnregistered {
+            self.revoked.store(true, Ordering::Release);
+        }
+        mapped
     }
 
     /// One request with the timeout, errors mapped.
@@ -85,9 +105,12 @@ impl MtprotoAccount {
         dc: Option<i32>,
         request: &R,
     ) -> Result<R::Return, TelegramError> {
-        self.call_raw(dc, request)
-            .await
-            .and_then(|answer| answer.map_err(|error| map_invocation_error(&error)))
+        self.call_raw(dc, request).await.and_then(|answer| {
+            answer.map_err(|error| match dc {
+                None => self.home_error(&error),
+                Some(_) => map_invocation_error(&error),
+            })
+        })
     }
 
     /// One request with the timeout, grammers' error kept for callers that look at it.
@@ -175,7 +198,7 @@ impl MtprotoAccount {
             {
                 Ok(not_member)
             }
-            Err(error) => Err(map_invocation_error(&error)),
+            Err(error) => Err(self.home_error(&error)),
         }
     }
 

@@ -7,10 +7,15 @@
 //! - [`session`]: grammers' `Session` over an opaque blob the store keeps encrypted.
 //! - [`retry`]: the flood-wait policy that never sleeps inside a purchase.
 //! - [`transport`], [`account`]: the `TelegramAccount` port over one MTProto connection.
+//! - [`login`]: phone -> code -> password logins, kept in memory between the panel's steps.
+//! - [`connector`]: the core's `Connector`, one leased connection per account and one bot
+//!   client per user.
 
 pub mod account;
 pub mod bot_api;
+pub mod connector;
 pub mod errors;
+pub mod login;
 pub mod mapping;
 pub mod retry;
 pub mod session;

@@ -1,14 +1,20 @@
-//! The seam between the account adapter and the network: serialized requests in, serialized
-//! answers out. The real implementation sends them through a grammers `Client`; tests put a
-//! scripted fake here, so every request the adapter builds and every answer it reads is
-//! exercised without Telegram.
+//! The seam between the adapters and the network: serialized requests in, serialized answers
+//! out. The real implementation sends them through a grammers `Client` over one `SenderPool`
+//! per session; tests put a scripted fake here (and a fake [`InvokerFactory`] in front of the
+//! connector and the login flow), so every request the adapters build and every answer they
+//! read is exercised without Telegram.
 
 use std::fmt;
+use std::sync::Arc;
 
 use giftbuyer_core::ports::BoxFuture;
 use grammers_client::Client;
-use grammers_mtsender::InvocationError;
+use grammers_mtsender::{ConnectionParams, InvocationError, SenderPool, SenderPoolHandle};
 use grammers_tl_types::{Cursor, Deserializable, RemoteCall, Serializable};
+use tokio::task::JoinHandle;
+
+use crate::retry::FloodPolicy;
+use crate::session::StoredSession;
 
 /// Sends serialized MTProto requests for one account.
 pub trait RawInvoker: Send + Sync {
@@ -23,6 +29,26 @@ pub trait RawInvoker: Send + Sync {
     /// Walks the account's dialogs so that their peers, with access hashes, land in the
     /// session's peer cache.
     fn refresh_dialogs(&self) -> BoxFuture<'_, Result<(), InvocationError>>;
+
+    /// Whether the connection can still carry requests. A grammers pool whose runner task
+    /// ended (it panicked, or it was told to quit) answers every request with an error, so
+    /// the connector replaces it instead of handing it out again.
+    fn is_alive(&self) -> bool {
+        true
+    }
+}
+
+/// Opens one connection per session: the real one builds a grammers `SenderPool`, tests return
+/// scripted fakes.
+pub trait InvokerFactory: Send + Sync {
+    /// Opens a connection that reads and writes `session` (DC options, auth keys, peers) and
+    /// introduces itself with `api_id`. The connection closes when the returned value is
+    /// dropped.
+    fn connect(
+        &self,
+        session: Arc<StoredSession>,
+        api_id: i32,
+    ) -> Result<Arc<dyn RawInvoker>, InvocationError>;
 }
 
 /// Sends a typed request through a [`RawInvoker`] and reads the typed answer.
@@ -106,6 +132,91 @@ impl RawInvoker for GrammersInvoker {
             while dialogs.next().await?.is_some() {}
             Ok(())
         })
+    }
+}
+
+/// Opens real MTProto connections through grammers, with the crate's [`FloodPolicy`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GrammersFactory {
+    policy: FloodPolicy,
+}
+
+impl GrammersFactory {
+    pub fn new(policy: FloodPolicy) -> Self {
+        Self { policy }
+    }
+}
+
+impl InvokerFactory for GrammersFactory {
+    fn connect(
+        &self,
+        session: Arc<StoredSession>,
+        api_id: i32,
+    ) -> Result<Arc<dyn RawInvoker>, InvocationError> {
+        let params = ConnectionParams {
+            retry_policy: Box::new(self.policy),
+            ..ConnectionParams::default()
+        };
+        let SenderPool {
+            runner,
+            handle,
+            mut updates,
+        } = SenderPool::with_configuration(session, api_id, params);
+        let quit = handle.thin.clone();
+        let client = Client::new(handle);
+        let runner = tokio::spawn(runner.run());
+        // GiftBuyer acts on no update. Draining the channel keeps the runner from blocking on
+        // a full channel; the updates themselves are dropped on arrival.
+        let drain = tokio::spawn(async move { while updates.recv().await.is_some() {} });
+        Ok(Arc::new(PoolConnection {
+            invoker: GrammersInvoker::new(client),
+            quit,
+            runner,
+            drain,
+        }))
+    }
+}
+
+/// One grammers sender pool with its runner and update-draining tasks, closed on drop.
+struct PoolConnection {
+    invoker: GrammersInvoker,
+    quit: SenderPoolHandle,
+    runner: JoinHandle<()>,
+    drain: JoinHandle<()>,
+}
+
+impl fmt::Debug for PoolConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolConnection")
+            .field("alive", &!self.runner.is_finished())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PoolConnection {
+    fn drop(&mut self) {
+        // The runner closes its connections and ends on `quit`; the drain task ends with it,
+        // but is aborted too in case the runner is already gone.
+        self.quit.quit();
+        self.drain.abort();
+    }
+}
+
+impl RawInvoker for PoolConnection {
+    fn invoke_raw(
+        &self,
+        dc: Option<i32>,
+        body: Vec<u8>,
+    ) -> BoxFuture<'_, Result<Vec<u8>, InvocationError>> {
+        self.invoker.invoke_raw(dc, body)
+    }
+
+    fn refresh_dialogs(&self) -> BoxFuture<'_, Result<(), InvocationError>> {
+        self.invoker.refresh_dialogs()
+    }
+
+    fn is_alive(&self) -> bool {
+        !self.runner.is_finished()
     }
 }
 

@@ -4,6 +4,8 @@
 mod account;
 mod bot_api;
 mod fixtures;
+mod login;
 mod mapping;
 mod requests;
 mod session;
+mod wiring;
