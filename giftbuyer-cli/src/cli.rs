@@ -21,6 +21,9 @@ enum Command {
     /// Run a drop through the engine against the simulated market, in virtual time, and
     /// measure detection, reaction, purchases and the report.
     Simulate(SimulateArgs),
+    /// Run the self-hosted server: the JSON API and the engine (`--demo` for the built-in
+    /// simulated market).
+    Serve(crate::serve_cmd::ServeArgs),
     /// Create or upgrade the database schema.
     Migrate(crate::store_cmd::MigrateArgs),
     /// Re-encrypt every stored secret under a new master key (stop every instance first).
@@ -89,6 +92,7 @@ impl Cli {
         match self.command {
             Command::Plan(args) => crate::plan_cmd::run(&args),
             Command::Simulate(args) => crate::simulate_cmd::run(&args),
+            Command::Serve(args) => crate::serve_cmd::run(&args),
             Command::Migrate(args) => crate::store_cmd::migrate(&args),
             Command::RotateKey(args) => crate::store_cmd::rotate_key(&args),
         }

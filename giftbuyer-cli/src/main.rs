@@ -4,6 +4,7 @@ mod cli;
 mod input;
 mod plan_cmd;
 mod scenario;
+mod serve_cmd;
 mod simulate_cmd;
 mod store_cmd;
 

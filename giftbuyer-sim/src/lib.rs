@@ -20,6 +20,7 @@ mod catalog;
 mod competitors;
 mod config;
 mod connector;
+pub mod demo;
 pub mod drop_file;
 mod faults;
 mod flood;

@@ -1,0 +1,110 @@
+//! A smoke test of `giftbuyer serve --demo`: the real server on a free port, spoken to over
+//! HTTP/1.1, then stopped with SIGTERM.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// Sends one request and returns the whole response (the server closes the connection).
+fn http(addr: &str, request: &str) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect to the server");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    stream
+        .write_all(request.as_bytes())
+        .expect("send the request");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("read the response");
+    response
+}
+
+#[test]
+fn the_demo_server_serves_the_api_and_stops_gracefully() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_giftbuyer"))
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env_remove("DATABASE_URL")
+        .env_remove("GIFTBUYER_MASTER_KEY")
+        .env_remove("GIFTBUYER_KEY_FILE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout
+        .read_line(&mut line)
+        .expect("the server announces its address");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("an address")
+        .to_owned();
+
+    let health = http(
+        &addr,
+        &format!("GET /api/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.ends_with("{\"status\":\"ok\"}"), "{health}");
+
+    let body = r#"{"username":"alice","password":"correct horse battery"}"#;
+    let register = http(
+        &addr,
+        &format!(
+            "POST /api/auth/register HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(register.starts_with("HTTP/1.1 201"), "{register}");
+    assert!(register.contains("HttpOnly; SameSite=Lax"), "{register}");
+    assert!(!register.contains("correct horse battery"));
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("send SIGTERM");
+    assert!(status.success());
+    let exit = child.wait().expect("the server exits");
+    let mut rest = String::new();
+    stdout
+        .read_to_string(&mut rest)
+        .expect("the rest of stdout");
+    assert!(exit.success(), "{exit:?}");
+    assert_eq!(rest, "GiftBuyer stopped\n");
+    // The database and a private key file were created in the data directory.
+    assert!(dir.path().join("data/giftbuyer.db").exists());
+    assert!(dir.path().join("data/master.key").exists());
+}
+
+#[test]
+fn without_demo_the_server_says_why_it_cannot_start() {
+    let output = Command::new(env!("CARGO_BIN_EXE_giftbuyer"))
+        .args(["serve"])
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("run `giftbuyer serve --demo`"), "{stderr}");
+}
+
+#[test]
+fn bad_settings_are_named() {
+    let output = Command::new(env!("CARGO_BIN_EXE_giftbuyer"))
+        .args(["serve", "--demo", "--addr", "nowhere"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("invalid value 'nowhere' for '--addr <ADDR>'"),
+        "{stderr}"
+    );
+}
