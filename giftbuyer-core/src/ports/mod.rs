@@ -11,6 +11,7 @@ mod bot;
 mod clock;
 mod connector;
 mod leadership;
+mod login;
 mod panel_store;
 mod panel_types;
 mod secret;
@@ -25,6 +26,9 @@ pub use bot::{BotError, ChatId, NotificationBot, Sticker};
 pub use clock::Clock;
 pub use connector::Connector;
 pub use leadership::LeaderElection;
+pub use login::{
+    ApiCredentials, LoggedIn, LoginError, LoginId, LoginProgress, LoginStart, TelegramLogin,
+};
 pub use panel_store::{
     AccountStore, ApiProfileStore, CatalogStore, ChannelStore, HistoryStore, PanelStore,
     PanelStoreError, SessionVault, SettingsStore, UserStore, WebSessionStore,
