@@ -19,7 +19,8 @@ use crate::Strategy;
 use crate::engine::{CachedAccount, Shared, lock};
 use crate::events::{EngineEvent, RunSummary};
 
-/// The reason journaled for purchases of an account that could not be connected.
+/// The reason journaled for purchases of an account that could not be connected; the same
+/// name as `TelegramError::AccountUnavailable`'s.
 const ACCOUNT_UNAVAILABLE: &str = "account_unavailable";
 
 /// Runs autobuy for `user` over the new gifts, start to report.
@@ -221,21 +222,18 @@ impl Sender {
                         Some(account) => self.send(account.as_ref(), attempt, &mut last_call).await,
                         None => {
                             // Nothing can be sent without a connection: the planned entry
-                            // fails for certain, so it is journaled as failed, not unknown.
-                            let error = TelegramError::Rpc {
-                                code: 0,
-                                name: ACCOUNT_UNAVAILABLE.to_owned(),
-                            };
-                            if !attempt.fresh {
-                                self.journal(
-                                    attempt.seq,
-                                    JournalStatus::Planned,
-                                    JournalStatus::Failed,
-                                    Some(ACCOUNT_UNAVAILABLE),
-                                )
-                                .await;
-                            }
-                            Err(error)
+                            // fails for certain, and the account stops for this run, so the
+                            // rest of its purchases are cancelled and journaled one by one.
+                            self.journal(
+                                attempt.seq,
+                                JournalStatus::Planned,
+                                JournalStatus::Failed,
+                                Some(ACCOUNT_UNAVAILABLE),
+                            )
+                            .await;
+                            Err(TelegramError::AccountUnavailable(
+                                "cannot connect the account".to_owned(),
+                            ))
                         }
                     };
                     let verdict =

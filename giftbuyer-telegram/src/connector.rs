@@ -56,13 +56,10 @@ impl ConnectorConfig {
     }
 }
 
-/// The error name of an account the connector cannot open for a reason other than Telegram's.
-/// It travels as an RPC error with code 0, which the engine classes as `Other`.
+/// An account the connector cannot open for a reason other than Telegram's; the engine stops
+/// the account for the run.
 fn unavailable(reason: &str) -> TelegramError {
-    TelegramError::Rpc {
-        code: 0,
-        name: format!("account_unavailable: {reason}"),
-    }
+    TelegramError::AccountUnavailable(reason.to_owned())
 }
 
 /// One connected account.

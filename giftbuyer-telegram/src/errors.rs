@@ -73,10 +73,6 @@ pub fn unexpected(what: &str) -> TelegramError {
     }
 }
 
-/// The name used when a purchase needs a verification step in a browser
-/// (`payments.paymentVerificationNeeded`). Nothing was paid.
-pub const PAYMENT_VERIFICATION_NEEDED: &str = "PAYMENT_VERIFICATION_NEEDED";
-
 #[cfg(test)]
 mod tests {
     use super::*;

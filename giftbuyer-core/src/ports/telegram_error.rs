@@ -46,6 +46,14 @@ pub enum TelegramError {
     /// `FORM_EXPIRED`: the payment form went stale before it was sent.
     #[error("the payment form expired (FORM_EXPIRED)")]
     FormExpired,
+    /// `payments.paymentVerificationNeeded`: Telegram wants the payment confirmed in a browser.
+    /// Nothing was paid, and an unattended buyer cannot confirm it.
+    #[error("telegram asks to confirm this payment in a browser; nothing was paid")]
+    PaymentVerificationNeeded,
+    /// The account cannot be used right now for a reason on GiftBuyer's side (its session is
+    /// leased to another instance, unreadable, or has no API profile). Nothing was sent.
+    #[error("the account is unavailable: {0}")]
+    AccountUnavailable(String),
     /// The payment form asks for another price than the plan's; nothing was paid.
     #[error("the gift's price changed from {expected} to {actual}; nothing was paid")]
     PriceChanged { expected: Stars, actual: Stars },
@@ -130,6 +138,8 @@ impl TelegramError {
             Self::PremiumRequired => "PREMIUM_ACCOUNT_REQUIRED",
             Self::AuthKeyUnregistered => "AUTH_KEY_UNREGISTERED",
             Self::FormExpired => "FORM_EXPIRED",
+            Self::PaymentVerificationNeeded => "PAYMENT_VERIFICATION_NEEDED",
+            Self::AccountUnavailable(_) => "account_unavailable",
             Self::PriceChanged { .. } => "price_changed",
             Self::Timeout => "timeout",
             Self::Network(_) => "network_error",
@@ -140,8 +150,12 @@ impl TelegramError {
     pub fn class(&self) -> ErrorClass {
         match self {
             Self::GiftSoldOut | Self::PriceChanged { .. } => ErrorClass::GiftGone,
-            Self::UserLimitReached | Self::PremiumRequired => ErrorClass::GiftClosedForAccount,
-            Self::BalanceTooLow | Self::AuthKeyUnregistered => ErrorClass::AccountStopped,
+            Self::UserLimitReached | Self::PremiumRequired | Self::PaymentVerificationNeeded => {
+                ErrorClass::GiftClosedForAccount
+            }
+            Self::BalanceTooLow | Self::AuthKeyUnregistered | Self::AccountUnavailable(_) => {
+                ErrorClass::AccountStopped
+            }
             Self::PeerInvalid
             | Self::ChatWriteForbidden
             | Self::ChannelPrivate
@@ -204,5 +218,12 @@ mod tests {
         );
         assert_eq!(TelegramError::Timeout.class(), ErrorClass::Uncertain);
         assert_eq!(TelegramError::NotMember.name(), "not_a_member");
+        let unavailable = TelegramError::AccountUnavailable("leased elsewhere".into());
+        assert_eq!(unavailable.class(), ErrorClass::AccountStopped);
+        assert_eq!(unavailable.name(), "account_unavailable");
+        assert_eq!(
+            TelegramError::PaymentVerificationNeeded.class(),
+            ErrorClass::GiftClosedForAccount
+        );
     }
 }

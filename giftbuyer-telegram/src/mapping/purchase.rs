@@ -5,7 +5,7 @@ use giftbuyer_core::Stars;
 use giftbuyer_core::ports::{PurchaseRequest, TelegramError};
 use grammers_tl_types::{enums, functions, types};
 
-use crate::errors::{PAYMENT_VERIFICATION_NEEDED, unexpected};
+use crate::errors::unexpected;
 
 /// The currency code of Telegram Stars in invoices.
 const STARS_CURRENCY: &str = "XTR";
@@ -91,9 +91,8 @@ pub fn send_stars_form_request(
 pub fn payment_result(result: &enums::payments::PaymentResult) -> Result<(), TelegramError> {
     match result {
         enums::payments::PaymentResult::Result(_) => Ok(()),
-        enums::payments::PaymentResult::PaymentVerificationNeeded(_) => Err(TelegramError::Rpc {
-            code: 0,
-            name: PAYMENT_VERIFICATION_NEEDED.to_owned(),
-        }),
+        enums::payments::PaymentResult::PaymentVerificationNeeded(_) => {
+            Err(TelegramError::PaymentVerificationNeeded)
+        }
     }
 }
