@@ -513,7 +513,7 @@ async fn the_connector_leases_reconnects_and_releases_accounts() {
     let other = world.connector(&factory, "instance-b");
     assert!(matches!(
         other.account(account_id()).await.err(),
-        Some(TelegramError::Rpc { code: 0, .. })
+        Some(TelegramError::AccountUnavailable(_))
     ));
     assert_eq!(connector.renew_leases().await, 1);
 
