@@ -11,7 +11,7 @@ use giftbuyer_core::ports::{BoxFuture, Clock, Secret};
 use giftbuyer_engine::{Engine, EngineConfig, TokioClock, spawn_supervised};
 use giftbuyer_http::{AppState, BotIdentity, BotVerifier, HttpConfig, VerifyError};
 use giftbuyer_sim::demo::{DemoOptions, demo_market_config};
-use giftbuyer_sim::{BotConfig, Market, SimBot, SimConnector};
+use giftbuyer_sim::{BotConfig, Market, SimBot, SimConnector, SimLogin};
 use giftbuyer_store::{KeyOrigin, Store};
 
 #[derive(Debug, clap::Args)]
@@ -104,7 +104,12 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let market = Market::new(demo_market_config(&options), clock.clone())
         .context("cannot build the demo market")?;
     let bot = SimBot::new(clock.clone(), BotConfig::default());
-    let connector = Arc::new(SimConnector::new(market, Some(bot)));
+    let connector = Arc::new(SimConnector::new(market.clone(), Some(bot)));
+    // The demo shows each code in the panel and in the log, as the issue asks; only the
+    // masked phone is logged beside it.
+    let login = SimLogin::new(market).on_code_sent(|masked_phone, code| {
+        tracing::info!(phone = masked_phone, code, "demo login code sent");
+    });
 
     let leadership = Arc::new(store.leadership());
     let engine_config = EngineConfig {
@@ -113,7 +118,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     };
     let engine = Engine::new(
         Arc::new(store.clone()),
-        connector,
+        connector.clone(),
         clock.clone(),
         engine_config,
     )
@@ -128,7 +133,10 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let state = AppState::new(Arc::new(store.clone()), clock, http_config)
         .context("invalid server settings")?
         .with_run_journal(Arc::new(store.clone()))
-        .with_bot_verifier(Arc::new(DemoBotVerifier));
+        .with_bot_verifier(Arc::new(DemoBotVerifier))
+        .with_login(Arc::new(login))
+        .with_connector(connector)
+        .with_account_states(Arc::new(store.clone()));
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;

@@ -63,6 +63,20 @@ pub enum ApiError {
     /// A route whose storage support is missing; the message says what is missing.
     #[error("{message}")]
     NotImplemented { message: &'static str },
+    /// A route whose port the server was started without (no Telegram login, no connector);
+    /// the message says what is missing.
+    #[error("{message}")]
+    PortMissing { message: &'static str },
+    /// Telegram (or the simulated market) refused a step, for a reason the user can act on:
+    /// a wrong code, an expired login, a flood wait. `code` is stable; `message` is the
+    /// port's sentence, which never holds a secret.
+    #[error("{message}")]
+    Telegram {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        retry_after_secs: Option<u64>,
+    },
     #[error("internal error")]
     Internal,
     #[error("service temporarily unavailable")]
@@ -99,8 +113,9 @@ impl ApiError {
             Self::Locked { .. } => StatusCode::LOCKED,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
+            Self::Telegram { status, .. } => *status,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::PortMissing { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -122,8 +137,9 @@ impl ApiError {
             Self::Locked { .. } => "account_locked",
             Self::RateLimited { .. } => "rate_limited",
             Self::NotImplemented { .. } => "not_implemented",
+            Self::Telegram { code, .. } => code,
             Self::Internal => "internal",
-            Self::Unavailable => "unavailable",
+            Self::Unavailable | Self::PortMissing { .. } => "unavailable",
         }
     }
 
@@ -132,6 +148,9 @@ impl ApiError {
             Self::Locked { retry_after_secs } | Self::RateLimited { retry_after_secs } => {
                 Some(*retry_after_secs)
             }
+            Self::Telegram {
+                retry_after_secs, ..
+            } => *retry_after_secs,
             _ => None,
         }
     }

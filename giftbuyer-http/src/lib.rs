@@ -8,7 +8,7 @@
 //! # Design, for whoever adds a route group
 //!
 //! - **One module per route group** (`auth/`, `profiles`, `channels`, `settings`,
-//!   `history`, later `accounts` and `gifts`), each with `pub(crate) fn routes() ->
+//!   `history`, `accounts`, later `gifts`), each with `pub(crate) fn routes() ->
 //!   Router<AppState>` and a `#[derive(OpenApi)]` struct listing its `#[utoipa::path]`
 //!   handlers. [`router`] merges the routes and [`openapi()`] merges the documents: one line
 //!   each.
@@ -52,6 +52,7 @@
 //! day. The cookie is `HttpOnly; SameSite=Lax; Path=/`, and `Secure` when configured or when a
 //! trusted proxy says the request came over HTTPS.
 
+mod accounts;
 mod auth;
 mod channels;
 mod client;
@@ -87,7 +88,7 @@ pub use extract::ApiJson;
 pub use headers::CONTENT_SECURITY_POLICY;
 pub use metrics::{Metrics, PollOutcome, PurchaseOutcome, SseClientGuard};
 pub use openapi::openapi;
-pub use ports::{BotIdentity, BotVerifier, RunJournal, VerifyError};
+pub use ports::{AccountStateSink, BotIdentity, BotVerifier, RunJournal, VerifyError};
 pub use state::{AppState, ConfigError, HttpConfig, PasswordHashing, RateLimit};
 
 /// How often expired sessions are deleted from the store.
@@ -106,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .merge(channels::routes())
         .merge(settings::routes())
         .merge(history::routes())
+        .merge(accounts::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         // Layers wrap what is above them: the last one added runs first.

@@ -14,6 +14,7 @@ use axum::routing::get;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::accounts::AccountsApi;
 use crate::auth::{AuthApi, SESSION_COOKIE};
 use crate::channels::ChannelsApi;
 use crate::error::ErrorBody;
@@ -38,6 +39,7 @@ use crate::state::AppState;
         (name = "profiles", description = "Telegram API profiles (api_id, write-only api_hash)"),
         (name = "channels", description = "Channels that receive bought gifts, and their filters"),
         (name = "settings", description = "Autobuy, notifications, report language and the write-only bot token"),
+        (name = "accounts", description = "Telegram accounts: login (phone, code, 2FA password), list, delete, refresh (NDJSON)"),
         (name = "history", description = "Autobuy runs, spending and the audit log"),
         (name = "system", description = "Health, metrics and this document"),
     )
@@ -66,6 +68,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(ChannelsApi::openapi());
     doc.merge(SettingsApi::openapi());
     doc.merge(HistoryApi::openapi());
+    doc.merge(AccountsApi::openapi());
     doc.merge(OpenApiDoc::openapi());
     doc
 }

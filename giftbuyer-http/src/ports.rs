@@ -1,5 +1,5 @@
 //! Ports the server needs that `giftbuyer-core` does not define (yet): checking a bot token
-//! with Telegram, and reading a run's purchase journal.
+//! with Telegram, reading a run's purchase journal, and saving an account's balance.
 //!
 //! Both are optional on [`AppState`](crate::AppState): routes that use them still work
 //! without them, with less detail. The binary plugs in the real implementations: the Bot API
@@ -7,6 +7,7 @@
 //! as the [`RunJournal`] (every `EngineStore` is one).
 
 use giftbuyer_core::ports::{BoxFuture, EngineStore, JournalEntry, Secret, StoreError, UserId};
+use giftbuyer_core::{Account, UnixTime};
 
 /// Who a bot token belongs to, as Telegram's `getMe` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,5 +61,30 @@ impl<T: EngineStore + ?Sized> RunJournal for T {
         run_id: i64,
     ) -> BoxFuture<'_, Result<Vec<JournalEntry>, StoreError>> {
         EngineStore::run_journal(self, user, run_id)
+    }
+}
+
+/// Saves an account's last known balance and Premium status, as the engine does after each
+/// refresh of its accounts.
+///
+/// The panel port has no such method: balances are the engine's, kept by `EngineStore`, so the
+/// account routes take this optional port to save what a login or a refresh fetched. Without
+/// it, balances are fetched and shown in the refresh stream but not kept. A blanket
+/// implementation makes every `EngineStore` one.
+pub trait AccountStateSink: Send + Sync {
+    fn save_account_state(
+        &self,
+        account: Account,
+        refreshed_at: UnixTime,
+    ) -> BoxFuture<'_, Result<(), StoreError>>;
+}
+
+impl<T: EngineStore + ?Sized> AccountStateSink for T {
+    fn save_account_state(
+        &self,
+        account: Account,
+        refreshed_at: UnixTime,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        EngineStore::save_account_state(self, account, refreshed_at)
     }
 }

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use giftbuyer_core::UnixTime;
-use giftbuyer_core::ports::{Clock, LockoutPolicy, PanelStore};
+use giftbuyer_core::ports::{Clock, Connector, LockoutPolicy, PanelStore, TelegramLogin};
 
+use crate::accounts::PendingLogins;
 use crate::auth::password::Passwords;
 use crate::auth::rate_limit::RateLimiter;
 use crate::metrics::Metrics;
-use crate::ports::{BotVerifier, RunJournal};
+use crate::ports::{AccountStateSink, BotVerifier, RunJournal};
 
 /// How often an attempt comes back to a rate-limited key, and how many may be spent at once.
 ///
@@ -125,6 +126,9 @@ pub struct AppState {
     /// outside `inner` so that the builders can add them to a state that is already shared.
     bot_verifier: Option<Arc<dyn BotVerifier>>,
     run_journal: Option<Arc<dyn RunJournal>>,
+    login: Option<Arc<dyn TelegramLogin>>,
+    connector: Option<Arc<dyn Connector>>,
+    account_states: Option<Arc<dyn AccountStateSink>>,
 }
 
 struct Inner {
@@ -136,6 +140,9 @@ struct Inner {
     metrics: Arc<Metrics>,
     limiters: Limiters,
     passwords: Passwords,
+    /// What the account routes remember about each Telegram login in progress (its phone
+    /// and API profile), which the login port does not hand back when the login completes.
+    pending_logins: PendingLogins,
 }
 
 /// The in-memory login limiters.
@@ -151,6 +158,9 @@ impl fmt::Debug for AppState {
             .field("config", &self.inner.config)
             .field("bot_verifier", &self.bot_verifier.is_some())
             .field("run_journal", &self.run_journal.is_some())
+            .field("login", &self.login.is_some())
+            .field("connector", &self.connector.is_some())
+            .field("account_states", &self.account_states.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -203,9 +213,13 @@ impl AppState {
                 limiters,
                 passwords,
                 config,
+                pending_logins: PendingLogins::default(),
             }),
             bot_verifier: None,
             run_journal: None,
+            login: None,
+            connector: None,
+            account_states: None,
         })
     }
 
@@ -223,6 +237,45 @@ impl AppState {
     pub fn with_run_journal(mut self, journal: Arc<dyn RunJournal>) -> Self {
         self.run_journal = Some(journal);
         self
+    }
+
+    /// Logs Telegram accounts in from the panel. Without it, the login routes answer 503.
+    #[must_use]
+    pub fn with_login(mut self, login: Arc<dyn TelegramLogin>) -> Self {
+        self.login = Some(login);
+        self
+    }
+
+    /// Connects to accounts to read their balance after a login and on refresh. Without it,
+    /// a login still adds the account (without a balance) and refresh answers 503.
+    #[must_use]
+    pub fn with_connector(mut self, connector: Arc<dyn Connector>) -> Self {
+        self.connector = Some(connector);
+        self
+    }
+
+    /// Keeps the balances and Premium status the account routes fetch. The binary passes the
+    /// store (every `EngineStore` is one).
+    #[must_use]
+    pub fn with_account_states(mut self, sink: Arc<dyn AccountStateSink>) -> Self {
+        self.account_states = Some(sink);
+        self
+    }
+
+    pub(crate) fn login(&self) -> Option<&Arc<dyn TelegramLogin>> {
+        self.login.as_ref()
+    }
+
+    pub(crate) fn connector(&self) -> Option<&Arc<dyn Connector>> {
+        self.connector.as_ref()
+    }
+
+    pub(crate) fn account_states(&self) -> Option<&Arc<dyn AccountStateSink>> {
+        self.account_states.as_ref()
+    }
+
+    pub(crate) fn pending_logins(&self) -> &PendingLogins {
+        &self.inner.pending_logins
     }
 
     pub(crate) fn bot_verifier(&self) -> Option<&dyn BotVerifier> {

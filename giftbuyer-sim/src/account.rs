@@ -27,8 +27,13 @@ pub struct AccountSpec {
     pub premium_until: Option<UnixTime>,
     pub username: Option<String>,
     pub first_name: Option<String>,
-    /// The account's rights in each channel it knows; a channel not listed is not visible.
+    /// The account's rights in each channel it knows; a channel not listed is not visible,
+    /// unless `any_channel` is set.
     pub channels: BTreeMap<ChannelId, ChannelAccess>,
+    /// Whether the account can post in every channel it has no entry for in `channels`. The
+    /// demo sets it for accounts created by a login, since a newcomer's channels cannot be
+    /// known in advance; entries in `channels` still win, so tests can refuse one channel.
+    pub any_channel: bool,
     /// Added to every round trip: an account behind a slower link or a distant proxy.
     pub extra_rtt: Duration,
     /// The phone number that logs in to this account (`+` and digits).
@@ -55,6 +60,7 @@ impl AccountSpec {
             username: None,
             first_name: None,
             channels: BTreeMap::new(),
+            any_channel: false,
             extra_rtt: Duration::ZERO,
             phone: None,
             two_factor: None,
@@ -84,6 +90,13 @@ impl AccountSpec {
     #[must_use]
     pub fn channel(mut self, channel: ChannelId, access: ChannelAccess) -> Self {
         self.channels.insert(channel, access);
+        self
+    }
+
+    /// Lets the account post in every channel not listed in `channels`.
+    #[must_use]
+    pub fn any_channel(mut self) -> Self {
+        self.any_channel = true;
         self
     }
 
@@ -140,11 +153,16 @@ impl AccountState {
     }
 
     pub(crate) fn access(&self, channel: ChannelId) -> ChannelAccess {
+        let unlisted = if self.spec.any_channel {
+            ChannelAccess::CanPost
+        } else {
+            ChannelAccess::NotMember
+        };
         self.spec
             .channels
             .get(&channel)
             .copied()
-            .unwrap_or(ChannelAccess::NotMember)
+            .unwrap_or(unlisted)
     }
 
     pub(crate) fn profile(&self, now: UnixTime) -> Profile {

@@ -80,6 +80,8 @@ pub fn demo_market_config(options: &DemoOptions) -> MarketConfig {
     }
     config.login = LoginConfig {
         starting_balance: options.starting_balance,
+        // A newcomer adds their own channels, which the demo cannot know in advance.
+        any_channel: true,
         ..LoginConfig::default()
     };
     config
@@ -106,5 +108,6 @@ mod tests {
         assert_eq!(limited[0].release_at, Duration::from_secs(60));
         assert_eq!(limited[9].release_at, Duration::from_secs(60 + 9 * 180));
         assert_eq!(config.login.starting_balance, Stars::new(50_000));
+        assert!(config.login.any_channel);
     }
 }

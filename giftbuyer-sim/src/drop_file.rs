@@ -549,6 +549,8 @@ fn account_from_wire(wire: AccountWire, path: &str) -> Result<AccountSpec, DropF
         username: wire.username,
         first_name: wire.first_name,
         channels: channel_map(wire.channels, &format!("{path}.channels"))?,
+        // Drop files list each account's channels explicitly.
+        any_channel: false,
         extra_rtt: Duration::from_millis(wire.extra_rtt_ms),
         phone: wire.phone,
         two_factor,
@@ -834,6 +836,7 @@ fn login_from_wire(wire: LoginWire) -> Result<LoginConfig, DropFileError> {
             .map_or(default.code_ttl, Duration::from_millis),
         max_code_attempts: default.max_code_attempts,
         channels: channel_map(wire.channels, "login.channels")?,
+        any_channel: default.any_channel,
     })
 }
 

@@ -11,6 +11,9 @@
 //! virtual clock a drop that takes half an hour runs in milliseconds, and the same seed always
 //! gives the same purchases.
 //!
+//! [`SimLogin`] logs accounts in to the market through the core's `TelegramLogin` port, as the
+//! panel does with real Telegram.
+//!
 //! Markets are built in code from a [`MarketConfig`] or read from a drop file
 //! ([`drop_file`]).
 
@@ -31,6 +34,7 @@ mod market;
 mod method;
 mod purchase;
 mod rng;
+mod sim_login;
 
 pub use account::{AccountSpec, SimAccount, TwoFactor};
 pub use bot::{BotConfig, BotContent, BotDelivery, SimBot};
@@ -46,3 +50,6 @@ pub use login::{LoginConfig, LoginError, SentCode, normalize_phone};
 pub use market::{GiftSnapshot, Market, Purchase};
 pub use method::Method;
 pub use rng::SplitMix64;
+pub use sim_login::{
+    CodeObserver, DEFAULT_MAX_PENDING_PER_USER, SIM_SESSION_PREFIX, SimLogin, mask_phone,
+};

@@ -33,6 +33,10 @@ pub struct LoginConfig {
     pub max_code_attempts: u32,
     /// The channels an account created by a login can see.
     pub channels: BTreeMap<ChannelId, ChannelAccess>,
+    /// Whether an account created by a login can post in every channel not in `channels`
+    /// (see [`AccountSpec::any_channel`](crate::AccountSpec::any_channel)). The demo sets it,
+    /// so that whatever channel a newcomer adds receives gifts.
+    pub any_channel: bool,
 }
 
 impl Default for LoginConfig {
@@ -42,6 +46,7 @@ impl Default for LoginConfig {
             code_ttl: Duration::from_secs(300),
             max_code_attempts: 5,
             channels: BTreeMap::new(),
+            any_channel: false,
         }
     }
 }
@@ -236,6 +241,7 @@ impl State {
         };
         let mut spec = AccountSpec::new(id, self.login_config.starting_balance).phone(phone);
         spec.channels = self.login_config.channels.clone();
+        spec.any_channel = self.login_config.any_channel;
         self.accounts.insert(id, AccountState::new(spec));
         id
     }

@@ -6,6 +6,25 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+/// A same-origin JSON POST with the session cookie, as the panel sends it.
+fn post(addr: &str, path: &str, cookie: &str, body: &str) -> String {
+    http(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
+             Cookie: {cookie}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+/// The JSON body of a response (after the blank line; the server sends it unchunked).
+fn json_body(response: &str) -> serde_json::Value {
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).unwrap_or_else(|error| panic!("{error}: {response}"))
+}
+
 /// Sends one request and returns the whole response (the server closes the connection).
 fn http(addr: &str, request: &str) -> String {
     let mut stream = TcpStream::connect(addr).expect("connect to the server");
@@ -66,6 +85,60 @@ fn the_demo_server_serves_the_api_and_stops_gracefully() {
     assert!(register.starts_with("HTTP/1.1 201"), "{register}");
     assert!(register.contains("HttpOnly; SameSite=Lax"), "{register}");
     assert!(!register.contains("correct horse battery"));
+    let cookie = register
+        .lines()
+        .find_map(|line| line.strip_prefix("set-cookie: "))
+        .and_then(|value| value.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+
+    // Adding a Telegram account on the demo market: an API profile, a phone, the demo code.
+    let profile = post(
+        &addr,
+        "/api/profiles",
+        &cookie,
+        r#"{"name":"main","api_id":12345,"api_hash":"0123456789abcdef0123456789abcdef"}"#,
+    );
+    assert!(profile.starts_with("HTTP/1.1 201"), "{profile}");
+    let profile_id = json_body(&profile)["id"].clone();
+    let started = post(
+        &addr,
+        "/api/accounts/login",
+        &cookie,
+        &format!(r#"{{"phone":"+1 555 000 1234","api_profile_id":{profile_id}}}"#),
+    );
+    assert!(started.starts_with("HTTP/1.1 200"), "{started}");
+    let started = json_body(&started);
+    assert_eq!(started["step"], "code");
+    let code = started["demo_code"]
+        .as_str()
+        .expect("the demo shows the code");
+    let login_id = started["login_id"].as_str().expect("a login id");
+    let done = post(
+        &addr,
+        &format!("/api/accounts/login/{login_id}/code"),
+        &cookie,
+        &format!(r#"{{"code":"{code}"}}"#),
+    );
+    assert!(done.starts_with("HTTP/1.1 200"), "{done}");
+    assert_eq!(json_body(&done)["step"], "done");
+    let accounts = http(
+        &addr,
+        &format!(
+            "GET /api/accounts HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\n\
+             Connection: close\r\n\r\n"
+        ),
+    );
+    assert!(accounts.starts_with("HTTP/1.1 200"), "{accounts}");
+    let accounts = json_body(&accounts);
+    let account = &accounts["accounts"][0];
+    assert_eq!(account["masked_phone"], "+1555****234");
+    assert_eq!(account["logged_in"], true);
+    assert!(
+        account["stars"].as_u64().is_some_and(|stars| stars > 0),
+        "the demo account has a balance: {accounts}"
+    );
+    assert!(!accounts.to_string().contains("15550001234"));
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

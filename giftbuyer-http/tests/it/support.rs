@@ -103,10 +103,19 @@ impl TestApp {
     /// An app whose optional ports `ports` sets; the other constructors make the store the run
     /// journal, as the binary does, and set no bot verifier.
     pub(crate) async fn with_ports(ports: impl FnOnce(AppState, &Store) -> AppState) -> Self {
-        Self::build(config(), ports).await
+        Self::build_on_clock(config(), |state, store, _| ports(state, store)).await
     }
 
     async fn build(config: HttpConfig, ports: impl FnOnce(AppState, &Store) -> AppState) -> Self {
+        Self::build_on_clock(config, |state, store, _| ports(state, store)).await
+    }
+
+    /// An app whose optional ports `ports` sets, given the app's clock too (for ports that
+    /// keep time on it, such as a simulated market).
+    pub(crate) async fn build_on_clock(
+        config: HttpConfig,
+        ports: impl FnOnce(AppState, &Store, Arc<TestClock>) -> AppState,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("http.db").display());
         let store = Store::connect(&url, MasterKey::from_bytes([7; 32]))
@@ -117,7 +126,7 @@ impl TestApp {
             elapsed_ms: AtomicU64::new(0),
         });
         let state = AppState::new(Arc::new(store.clone()), clock.clone(), config).expect("state");
-        let state = ports(state, &store);
+        let state = ports(state, &store, clock.clone());
         Self {
             router: router(state.clone()),
             store,

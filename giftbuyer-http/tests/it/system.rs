@@ -138,6 +138,13 @@ async fn the_openapi_document_lists_every_route() {
         ("get", "/api/runs/{id}"),
         ("get", "/api/stats/spending"),
         ("get", "/api/audit"),
+        ("get", "/api/accounts"),
+        ("post", "/api/accounts/login"),
+        ("delete", "/api/accounts/login/{login_id}"),
+        ("post", "/api/accounts/login/{login_id}/code"),
+        ("post", "/api/accounts/login/{login_id}/password"),
+        ("delete", "/api/accounts/{id}"),
+        ("post", "/api/accounts/{id}/refresh"),
     ];
     for (method, path) in routes {
         assert!(
@@ -170,6 +177,10 @@ async fn the_openapi_document_lists_every_route() {
         "RunDetail",
         "SpendingResponse",
         "AuditList",
+        "StartLoginRequest",
+        "LoginStepResponse",
+        "AccountList",
+        "RefreshEvent",
     ] {
         assert!(schemas[schema].is_object(), "{schema} missing");
     }

@@ -1,9 +1,11 @@
-//! The cross-tenant walk: user B calls every route of the profile, channel, settings and
-//! history groups with user A's ids and gets 404 or empty lists, and A's data is unchanged.
+//! The cross-tenant walk: user B calls every route of the profile, channel, settings,
+//! history and account groups with user A's ids and gets 404 or empty lists, and A's data is
+//! unchanged.
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::accounts::{PHONE, add_account, app_with_market};
 use crate::channels::CHANNEL;
 use crate::history::seed_run;
 use crate::profiles::{HASH, new_profile};
@@ -19,6 +21,7 @@ async fn snapshot(app: &TestApp, cookie: &str) -> Vec<Value> {
         "/api/settings",
         "/api/runs",
         "/api/stats/spending?days=2",
+        "/api/accounts",
     ] {
         views.push(app.get(path, cookie).await.ok(StatusCode::OK));
     }
@@ -27,8 +30,18 @@ async fn snapshot(app: &TestApp, cookie: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn another_user_sees_and_changes_nothing_of_mine() {
-    let app = TestApp::new().await;
+    let (app, _market) = app_with_market().await;
     let (alice, alice_id) = app.user("alice").await;
+    let account = add_account(&app, &alice, PHONE).await["id"].clone();
+    let pending = app
+        .post(
+            "/api/accounts/login",
+            &alice,
+            json!({"phone": "+15557654321"}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    let login_id = pending["login_id"].as_str().expect("login id").to_owned();
     let profile = app
         .post("/api/profiles", &alice, new_profile("main"))
         .await
@@ -59,7 +72,9 @@ async fn another_user_sees_and_changes_nothing_of_mine() {
     let profile_path = format!("/api/profiles/{profile}");
     let channel_path = format!("/api/channels/{channel}");
     let run_path = format!("/api/runs/{run}");
-    let not_found: [(Method, &str, Option<Value>); 6] = [
+    let account_path = format!("/api/accounts/{account}");
+    let refresh_path = format!("/api/accounts/{account}/refresh");
+    let not_found: [(Method, &str, Option<Value>); 8] = [
         (Method::PATCH, &profile_path, Some(json!({"name": "mine"}))),
         (Method::DELETE, &profile_path, None),
         (Method::PATCH, &channel_path, Some(json!({"title": "mine"}))),
@@ -70,12 +85,39 @@ async fn another_user_sees_and_changes_nothing_of_mine() {
         ),
         (Method::DELETE, &channel_path, None),
         (Method::GET, &run_path, None),
+        (Method::DELETE, &account_path, None),
+        (Method::POST, &refresh_path, None),
     ];
     for (method, path, body) in not_found {
         let response = app.call(method.clone(), path, Some(&bob), body).await;
         response.assert_error(StatusCode::NOT_FOUND, "not_found");
         assert!(!response.text().contains("Alice"), "{method} {path}");
     }
+
+    // Alice's login in progress is unknown to Bob at every step.
+    let login_path = format!("/api/accounts/login/{login_id}");
+    let login_steps: [(Method, String, Option<Value>); 3] = [
+        (
+            Method::POST,
+            format!("{login_path}/code"),
+            Some(json!({"code": pending["demo_code"]})),
+        ),
+        (
+            Method::POST,
+            format!("{login_path}/password"),
+            Some(json!({"password": "guess"})),
+        ),
+        (Method::DELETE, login_path.clone(), None),
+    ];
+    for (method, path, body) in login_steps {
+        app.call(method, &path, Some(&bob), body)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "unknown_login");
+    }
+    assert_eq!(
+        app.get("/api/accounts", &bob).await.ok(StatusCode::OK),
+        json!({"accounts": []})
+    );
 
     assert_eq!(
         app.get("/api/profiles", &bob).await.ok(StatusCode::OK),
@@ -143,6 +185,16 @@ async fn another_user_sees_and_changes_nothing_of_mine() {
         alice_audit,
         "and so is her audit log"
     );
+    // Alice's login survived Bob's attempts and still completes.
+    let done = app
+        .post(
+            &format!("/api/accounts/login/{login_id}/code"),
+            &alice,
+            json!({"code": pending["demo_code"]}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(done["step"], "done");
     let detail = app.get(&run_path, &alice).await.ok(StatusCode::OK);
     assert_eq!(detail["report"], "Alice's report");
     assert_eq!(

@@ -9,4 +9,5 @@ mod faults;
 mod flood;
 mod login;
 mod purchase;
+mod sim_login;
 mod support;
