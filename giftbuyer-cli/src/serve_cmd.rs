@@ -97,9 +97,13 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .context("cannot open the database")?;
 
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::system());
+    let drop_every = Duration::from_secs(args.demo_drop_every);
+    let defaults = DemoOptions::default();
     let options = DemoOptions {
-        drop_every: Duration::from_secs(args.demo_drop_every),
-        ..DemoOptions::default()
+        drop_every,
+        // A short interval (a demo or a test) also brings the first drop forward.
+        first_drop: defaults.first_drop.min(drop_every),
+        ..defaults
     };
     let market = Market::new(demo_market_config(&options), clock.clone())
         .context("cannot build the demo market")?;
