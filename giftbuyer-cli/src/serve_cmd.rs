@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use giftbuyer_core::ports::{BoxFuture, Clock, Secret};
+use giftbuyer_core::ports::{BoxFuture, Clock, EventFeed, Secret};
 use giftbuyer_engine::{Engine, EngineConfig, TokioClock, spawn_supervised};
 use giftbuyer_http::{AppState, BotIdentity, BotVerifier, HttpConfig, VerifyError};
 use giftbuyer_sim::demo::{DemoOptions, demo_market_config};
@@ -29,6 +29,9 @@ pub(crate) struct ServeArgs {
     /// `<data-dir>/master.key`, created on first start.
     #[arg(long, env = "GIFTBUYER_KEY_FILE")]
     key_file: Option<PathBuf>,
+    /// Where gift stickers are cached once downloaded; default `<data-dir>/stickers`.
+    #[arg(long, env = "GIFTS_CACHE_DIR")]
+    gifts_cache_dir: Option<PathBuf>,
     /// How long users, accounts, channels and settings are cached by the engine, in seconds.
     #[arg(long, env = "GIFTS_ACCS_TTL", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     accounts_ttl: u64,
@@ -127,11 +130,20 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         engine_config,
     )
     .with_leadership(leadership.clone());
-    let engine = spawn_supervised(Arc::new(engine), Duration::from_secs(1));
+    let engine = Arc::new(engine);
+    // The panel's live stream follows the engine's events; the supervisor restarts the engine's
+    // task, not the engine, so this subscription source stays valid across restarts.
+    let events: Arc<dyn EventFeed> = engine.clone();
+    let engine = spawn_supervised(engine, Duration::from_secs(1));
 
     let http_config = HttpConfig {
         cookie_secure: args.secure_cookies,
         trust_proxy: args.trust_proxy,
+        sticker_cache_dir: Some(
+            args.gifts_cache_dir
+                .clone()
+                .unwrap_or_else(|| args.data_dir.join("stickers")),
+        ),
         ..HttpConfig::default()
     };
     let state = AppState::new(Arc::new(store.clone()), clock, http_config)
@@ -140,7 +152,8 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .with_bot_verifier(Arc::new(DemoBotVerifier))
         .with_login(Arc::new(login))
         .with_connector(connector)
-        .with_account_states(Arc::new(store.clone()));
+        .with_account_states(Arc::new(store.clone()))
+        .with_events(events);
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;

@@ -1,11 +1,14 @@
 //! Events the engine publishes: catalog changes, purchases and finished runs, for live streams
-//! (the panel's SSE), metrics and simulations.
+//! (the panel's SSE), metrics and simulations, and the engine as the core's [`EventFeed`] port.
 
 use std::time::{Duration, Instant};
 
-use giftbuyer_core::ports::UserId;
+use giftbuyer_core::ports::{BoxFuture, EventFeed, EventSubscription, Lagged, LiveEvent, UserId};
 use giftbuyer_core::report::Outcome;
 use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId};
+use tokio::sync::broadcast;
+
+use crate::Engine;
 
 /// Something the engine did. `at` is the engine clock's elapsed time (virtual in simulations);
 /// `wall` is the process's real monotonic time, for measuring the engine's own latency.
@@ -64,4 +67,83 @@ pub struct RunSummary {
     pub unknown: u64,
     pub stars_spent: u64,
     pub report: String,
+}
+
+/// The engine's events as the core's [`LiveEvent`]s, for drivers that only know the port.
+impl EventFeed for Engine {
+    fn subscribe(&self) -> Box<dyn EventSubscription> {
+        Box::new(LiveEvents {
+            receiver: Engine::subscribe(self),
+        })
+    }
+}
+
+/// One subscription to the engine's broadcast, mapped to [`LiveEvent`]s.
+struct LiveEvents {
+    receiver: broadcast::Receiver<EngineEvent>,
+}
+
+impl EventSubscription for LiveEvents {
+    fn next(&mut self) -> BoxFuture<'_, Option<Result<LiveEvent, Lagged>>> {
+        Box::pin(async move {
+            loop {
+                match self.receiver.recv().await {
+                    Ok(event) => {
+                        // Internal events are skipped here rather than returned as `None`,
+                        // which would end the subscriber's stream.
+                        if let Some(live) = live_event(event) {
+                            return Some(Ok(live));
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        return Some(Err(Lagged { missed }));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        })
+    }
+}
+
+/// What a live view sees of an engine event, or `None` for the engine's internal events
+/// (every poll, failed polls, purchases about to be sent), which would only wake subscribers
+/// for nothing.
+pub(crate) fn live_event(event: EngineEvent) -> Option<LiveEvent> {
+    match event {
+        EngineEvent::NewGifts { gifts, .. } => Some(LiveEvent::NewGifts {
+            // The catalog is untrusted: an entry with an invalid id was never stored, so it
+            // is not announced either.
+            gifts: gifts
+                .iter()
+                .filter_map(|gift| GiftId::new(gift.id).ok())
+                .collect(),
+        }),
+        EngineEvent::SoldOut { gifts, .. } => Some(LiveEvent::SoldOut { gifts }),
+        EngineEvent::Seeded { .. } => Some(LiveEvent::CatalogUpdated),
+        EngineEvent::PurchaseDone {
+            user,
+            account,
+            gift,
+            channel,
+            outcome,
+            ..
+        } => Some(LiveEvent::Purchase {
+            user,
+            account,
+            gift,
+            channel,
+            outcome: match outcome {
+                Outcome::Bought => "bought".to_owned(),
+                Outcome::Failed(name) => name,
+                Outcome::Unknown => "unknown".to_owned(),
+            },
+        }),
+        EngineEvent::RunFinished(summary) => Some(LiveEvent::RunFinished {
+            user: summary.user,
+            run_id: summary.run_id,
+        }),
+        EngineEvent::CatalogReceived { .. }
+        | EngineEvent::PollFailed { .. }
+        | EngineEvent::PurchaseSending { .. } => None,
+    }
 }

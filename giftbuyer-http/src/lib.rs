@@ -8,7 +8,7 @@
 //! # Design, for whoever adds a route group
 //!
 //! - **One module per route group** (`auth/`, `profiles`, `channels`, `settings`,
-//!   `history`, `accounts`, later `gifts`), each with `pub(crate) fn routes() ->
+//!   `history`, `accounts`, `gifts`), each with `pub(crate) fn routes() ->
 //!   Router<AppState>` and a `#[derive(OpenApi)]` struct listing its `#[utoipa::path]`
 //!   handlers. [`router`] merges the routes and [`openapi()`] merges the documents: one line
 //!   each.
@@ -60,6 +60,7 @@ mod common;
 mod csrf;
 mod error;
 mod extract;
+mod gifts;
 mod headers;
 mod health;
 mod history;
@@ -69,6 +70,7 @@ mod ports;
 mod profiles;
 mod settings;
 mod state;
+mod stickers;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -108,6 +110,8 @@ pub fn router(state: AppState) -> Router {
         .merge(settings::routes())
         .merge(history::routes())
         .merge(accounts::routes())
+        .merge(gifts::routes())
+        .merge(stickers::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         // Layers wrap what is above them: the last one added runs first.
@@ -119,15 +123,22 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the application on `listener` until `shutdown` resolves, then stops accepting
-/// connections and waits for the requests in flight. Expired sessions are purged hourly
-/// meanwhile.
+/// Serves the application on `listener` until `shutdown` resolves, then ends the SSE streams,
+/// stops accepting connections and waits for the requests in flight. Expired sessions are
+/// purged hourly meanwhile.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let housekeeping = tokio::spawn(purge_sessions_forever(state.clone()));
+    // Graceful shutdown waits for every response in flight, so the SSE streams are told to
+    // end as soon as the signal comes.
+    let streams = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        streams.begin_shutdown();
+    };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -18,6 +18,7 @@ use crate::accounts::AccountsApi;
 use crate::auth::{AuthApi, SESSION_COOKIE};
 use crate::channels::ChannelsApi;
 use crate::error::ErrorBody;
+use crate::gifts::GiftsApi;
 use crate::health::SystemApi;
 use crate::history::HistoryApi;
 use crate::profiles::ProfilesApi;
@@ -40,6 +41,7 @@ use crate::state::AppState;
         (name = "channels", description = "Channels that receive bought gifts, and their filters"),
         (name = "settings", description = "Autobuy, notifications, report language and the write-only bot token"),
         (name = "accounts", description = "Telegram accounts: login (phone, code, 2FA password), list, delete, refresh (NDJSON)"),
+        (name = "gifts", description = "The gift catalog and its live stream (SSE)"),
         (name = "history", description = "Autobuy runs, spending and the audit log"),
         (name = "system", description = "Health, metrics and this document"),
     )
@@ -69,6 +71,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(SettingsApi::openapi());
     doc.merge(HistoryApi::openapi());
     doc.merge(AccountsApi::openapi());
+    doc.merge(GiftsApi::openapi());
+    doc.merge(crate::stickers::StickersApi::openapi());
     doc.merge(OpenApiDoc::openapi());
     doc
 }

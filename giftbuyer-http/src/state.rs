@@ -2,11 +2,15 @@
 //! and the password hasher), and `HttpConfig`, the server's settings.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use giftbuyer_core::UnixTime;
-use giftbuyer_core::ports::{Clock, Connector, LockoutPolicy, PanelStore, TelegramLogin};
+use giftbuyer_core::ports::{
+    Clock, Connector, EventFeed, LockoutPolicy, PanelStore, TelegramLogin,
+};
+use tokio::sync::watch;
 
 use crate::accounts::PendingLogins;
 use crate::auth::password::Passwords;
@@ -73,6 +77,9 @@ pub struct HttpConfig {
     /// grow memory without bound.
     pub max_tracked_keys: usize,
     pub password_hashing: PasswordHashing,
+    /// Where downloaded gift stickers (`.tgs`) are kept (`GIFTS_CACHE_DIR`). Without one,
+    /// every sticker request that misses the browser's cache downloads the sticker again.
+    pub sticker_cache_dir: Option<PathBuf>,
 }
 
 impl Default for HttpConfig {
@@ -101,6 +108,7 @@ impl Default for HttpConfig {
             },
             max_tracked_keys: 10_000,
             password_hashing: PasswordHashing::default(),
+            sticker_cache_dir: None,
         }
     }
 }
@@ -129,6 +137,7 @@ pub struct AppState {
     login: Option<Arc<dyn TelegramLogin>>,
     connector: Option<Arc<dyn Connector>>,
     account_states: Option<Arc<dyn AccountStateSink>>,
+    events: Option<Arc<dyn EventFeed>>,
 }
 
 struct Inner {
@@ -143,6 +152,9 @@ struct Inner {
     /// What the account routes remember about each Telegram login in progress (its phone
     /// and API profile), which the login port does not hand back when the login completes.
     pending_logins: PendingLogins,
+    /// Set to `true` when the server begins to shut down, so that long-lived responses (the
+    /// SSE stream) end instead of holding graceful shutdown open.
+    shutdown: watch::Sender<bool>,
 }
 
 /// The in-memory login limiters.
@@ -161,6 +173,7 @@ impl fmt::Debug for AppState {
             .field("login", &self.login.is_some())
             .field("connector", &self.connector.is_some())
             .field("account_states", &self.account_states.is_some())
+            .field("events", &self.events.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -214,12 +227,14 @@ impl AppState {
                 passwords,
                 config,
                 pending_logins: PendingLogins::default(),
+                shutdown: watch::Sender::new(false),
             }),
             bot_verifier: None,
             run_journal: None,
             login: None,
             connector: None,
             account_states: None,
+            events: None,
         })
     }
 
@@ -260,6 +275,29 @@ impl AppState {
     pub fn with_account_states(mut self, sink: Arc<dyn AccountStateSink>) -> Self {
         self.account_states = Some(sink);
         self
+    }
+
+    /// Streams the engine's live events to the panel (`GET /api/gifts/stream`). Without it,
+    /// the stream answers 503; the catalog list works either way.
+    #[must_use]
+    pub fn with_events(mut self, events: Arc<dyn EventFeed>) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    /// Ends every long-lived response (the SSE streams). [`serve`](crate::serve) calls it when
+    /// its shutdown future resolves; it is public for embedders and tests that drive the
+    /// router themselves.
+    pub fn begin_shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
+    }
+
+    pub(crate) fn shutdown_watch(&self) -> watch::Receiver<bool> {
+        self.inner.shutdown.subscribe()
+    }
+
+    pub(crate) fn events(&self) -> Option<&Arc<dyn EventFeed>> {
+        self.events.as_ref()
     }
 
     pub(crate) fn login(&self) -> Option<&Arc<dyn TelegramLogin>> {

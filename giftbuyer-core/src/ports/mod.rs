@@ -10,6 +10,7 @@
 mod bot;
 mod clock;
 mod connector;
+mod events;
 mod leadership;
 mod login;
 mod panel_store;
@@ -25,6 +26,7 @@ use std::pin::Pin;
 pub use bot::{BotError, ChatId, NotificationBot, Sticker};
 pub use clock::Clock;
 pub use connector::Connector;
+pub use events::{EventFeed, EventSubscription, Lagged, LiveEvent};
 pub use leadership::LeaderElection;
 pub use login::{
     ApiCredentials, LoggedIn, LoginError, LoginId, LoginProgress, LoginStart, TelegramLogin,

@@ -4,10 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use giftbuyer_core::ports::{
-    BotError, ChatId, EngineStore, JournalStatus, TelegramError, UserConfig, UserId, UserSettings,
+    BotError, ChatId, EngineStore, EventFeed, EventSubscription, JournalStatus, Lagged, LiveEvent,
+    TelegramError, UserConfig, UserId, UserSettings,
 };
 use giftbuyer_core::report::Lang;
-use giftbuyer_core::{Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId};
+use giftbuyer_core::{Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, GiftId};
 use giftbuyer_engine::{
     Engine, EngineConfig, EngineEvent, MemoryStore, PollOutcome, TokioClock, spawn_supervised,
 };
@@ -495,5 +496,84 @@ async fn purchases_of_an_account_that_cannot_connect_are_journaled_as_failed() {
             .buys
             .iter()
             .all(|(account, ..)| *account != second)
+    );
+}
+
+/// Everything a live subscription has received so far, waiting at most a second of virtual
+/// time for each next event.
+async fn drain(subscription: &mut dyn EventSubscription) -> Vec<LiveEvent> {
+    let mut events = Vec::new();
+    while let Ok(Some(event)) =
+        tokio::time::timeout(Duration::from_secs(1), subscription.next()).await
+    {
+        events.push(event.expect("no lag"));
+    }
+    events
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_engine_feeds_live_events_without_its_internal_ones() {
+    let h = harness(EngineConfig::default(), vec![user(1, &[11, 12])]);
+    h.fake.add_account(11, 100, true);
+    h.fake.add_account(12, 60, false);
+    let mut live = EventFeed::subscribe(h.engine.as_ref());
+    h.fake.set_catalog(vec![limited(1, 10, 100, 50)]);
+    h.engine.tick().await.expect("tick");
+    // The seeding poll's `CatalogReceived` is internal; only the seeding itself shows.
+    assert_eq!(drain(live.as_mut()).await, [LiveEvent::CatalogUpdated]);
+
+    let first = giftbuyer_core::AccountId::new(11).expect("valid");
+    h.fake
+        .state()
+        .buy_scripts
+        .insert(first, [BuyScript::Fail(TelegramError::GiftSoldOut)].into());
+    h.fake
+        .set_catalog(vec![limited(1, 10, 100, 50), limited(7, 25, 1000, 3)]);
+    h.engine.tick().await.expect("tick");
+    h.engine.settle().await;
+    let events = drain(live.as_mut()).await;
+    let gift = GiftId::new(7).expect("valid");
+    let user_id = UserId::new(1).expect("valid");
+    assert_eq!(
+        events.first(),
+        Some(&LiveEvent::NewGifts { gifts: vec![gift] })
+    );
+    assert!(
+        events.contains(&LiveEvent::Purchase {
+            user: user_id,
+            account: first,
+            gift,
+            channel: ChannelId::from_mtproto(111).expect("valid channel"),
+            outcome: "STARGIFT_USAGE_LIMITED".to_owned(),
+        }),
+        "{events:?}"
+    );
+    assert!(
+        matches!(events.last(), Some(LiveEvent::RunFinished { user, .. }) if *user == user_id),
+        "{events:?}"
+    );
+    assert!(events.iter().all(|event| match event {
+        LiveEvent::Purchase { user, .. } | LiveEvent::RunFinished { user, .. } => *user == user_id,
+        _ => true,
+    }));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_live_subscriber_is_told_it_lagged() {
+    let h = seeded().await;
+    let mut live = EventFeed::subscribe(h.engine.as_ref());
+    // The broadcast keeps 4096 events; each poll that reads a changed catalog publishes an
+    // internal `CatalogReceived`, which still takes a slot, so enough of them overflow it.
+    for i in 0..4200 {
+        h.fake.set_catalog(vec![limited(1, 10, 100, 40 + i % 2)]);
+        h.engine.tick().await.expect("tick");
+    }
+    let first = tokio::time::timeout(Duration::from_secs(1), live.next())
+        .await
+        .expect("an event")
+        .expect("open");
+    assert!(
+        matches!(first, Err(Lagged { missed }) if missed > 0),
+        "{first:?}"
     );
 }

@@ -145,6 +145,9 @@ async fn the_openapi_document_lists_every_route() {
         ("post", "/api/accounts/login/{login_id}/password"),
         ("delete", "/api/accounts/{id}"),
         ("post", "/api/accounts/{id}/refresh"),
+        ("get", "/api/gifts"),
+        ("get", "/api/gifts/stream"),
+        ("get", "/api/gifts/{id}/sticker"),
     ];
     for (method, path) in routes {
         assert!(

@@ -1,0 +1,61 @@
+//! The port through which drivers (the panel's SSE stream) follow what the engine does live:
+//! new gifts, sell-outs, catalog changes, purchases and finished runs.
+
+use super::{BoxFuture, UserId};
+use crate::{AccountId, ChannelId, GiftId};
+
+/// Something the engine did that a live view cares about. Internal events (every catalog
+/// poll, every purchase about to be sent) are left out, so that subscribers only wake up for
+/// what changes what a user sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveEvent {
+    /// Gifts that were not in the catalog before.
+    NewGifts { gifts: Vec<GiftId> },
+    /// Known gifts that sold out.
+    SoldOut { gifts: Vec<GiftId> },
+    /// The catalog was recorded in a way that changes the known set as a whole (for example
+    /// the very first catalog, which seeds it); views should reload it.
+    CatalogUpdated,
+    /// One purchase attempt of one user ended. `outcome` is `"bought"`, the Telegram or engine
+    /// error name that refused it, or `"unknown"` when it may or may not have gone through.
+    Purchase {
+        user: UserId,
+        account: AccountId,
+        gift: GiftId,
+        channel: ChannelId,
+        outcome: String,
+    },
+    /// One user's autobuy run finished; its report is in the history.
+    RunFinished { user: UserId, run_id: i64 },
+}
+
+impl LiveEvent {
+    /// The user an event belongs to, or `None` for events about the global catalog. Drivers
+    /// must deliver a user's events to that user only.
+    pub fn user(&self) -> Option<UserId> {
+        match self {
+            Self::Purchase { user, .. } | Self::RunFinished { user, .. } => Some(*user),
+            Self::NewGifts { .. } | Self::SoldOut { .. } | Self::CatalogUpdated => None,
+        }
+    }
+}
+
+/// The subscriber fell behind and `missed` events were dropped for it; it should reload
+/// what it shows instead of trusting its incremental state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the event subscriber lagged and missed {missed} events")]
+pub struct Lagged {
+    pub missed: u64,
+}
+
+/// A source of live events. Each subscription sees the events published after it was made.
+pub trait EventFeed: Send + Sync {
+    fn subscribe(&self) -> Box<dyn EventSubscription>;
+}
+
+/// One subscriber's view of an [`EventFeed`].
+pub trait EventSubscription: Send {
+    /// The next event; `Some(Err(Lagged))` when events were dropped because this subscriber
+    /// was too slow (the subscription goes on after it), and `None` once the feed is closed.
+    fn next(&mut self) -> BoxFuture<'_, Option<Result<LiveEvent, Lagged>>>;
+}

@@ -1,0 +1,290 @@
+//! `/api/gifts`: the gift catalog as the engine has recorded it, and a live Server-Sent Events
+//! stream of what changes it (new gifts, sell-outs) and of the signed-in user's purchases.
+//!
+//! The catalog is global: every signed-in user sees the same list. Purchases and finished runs
+//! are not: the stream forwards them only to the user they belong to, whatever the feed
+//! carries. Locks and per-user limits are facts about one account at one moment and the store
+//! does not keep them, so the list does not show them.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use axum::{Json, Router};
+use futures_util::Stream;
+use giftbuyer_core::ports::{EventSubscription, KnownGift, LiveEvent, UserId};
+use serde::Serialize;
+use tokio::sync::watch;
+use utoipa::{OpenApi, ToSchema};
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::metrics::SseClientGuard;
+use crate::state::AppState;
+
+/// How often an idle stream sends a comment, so that proxies and browsers keep it open.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+const NO_EVENTS: &str = "the live gift stream is not available on this server: it was started without the engine's events";
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/gifts", get(list))
+        .route("/api/gifts/stream", get(stream))
+}
+
+/// The gift routes' part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(list, stream))]
+pub(crate) struct GiftsApi;
+
+/// One gift of the catalog, as last seen.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct GiftResponse {
+    pub(crate) id: i64,
+    pub(crate) title: Option<String>,
+    /// The price in stars.
+    pub(crate) price: i64,
+    /// Whether the gift has a limited supply.
+    pub(crate) limited: bool,
+    /// The total supply of a limited gift.
+    pub(crate) supply: Option<i64>,
+    /// The copies left when the gift was last seen.
+    pub(crate) remaining: Option<i64>,
+    pub(crate) sold_out: bool,
+    pub(crate) require_premium: bool,
+    /// Whether the sticker can be fetched (the catalog carried a reference to it).
+    pub(crate) has_sticker: bool,
+    /// When the gift first appeared in the catalog (unix seconds).
+    pub(crate) first_seen: i64,
+    /// When the gift was last seen in the catalog (unix seconds).
+    pub(crate) last_seen: i64,
+    /// When the gift was seen going from available to sold out (unix seconds).
+    pub(crate) sold_out_at: Option<i64>,
+}
+
+impl From<&KnownGift> for GiftResponse {
+    fn from(known: &KnownGift) -> Self {
+        let gift = &known.gift;
+        Self {
+            id: gift.id,
+            title: gift.title.clone(),
+            price: gift.price,
+            limited: gift.limited,
+            supply: gift.supply,
+            remaining: gift.remaining,
+            // Telegram's flag wins, but a limited gift with nothing left is sold out too,
+            // as the planner judges it.
+            sold_out: gift.sold_out || (gift.limited && gift.remaining == Some(0)),
+            require_premium: gift.require_premium,
+            has_sticker: gift.sticker.is_some(),
+            first_seen: known.first_seen.secs(),
+            last_seen: known.last_seen.secs(),
+            sold_out_at: known.sold_out_at.map(|at| at.secs()),
+        }
+    }
+}
+
+/// The catalog, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct GiftList {
+    pub(crate) gifts: Vec<GiftResponse>,
+}
+
+/// Gift ids, as the `new_gifts` and `sold_out` stream events carry them.
+#[derive(Debug, Serialize)]
+struct GiftIds {
+    gifts: Vec<i64>,
+}
+
+/// The `purchase` stream event: one of my purchase attempts ended.
+#[derive(Debug, Serialize)]
+struct PurchaseEvent {
+    account: i64,
+    gift: i64,
+    /// The channel in Bot API form (`-100…`).
+    channel: i64,
+    /// `bought`, the error name that refused it, or `unknown`.
+    outcome: String,
+}
+
+/// The `run_finished` stream event: one of my autobuy runs finished.
+#[derive(Debug, Serialize)]
+struct RunFinishedEvent {
+    run_id: i64,
+}
+
+/// The `lagged` stream event: events were dropped, reload the catalog and history.
+#[derive(Debug, Serialize)]
+struct LaggedEvent {
+    missed: u64,
+}
+
+/// The catalog from the store, newest first (ties by id, newest id first), so that a drop
+/// shows at the top.
+async fn catalog(state: &AppState) -> Result<GiftList, ApiError> {
+    let mut known = state.store().known_gifts().await?;
+    known.sort_by(|a, b| {
+        b.first_seen
+            .cmp(&a.first_seen)
+            .then_with(|| b.gift.id.cmp(&a.gift.id))
+    });
+    Ok(GiftList {
+        gifts: known.iter().map(GiftResponse::from).collect(),
+    })
+}
+
+/// The gift catalog: every gift the engine has seen, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/gifts",
+    tag = "gifts",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The catalog, newest first", body = GiftList),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    _auth: AuthUser,
+) -> Result<Json<GiftList>, ApiError> {
+    Ok(Json(catalog(&state).await?))
+}
+
+/// A live stream of the catalog and my purchases (Server-Sent Events).
+///
+/// Events: `snapshot` first (the catalog, as `GET /api/gifts` returns it); then `new_gifts`
+/// and `sold_out` (`{"gifts": [ids]}`), `catalog` (the whole catalog again, after a change
+/// that affects all of it), `purchase` (`{account, gift, channel, outcome}`) and
+/// `run_finished` (`{run_id}`) for my own purchases only, and `lagged` (`{missed}`) when the
+/// server dropped events for this client, which should then reload what it shows. Comments
+/// keep an idle connection alive. The stream ends when the server shuts down.
+#[utoipa::path(
+    get,
+    path = "/api/gifts/stream",
+    tag = "gifts",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The event stream", content_type = "text/event-stream", body = String),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 503, description = "The server runs without the engine's events", body = ErrorBody),
+    )
+)]
+pub(crate) async fn stream(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let feed = state
+        .events()
+        .ok_or(ApiError::PortMissing { message: NO_EVENTS })?;
+    // Subscribing before the snapshot is read means no change falls between the two: at
+    // worst an event repeats what the snapshot already shows, which is harmless.
+    let subscription = feed.subscribe();
+    let snapshot = catalog(&state).await?;
+    let live = Live {
+        user: auth.user_id,
+        subscription,
+        shutdown: state.shutdown_watch(),
+        _client: state.metrics().sse_client_connected(),
+        state,
+        snapshot: Some(snapshot),
+    };
+    let events = futures_util::stream::unfold(live, |mut live| async move {
+        live.next_event().await.map(|event| (Ok(event), live))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}
+
+/// One client's stream: what it still has to send and where its events come from. The
+/// metrics guard lives here, so the client is counted until the stream is dropped.
+struct Live {
+    user: UserId,
+    subscription: Box<dyn EventSubscription>,
+    shutdown: watch::Receiver<bool>,
+    state: AppState,
+    snapshot: Option<GiftList>,
+    _client: SseClientGuard,
+}
+
+impl Live {
+    /// The next event to send, or `None` when the stream should end (shutdown, or the feed
+    /// closed).
+    async fn next_event(&mut self) -> Option<Event> {
+        if let Some(snapshot) = self.snapshot.take() {
+            return Some(json_event("snapshot", &snapshot));
+        }
+        loop {
+            let received = tokio::select! {
+                // A closed sender (the state dropped) ends the stream as a shutdown does.
+                _ = self.shutdown.wait_for(|stopped| *stopped) => return None,
+                received = self.subscription.next() => received?,
+            };
+            let event = match received {
+                Err(lagged) => json_event(
+                    "lagged",
+                    &LaggedEvent {
+                        missed: lagged.missed,
+                    },
+                ),
+                Ok(live) => match translate(&self.state, self.user, live).await {
+                    Some(event) => event,
+                    None => continue,
+                },
+            };
+            return Some(event);
+        }
+    }
+}
+
+/// The SSE event for a live event, or `None` when `user` must not see it (another user's
+/// purchase or run). It borrows the state, not the whole stream, because the subscription
+/// inside the stream is `Send` but not `Sync`.
+async fn translate(state: &AppState, user: UserId, event: LiveEvent) -> Option<Event> {
+    if event.user().is_some_and(|owner| owner != user) {
+        return None;
+    }
+    let ids = |gifts: Vec<giftbuyer_core::GiftId>| GiftIds {
+        gifts: gifts.into_iter().map(giftbuyer_core::GiftId::get).collect(),
+    };
+    Some(match event {
+        LiveEvent::NewGifts { gifts } => json_event("new_gifts", &ids(gifts)),
+        LiveEvent::SoldOut { gifts } => json_event("sold_out", &ids(gifts)),
+        LiveEvent::CatalogUpdated => match catalog(state).await {
+            Ok(list) => json_event("catalog", &list),
+            // The client cannot be sent the catalog now; telling it that it missed
+            // something makes it reload through `GET /api/gifts` instead.
+            Err(error) => {
+                tracing::warn!(?error, "could not read the catalog for a live stream");
+                json_event("lagged", &LaggedEvent { missed: 1 })
+            }
+        },
+        LiveEvent::Purchase {
+            account,
+            gift,
+            channel,
+            outcome,
+            ..
+        } => json_event(
+            "purchase",
+            &PurchaseEvent {
+                account: account.get(),
+                gift: gift.get(),
+                channel: channel.get(),
+                outcome,
+            },
+        ),
+        LiveEvent::RunFinished { run_id, .. } => {
+            json_event("run_finished", &RunFinishedEvent { run_id })
+        }
+    })
+}
+
+/// A named event with a JSON body. Serializing these plain structs cannot fail; if it ever
+/// did, the client gets an empty object rather than a broken stream.
+fn json_event(name: &'static str, body: &impl Serialize) -> Event {
+    let data = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
+    Event::default().event(name).data(data)
+}
