@@ -8,8 +8,16 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use giftbuyer_core::ports::{BoxFuture, Clock, EventFeed, Secret};
-use giftbuyer_engine::{Engine, EngineConfig, TokioClock, spawn_supervised};
-use giftbuyer_http::{AppState, BotIdentity, BotVerifier, HttpConfig, VerifyError};
+use giftbuyer_core::ports::{CatalogStore, StoreError, UserId};
+use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId};
+use giftbuyer_engine::{
+    Engine, EngineConfig, KnownCatalog, ManualBuyError, ManualBuyResult, PollOutcome, TokioClock,
+    spawn_supervised,
+};
+use giftbuyer_http::{
+    AppState, BotIdentity, BotVerifier, BuyError, BuyOutcome, BuyResult, GiftActions, HttpConfig,
+    RefreshResult, VerifyError,
+};
 use giftbuyer_sim::demo::{DemoOptions, demo_market_config};
 use giftbuyer_sim::{BotConfig, Market, SimBot, SimConnector, SimLogin};
 use giftbuyer_store::{KeyOrigin, Store};
@@ -129,8 +137,10 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         clock.clone(),
         engine_config,
     )
-    .with_leadership(leadership.clone());
+    .with_leadership(leadership.clone())
+    .with_known_catalog(Arc::new(StoreCatalog(store.clone())));
     let engine = Arc::new(engine);
+    let gift_actions = Arc::new(EngineGiftActions(engine.clone()));
     // The panel's live stream follows the engine's events; the supervisor restarts the engine's
     // task, not the engine, so this subscription source stays valid across restarts.
     let events: Arc<dyn EventFeed> = engine.clone();
@@ -153,7 +163,8 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .with_login(Arc::new(login))
         .with_connector(connector)
         .with_account_states(Arc::new(store.clone()))
-        .with_events(events);
+        .with_events(events)
+        .with_gift_actions(gift_actions);
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -234,5 +245,86 @@ impl BotVerifier for DemoBotVerifier {
         Box::pin(std::future::ready(Ok(BotIdentity {
             username: "giftbuyer_demo_bot".to_owned(),
         })))
+    }
+}
+
+/// The store's recorded catalog, where the engine finds gifts its last poll did not carry.
+struct StoreCatalog(Store);
+
+impl KnownCatalog for StoreCatalog {
+    fn known_gift(&self, gift: GiftId) -> BoxFuture<'_, Result<Option<CatalogGift>, StoreError>> {
+        Box::pin(async move {
+            let known = <Store as CatalogStore>::known_gifts(&self.0)
+                .await
+                .map_err(|error| StoreError::Unavailable(error.to_string()))?;
+            Ok(known
+                .into_iter()
+                .find(|entry| entry.gift.id == gift.get())
+                .map(|entry| entry.gift))
+        })
+    }
+}
+
+/// The panel's gift actions, over the engine: manual purchases and catalog refreshes.
+struct EngineGiftActions(Arc<Engine>);
+
+impl GiftActions for EngineGiftActions {
+    fn buy(
+        &self,
+        user: UserId,
+        account: AccountId,
+        channel: ChannelId,
+        gift: GiftId,
+    ) -> BoxFuture<'_, Result<BuyResult, BuyError>> {
+        Box::pin(async move {
+            let outcome =
+                self.0.buy_one(user, account, channel, gift).await.map_err(
+                    |error| match error {
+                        // An unknown user cannot own the account, so it answers as the account.
+                        ManualBuyError::UnknownUser | ManualBuyError::UnknownAccount => {
+                            BuyError::NotFound { what: "account" }
+                        }
+                        ManualBuyError::UnknownChannel => BuyError::NotFound { what: "channel" },
+                        ManualBuyError::UnknownGift => BuyError::NotFound { what: "gift" },
+                        ManualBuyError::NotBuyable(reason) => BuyError::NotBuyable {
+                            reason: reason.code().to_owned(),
+                        },
+                        error @ (ManualBuyError::NotLeader
+                        | ManualBuyError::Interrupted
+                        | ManualBuyError::Store(_)) => BuyError::Unavailable(error.to_string()),
+                    },
+                )?;
+            Ok(BuyResult {
+                run_id: outcome.run_id,
+                outcome: match outcome.result {
+                    ManualBuyResult::Bought => BuyOutcome::Bought,
+                    ManualBuyResult::Failed(name) => BuyOutcome::Failed(name),
+                    ManualBuyResult::Unknown => BuyOutcome::Unknown,
+                },
+            })
+        })
+    }
+
+    fn refresh(&self) -> BoxFuture<'_, Result<RefreshResult, String>> {
+        Box::pin(async move {
+            let report = self
+                .0
+                .refresh_catalog()
+                .await
+                .map_err(|error| error.to_string())?;
+            // Stable codes, not the engine's debug text, so the panel can match on them.
+            let outcome = match report.outcome {
+                PollOutcome::NoAccount => "no_account",
+                PollOutcome::NotModified => "not_modified",
+                PollOutcome::Seeded { .. } => "seeded",
+                PollOutcome::Updated => "updated",
+                PollOutcome::NewGifts { .. } => "new_gifts",
+                PollOutcome::FloodWait { .. } => "flood_wait",
+                PollOutcome::Failed { error } => return Err(error),
+            };
+            Ok(RefreshResult {
+                outcome: outcome.to_owned(),
+            })
+        })
     }
 }

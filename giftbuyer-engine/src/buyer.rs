@@ -100,7 +100,7 @@ async fn run_locked(
 
 /// Accounts with balances no older than `balance_max_age`, fetching stale ones concurrently.
 /// Accounts that cannot be reached are left out of this run.
-async fn fresh_accounts(shared: &Arc<Shared>, ids: &[AccountId]) -> Vec<Account> {
+pub(crate) async fn fresh_accounts(shared: &Arc<Shared>, ids: &[AccountId]) -> Vec<Account> {
     let now = shared.now();
     let max_age = shared.config.balance_max_age;
     let mut accounts = Vec::new();
@@ -187,15 +187,15 @@ fn target_channels(user: &UserConfig) -> Vec<Channel> {
 
 /// Sends one account's purchases of a run, in order, journaling each before it goes out.
 #[derive(Clone)]
-struct Sender {
-    shared: Arc<Shared>,
-    user: UserId,
-    run_id: i64,
-    execution: Arc<Mutex<RunExecution>>,
+pub(crate) struct Sender {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) user: UserId,
+    pub(crate) run_id: i64,
+    pub(crate) execution: Arc<Mutex<RunExecution>>,
 }
 
 impl Sender {
-    async fn drive(self, account_id: AccountId) {
+    pub(crate) async fn drive(self, account_id: AccountId) {
         let account = match self.shared.connector.account(account_id).await {
             Ok(account) => Some(account),
             Err(error) => {
@@ -377,7 +377,7 @@ impl Sender {
 }
 
 /// Lowers cached balances by what was bought, and forces a refresh where an outcome is unknown.
-fn remember_spending(shared: &Shared, executions: &[Execution]) {
+pub(crate) fn remember_spending(shared: &Shared, executions: &[Execution]) {
     let mut cache = lock(&shared.accounts);
     for execution in executions {
         let Some(cached) = cache.get_mut(&execution.operation.account_id) else {
@@ -395,7 +395,7 @@ fn remember_spending(shared: &Shared, executions: &[Execution]) {
 }
 
 /// Builds, stores and sends the run's report, and publishes its summary.
-async fn finish(
+pub(crate) async fn finish(
     shared: &Arc<Shared>,
     user: &UserConfig,
     run_id: i64,

@@ -14,6 +14,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinSet;
 
 use crate::events::EngineEvent;
+use crate::manual::KnownCatalog;
 use crate::rotation::Rotation;
 use crate::{EngineConfig, buyer, notify};
 
@@ -22,6 +23,9 @@ use crate::{EngineConfig, buyer, notify};
 pub enum EngineError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Another instance leads the engine; only the leader polls and buys.
+    #[error("this instance does not lead the engine")]
+    NotLeader,
 }
 
 /// What one poll of the catalog found.
@@ -82,6 +86,8 @@ pub(crate) struct Shared {
     pub(crate) refreshing: Mutex<HashSet<AccountId>>,
     /// Runs, notifications and report deliveries in flight.
     pub(crate) tasks: Mutex<JoinSet<()>>,
+    /// The last catalog a poll fetched, where manual purchases look their gift up first.
+    pub(crate) last_catalog: Mutex<Arc<[CatalogGift]>>,
 }
 
 impl Shared {
@@ -118,8 +124,11 @@ struct MonitorState {
 
 /// The autobuy engine. Cheap to share behind an `Arc`.
 pub struct Engine {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     leadership: Option<Arc<dyn LeaderElection>>,
+    /// Whether [`Engine::run`] holds the leadership now; only read when there is an election.
+    leading: AtomicBool,
+    pub(crate) known_catalog: Option<Arc<dyn KnownCatalog>>,
     monitor: tokio::sync::Mutex<MonitorState>,
     reload_requested: AtomicBool,
 }
@@ -142,6 +151,8 @@ impl Engine {
         let (events, _) = broadcast::channel(4096);
         Self {
             leadership: None,
+            leading: AtomicBool::new(false),
+            known_catalog: None,
             shared: Arc::new(Shared {
                 store,
                 connector,
@@ -153,6 +164,7 @@ impl Engine {
                 user_locks: Mutex::default(),
                 refreshing: Mutex::default(),
                 tasks: Mutex::default(),
+                last_catalog: Mutex::new(Arc::from(Vec::new())),
             }),
             monitor: tokio::sync::Mutex::new(MonitorState {
                 users: Vec::new(),
@@ -281,6 +293,7 @@ impl Engine {
         // The hash is kept only once the catalog is stored, so a storage failure makes the
         // next poll fetch the full catalog again instead of getting `NotModified`.
         monitor.hashes.insert(poller, hash);
+        *lock(&shared.last_catalog) = Arc::from(gifts.as_slice());
         if !diff.sold_out.is_empty() {
             shared.emit(EngineEvent::SoldOut {
                 gifts: diff.sold_out.clone(),
@@ -334,6 +347,29 @@ impl Engine {
         Ok(report(PollOutcome::NewGifts { gifts: ids, runs }))
     }
 
+    /// Polls now, as a tick does: the panel's "refresh" button. With a leader election, only
+    /// the leading instance polls, so two instances never start runs for the same drop.
+    pub async fn refresh_catalog(&self) -> Result<TickReport, EngineError> {
+        if !self.may_act() {
+            return Err(EngineError::NotLeader);
+        }
+        self.tick().await
+    }
+
+    /// Looks gifts up for manual purchases in the store's recorded catalog too, not only in
+    /// the last catalog this engine fetched.
+    #[must_use]
+    pub fn with_known_catalog(mut self, catalog: Arc<dyn KnownCatalog>) -> Self {
+        self.known_catalog = Some(catalog);
+        self
+    }
+
+    /// Whether this instance may poll or buy on request: always without an election,
+    /// otherwise only while [`Engine::run`] leads.
+    pub(crate) fn may_act(&self) -> bool {
+        self.leadership.is_none() || self.leading.load(Ordering::Acquire)
+    }
+
     /// Runs this engine only while it holds `election`'s leadership: with several instances on
     /// one database, exactly one polls and buys. The journal is recovered each time this
     /// instance becomes the leader.
@@ -374,6 +410,7 @@ impl Engine {
                         );
                     }
                     leading = leads;
+                    self.leading.store(leads, Ordering::Release);
                 }
                 if !leading {
                     tokio::select! {
@@ -392,6 +429,7 @@ impl Engine {
                 () = self.shared.clock.sleep(gap) => {}
             }
         }
+        self.leading.store(false, Ordering::Release);
         self.settle().await;
     }
 

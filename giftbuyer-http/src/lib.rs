@@ -60,6 +60,7 @@ mod common;
 mod csrf;
 mod error;
 mod extract;
+mod gift_actions;
 mod gifts;
 mod headers;
 mod health;
@@ -90,7 +91,10 @@ pub use extract::ApiJson;
 pub use headers::CONTENT_SECURITY_POLICY;
 pub use metrics::{Metrics, PollOutcome, PurchaseOutcome, SseClientGuard};
 pub use openapi::openapi;
-pub use ports::{AccountStateSink, BotIdentity, BotVerifier, RunJournal, VerifyError};
+pub use ports::{
+    AccountStateSink, BotIdentity, BotVerifier, BuyError, BuyOutcome, BuyResult, GiftActions,
+    RefreshResult, RunJournal, VerifyError,
+};
 pub use state::{AppState, ConfigError, HttpConfig, PasswordHashing, RateLimit};
 
 /// How often expired sessions are deleted from the store.
@@ -111,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .merge(history::routes())
         .merge(accounts::routes())
         .merge(gifts::routes())
+        .merge(gift_actions::routes())
         .merge(stickers::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -72,6 +72,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(HistoryApi::openapi());
     doc.merge(AccountsApi::openapi());
     doc.merge(GiftsApi::openapi());
+    doc.merge(crate::gift_actions::GiftActionsApi::openapi());
     doc.merge(crate::stickers::StickersApi::openapi());
     doc.merge(OpenApiDoc::openapi());
     doc

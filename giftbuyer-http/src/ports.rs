@@ -1,5 +1,6 @@
 //! Ports the server needs that `giftbuyer-core` does not define (yet): checking a bot token
-//! with Telegram, reading a run's purchase journal, and saving an account's balance.
+//! with Telegram, reading a run's purchase journal, saving an account's balance, and the
+//! engine's manual purchase and catalog refresh.
 //!
 //! Both are optional on [`AppState`](crate::AppState): routes that use them still work
 //! without them, with less detail. The binary plugs in the real implementations: the Bot API
@@ -7,7 +8,7 @@
 //! as the [`RunJournal`] (every `EngineStore` is one).
 
 use giftbuyer_core::ports::{BoxFuture, EngineStore, JournalEntry, Secret, StoreError, UserId};
-use giftbuyer_core::{Account, UnixTime};
+use giftbuyer_core::{Account, AccountId, ChannelId, GiftId, UnixTime};
 
 /// Who a bot token belongs to, as Telegram's `getMe` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,4 +88,60 @@ impl<T: EngineStore + ?Sized> AccountStateSink for T {
     ) -> BoxFuture<'_, Result<(), StoreError>> {
         EngineStore::save_account_state(self, account, refreshed_at)
     }
+}
+
+/// How a manual purchase ended, once journaled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuyOutcome {
+    Bought,
+    /// Telegram refused it (or it could not be sent); the error name as journaled.
+    Failed(String),
+    /// Sent without an answer: it may have been bought, and it is never resent.
+    Unknown,
+}
+
+/// A journaled manual purchase: its run and its outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuyResult {
+    pub run_id: i64,
+    pub outcome: BuyOutcome,
+}
+
+/// Why a manual purchase was not journaled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuyError {
+    /// The account, channel or gift does not exist or is not the user's; `what` names which.
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    /// The gift exists but cannot be bought; `reason` is a stable code (`sold_out`,
+    /// `unlimited`).
+    #[error("the gift cannot be bought: {reason}")]
+    NotBuyable { reason: String },
+    /// The engine cannot buy now (storage down, another instance leads, interrupted); the
+    /// message never holds a secret.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// What a catalog refresh found, in the engine's words (`not_modified`, `updated`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshResult {
+    pub outcome: String,
+}
+
+/// The engine's actions the panel triggers on gifts: buy one now, and poll the catalog now.
+///
+/// Optional on [`AppState`](crate::AppState): without it both routes answer 503. The binary
+/// plugs in an adapter over the engine, which checks that the account and the channel are the
+/// user's and sends through its journal.
+pub trait GiftActions: Send + Sync {
+    fn buy(
+        &self,
+        user: UserId,
+        account: AccountId,
+        channel: ChannelId,
+        gift: GiftId,
+    ) -> BoxFuture<'_, Result<BuyResult, BuyError>>;
+
+    fn refresh(&self) -> BoxFuture<'_, Result<RefreshResult, String>>;
 }

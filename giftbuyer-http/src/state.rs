@@ -16,7 +16,7 @@ use crate::accounts::PendingLogins;
 use crate::auth::password::Passwords;
 use crate::auth::rate_limit::RateLimiter;
 use crate::metrics::Metrics;
-use crate::ports::{AccountStateSink, BotVerifier, RunJournal};
+use crate::ports::{AccountStateSink, BotVerifier, GiftActions, RunJournal};
 
 /// How often an attempt comes back to a rate-limited key, and how many may be spent at once.
 ///
@@ -138,6 +138,7 @@ pub struct AppState {
     connector: Option<Arc<dyn Connector>>,
     account_states: Option<Arc<dyn AccountStateSink>>,
     events: Option<Arc<dyn EventFeed>>,
+    gift_actions: Option<Arc<dyn GiftActions>>,
 }
 
 struct Inner {
@@ -170,6 +171,7 @@ impl fmt::Debug for AppState {
             .field("config", &self.inner.config)
             .field("bot_verifier", &self.bot_verifier.is_some())
             .field("run_journal", &self.run_journal.is_some())
+            .field("gift_actions", &self.gift_actions.is_some())
             .field("login", &self.login.is_some())
             .field("connector", &self.connector.is_some())
             .field("account_states", &self.account_states.is_some())
@@ -231,6 +233,7 @@ impl AppState {
             }),
             bot_verifier: None,
             run_journal: None,
+            gift_actions: None,
             login: None,
             connector: None,
             account_states: None,
@@ -283,6 +286,18 @@ impl AppState {
     pub fn with_events(mut self, events: Arc<dyn EventFeed>) -> Self {
         self.events = Some(events);
         self
+    }
+
+    /// Lets the panel buy a gift now and poll the catalog now (`POST /api/gifts/{id}/buy`,
+    /// `POST /api/gifts/refresh`). Without it, both answer 503.
+    #[must_use]
+    pub fn with_gift_actions(mut self, actions: Arc<dyn GiftActions>) -> Self {
+        self.gift_actions = Some(actions);
+        self
+    }
+
+    pub(crate) fn gift_actions(&self) -> Option<&Arc<dyn GiftActions>> {
+        self.gift_actions.as_ref()
     }
 
     /// Ends every long-lived response (the SSE streams). [`serve`](crate::serve) calls it when

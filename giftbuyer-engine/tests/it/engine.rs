@@ -15,10 +15,10 @@ use giftbuyer_engine::{
 
 use crate::fake::{BuyScript, Fake, limited, unix};
 
-struct Harness {
-    store: Arc<MemoryStore>,
-    fake: Fake,
-    engine: Arc<Engine>,
+pub(crate) struct Harness {
+    pub(crate) store: Arc<MemoryStore>,
+    pub(crate) fake: Fake,
+    pub(crate) engine: Arc<Engine>,
 }
 
 fn channel(row: i64, suffix: i64, supply_max: Option<u64>) -> Channel {
@@ -33,7 +33,7 @@ fn channel(row: i64, suffix: i64, supply_max: Option<u64>) -> Channel {
     }
 }
 
-fn user(id: i64, accounts: &[i64]) -> UserConfig {
+pub(crate) fn user(id: i64, accounts: &[i64]) -> UserConfig {
     UserConfig {
         user_id: UserId::new(id).expect("valid user"),
         settings: UserSettings {
@@ -50,7 +50,7 @@ fn user(id: i64, accounts: &[i64]) -> UserConfig {
     }
 }
 
-fn harness(config: EngineConfig, users: Vec<UserConfig>) -> Harness {
+pub(crate) fn harness(config: EngineConfig, users: Vec<UserConfig>) -> Harness {
     let clock = Arc::new(TokioClock::starting_at(unix(1_764_000_000)));
     let store = Arc::new(MemoryStore::new());
     store.set_users(users);
@@ -69,7 +69,7 @@ fn harness(config: EngineConfig, users: Vec<UserConfig>) -> Harness {
 }
 
 /// A user with two accounts and a catalog already seeded with one old gift.
-async fn seeded() -> Harness {
+pub(crate) async fn seeded() -> Harness {
     let h = harness(EngineConfig::default(), vec![user(1, &[11, 12])]);
     h.fake.add_account(11, 100, true);
     h.fake.add_account(12, 60, false);
@@ -79,7 +79,7 @@ async fn seeded() -> Harness {
     h
 }
 
-fn statuses(store: &MemoryStore) -> Vec<String> {
+pub(crate) fn statuses(store: &MemoryStore) -> Vec<String> {
     store
         .journal()
         .iter()

@@ -2,4 +2,5 @@
 
 mod engine;
 mod fake;
+mod manual;
 mod on_sim;

@@ -8,6 +8,7 @@ mod auth;
 mod channels;
 mod csrf;
 mod errors;
+mod gift_actions;
 mod gifts;
 mod headers;
 mod history;

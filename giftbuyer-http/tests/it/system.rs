@@ -147,6 +147,8 @@ async fn the_openapi_document_lists_every_route() {
         ("post", "/api/accounts/{id}/refresh"),
         ("get", "/api/gifts"),
         ("get", "/api/gifts/stream"),
+        ("post", "/api/gifts/{id}/buy"),
+        ("post", "/api/gifts/refresh"),
         ("get", "/api/gifts/{id}/sticker"),
     ];
     for (method, path) in routes {
