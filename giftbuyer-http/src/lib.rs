@@ -65,6 +65,7 @@ mod gifts;
 mod headers;
 mod health;
 mod history;
+mod landing;
 mod metrics;
 mod openapi;
 mod ports;
@@ -106,6 +107,7 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config().max_body_bytes;
     Router::new()
         .merge(health::routes())
+        .merge(landing::routes())
         .merge(metrics::routes())
         .merge(openapi::routes())
         .merge(auth::routes())
