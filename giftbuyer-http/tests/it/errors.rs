@@ -108,7 +108,7 @@ async fn unknown_routes_are_a_json_404() {
     let app = TestApp::new().await;
     for (method, path) in [
         (Method::GET, "/api/nope"),
-        (Method::GET, "/"),
+        (Method::GET, "/index.html"),
         (Method::GET, "/api/auth/me/extra"),
         (Method::POST, "/api/nope"),
         (Method::GET, "/api/auth/sessions/1"),
