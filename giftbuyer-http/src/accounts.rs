@@ -21,7 +21,7 @@ use axum::{Json, Router};
 use giftbuyer_core::ports::{
     AccountRecord, AccountRowId, ApiCredentials, ApiProfileId, LoggedIn, LoginError, LoginId,
     LoginProgress, LoginStart, NewAccount, PanelStoreError, Profile, Secret, TelegramAccount,
-    UserId,
+    UserId, mask_phone,
 };
 use giftbuyer_core::{Account, AccountId};
 use serde::{Deserialize, Serialize};
@@ -283,23 +283,6 @@ pub(crate) struct RefreshEvent {
 pub(crate) struct RefreshError {
     code: &'static str,
     message: String,
-}
-
-/// A phone number with its middle digits hidden (`+15551234567` → `+1555****567`): at least a
-/// third of the digits, and all but seven, are starred, and at most the last three are shown.
-/// The simulator's `mask_phone` follows the same rule, so the panel shows one form.
-pub(crate) fn mask_phone(phone: &str) -> String {
-    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
-    let count = digits.len();
-    let hidden = count.saturating_sub(7).max(count / 3);
-    let back = 3.min(count - hidden);
-    let front = count - hidden - back;
-    let mut masked = String::with_capacity(count + 1);
-    masked.push('+');
-    masked.extend(&digits[..front]);
-    masked.extend(std::iter::repeat_n('*', hidden));
-    masked.extend(&digits[count - back..]);
-    masked
 }
 
 /// Checks a phone number's form: `+` and 7 to 15 digits once spaces, dashes and parentheses
@@ -990,13 +973,6 @@ mod tests {
                 assert!(!error.to_string().contains(bad), "{error}");
             }
         }
-    }
-
-    #[test]
-    fn phones_are_masked_in_the_middle() {
-        assert_eq!(mask_phone("+15551234567"), "+1555****567");
-        assert_eq!(mask_phone("+1234567"), "+12**567");
-        assert_eq!(mask_phone("+447700900123"), "+4477*****123");
     }
 
     #[test]

@@ -50,6 +50,4 @@ pub use login::{LoginConfig, LoginError, SentCode, normalize_phone};
 pub use market::{GiftSnapshot, Market, Purchase};
 pub use method::Method;
 pub use rng::SplitMix64;
-pub use sim_login::{
-    CodeObserver, DEFAULT_MAX_PENDING_PER_USER, SIM_SESSION_PREFIX, SimLogin, mask_phone,
-};
+pub use sim_login::{CodeObserver, DEFAULT_MAX_PENDING_PER_USER, SIM_SESSION_PREFIX, SimLogin};

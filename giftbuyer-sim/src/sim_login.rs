@@ -15,7 +15,7 @@ use std::time::Duration;
 use giftbuyer_core::AccountId;
 use giftbuyer_core::ports::{
     BoxFuture, LoggedIn, LoginError, LoginId, LoginProgress, LoginStart, MtprotoSession, Profile,
-    Secret, TelegramLogin, UserId,
+    Secret, TelegramLogin, UserId, mask_phone,
 };
 
 use crate::login::{LoginError as MarketError, normalize_phone};
@@ -299,23 +299,6 @@ fn market_error(error: MarketError) -> LoginError {
     }
 }
 
-/// A phone number with its middle digits hidden (`+15551234567` → `+1555****567`): at least a
-/// third of the digits, and all but seven of them, are starred, and at most the last three are
-/// shown, so that the panel can tell numbers apart without showing them.
-pub fn mask_phone(phone: &str) -> String {
-    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
-    let count = digits.len();
-    let hidden = count.saturating_sub(7).max(count / 3);
-    let back = 3.min(count - hidden);
-    let front = count - hidden - back;
-    let mut masked = String::with_capacity(count + 1);
-    masked.push('+');
-    masked.extend(&digits[..front]);
-    masked.extend(std::iter::repeat_n('*', hidden));
-    masked.extend(&digits[count - back..]);
-    masked
-}
-
 impl TelegramLogin for SimLogin {
     fn start(&self, request: LoginStart) -> BoxFuture<'_, Result<LoginProgress, LoginError>> {
         // The market ignores API credentials: any profile, or none, is accepted.
@@ -354,18 +337,5 @@ impl TelegramLogin for SimLogin {
             mine
         });
         Box::pin(std::future::ready(removed))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn phones_are_masked_in_the_middle() {
-        assert_eq!(mask_phone("+15551234567"), "+1555****567");
-        assert_eq!(mask_phone("+1234567"), "+12**567");
-        assert_eq!(mask_phone("+123456789012345"), "+1234********345");
-        assert_eq!(mask_phone(""), "+");
     }
 }

@@ -30,6 +30,7 @@ pub use events::{EventFeed, EventSubscription, Lagged, LiveEvent};
 pub use leadership::LeaderElection;
 pub use login::{
     ApiCredentials, LoggedIn, LoginError, LoginId, LoginProgress, LoginStart, TelegramLogin,
+    mask_phone,
 };
 pub use panel_store::{
     AccountStore, ApiProfileStore, CatalogStore, ChannelStore, HistoryStore, PanelStore,
