@@ -304,16 +304,13 @@ async fn account(
     user: UserId,
     account: AccountRowId,
 ) -> Result<Option<AccountRecord>, Error> {
-    let crypto = store.crypto();
-    with_db!(store.db(), pool => {
-        sqlx::query(select_account!("WHERE a.id = $1 AND a.user_id = $2"))
-            .bind(account.get())
-            .bind(user.get())
-            .fetch_optional(pool)
-            .await?
-            .map(|row| account_from_row(&row, &crypto))
-            .transpose()
-    })
+    find_account(
+        store,
+        select_account!("WHERE a.id = $1 AND a.user_id = $2"),
+        account.get(),
+        user,
+    )
+    .await
 }
 
 async fn account_by_telegram_id(
@@ -321,10 +318,26 @@ async fn account_by_telegram_id(
     user: UserId,
     telegram_id: AccountId,
 ) -> Result<Option<AccountRecord>, Error> {
+    find_account(
+        store,
+        select_account!("WHERE a.telegram_id = $1 AND a.user_id = $2"),
+        telegram_id.get(),
+        user,
+    )
+    .await
+}
+
+/// One of the user's accounts by a `query` whose `$1` is the key and `$2` the user.
+async fn find_account(
+    store: &Store,
+    query: &'static str,
+    key: i64,
+    user: UserId,
+) -> Result<Option<AccountRecord>, Error> {
     let crypto = store.crypto();
     with_db!(store.db(), pool => {
-        sqlx::query(select_account!("WHERE a.telegram_id = $1 AND a.user_id = $2"))
-            .bind(telegram_id.get())
+        sqlx::query(query)
+            .bind(key)
             .bind(user.get())
             .fetch_optional(pool)
             .await?
