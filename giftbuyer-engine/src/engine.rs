@@ -6,13 +6,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use giftbuyer_core::ports::{
-    CatalogResponse, Clock, Connector, EngineStore, LeaderElection, StoreError, TelegramError,
-    UserConfig, UserId,
+    AccountGiftState, CatalogResponse, Clock, Connector, EngineStore, LeaderElection, StoreError,
+    TelegramError, UserConfig, UserId,
 };
 use giftbuyer_core::{AccountId, CatalogGift, GiftId, Stars};
 use tokio::sync::broadcast;
 use tokio::task::JoinSet;
 
+use crate::catalog_view;
 use crate::events::EngineEvent;
 use crate::manual::KnownCatalog;
 use crate::rotation::Rotation;
@@ -88,6 +89,8 @@ pub(crate) struct Shared {
     pub(crate) tasks: Mutex<JoinSet<()>>,
     /// The last catalog a poll fetched, where manual purchases look their gift up first.
     pub(crate) last_catalog: Mutex<Arc<[CatalogGift]>>,
+    /// Each account's own per-user limits and locks, from its last full catalog.
+    pub(crate) account_views: Mutex<HashMap<AccountId, Vec<AccountGiftState>>>,
 }
 
 impl Shared {
@@ -165,6 +168,7 @@ impl Engine {
                 refreshing: Mutex::default(),
                 tasks: Mutex::default(),
                 last_catalog: Mutex::new(Arc::from(Vec::new())),
+                account_views: Mutex::default(),
             }),
             monitor: tokio::sync::Mutex::new(MonitorState {
                 users: Vec::new(),
@@ -293,7 +297,21 @@ impl Engine {
         // The hash is kept only once the catalog is stored, so a storage failure makes the
         // next poll fetch the full catalog again instead of getting `NotModified`.
         monitor.hashes.insert(poller, hash);
-        *lock(&shared.last_catalog) = Arc::from(gifts.as_slice());
+        let previous = std::mem::replace(
+            &mut *lock(&shared.last_catalog),
+            Arc::from(gifts.as_slice()),
+        );
+        lock(&shared.account_views).insert(
+            poller,
+            catalog_view::account_view(poller, &gifts, shared.clock.unix_now()),
+        );
+        let remaining = catalog_view::remaining_changes(&previous, &gifts);
+        if !remaining.is_empty() {
+            shared.emit(EngineEvent::Remaining {
+                gifts: remaining,
+                at: received_at,
+            });
+        }
         if !diff.sold_out.is_empty() {
             shared.emit(EngineEvent::SoldOut {
                 gifts: diff.sold_out.clone(),

@@ -33,6 +33,11 @@ pub enum EngineEvent {
         gifts: Vec<GiftId>,
         at: Duration,
     },
+    /// Copies left of known limited gifts changed, as `(gift, remaining)`.
+    Remaining {
+        gifts: Vec<(GiftId, i64)>,
+        at: Duration,
+    },
     PollFailed {
         account: AccountId,
         error: String,
@@ -119,6 +124,7 @@ pub(crate) fn live_event(event: EngineEvent) -> Option<LiveEvent> {
                 .collect(),
         }),
         EngineEvent::SoldOut { gifts, .. } => Some(LiveEvent::SoldOut { gifts }),
+        EngineEvent::Remaining { gifts, .. } => Some(LiveEvent::Remaining { gifts }),
         EngineEvent::Seeded { .. } => Some(LiveEvent::CatalogUpdated),
         EngineEvent::PurchaseDone {
             user,

@@ -6,6 +6,7 @@
 //! [`Clock`](giftbuyer_core::ports::Clock) port, so a paused tokio clock runs it in virtual time.
 
 mod buyer;
+mod catalog_view;
 mod clock;
 mod config;
 mod engine;

@@ -873,7 +873,18 @@ async fn run_refresh(
     record: AccountRecord,
     lines: mpsc::Sender<Bytes>,
 ) {
-    let last = match refresh_stages(&state, user, &record, &lines).await {
+    // A refresh only reads Telegram and saves what it read, so it may stop anywhere: graceful
+    // shutdown does not wait for a slow account (the catalog refresh, which may start
+    // purchases, is left to finish instead).
+    let mut shutdown = state.shutdown_watch();
+    let outcome = tokio::select! {
+        outcome = refresh_stages(&state, user, &record, &lines) => outcome,
+        _ = shutdown.wait_for(|stopping| *stopping) => Err(RefreshError {
+            code: "shutting_down",
+            message: "the server is shutting down; refresh again once it is back".to_owned(),
+        }),
+    };
+    let last = match outcome {
         Ok(account) => RefreshEvent {
             account: Some(account),
             ..stage("done")

@@ -3,9 +3,11 @@
 //!
 //! The catalog is global: every signed-in user sees the same list. Purchases and finished runs
 //! are not: the stream forwards them only to the user they belong to, whatever the feed
-//! carries. Locks and per-user limits are facts about one account at one moment and the store
-//! does not keep them, so the list does not show them.
+//! carries. Locks and per-user limits are facts about one account: Telegram tells each account
+//! only its own, so each gift lists them for the signed-in user's accounts, as the engine last
+//! saw them in each account's catalog (not stored; empty until the accounts have polled).
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -14,6 +16,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use axum::{Json, Router};
 use futures_util::Stream;
+use giftbuyer_core::AccountId;
 use giftbuyer_core::ports::{EventSubscription, KnownGift, LiveEvent, UserId};
 use serde::Serialize;
 use tokio::sync::watch;
@@ -63,6 +66,21 @@ pub(crate) struct GiftResponse {
     pub(crate) last_seen: i64,
     /// When the gift was seen going from available to sold out (unix seconds).
     pub(crate) sold_out_at: Option<i64>,
+    /// My accounts' own per-user limits and locks on this gift, where they have any.
+    pub(crate) accounts: Vec<AccountGiftResponse>,
+}
+
+/// What one of my accounts last saw of a gift limited per user or locked for it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct AccountGiftResponse {
+    /// The account's Telegram user id.
+    pub(crate) account_id: i64,
+    /// Copies this account may still buy; absent when the gift has no per-user limit.
+    pub(crate) per_user_remains: Option<i64>,
+    /// Until when the gift is locked for this account (unix seconds).
+    pub(crate) locked_until: Option<i64>,
+    /// When the account's catalog showing this was fetched (unix seconds).
+    pub(crate) seen_at: i64,
 }
 
 impl From<&KnownGift> for GiftResponse {
@@ -83,6 +101,7 @@ impl From<&KnownGift> for GiftResponse {
             first_seen: known.first_seen.secs(),
             last_seen: known.last_seen.secs(),
             sold_out_at: known.sold_out_at.map(|at| at.secs()),
+            accounts: Vec::new(),
         }
     }
 }
@@ -91,6 +110,19 @@ impl From<&KnownGift> for GiftResponse {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub(crate) struct GiftList {
     pub(crate) gifts: Vec<GiftResponse>,
+}
+
+/// Copies left of one gift, as the `remaining` stream event carries them.
+#[derive(Debug, Serialize)]
+struct GiftRemaining {
+    id: i64,
+    remaining: i64,
+}
+
+/// The `remaining` stream event: copies left changed for these limited gifts.
+#[derive(Debug, Serialize)]
+struct RemainingEvent {
+    gifts: Vec<GiftRemaining>,
 }
 
 /// Gift ids, as the `new_gifts` and `sold_out` stream events carry them.
@@ -123,17 +155,60 @@ struct LaggedEvent {
 }
 
 /// The catalog from the store, newest first (ties by id, newest id first), so that a drop
-/// shows at the top.
-async fn catalog(state: &AppState) -> Result<GiftList, ApiError> {
+/// shows at the top, with `user`'s accounts' own limits and locks on each gift.
+async fn catalog(state: &AppState, user: UserId) -> Result<GiftList, ApiError> {
     let mut known = state.store().known_gifts().await?;
     known.sort_by(|a, b| {
         b.first_seen
             .cmp(&a.first_seen)
             .then_with(|| b.gift.id.cmp(&a.gift.id))
     });
-    Ok(GiftList {
-        gifts: known.iter().map(GiftResponse::from).collect(),
-    })
+    let mut per_gift = account_states(state, user).await?;
+    let gifts = known
+        .iter()
+        .map(|known| {
+            let mut gift = GiftResponse::from(known);
+            gift.accounts = per_gift.remove(&known.gift.id).unwrap_or_default();
+            gift
+        })
+        .collect();
+    Ok(GiftList { gifts })
+}
+
+/// `user`'s accounts' limits and locks by gift id, ordered by account.
+async fn account_states(
+    state: &AppState,
+    user: UserId,
+) -> Result<HashMap<i64, Vec<AccountGiftResponse>>, ApiError> {
+    let Some(catalogs) = state.account_catalogs() else {
+        return Ok(HashMap::new());
+    };
+    let accounts: Vec<AccountId> = state
+        .store()
+        .accounts(user)
+        .await?
+        .iter()
+        .filter_map(|account| account.telegram_id)
+        .collect();
+    if accounts.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut per_gift: HashMap<i64, Vec<AccountGiftResponse>> = HashMap::new();
+    for entry in catalogs.account_gifts(&accounts) {
+        per_gift
+            .entry(entry.gift.get())
+            .or_default()
+            .push(AccountGiftResponse {
+                account_id: entry.account.get(),
+                per_user_remains: entry.per_user_remains,
+                locked_until: entry.locked_until.map(|at| at.secs()),
+                seen_at: entry.seen_at.secs(),
+            });
+    }
+    for entries in per_gift.values_mut() {
+        entries.sort_by_key(|entry| entry.account_id);
+    }
+    Ok(per_gift)
 }
 
 /// The gift catalog: every gift the engine has seen, newest first.
@@ -149,15 +224,16 @@ async fn catalog(state: &AppState) -> Result<GiftList, ApiError> {
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
-    _auth: AuthUser,
+    auth: AuthUser,
 ) -> Result<Json<GiftList>, ApiError> {
-    Ok(Json(catalog(&state).await?))
+    Ok(Json(catalog(&state, auth.user_id).await?))
 }
 
 /// A live stream of the catalog and my purchases (Server-Sent Events).
 ///
 /// Events: `snapshot` first (the catalog, as `GET /api/gifts` returns it); then `new_gifts`
-/// and `sold_out` (`{"gifts": [ids]}`), `catalog` (the whole catalog again, after a change
+/// and `sold_out` (`{"gifts": [ids]}`), `remaining` (`{"gifts": [{"id", "remaining"}]}`, copies
+/// left of limited gifts that changed), `catalog` (the whole catalog again, after a change
 /// that affects all of it), `purchase` (`{account, gift, channel, outcome}`) and
 /// `run_finished` (`{run_id}`) for my own purchases only, and `lagged` (`{missed}`) when the
 /// server dropped events for this client, which should then reload what it shows. Comments
@@ -183,7 +259,7 @@ pub(crate) async fn stream(
     // Subscribing before the snapshot is read means no change falls between the two: at
     // worst an event repeats what the snapshot already shows, which is harmless.
     let subscription = feed.subscribe();
-    let snapshot = catalog(&state).await?;
+    let snapshot = catalog(&state, auth.user_id).await?;
     let live = Live {
         user: auth.user_id,
         subscription,
@@ -252,7 +328,19 @@ async fn translate(state: &AppState, user: UserId, event: LiveEvent) -> Option<E
     Some(match event {
         LiveEvent::NewGifts { gifts } => json_event("new_gifts", &ids(gifts)),
         LiveEvent::SoldOut { gifts } => json_event("sold_out", &ids(gifts)),
-        LiveEvent::CatalogUpdated => match catalog(state).await {
+        LiveEvent::Remaining { gifts } => json_event(
+            "remaining",
+            &RemainingEvent {
+                gifts: gifts
+                    .into_iter()
+                    .map(|(id, remaining)| GiftRemaining {
+                        id: id.get(),
+                        remaining,
+                    })
+                    .collect(),
+            },
+        ),
+        LiveEvent::CatalogUpdated => match catalog(state, user).await {
             Ok(list) => json_event("catalog", &list),
             // The client cannot be sent the catalog now; telling it that it missed
             // something makes it reload through `GET /api/gifts` instead.

@@ -54,6 +54,7 @@
 
 mod accounts;
 mod auth;
+mod channel_check;
 mod channels;
 mod client;
 mod common;
@@ -65,9 +66,9 @@ mod gifts;
 mod headers;
 mod health;
 mod history;
-mod landing;
 mod metrics;
 mod openapi;
+mod panel;
 mod ports;
 mod profiles;
 mod settings;
@@ -92,6 +93,7 @@ pub use extract::ApiJson;
 pub use headers::CONTENT_SECURITY_POLICY;
 pub use metrics::{Metrics, PollOutcome, PurchaseOutcome, SseClientGuard};
 pub use openapi::openapi;
+pub use panel::PanelAssets;
 pub use ports::{
     AccountStateSink, BotIdentity, BotVerifier, BuyError, BuyOutcome, BuyResult, GiftActions,
     RefreshResult, RunJournal, VerifyError,
@@ -107,19 +109,19 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config().max_body_bytes;
     Router::new()
         .merge(health::routes())
-        .merge(landing::routes())
         .merge(metrics::routes())
         .merge(openapi::routes())
         .merge(auth::routes())
         .merge(profiles::routes())
         .merge(channels::routes())
+        .merge(channel_check::routes())
         .merge(settings::routes())
         .merge(history::routes())
         .merge(accounts::routes())
         .merge(gifts::routes())
         .merge(gift_actions::routes())
         .merge(stickers::routes())
-        .fallback(error::not_found)
+        .fallback(fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
         // Layers wrap what is above them: the last one added runs first.
         .layer(DefaultBodyLimit::max(max_body))
@@ -128,6 +130,24 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn(headers::security_headers))
         .with_state(state)
+}
+
+/// Answers what no route matched: the web panel for pages outside the API (its own routes
+/// fall back to its `index.html`), a JSON 404 for everything else.
+async fn fallback(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let path = uri.path();
+    let api = path == "/api" || path.starts_with("/api/") || path == "/metrics";
+    let readable = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
+    if api || !readable {
+        return error::not_found().await.into_response();
+    }
+    state.panel().respond(&method, path, &headers)
 }
 
 /// Serves the application on `listener` until `shutdown` resolves, then ends the SSE streams,

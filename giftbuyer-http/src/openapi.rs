@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::accounts::AccountsApi;
 use crate::auth::{AuthApi, SESSION_COOKIE};
+use crate::channel_check::ChannelCheckApi;
 use crate::channels::ChannelsApi;
 use crate::error::ErrorBody;
 use crate::gifts::GiftsApi;
@@ -68,6 +69,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(AuthApi::openapi());
     doc.merge(ProfilesApi::openapi());
     doc.merge(ChannelsApi::openapi());
+    doc.merge(ChannelCheckApi::openapi());
     doc.merge(SettingsApi::openapi());
     doc.merge(HistoryApi::openapi());
     doc.merge(AccountsApi::openapi());

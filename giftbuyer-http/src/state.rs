@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use giftbuyer_core::UnixTime;
 use giftbuyer_core::ports::{
-    Clock, Connector, EventFeed, LockoutPolicy, PanelStore, TelegramLogin,
+    AccountCatalogs, Clock, Connector, EventFeed, LockoutPolicy, PanelStore, TelegramLogin,
 };
 use tokio::sync::watch;
 
@@ -16,6 +16,7 @@ use crate::accounts::PendingLogins;
 use crate::auth::password::Passwords;
 use crate::auth::rate_limit::RateLimiter;
 use crate::metrics::Metrics;
+use crate::panel::PanelAssets;
 use crate::ports::{AccountStateSink, BotVerifier, GiftActions, RunJournal};
 
 /// How often an attempt comes back to a rate-limited key, and how many may be spent at once.
@@ -139,6 +140,9 @@ pub struct AppState {
     account_states: Option<Arc<dyn AccountStateSink>>,
     events: Option<Arc<dyn EventFeed>>,
     gift_actions: Option<Arc<dyn GiftActions>>,
+    account_catalogs: Option<Arc<dyn AccountCatalogs>>,
+    /// The web panel served outside `/api`: the embedded build unless a test sets its own.
+    panel: PanelAssets,
 }
 
 struct Inner {
@@ -176,6 +180,8 @@ impl fmt::Debug for AppState {
             .field("connector", &self.connector.is_some())
             .field("account_states", &self.account_states.is_some())
             .field("events", &self.events.is_some())
+            .field("account_catalogs", &self.account_catalogs.is_some())
+            .field("panel_built", &self.panel.is_built())
             .finish_non_exhaustive()
     }
 }
@@ -234,6 +240,8 @@ impl AppState {
             bot_verifier: None,
             run_journal: None,
             gift_actions: None,
+            account_catalogs: None,
+            panel: PanelAssets::embedded(),
             login: None,
             connector: None,
             account_states: None,
@@ -294,6 +302,26 @@ impl AppState {
     pub fn with_gift_actions(mut self, actions: Arc<dyn GiftActions>) -> Self {
         self.gift_actions = Some(actions);
         self
+    }
+
+    /// Where the gift list finds each account's own per-user limits and locks.
+    pub fn with_account_catalogs(mut self, catalogs: Arc<dyn AccountCatalogs>) -> Self {
+        self.account_catalogs = Some(catalogs);
+        self
+    }
+
+    pub(crate) fn account_catalogs(&self) -> Option<&Arc<dyn AccountCatalogs>> {
+        self.account_catalogs.as_ref()
+    }
+
+    /// Serves these panel files instead of the ones embedded at build time.
+    pub fn with_panel(mut self, panel: PanelAssets) -> Self {
+        self.panel = panel;
+        self
+    }
+
+    pub(crate) fn panel(&self) -> &PanelAssets {
+        &self.panel
     }
 
     pub(crate) fn gift_actions(&self) -> Option<&Arc<dyn GiftActions>> {

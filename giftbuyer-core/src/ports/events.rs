@@ -2,7 +2,7 @@
 //! new gifts, sell-outs, catalog changes, purchases and finished runs.
 
 use super::{BoxFuture, UserId};
-use crate::{AccountId, ChannelId, GiftId};
+use crate::{AccountId, ChannelId, GiftId, UnixTime};
 
 /// Something the engine did that a live view cares about. Internal events (every catalog
 /// poll, every purchase about to be sent) are left out, so that subscribers only wake up for
@@ -13,6 +13,8 @@ pub enum LiveEvent {
     NewGifts { gifts: Vec<GiftId> },
     /// Known gifts that sold out.
     SoldOut { gifts: Vec<GiftId> },
+    /// Copies left of limited gifts changed since the previous catalog, as `(gift, remaining)`.
+    Remaining { gifts: Vec<(GiftId, i64)> },
     /// The catalog was recorded in a way that changes the known set as a whole (for example
     /// the very first catalog, which seeds it); views should reload it.
     CatalogUpdated,
@@ -35,7 +37,10 @@ impl LiveEvent {
     pub fn user(&self) -> Option<UserId> {
         match self {
             Self::Purchase { user, .. } | Self::RunFinished { user, .. } => Some(*user),
-            Self::NewGifts { .. } | Self::SoldOut { .. } | Self::CatalogUpdated => None,
+            Self::NewGifts { .. }
+            | Self::SoldOut { .. }
+            | Self::Remaining { .. }
+            | Self::CatalogUpdated => None,
         }
     }
 }
@@ -58,4 +63,25 @@ pub trait EventSubscription: Send {
     /// The next event; `Some(Err(Lagged))` when events were dropped because this subscriber
     /// was too slow (the subscription goes on after it), and `None` once the feed is closed.
     fn next(&mut self) -> BoxFuture<'_, Option<Result<LiveEvent, Lagged>>>;
+}
+
+/// What one account last saw of one gift that is limited per user or locked for it. Telegram
+/// tells each account only its own allowance and lock, so these come from each account's own
+/// catalog polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountGiftState {
+    pub account: AccountId,
+    pub gift: GiftId,
+    /// Copies this account may still buy; `None` when the gift has no per-user limit.
+    pub per_user_remains: Option<i64>,
+    /// Until when the gift is locked for this account.
+    pub locked_until: Option<UnixTime>,
+    /// When the account's catalog carrying this was fetched.
+    pub seen_at: UnixTime,
+}
+
+/// Where drivers read the per-account side of the catalog (the engine keeps it in memory).
+pub trait AccountCatalogs: Send + Sync {
+    /// The per-user limits and locks the given accounts last saw, in no particular order.
+    fn account_gifts(&self, accounts: &[AccountId]) -> Vec<AccountGiftState>;
 }

@@ -26,7 +26,9 @@ use std::pin::Pin;
 pub use bot::{BotError, ChatId, NotificationBot, Sticker};
 pub use clock::Clock;
 pub use connector::Connector;
-pub use events::{EventFeed, EventSubscription, Lagged, LiveEvent};
+pub use events::{
+    AccountCatalogs, AccountGiftState, EventFeed, EventSubscription, Lagged, LiveEvent,
+};
 pub use leadership::LeaderElection;
 pub use login::{
     ApiCredentials, LoggedIn, LoginError, LoginId, LoginProgress, LoginStart, TelegramLogin,

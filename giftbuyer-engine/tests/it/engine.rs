@@ -577,3 +577,83 @@ async fn a_slow_live_subscriber_is_told_it_lagged() {
         "{first:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn changes_of_copies_left_are_announced_once_per_change() {
+    let h = harness(EngineConfig::default(), vec![user(1, &[11])]);
+    h.fake.add_account(11, 100, true);
+    let mut live = EventFeed::subscribe(h.engine.as_ref());
+    h.fake
+        .set_catalog(vec![limited(1, 10, 100, 50), limited(2, 10, 100, 9)]);
+    h.engine.tick().await.expect("tick");
+    assert_eq!(drain(live.as_mut()).await, [LiveEvent::CatalogUpdated]);
+
+    h.fake
+        .set_catalog(vec![limited(1, 10, 100, 42), limited(2, 10, 100, 9)]);
+    h.engine.tick().await.expect("tick");
+    let gift = GiftId::new(1).expect("valid");
+    assert_eq!(
+        drain(live.as_mut()).await,
+        [LiveEvent::Remaining {
+            gifts: vec![(gift, 42)]
+        }]
+    );
+
+    // The same counts again announce nothing.
+    h.fake
+        .set_catalog(vec![limited(1, 10, 100, 42), limited(2, 10, 100, 9)]);
+    h.engine.tick().await.expect("tick");
+    assert_eq!(drain(live.as_mut()).await, []);
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_account_keeps_its_own_limits_and_locks() {
+    use giftbuyer_core::ports::AccountCatalogs as _;
+    let h = harness(EngineConfig::default(), vec![user(1, &[11, 12])]);
+    h.fake.add_account(11, 100, true);
+    h.fake.add_account(12, 100, true);
+    let first = giftbuyer_core::AccountId::new(11).expect("valid");
+    let second = giftbuyer_core::AccountId::new(12).expect("valid");
+    let mut capped = limited(1, 10, 100, 50);
+    capped.per_user_remains = Some(2);
+    let mut locked = limited(2, 10, 100, 50);
+    locked.locks.insert(second, unix(9_999_999));
+    h.fake
+        .set_catalog(vec![capped, locked, limited(3, 10, 100, 50)]);
+    assert!(h.engine.account_gifts(&[first, second]).is_empty());
+
+    // Each tick polls through the next account; two ticks cover both.
+    h.engine.tick().await.expect("tick");
+    tokio::time::advance(Duration::from_secs(5)).await;
+    h.engine.tick().await.expect("tick");
+
+    let mut seen: Vec<_> = h
+        .engine
+        .account_gifts(&[first, second])
+        .into_iter()
+        .map(|entry| {
+            (
+                entry.account.get(),
+                entry.gift.get(),
+                entry.per_user_remains,
+                entry.locked_until.map(|at| at.secs()),
+            )
+        })
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        [
+            (11, 1, Some(2), None),
+            (12, 1, Some(2), None),
+            (12, 2, None, Some(9_999_999)),
+        ]
+    );
+    // Only the accounts asked for are answered.
+    assert!(
+        h.engine
+            .account_gifts(&[first])
+            .iter()
+            .all(|entry| entry.account == first)
+    );
+}

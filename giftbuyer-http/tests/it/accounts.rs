@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use futures_util::StreamExt as _;
 use giftbuyer_core::ports::{SessionVault as _, UserId};
-use giftbuyer_core::{AccountId, Stars};
+use giftbuyer_core::{AccountId, ChannelId, Stars};
 use giftbuyer_sim::{
     AccountSpec, FloodConfig, Latency, LatencyConfig, LoginConfig, Market, MarketConfig,
     SimConnector, SimLogin,
@@ -27,6 +27,8 @@ const DIGITS: &str = "15551234567";
 const TWO_FACTOR_PHONE: &str = "+447700900123";
 const TWO_FACTOR_ID: i64 = 4242;
 const STARTING_BALANCE: u64 = 1_500;
+/// A channel the market knows the title of.
+pub(crate) const CHANNEL_WITH_TITLE: i64 = -1_001_234_567_890;
 
 /// The app with the simulated market's login and connector, and the market.
 pub(crate) async fn app_with_market() -> (TestApp, Market) {
@@ -46,6 +48,10 @@ pub(crate) async fn app_with_market() -> (TestApp, Market) {
         .two_factor("open sesame", Some("the cave")),
     );
     market_config.login.starting_balance = Stars::new(STARTING_BALANCE);
+    market_config.channel_titles.insert(
+        ChannelId::new(CHANNEL_WITH_TITLE).expect("channel"),
+        "Gift Drops".to_owned(),
+    );
     let slot = Arc::new(std::sync::Mutex::new(None));
     let market_slot = slot.clone();
     let app = TestApp::build_on_clock(config(), move |state, store, clock| {

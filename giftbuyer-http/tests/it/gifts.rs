@@ -313,3 +313,122 @@ async fn the_stream_ends_when_the_server_shuts_down() {
     assert_eq!(stream.next().await, None);
     assert_eq!(app.state.metrics().sse_clients(), 0);
 }
+
+#[tokio::test]
+async fn changes_of_copies_left_reach_every_client() {
+    let feed = TestFeed::new(8);
+    let app = app_with_catalog(Some(feed.clone())).await;
+    let (alice, _) = app.user("alice").await;
+    let mut stream = EventStream::open(&app, &alice).await;
+    assert_eq!(stream.next().await.expect("snapshot").0, "snapshot");
+    feed.publish(LiveEvent::Remaining {
+        gifts: vec![
+            (GiftId::new(2).expect("id"), 480),
+            (GiftId::new(3).expect("id"), 0),
+        ],
+    });
+    let (name, data) = stream.next().await.expect("event");
+    assert_eq!(name, "remaining");
+    assert_eq!(
+        data,
+        serde_json::json!({"gifts": [{"id": 2, "remaining": 480}, {"id": 3, "remaining": 0}]})
+    );
+}
+
+/// Per-account limits and locks as an engine would report them: a fixed list, filtered by the
+/// accounts asked for, as the port requires.
+struct FixedAccountCatalogs(Vec<giftbuyer_core::ports::AccountGiftState>);
+
+impl giftbuyer_core::ports::AccountCatalogs for FixedAccountCatalogs {
+    fn account_gifts(
+        &self,
+        accounts: &[AccountId],
+    ) -> Vec<giftbuyer_core::ports::AccountGiftState> {
+        self.0
+            .iter()
+            .filter(|entry| accounts.contains(&entry.account))
+            .copied()
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn each_gift_shows_my_accounts_own_limits_and_locks_only() {
+    use giftbuyer_core::ports::{AccountGiftState, AccountStore as _, NewAccount, Secret};
+    let state =
+        |account: i64, gift: i64, remains: Option<i64>, locked: Option<i64>| AccountGiftState {
+            account: AccountId::new(account).expect("account"),
+            gift: GiftId::new(gift).expect("gift"),
+            per_user_remains: remains,
+            locked_until: locked.map(at),
+            seen_at: at(90),
+        };
+    let catalogs = Arc::new(FixedAccountCatalogs(vec![
+        state(501, 2, Some(1), None),
+        state(500, 2, Some(3), None),
+        state(500, 3, None, Some(3600)),
+        // Bob's account: never shown to Alice.
+        state(900, 2, Some(0), Some(7200)),
+    ]));
+    let app = TestApp::with_ports(|state, _| state.with_account_catalogs(catalogs)).await;
+    app.store
+        .record_catalog(&[gift(1, 10)], at(0))
+        .await
+        .expect("seed");
+    app.store
+        .record_catalog(&[gift(1, 9), gift(2, 500), gift(3, 1000)], at(60))
+        .await
+        .expect("drop");
+    let (alice, alice_id) = app.user("alice").await;
+    let (bob, bob_id) = app.user("bob").await;
+    for (user, phone, telegram) in [
+        (alice_id, "+15550000500", 500),
+        (alice_id, "+15550000501", 501),
+        (bob_id, "+15550000900", 900),
+    ] {
+        let user = UserId::new(user).expect("user");
+        let row = app
+            .store
+            .create_account(
+                user,
+                NewAccount {
+                    phone: Secret::new(phone.to_owned()),
+                    api_profile: None,
+                },
+                at(0),
+            )
+            .await
+            .expect("account");
+        crate::support::log_in_account(&app, user, row, telegram).await;
+    }
+
+    let body = app.get("/api/gifts", &alice).await.ok(StatusCode::OK);
+    let accounts = |id: i64| {
+        body["gifts"]
+            .as_array()
+            .expect("gifts")
+            .iter()
+            .find(|gift| gift["id"] == id)
+            .expect("gift listed")["accounts"]
+            .clone()
+    };
+    assert_eq!(
+        accounts(2),
+        serde_json::json!([
+            {"account_id": 500, "per_user_remains": 3, "locked_until": null, "seen_at": START + 90},
+            {"account_id": 501, "per_user_remains": 1, "locked_until": null, "seen_at": START + 90},
+        ])
+    );
+    assert_eq!(
+        accounts(3),
+        serde_json::json!([
+            {"account_id": 500, "per_user_remains": null, "locked_until": START + 3600, "seen_at": START + 90},
+        ])
+    );
+    assert_eq!(accounts(1), serde_json::json!([]));
+
+    let bobs = app.get("/api/gifts", &bob).await.ok(StatusCode::OK);
+    let text = bobs.to_string();
+    assert!(!text.contains("\"account_id\":500") && !text.contains("\"account_id\":501"));
+    assert!(text.contains("\"account_id\":900"));
+}

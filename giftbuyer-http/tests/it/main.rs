@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod auth;
+mod channel_check;
 mod channels;
 mod csrf;
 mod errors;
@@ -12,6 +13,7 @@ mod gift_actions;
 mod gifts;
 mod headers;
 mod history;
+mod panel;
 mod profiles;
 mod rate_limits;
 mod serve;

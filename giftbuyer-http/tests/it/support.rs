@@ -14,7 +14,9 @@ use giftbuyer_core::UnixTime;
 use giftbuyer_core::ports::{
     AuditEntry, BoxFuture, Clock, HistoryStore as _, LockoutPolicy, UserId,
 };
-use giftbuyer_http::{AppState, HttpConfig, PasswordHashing, RateLimit, SESSION_COOKIE, router};
+use giftbuyer_http::{
+    AppState, HttpConfig, PanelAssets, PasswordHashing, RateLimit, SESSION_COOKIE, router,
+};
 use giftbuyer_store::{MasterKey, Store};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -125,7 +127,11 @@ impl TestApp {
             unix: AtomicI64::new(START),
             elapsed_ms: AtomicU64::new(0),
         });
-        let state = AppState::new(Arc::new(store.clone()), clock.clone(), config).expect("state");
+        // No built panel, whatever `web/dist` holds on this machine: the panel's own tests
+        // set their files.
+        let state = AppState::new(Arc::new(store.clone()), clock.clone(), config)
+            .expect("state")
+            .with_panel(PanelAssets::default());
         let state = ports(state, &store, clock.clone());
         Self {
             router: router(state.clone()),
@@ -329,4 +335,25 @@ impl TestResponse {
             "errors are JSON"
         );
     }
+}
+
+/// Records a finished login for an account row, which gives it its Telegram id (no session).
+pub(crate) async fn log_in_account(
+    app: &TestApp,
+    user: giftbuyer_core::ports::UserId,
+    row: giftbuyer_core::ports::AccountRowId,
+    telegram_id: i64,
+) {
+    use giftbuyer_core::ports::AccountStore as _;
+    let profile = giftbuyer_core::ports::Profile {
+        account_id: giftbuyer_core::AccountId::new(telegram_id).expect("telegram id"),
+        username: Some(format!("user{telegram_id}")),
+        first_name: None,
+        premium: false,
+        premium_until: None,
+    };
+    app.store
+        .record_account_login(user, row, &profile, app.state.now())
+        .await
+        .expect("login recorded");
 }
