@@ -4,8 +4,9 @@ mod cli;
 mod input;
 mod plan_cmd;
 mod scenario;
-mod serve_cmd;
+mod serve;
 mod simulate_cmd;
+mod store_args;
 mod store_cmd;
 
 use clap::Parser as _;
