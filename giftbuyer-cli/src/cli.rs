@@ -28,6 +28,9 @@ enum Command {
     Migrate(crate::store_cmd::MigrateArgs),
     /// Re-encrypt every stored secret under a new master key (stop every instance first).
     RotateKey(crate::store_cmd::RotateKeyArgs),
+    /// A panel user's Telegram accounts: list them, or log one in from the terminal.
+    #[command(subcommand)]
+    Account(crate::account::AccountCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -95,6 +98,7 @@ impl Cli {
             Command::Serve(args) => crate::serve::run(&args),
             Command::Migrate(args) => crate::store_cmd::migrate(&args),
             Command::RotateKey(args) => crate::store_cmd::rotate_key(&args),
+            Command::Account(command) => command.run(),
         }
     }
 }

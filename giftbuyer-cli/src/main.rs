@@ -1,5 +1,6 @@
 //! The `giftbuyer` command line: parses arguments and hands off to a command module.
 
+mod account;
 mod cli;
 mod input;
 mod plan_cmd;

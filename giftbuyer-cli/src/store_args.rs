@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use giftbuyer_store::{KeyOrigin, Store};
+use giftbuyer_store::{KeyOrigin, MASTER_KEY_ENV, Store};
 
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct StoreArgs {
@@ -24,22 +24,43 @@ impl StoreArgs {
     /// Opens the store (creating the data directory, the database and the master key as
     /// needed). Returns where the key came from, so that a caller can warn about a new one.
     pub(crate) async fn open(&self) -> anyhow::Result<(Store, KeyOrigin)> {
-        let data_dir = &self.data_dir;
-        create_private_dir(data_dir)?;
-        let database_url = self
-            .database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("giftbuyer.db").display()));
-        let key_file = self
-            .key_file
-            .clone()
-            .unwrap_or_else(|| data_dir.join("master.key"));
+        create_private_dir(&self.data_dir)?;
+        let key_file = self.key_file();
         let (key, origin) =
             giftbuyer_store::load_master_key(&key_file).context("cannot load the master key")?;
-        let store = Store::connect(&database_url, key)
+        let store = Store::connect(&self.database_url(), key)
             .await
             .context("cannot open the database")?;
         Ok((store, origin))
+    }
+
+    /// Opens the store of a server that already ran: without a master key (in the
+    /// environment or the key file) there is nothing to read, and a new key would make the
+    /// secrets already stored unreadable, so none is created.
+    pub(crate) async fn open_existing(&self) -> anyhow::Result<Store> {
+        let key_file = self.key_file();
+        let from_env = std::env::var(MASTER_KEY_ENV).is_ok_and(|value| !value.trim().is_empty());
+        if !from_env && !key_file.exists() {
+            anyhow::bail!(
+                "no master key in {} and {MASTER_KEY_ENV} is not set: point --data-dir or \
+                 --key-file at the server's data, or start the server once",
+                key_file.display()
+            );
+        }
+        let (store, _) = self.open().await?;
+        Ok(store)
+    }
+
+    fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("giftbuyer.db").display()))
+    }
+
+    fn key_file(&self) -> PathBuf {
+        self.key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
     }
 }
 
