@@ -6,7 +6,6 @@
 //! The hidden `--demo` switch logs in to the built-in demo market instead, and prints the
 //! code it sends, so that tests drive a whole login through standard input.
 
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -25,10 +24,11 @@ use giftbuyer_telegram::login::{LoginConfig, LoginFlow};
 use giftbuyer_telegram::login_port::TelegramLoginPort;
 use giftbuyer_telegram::transport::{GrammersFactory, InvokerFactory};
 
+use super::prompt::{read_line, read_phone, read_secret};
 use crate::store_args::StoreArgs;
 
 /// Tries of a code or a password before the login gives up.
-const MAX_TRIES: usize = 3;
+pub(super) const MAX_TRIES: usize = 3;
 
 /// The demo market's account with a two-step password, so the password step can be tried.
 const DEMO_2FA_PHONE: &str = "+15550002222";
@@ -304,62 +304,4 @@ async fn save_balance(
     if let Err(error) = saved {
         eprintln!("warning: could not read the account's balance: {error}");
     }
-}
-
-/// Asks for the phone number until it has the form the panel accepts: `+` and 7 to 15 digits
-/// (spaces, dashes and parentheses ignored).
-fn read_phone() -> anyhow::Result<String> {
-    for _ in 0..MAX_TRIES {
-        let raw = read_line("phone number (international, e.g. +1 555 123 4567): ")?;
-        let compact: String = raw
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
-            .collect();
-        let valid = compact.strip_prefix('+').is_some_and(|digits| {
-            (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
-        });
-        if valid {
-            return Ok(compact);
-        }
-        eprintln!("a phone number is + and 7 to 15 digits; try again");
-    }
-    anyhow::bail!("no valid phone number was given")
-}
-
-/// Prints `prompt` on standard error and reads one line, trimmed.
-fn read_line(prompt: &str) -> anyhow::Result<String> {
-    eprint!("{prompt}");
-    std::io::stderr().flush().ok();
-    let mut line = String::new();
-    let read = std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("cannot read standard input")?;
-    if read == 0 {
-        anyhow::bail!("standard input ended before the login finished");
-    }
-    Ok(line.trim().to_owned())
-}
-
-/// [`read_line`] without echoing what is typed, when standard input is a terminal.
-fn read_secret(prompt: &str) -> anyhow::Result<String> {
-    let hide = std::io::stdin().is_terminal();
-    if hide {
-        set_echo(false);
-    }
-    let line = read_line(prompt);
-    if hide {
-        set_echo(true);
-        eprintln!();
-    }
-    line
-}
-
-/// Turns the terminal's echo on or off with `stty` (no extra dependency); where `stty` is
-/// missing, the input simply stays visible.
-fn set_echo(on: bool) {
-    let _ = std::process::Command::new("stty")
-        .arg(if on { "echo" } else { "-echo" })
-        .stdin(std::process::Stdio::inherit())
-        .status();
 }

@@ -4,6 +4,7 @@
 
 mod list;
 mod login;
+mod prompt;
 
 use anyhow::Context as _;
 use giftbuyer_core::UnixTime;
