@@ -23,11 +23,14 @@ enum Command {
     Simulate(SimulateArgs),
     /// Run the self-hosted server: the JSON API and the engine (`--demo` for the built-in
     /// simulated market).
-    Serve(crate::serve_cmd::ServeArgs),
+    Serve(crate::serve::ServeArgs),
     /// Create or upgrade the database schema.
     Migrate(crate::store_cmd::MigrateArgs),
     /// Re-encrypt every stored secret under a new master key (stop every instance first).
     RotateKey(crate::store_cmd::RotateKeyArgs),
+    /// A panel user's Telegram accounts: list them, or log one in from the terminal.
+    #[command(subcommand)]
+    Account(crate::account::AccountCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,9 +95,10 @@ impl Cli {
         match self.command {
             Command::Plan(args) => crate::plan_cmd::run(&args),
             Command::Simulate(args) => crate::simulate_cmd::run(&args),
-            Command::Serve(args) => crate::serve_cmd::run(&args),
+            Command::Serve(args) => crate::serve::run(&args),
             Command::Migrate(args) => crate::store_cmd::migrate(&args),
             Command::RotateKey(args) => crate::store_cmd::rotate_key(&args),
+            Command::Account(command) => command.run(),
         }
     }
 }

@@ -1,11 +1,13 @@
 //! The `giftbuyer` command line: parses arguments and hands off to a command module.
 
+mod account;
 mod cli;
 mod input;
 mod plan_cmd;
 mod scenario;
-mod serve_cmd;
+mod serve;
 mod simulate_cmd;
+mod store_args;
 mod store_cmd;
 
 use clap::Parser as _;

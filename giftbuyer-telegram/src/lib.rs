@@ -8,6 +8,7 @@
 //! - [`retry`]: the flood-wait policy that never sleeps inside a purchase.
 //! - [`transport`], [`account`]: the `TelegramAccount` port over one MTProto connection.
 //! - [`login`]: phone -> code -> password logins, kept in memory between the panel's steps.
+//! - [`login_port`]: the core's `TelegramLogin` port over [`login`].
 //! - [`connector`]: the core's `Connector`, one leased connection per account and one bot
 //!   client per user.
 
@@ -16,6 +17,7 @@ pub mod bot_api;
 pub mod connector;
 pub mod errors;
 pub mod login;
+pub mod login_port;
 pub mod mapping;
 pub mod retry;
 pub mod session;

@@ -18,7 +18,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use giftbuyer_core::ports::{AccountRowId, MtprotoSession, Profile, Secret, UserId};
+use giftbuyer_core::ports::{AccountRowId, MtprotoSession, Profile, Secret, UserId, mask_phone};
 use grammers_crypto::two_factor_auth::{calculate_2fa, check_p_and_g};
 use grammers_mtsender::{InvocationError, RpcError};
 use grammers_session::Session;
@@ -266,7 +266,8 @@ pub struct CodeSent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoggedIn {
     pub user: UserId,
-    pub account: AccountRowId,
+    /// The account row of the request, when it named one.
+    pub account: Option<AccountRowId>,
     pub profile: Profile,
     /// The session with its auth keys, to save with `SessionVault::save_session`.
     pub session: MtprotoSession,
@@ -276,8 +277,10 @@ pub struct LoggedIn {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginRequest {
     pub user: UserId,
-    /// The account row the login is for; the panel created it before asking for the code.
-    pub account: AccountRowId,
+    /// The account row the login is for, when one was created before asking for the code
+    /// (only for the logs); the core's `TelegramLogin` port creates the row afterwards and
+    /// passes `None`.
+    pub account: Option<AccountRowId>,
     pub phone: Secret<String>,
     pub api: ApiCredentials,
 }
@@ -315,7 +318,7 @@ enum Stage {
 /// A login between two steps: its connection, and what Telegram needs for the next step.
 struct Pending {
     user: UserId,
-    account: AccountRowId,
+    account: Option<AccountRowId>,
     masked_phone: String,
     /// The number, digits only.
     phone: Secret<String>,
@@ -366,6 +369,11 @@ impl LoginFlow {
         self
     }
 
+    /// The flow's limits.
+    pub fn config(&self) -> &LoginConfig {
+        &self.config
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<LoginId, Slot>> {
         // The table holds plain data; a panic elsewhere cannot leave an entry half-written.
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
@@ -411,7 +419,7 @@ impl LoginFlow {
     /// Connects with a fresh session and asks Telegram to send the login code.
     pub async fn start(&self, request: LoginRequest) -> Result<CodeSent, LoginError> {
         let phone = normalize_phone(request.phone.expose()).ok_or(LoginError::InvalidPhone)?;
-        let masked_phone = mask_digits(&phone);
+        let masked_phone = mask_phone(&phone);
         self.purge_expired();
         {
             let slots = self.lock();
@@ -470,7 +478,7 @@ impl LoginFlow {
             delivery: CodeDelivery::from_tl(&code.r#type),
             timeout: code.timeout,
         };
-        tracing::info!(user = %request.user, account = %request.account, phone = %sent.masked_phone, delivery = ?sent.delivery, "login code sent");
+        tracing::info!(user = %request.user, account = ?request.account, phone = %sent.masked_phone, delivery = ?sent.delivery, "login code sent");
         self.lock().insert(
             login_id,
             Slot {
@@ -557,7 +565,7 @@ impl LoginFlow {
                 let slot = slots.remove(login);
                 drop(slots);
                 drop(slot);
-                tracing::info!(user = %pending.user, account = %pending.account, phone = %pending.masked_phone, telegram_id = %profile.account_id, "login completed");
+                tracing::info!(user = %pending.user, account = ?pending.account, phone = %pending.masked_phone, telegram_id = %profile.account_id, "login completed");
                 Ok(LoggedIn {
                     user: pending.user,
                     account: pending.account,
@@ -566,7 +574,7 @@ impl LoginFlow {
                 })
             }
             Err(error) => {
-                tracing::info!(user = %pending.user, account = %pending.account, phone = %pending.masked_phone, %error, "login step failed");
+                tracing::info!(user = %pending.user, account = ?pending.account, phone = %pending.masked_phone, %error, "login step failed");
                 if error.ends_login() {
                     slots.remove(login);
                 } else if let Some(slot) = slots.get_mut(login) {
@@ -903,27 +911,6 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
     (5..=15).contains(&digits.len()).then_some(digits)
 }
 
-/// A phone number for logs and screens: `+15551234567` becomes `+1555****567`. A number that
-/// does not parse is masked whole.
-pub fn mask_phone(raw: &str) -> String {
-    match normalize_phone(raw) {
-        Some(digits) => mask_digits(&digits),
-        None => "+***".to_owned(),
-    }
-}
-
-fn mask_digits(digits: &str) -> String {
-    // Short numbers keep only the last two digits, so at least half of them stay hidden.
-    let (head, tail) = if digits.len() >= 10 { (4, 3) } else { (0, 2) };
-    let hidden = digits.len().saturating_sub(head + tail);
-    format!(
-        "+{}{}{}",
-        &digits[..head],
-        "*".repeat(hidden),
-        &digits[digits.len() - tail..]
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -936,9 +923,15 @@ mod tests {
         );
         assert_eq!(normalize_phone("+1555abc"), None);
         assert_eq!(normalize_phone("1234"), None);
-        assert_eq!(mask_phone("+15551234567"), "+1555****567");
-        assert_eq!(mask_phone("123456"), "+****56");
-        assert_eq!(mask_phone("not a phone"), "+***");
+        // The flow masks the normalized digits with the core's one rule (`mask_phone`), so a
+        // number looks the same here as in the panel and the simulator.
+        let masked = |raw: &str| normalize_phone(raw).map(|digits| mask_phone(&digits));
+        assert_eq!(
+            masked(" +1 (555) 123-4567 ").as_deref(),
+            Some("+1555****567")
+        );
+        assert_eq!(masked("123456").as_deref(), Some("+1**456"));
+        assert_eq!(masked("not a phone"), None);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! A smoke test of `giftbuyer serve --demo`: the real server on a free port, spoken to over
-//! HTTP/1.1, then stopped with SIGTERM.
+//! Smoke tests of `giftbuyer serve`, with `--demo` and on real Telegram (never called): the
+//! real server on a free port, spoken to over HTTP/1.1, then stopped with SIGTERM.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
@@ -158,14 +158,84 @@ fn the_demo_server_serves_the_api_and_stops_gracefully() {
 }
 
 #[test]
-fn without_demo_the_server_says_why_it_cannot_start() {
-    let output = Command::new(env!("CARGO_BIN_EXE_giftbuyer"))
-        .args(["serve"])
-        .output()
-        .expect("run");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("run `giftbuyer serve --demo`"), "{stderr}");
+fn without_demo_the_server_runs_on_real_telegram_and_stops_gracefully() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_giftbuyer"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env_remove("DATABASE_URL")
+        .env_remove("GIFTBUYER_MASTER_KEY")
+        .env_remove("GIFTBUYER_KEY_FILE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout
+        .read_line(&mut line)
+        .expect("the server announces its address");
+    assert!(line.ends_with("(real Telegram)\n"), "{line}");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("an address")
+        .to_owned();
+
+    let health = http(
+        &addr,
+        &format!("GET /api/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.ends_with("{\"status\":\"ok\"}"), "{health}");
+
+    // The real login port is plugged in: without an API profile it refuses before connecting
+    // to Telegram, and says why.
+    let body = r#"{"username":"alice","password":"correct horse battery"}"#;
+    let register = http(
+        &addr,
+        &format!(
+            "POST /api/auth/register HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(register.starts_with("HTTP/1.1 201"), "{register}");
+    let cookie = register
+        .lines()
+        .find_map(|line| line.strip_prefix("set-cookie: "))
+        .and_then(|value| value.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let started = post(
+        &addr,
+        "/api/accounts/login",
+        &cookie,
+        r#"{"phone":"+1 555 000 1234"}"#,
+    );
+    assert!(started.starts_with("HTTP/1.1 502"), "{started}");
+    let message = json_body(&started)["error"]["message"].clone();
+    assert!(
+        message
+            .as_str()
+            .is_some_and(|text| text.contains("api profile")),
+        "{started}"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("send SIGTERM");
+    assert!(status.success());
+    let exit = child.wait().expect("the server exits");
+    let mut rest = String::new();
+    stdout
+        .read_to_string(&mut rest)
+        .expect("the rest of stdout");
+    assert!(exit.success(), "{exit:?}");
+    assert_eq!(rest, "GiftBuyer stopped\n");
+    assert!(dir.path().join("data/giftbuyer.db").exists());
 }
 
 #[test]

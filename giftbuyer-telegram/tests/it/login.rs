@@ -19,9 +19,9 @@ use grammers_tl_types::{Deserializable, Identifiable, Serializable, enums, funct
 
 use crate::fixtures::user;
 
-const PHONE: &str = "+1 555 123-4567";
-const DIGITS: &str = "15551234567";
-const API_HASH: &str = "0123456789abcdef0123456789abcdef";
+pub(crate) const PHONE: &str = "+1 555 123-4567";
+pub(crate) const DIGITS: &str = "15551234567";
+pub(crate) const API_HASH: &str = "0123456789abcdef0123456789abcdef";
 
 /// Telegram's 2048-bit prime, as `account.getPassword` sends it.
 const PRIME: &str = concat!(
@@ -41,24 +41,24 @@ fn prime() -> Vec<u8> {
         .collect()
 }
 
-enum Answer {
+pub(crate) enum Answer {
     Bytes(Vec<u8>),
     Rpc(i32, &'static str),
 }
 
 /// A scripted network shared by every connection the factory opens.
 #[derive(Default)]
-struct Net {
+pub(crate) struct Net {
     script: Mutex<VecDeque<Answer>>,
     seen: Mutex<Vec<Vec<u8>>>,
 }
 
 impl Net {
-    fn answer(&self, value: &impl Serializable) -> &Self {
+    pub(crate) fn answer(&self, value: &impl Serializable) -> &Self {
         self.then(Answer::Bytes(value.to_bytes()))
     }
 
-    fn then(&self, answer: Answer) -> &Self {
+    pub(crate) fn then(&self, answer: Answer) -> &Self {
         self.script.lock().expect("lock").push_back(answer);
         self
     }
@@ -67,7 +67,7 @@ impl Net {
         self.seen.lock().expect("lock").clone()
     }
 
-    fn constructors(&self) -> Vec<u32> {
+    pub(crate) fn constructors(&self) -> Vec<u32> {
         self.seen()
             .iter()
             .map(|body| u32::from_le_bytes(body[..4].try_into().expect("id")))
@@ -107,8 +107,8 @@ impl RawInvoker for Net {
 
 /// Hands out the scripted network and keeps each session it was given.
 #[derive(Default)]
-struct Factory {
-    net: Arc<Net>,
+pub(crate) struct Factory {
+    pub(crate) net: Arc<Net>,
     sessions: Mutex<Vec<Arc<StoredSession>>>,
 }
 
@@ -144,20 +144,20 @@ impl SrpRandom for Fixed {
     }
 }
 
-fn flow(config: LoginConfig) -> (Arc<Factory>, LoginFlow) {
+pub(crate) fn flow(config: LoginConfig) -> (Arc<Factory>, LoginFlow) {
     let factory = Arc::new(Factory::default());
     let flow = LoginFlow::new(factory.clone(), config).with_srp_random(Arc::new(Fixed));
     (factory, flow)
 }
 
-fn alice() -> UserId {
+pub(crate) fn alice() -> UserId {
     UserId::new(1).expect("positive")
 }
 
 fn request(user: UserId) -> LoginRequest {
     LoginRequest {
         user,
-        account: AccountRowId::new(9).expect("positive"),
+        account: Some(AccountRowId::new(9).expect("positive")),
         phone: Secret::new(PHONE.to_owned()),
         api: ApiCredentials {
             api_id: 12345,
@@ -166,7 +166,7 @@ fn request(user: UserId) -> LoginRequest {
     }
 }
 
-fn sent_code(hash: &str) -> enums::auth::SentCode {
+pub(crate) fn sent_code(hash: &str) -> enums::auth::SentCode {
     enums::auth::SentCode::Code(types::auth::SentCode {
         r#type: enums::auth::SentCodeType::App(types::auth::SentCodeTypeApp { length: 5 }),
         phone_code_hash: hash.to_owned(),
@@ -175,7 +175,7 @@ fn sent_code(hash: &str) -> enums::auth::SentCode {
     })
 }
 
-fn authorization(id: i64) -> enums::auth::Authorization {
+pub(crate) fn authorization(id: i64) -> enums::auth::Authorization {
     enums::auth::Authorization::Authorization(types::auth::Authorization {
         setup_password_required: false,
         otherwise_relogin_days: None,
@@ -197,7 +197,7 @@ fn srp_b() -> Vec<u8> {
     (0..=255u8).rev().collect()
 }
 
-fn password(srp_id: i64) -> enums::account::Password {
+pub(crate) fn password(srp_id: i64) -> enums::account::Password {
     enums::account::Password::Password(types::account::Password {
         has_recovery: false,
         has_secure_values: false,
@@ -224,7 +224,7 @@ fn password(srp_id: i64) -> enums::account::Password {
     })
 }
 
-fn secret(value: &str) -> Secret<String> {
+pub(crate) fn secret(value: &str) -> Secret<String> {
     Secret::new(value.to_owned())
 }
 
@@ -248,7 +248,7 @@ async fn a_login_sends_the_code_signs_in_and_returns_the_profile_and_session() {
         .expect("logged in");
     assert_eq!(logged_in.profile.account_id.get(), 1337);
     assert!(logged_in.profile.premium);
-    assert_eq!(logged_in.account, AccountRowId::new(9).expect("positive"));
+    assert_eq!(logged_in.account, AccountRowId::new(9).ok());
     let reloaded =
         StoredSession::load(&logged_in.session, Arc::new(DiscardSink)).expect("readable");
     assert!(reloaded.is_logged_in(), "the self user is in the session");

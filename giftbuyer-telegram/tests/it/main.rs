@@ -5,6 +5,7 @@ mod account;
 mod bot_api;
 mod fixtures;
 mod login;
+mod login_port;
 mod mapping;
 mod requests;
 mod session;

@@ -1,22 +1,26 @@
 //! The adapters wired together over the real store (SQLite in a temporary file) and a fake of
 //! the network seam: the whole engine from "a new gift in getStarGifts" to "sendStarsForm
 //! sent"; sessions saved through the vault with their auth keys encrypted at rest; the
-//! connector's leases, reconnections and bot cache.
+//! connector's leases, reconnections and bot cache; a login through the `TelegramLogin` port
+//! saved as the panel saves it, then opened by the connector.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use giftbuyer_core::ports::{
-    AccountRowId, AccountStore, ApiProfileStore, BoxFuture, ChannelStore, Clock, Connector,
-    EngineStore, HistoryStore, JournalStatus, NewAccount, NewApiProfile, NewChannel, Profile,
-    Secret, SessionVault, SettingsStore, TelegramError, UserId, UserSettings, UserStore, Username,
+    AccountRowId, AccountStore, ApiCredentials, ApiProfileStore, BoxFuture, ChannelStore, Clock,
+    Connector, EngineStore, HistoryStore, JournalStatus, LoginProgress, LoginStart, NewAccount,
+    NewApiProfile, NewChannel, Profile, Secret, SessionVault, SettingsStore, TelegramError,
+    TelegramLogin, UserId, UserSettings, UserStore, Username,
 };
 use giftbuyer_core::report::Lang;
 use giftbuyer_core::{ChannelFilter, ChannelId};
 use giftbuyer_engine::{Engine, EngineConfig, PollOutcome, TokioClock};
 use giftbuyer_store::{MasterKey, Store};
 use giftbuyer_telegram::connector::{ConnectorConfig, TelegramConnector};
+use giftbuyer_telegram::login::{LoginConfig, LoginFlow};
+use giftbuyer_telegram::login_port::TelegramLoginPort;
 use giftbuyer_telegram::session::{SessionSink, StoredSession, VaultSink};
 use giftbuyer_telegram::transport::{InvokerFactory, RawInvoker};
 use grammers_mtsender::{InvocationError, RpcError};
@@ -101,6 +105,28 @@ impl FakeTelegram {
                     next_offset: None,
                     chats: Vec::new(),
                     users: Vec::new(),
+                })
+                .to_bytes()
+            }
+            // The login of `a_login_through_the_port_is_saved_and_the_connector_opens_it`.
+            functions::auth::SendCode::CONSTRUCTOR_ID => {
+                enums::auth::SentCode::Code(types::auth::SentCode {
+                    r#type: enums::auth::SentCodeType::App(types::auth::SentCodeTypeApp {
+                        length: 5,
+                    }),
+                    phone_code_hash: "hash".to_owned(),
+                    next_type: None,
+                    timeout: None,
+                })
+                .to_bytes()
+            }
+            functions::auth::SignIn::CONSTRUCTOR_ID => {
+                enums::auth::Authorization::Authorization(types::auth::Authorization {
+                    setup_password_required: false,
+                    otherwise_relogin_days: None,
+                    tmp_sessions: None,
+                    future_auth_token: None,
+                    user: enums::User::User(user(TELEGRAM_ID, true)),
                 })
                 .to_bytes()
             }
@@ -573,4 +599,57 @@ async fn one_bot_client_per_user_until_the_token_changes() {
         .await
         .expect("removed");
     assert!(connector.bot(world.user).await.expect("bot").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_through_the_port_is_saved_and_the_connector_opens_it() {
+    let world = world().await;
+    let factory = Arc::new(FakeFactory::default());
+    let port = TelegramLoginPort::new(LoginFlow::new(factory.clone(), LoginConfig::default()));
+    let started = port
+        .start(LoginStart {
+            user: world.user,
+            phone: Secret::new("+15551234567".to_owned()),
+            api: Some(ApiCredentials {
+                api_id: 12345,
+                api_hash: Secret::new("0123456789abcdef0123456789abcdef".to_owned()),
+            }),
+        })
+        .await
+        .expect("code sent");
+    let LoginProgress::CodeSent { login, .. } = started else {
+        panic!("a code step: {started:?}");
+    };
+    let done = port
+        .submit_code(world.user, &login, Secret::new("12345".to_owned()))
+        .await
+        .expect("signed in");
+    let LoginProgress::Done(done) = done else {
+        panic!("done: {done:?}");
+    };
+    // Saved as the panel saves a completed login.
+    let now = world.clock.unix_now();
+    world
+        .store
+        .record_account_login(world.user, world.row, &done.profile, now)
+        .await
+        .expect("login recorded");
+    world
+        .store
+        .save_session(world.user, world.row, &done.session, now)
+        .await
+        .expect("session saved");
+
+    let connector = world.connector(&factory, "instance-a");
+    let account = connector.account(account_id()).await.expect("connected");
+    assert_eq!(
+        account.stars_balance().await,
+        Ok(giftbuyer_core::Stars::new(10_000))
+    );
+    assert_eq!(
+        factory.opened(),
+        2,
+        "one connection to log in, one to use the account"
+    );
+    connector.shutdown().await;
 }
