@@ -14,7 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use giftbuyer_core::ports::{BoxFuture, Clock, Connector, EventFeed, TelegramLogin};
+use giftbuyer_core::ports::{
+    AccountCatalogs, BoxFuture, Clock, Connector, EventFeed, TelegramLogin,
+};
 use giftbuyer_engine::{Engine, EngineConfig, TokioClock, spawn_supervised};
 use giftbuyer_http::{AppState, BotVerifier, HttpConfig};
 use giftbuyer_store::{KeyOrigin, Store};
@@ -113,10 +115,12 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     // The panel's live stream follows the engine's events; the supervisor restarts the engine's
     // task, not the engine, so this subscription source stays valid across restarts.
     let events: Arc<dyn EventFeed> = engine.clone();
+    let account_catalogs: Arc<dyn AccountCatalogs> = engine.clone();
     let engine = spawn_supervised(engine, Duration::from_secs(1));
 
     let state = http_state(args, &store, clock, &adapters)?
         .with_events(events)
+        .with_account_catalogs(account_catalogs)
         .with_gift_actions(gift_actions);
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
