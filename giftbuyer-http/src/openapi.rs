@@ -77,7 +77,54 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::gift_actions::GiftActionsApi::openapi());
     doc.merge(crate::stickers::StickersApi::openapi());
     doc.merge(OpenApiDoc::openapi());
+    add_common_responses(&mut doc);
     doc
+}
+
+/// Documents the answers that the cross-cutting layers give on any route, so that each
+/// handler's annotation can list only its own: every state change may be refused by the CSRF
+/// check (403), and one with a body may have it refused as a whole (400 not JSON, 413 too
+/// large, 415 not declared as JSON).
+fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        let changes = [
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ];
+        for operation in changes.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            responses.entry("403".to_owned()).or_insert_with(|| {
+                error("A CSRF check failed: state changes need a same-origin Origin (or Sec-Fetch-Site) and Content-Type: application/json")
+            });
+            if operation.request_body.is_some() {
+                for (status, description) in [
+                    ("400", "The body is not JSON"),
+                    ("413", "The body is too large"),
+                    ("415", "The body is not declared as JSON"),
+                ] {
+                    responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error(description));
+                }
+            }
+        }
+    }
 }
 
 /// The document, serialised once: it depends only on the code.
