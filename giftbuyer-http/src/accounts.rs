@@ -357,6 +357,9 @@ fn login_error(error: &LoginError) -> ApiError {
         LoginError::InvalidApiCredentials => {
             (StatusCode::UNPROCESSABLE_ENTITY, "invalid_api_credentials")
         }
+        LoginError::ApiProfileRequired => {
+            return ApiError::invalid("api_profile_id", error.to_string());
+        }
         LoginError::UnknownLogin => (StatusCode::NOT_FOUND, "unknown_login"),
         LoginError::WrongStep => (StatusCode::CONFLICT, "wrong_step"),
         LoginError::TooManyPending => (StatusCode::TOO_MANY_REQUESTS, "too_many_pending"),

@@ -19,10 +19,6 @@ use tokio::task::JoinHandle;
 
 use crate::login::{self, ApiCredentials, LoginFlow, LoginRequest};
 
-/// Why a login without an API profile is refused.
-pub const API_PROFILE_REQUIRED: &str =
-    "an api profile (api_id and api_hash from my.telegram.org) is required to log in to telegram";
-
 /// Logs accounts in to Telegram through the [`TelegramLogin`] port.
 #[derive(Clone)]
 pub struct TelegramLoginPort {
@@ -67,9 +63,7 @@ impl TelegramLoginPort {
     }
 
     async fn start_login(&self, request: LoginStart) -> Result<LoginProgress, LoginError> {
-        let api = request
-            .api
-            .ok_or_else(|| LoginError::Other(API_PROFILE_REQUIRED.to_owned()))?;
+        let api = request.api.ok_or(LoginError::ApiProfileRequired)?;
         let request = LoginRequest {
             user: request.user,
             account: None,

@@ -214,12 +214,14 @@ fn without_demo_the_server_runs_on_real_telegram_and_stops_gracefully() {
         &cookie,
         r#"{"phone":"+1 555 000 1234"}"#,
     );
-    assert!(started.starts_with("HTTP/1.1 502"), "{started}");
-    let message = json_body(&started)["error"]["message"].clone();
+    // Real Telegram needs an API profile: the refusal names the field to fill in.
+    assert!(started.starts_with("HTTP/1.1 422"), "{started}");
+    let error = json_body(&started)["error"].clone();
+    assert_eq!(error["code"], "invalid", "{started}");
     assert!(
-        message
+        error["fields"]["api_profile_id"]
             .as_str()
-            .is_some_and(|text| text.contains("api profile")),
+            .is_some_and(|text| text.contains("API profile")),
         "{started}"
     );
 

@@ -108,6 +108,10 @@ pub enum LoginError {
     FloodWait { seconds: u32 },
     #[error("the API profile was refused by Telegram (api_id or api_hash)")]
     InvalidApiCredentials,
+    #[error(
+        "an API profile (api_id and api_hash from my.telegram.org) is required to log in to Telegram"
+    )]
+    ApiProfileRequired,
     #[error("no such login in progress; it may have expired")]
     UnknownLogin,
     #[error("this login expects another step")]

@@ -8,7 +8,7 @@ use giftbuyer_core::ports::{
     ApiCredentials, LoginError, LoginId, LoginProgress, LoginStart, Secret, TelegramLogin, UserId,
 };
 use giftbuyer_telegram::login::LoginConfig;
-use giftbuyer_telegram::login_port::{API_PROFILE_REQUIRED, TelegramLoginPort};
+use giftbuyer_telegram::login_port::TelegramLoginPort;
 use giftbuyer_telegram::session::{DiscardSink, StoredSession};
 
 use crate::login::{
@@ -169,7 +169,7 @@ async fn a_login_without_an_api_profile_is_refused_before_connecting() {
     };
     assert_eq!(
         port.start(request).await,
-        Err(LoginError::Other(API_PROFILE_REQUIRED.to_owned()))
+        Err(LoginError::ApiProfileRequired)
     );
     assert!(factory.net.constructors().is_empty(), "nothing sent");
 }
