@@ -18,6 +18,7 @@ use tokio::task::JoinSet;
 use crate::Strategy;
 use crate::engine::{CachedAccount, Shared, lock};
 use crate::events::{EngineEvent, RunSummary};
+use crate::revoked;
 
 /// The reason journaled for purchases of an account that could not be connected; the same
 /// name as `TelegramError::AccountUnavailable`'s.
@@ -146,6 +147,7 @@ pub(crate) async fn refresh_account(shared: Arc<Shared>, id: AccountId) -> Optio
     let account = match tokio::time::timeout(shared.config.call_timeout, fetch).await {
         Ok(Ok(account)) => account,
         Ok(Err(error)) => {
+            revoked::check(&shared, id, &error);
             tracing::warn!(account = %id, %error, "cannot refresh the account; it sits out this run");
             return None;
         }
@@ -199,6 +201,7 @@ impl Sender {
         let account = match self.shared.connector.account(account_id).await {
             Ok(account) => Some(account),
             Err(error) => {
+                revoked::check(&self.shared, account_id, &error);
                 tracing::warn!(account = %account_id, %error, "cannot connect the account to buy");
                 None
             }
@@ -338,6 +341,9 @@ impl Sender {
                 Outcome::Failed(error.name().into_owned()),
             ),
         };
+        if let Err(error) = &result {
+            revoked::check(&self.shared, op.account_id, error);
+        }
         let error_name = result.as_ref().err().map(|error| error.name());
         self.journal(
             attempt.seq,

@@ -16,6 +16,7 @@ use tokio::task::JoinSet;
 use crate::catalog_view;
 use crate::events::EngineEvent;
 use crate::manual::KnownCatalog;
+use crate::revoked;
 use crate::rotation::Rotation;
 use crate::{EngineConfig, buyer, notify};
 
@@ -91,6 +92,11 @@ pub(crate) struct Shared {
     pub(crate) last_catalog: Mutex<Arc<[CatalogGift]>>,
     /// Each account's own per-user limits and locks, from its last full catalog.
     pub(crate) account_views: Mutex<HashMap<AccountId, Vec<AccountGiftState>>>,
+    /// The users as last loaded, for tasks that need a user's settings outside a run (the
+    /// notice of a revoked session).
+    pub(crate) users: Mutex<Arc<[UserConfig]>>,
+    /// Set to reload users before the next poll.
+    pub(crate) reload_requested: AtomicBool,
 }
 
 impl Shared {
@@ -133,7 +139,6 @@ pub struct Engine {
     leading: AtomicBool,
     pub(crate) known_catalog: Option<Arc<dyn KnownCatalog>>,
     monitor: tokio::sync::Mutex<MonitorState>,
-    reload_requested: AtomicBool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -169,6 +174,8 @@ impl Engine {
                 tasks: Mutex::default(),
                 last_catalog: Mutex::new(Arc::from(Vec::new())),
                 account_views: Mutex::default(),
+                users: Mutex::new(Arc::from(Vec::new())),
+                reload_requested: AtomicBool::new(true),
             }),
             monitor: tokio::sync::Mutex::new(MonitorState {
                 users: Vec::new(),
@@ -176,7 +183,6 @@ impl Engine {
                 rotation: Rotation::default(),
                 hashes: HashMap::new(),
             }),
-            reload_requested: AtomicBool::new(true),
         }
     }
 
@@ -192,7 +198,7 @@ impl Engine {
     /// Reloads users, accounts, channels and settings before the next poll (call it when they
     /// change); otherwise they are reloaded every `reload_ttl`.
     pub fn request_reload(&self) {
-        self.reload_requested.store(true, Ordering::Release);
+        self.shared.reload_requested.store(true, Ordering::Release);
     }
 
     /// After a restart: purchases left `sending` become `unknown` and are never resent;
@@ -271,6 +277,7 @@ impl Engine {
                     _ => shared.config.poll_interval * 5,
                 };
                 monitor.rotation.block(poller, now + backoff);
+                revoked::check(shared, poller, &error);
                 tracing::warn!(account = %poller, %error, "catalog poll failed");
                 shared.emit(EngineEvent::PollFailed {
                     account: poller,
@@ -464,7 +471,7 @@ impl Engine {
         let expired = monitor
             .loaded_at
             .is_none_or(|at| now.saturating_sub(at) >= self.shared.config.reload_ttl);
-        if !expired && !self.reload_requested.swap(false, Ordering::AcqRel) {
+        if !expired && !self.shared.reload_requested.swap(false, Ordering::AcqRel) {
             return Ok(());
         }
         let users = self.shared.store.users().await?;
@@ -476,6 +483,7 @@ impl Engine {
             .hashes
             .retain(|account, _| accounts.contains(account));
         monitor.rotation.set_accounts(accounts);
+        *lock(&self.shared.users) = Arc::from(users.as_slice());
         monitor.users = users;
         monitor.loaded_at = Some(now);
         Ok(())

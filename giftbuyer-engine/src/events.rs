@@ -60,6 +60,11 @@ pub enum EngineEvent {
         at: Duration,
     },
     RunFinished(RunSummary),
+    /// Telegram revoked an account's session; its stored session was deleted.
+    SessionRevoked {
+        user: UserId,
+        account: AccountId,
+    },
 }
 
 /// One finished autobuy run of one user.
@@ -125,6 +130,9 @@ pub(crate) fn live_event(event: EngineEvent) -> Option<LiveEvent> {
         }),
         EngineEvent::SoldOut { gifts, .. } => Some(LiveEvent::SoldOut { gifts }),
         EngineEvent::Remaining { gifts, .. } => Some(LiveEvent::Remaining { gifts }),
+        EngineEvent::SessionRevoked { user, account } => {
+            Some(LiveEvent::SessionRevoked { user, account })
+        }
         EngineEvent::Seeded { .. } => Some(LiveEvent::CatalogUpdated),
         EngineEvent::PurchaseDone {
             user,

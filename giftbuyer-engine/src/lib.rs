@@ -14,6 +14,7 @@ mod events;
 mod manual;
 mod memory_store;
 mod notify;
+mod revoked;
 mod rotation;
 mod supervisor;
 

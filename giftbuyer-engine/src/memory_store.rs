@@ -234,6 +234,21 @@ impl EngineStore for MemoryStore {
             .insert(account.id, (account, refreshed_at));
         ready(Ok(()))
     }
+
+    /// A logged-in account here is one listed in its user's config, so forgetting its session
+    /// takes it off that list.
+    fn forget_session(
+        &self,
+        account: AccountId,
+    ) -> BoxFuture<'_, Result<Option<UserId>, StoreError>> {
+        let mut inner = self.lock();
+        let owner = inner.users.iter_mut().find_map(|user| {
+            let before = user.accounts.len();
+            user.accounts.retain(|id| *id != account);
+            (user.accounts.len() < before).then_some(user.user_id)
+        });
+        ready(Ok(owner))
+    }
 }
 
 fn planned(key: JournalKey, user: UserId, operation: Operation, now: UnixTime) -> JournalEntry {

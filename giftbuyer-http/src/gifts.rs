@@ -148,6 +148,13 @@ struct RunFinishedEvent {
     run_id: i64,
 }
 
+/// The `session_revoked` stream event: Telegram ended one of my accounts' sessions, and the
+/// account needs a new login.
+#[derive(Debug, Serialize)]
+struct SessionRevokedEvent {
+    account: i64,
+}
+
 /// The `lagged` stream event: events were dropped, reload the catalog and history.
 #[derive(Debug, Serialize)]
 struct LaggedEvent {
@@ -235,7 +242,8 @@ pub(crate) async fn list(
 /// and `sold_out` (`{"gifts": [ids]}`), `remaining` (`{"gifts": [{"id", "remaining"}]}`, copies
 /// left of limited gifts that changed), `catalog` (the whole catalog again, after a change
 /// that affects all of it), `purchase` (`{account, gift, channel, outcome}`) and
-/// `run_finished` (`{run_id}`) for my own purchases only, and `lagged` (`{missed}`) when the
+/// `run_finished` (`{run_id}`) and `session_revoked` (`{account}`: Telegram ended that
+/// account's session; log it in again) for my own purchases and accounts only, and `lagged` (`{missed}`) when the
 /// server dropped events for this client, which should then reload what it shows. Comments
 /// keep an idle connection alive. The stream ends when the server shuts down.
 #[utoipa::path(
@@ -367,6 +375,12 @@ async fn translate(state: &AppState, user: UserId, event: LiveEvent) -> Option<E
         LiveEvent::RunFinished { run_id, .. } => {
             json_event("run_finished", &RunFinishedEvent { run_id })
         }
+        LiveEvent::SessionRevoked { account, .. } => json_event(
+            "session_revoked",
+            &SessionRevokedEvent {
+                account: account.get(),
+            },
+        ),
     })
 }
 

@@ -109,6 +109,32 @@ impl EngineStore for Store {
     ) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move { Ok(save_account_state(self, account, refreshed_at).await?) })
     }
+
+    fn forget_session(
+        &self,
+        account: AccountId,
+    ) -> BoxFuture<'_, Result<Option<UserId>, StoreError>> {
+        Box::pin(async move { Ok(forget_session(self, account).await?) })
+    }
+}
+
+/// Deletes the session of the account with this Telegram user id (unique across users) and
+/// returns its owner, in one statement, so that two callers cannot both see it deleted.
+async fn forget_session(store: &Store, account: AccountId) -> Result<Option<UserId>, Error> {
+    let owner: Option<i64> = with_db!(store.db(), pool => {
+        sqlx::query_scalar(
+            "DELETE FROM account_sessions WHERE account_id = \
+             (SELECT id FROM accounts WHERE telegram_id = $1) RETURNING user_id",
+        )
+        .bind(account.get())
+        .fetch_optional(pool)
+        .await?
+    });
+    owner
+        .map(|id| {
+            UserId::new(id).map_err(|error| Error::corrupt("account_sessions.user_id", error))
+        })
+        .transpose()
 }
 
 /// Stores an account's balance and Premium status on its row (found by Telegram user id, which

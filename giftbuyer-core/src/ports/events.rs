@@ -29,6 +29,8 @@ pub enum LiveEvent {
     },
     /// One user's autobuy run finished; its report is in the history.
     RunFinished { user: UserId, run_id: i64 },
+    /// Telegram revoked the session of one of the user's accounts: it needs a new login.
+    SessionRevoked { user: UserId, account: AccountId },
 }
 
 impl LiveEvent {
@@ -36,7 +38,9 @@ impl LiveEvent {
     /// must deliver a user's events to that user only.
     pub fn user(&self) -> Option<UserId> {
         match self {
-            Self::Purchase { user, .. } | Self::RunFinished { user, .. } => Some(*user),
+            Self::Purchase { user, .. }
+            | Self::RunFinished { user, .. }
+            | Self::SessionRevoked { user, .. } => Some(*user),
             Self::NewGifts { .. }
             | Self::SoldOut { .. }
             | Self::Remaining { .. }

@@ -200,4 +200,13 @@ pub trait EngineStore: Send + Sync {
         account: Account,
         refreshed_at: UnixTime,
     ) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Telegram revoked the account's session (`AUTH_KEY_UNREGISTERED`): deletes the stored
+    /// session, so that the account shows as logged out and is no longer loaded for buying.
+    /// Returns the owner when a session was deleted, `None` when there was none (already
+    /// forgotten, or an unknown account), so that the owner is told only once.
+    fn forget_session(
+        &self,
+        account: AccountId,
+    ) -> BoxFuture<'_, Result<Option<UserId>, StoreError>>;
 }

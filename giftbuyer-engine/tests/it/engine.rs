@@ -657,3 +657,73 @@ async fn each_account_keeps_its_own_limits_and_locks() {
             .all(|entry| entry.account == first)
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_revoked_session_is_forgotten_and_its_owner_told_once() {
+    let h = harness(EngineConfig::default(), vec![user(1, &[11, 12])]);
+    h.fake.add_account(11, 100, true);
+    h.fake.add_account(12, 100, true);
+    let revoked = giftbuyer_core::AccountId::new(11).expect("valid");
+    h.fake.state().catalog_errors.insert(
+        revoked,
+        [
+            TelegramError::AuthKeyUnregistered,
+            TelegramError::AuthKeyUnregistered,
+        ]
+        .into(),
+    );
+    h.fake.set_catalog(vec![limited(1, 10, 100, 50)]);
+    let mut live = EventFeed::subscribe(h.engine.as_ref());
+
+    // The first poll goes through account 11 and finds its session revoked.
+    let report = h.engine.tick().await.expect("tick");
+    assert_eq!(report.poller, Some(revoked));
+    h.engine.settle().await;
+    let owner = UserId::new(1).expect("valid");
+    assert!(
+        drain(live.as_mut())
+            .await
+            .contains(&LiveEvent::SessionRevoked {
+                user: owner,
+                account: revoked,
+            })
+    );
+    let users = EngineStore::users(h.store.as_ref()).await.expect("users");
+    assert_eq!(
+        users[0].accounts,
+        [giftbuyer_core::AccountId::new(12).expect("valid")],
+        "the session is forgotten, so the account is no longer loaded"
+    );
+    let notices: Vec<String> = h
+        .fake
+        .state()
+        .messages
+        .iter()
+        .filter(|(_, text)| text.contains("AUTH_KEY_UNREGISTERED"))
+        .map(|(chat, text)| format!("{chat}: {text}"))
+        .collect();
+    assert_eq!(
+        notices,
+        [
+            "-100500: Telegram ended the session of account 11 (AUTH_KEY_UNREGISTERED): it no longer buys. Log it in again in the panel."
+        ]
+    );
+
+    // Seeing the error again (a purchase, a refresh) tells nobody twice.
+    assert_eq!(h.store.forget_session(revoked).await.expect("forget"), None);
+    // The reload that the revocation asked for drops the account from polling.
+    for _ in 0..4 {
+        tokio::time::advance(Duration::from_secs(5)).await;
+        let report = h.engine.tick().await.expect("tick");
+        assert_ne!(report.poller, Some(revoked));
+    }
+    h.engine.settle().await;
+    let notices = h
+        .fake
+        .state()
+        .messages
+        .iter()
+        .filter(|(_, text)| text.contains("AUTH_KEY_UNREGISTERED"))
+        .count();
+    assert_eq!(notices, 1);
+}

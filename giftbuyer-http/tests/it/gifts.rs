@@ -432,3 +432,22 @@ async fn each_gift_shows_my_accounts_own_limits_and_locks_only() {
     assert!(!text.contains("\"account_id\":500") && !text.contains("\"account_id\":501"));
     assert!(text.contains("\"account_id\":900"));
 }
+
+#[tokio::test]
+async fn a_revoked_session_is_told_to_its_owner_only() {
+    let feed = TestFeed::new(8);
+    let app = app_with_catalog(Some(feed.clone())).await;
+    let (alice, alice_id) = app.user("alice").await;
+    let (_bob, bob_id) = app.user("bob").await;
+    let mut stream = EventStream::open(&app, &alice).await;
+    assert_eq!(stream.next().await.expect("snapshot").0, "snapshot");
+    for (user, account) in [(bob_id, 900), (alice_id, 500)] {
+        feed.publish(LiveEvent::SessionRevoked {
+            user: UserId::new(user).expect("user"),
+            account: AccountId::new(account).expect("account"),
+        });
+    }
+    let (name, data) = stream.next().await.expect("event");
+    assert_eq!(name, "session_revoked");
+    assert_eq!(data, serde_json::json!({"account": 500}));
+}

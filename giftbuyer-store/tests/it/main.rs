@@ -9,5 +9,6 @@ mod engine_failover;
 mod journal;
 mod migrations;
 mod panel;
+mod revoked;
 mod secrets;
 mod tenancy;
