@@ -291,6 +291,16 @@ pub trait SettingsStore: Send + Sync {
         token: Option<Secret<String>>,
         now: UnixTime,
     ) -> BoxFuture<'_, Result<()>>;
+
+    /// Saves the settings (when given) and sets or (with `None`) removes the bot token in one
+    /// transaction: either both change or neither does.
+    fn save_settings_and_token<'a>(
+        &'a self,
+        user: UserId,
+        settings: Option<&'a UserSettings>,
+        token: Option<Secret<String>>,
+        now: UnixTime,
+    ) -> BoxFuture<'a, Result<()>>;
 }
 
 /// A user's past runs, their reports, and the audit log.

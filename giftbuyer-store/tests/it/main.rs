@@ -11,4 +11,5 @@ mod journal;
 mod migrations;
 mod panel;
 mod secrets;
+mod settings;
 mod tenancy;
