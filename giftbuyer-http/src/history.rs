@@ -1,18 +1,19 @@
 //! History: my autobuy runs with their reports and per-purchase outcomes, the stars I spent
 //! per day, and my audit log.
 //!
-//! The panel port lists runs newest first with a limit but cannot start below a given run,
-//! and it has no journal or spending query. Paging therefore reads up to [`SCAN_LIMIT`] runs
-//! and filters them here, and spending sums the journal of each run in the window through the
-//! optional [`RunJournal`](crate::RunJournal). Both are correct for every user with fewer than
-//! `SCAN_LIMIT` runs in the window and become exact store queries once the port has them.
+//! Each route is one exact, user-scoped store query (plus the report and the journal for a
+//! run's detail): runs are paged by id (`before` is the last id of the previous page, so a
+//! page never shifts when new runs start), a run is read by its id, and spending is summed
+//! per UTC day by the store. A run's purchases come from the optional
+//! [`RunJournal`](crate::RunJournal); without it a run shows its counts only and spending
+//! answers `available: false`.
 
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use giftbuyer_core::ports::{JournalEntry, JournalStatus, RunRecord};
+use giftbuyer_core::ports::{JournalEntry, RunRecord};
 use serde::Serialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -24,9 +25,6 @@ use crate::state::AppState;
 /// How many runs a page holds unless `limit` says otherwise, and at most.
 const DEFAULT_RUNS: i64 = 20;
 const MAX_RUNS: i64 = 100;
-/// How many runs are read to page past `before` or to sum spending: the store's own cap on
-/// one listing.
-pub(crate) const SCAN_LIMIT: u32 = 1000;
 const DEFAULT_DAYS: i64 = 30;
 const MAX_DAYS: i64 = 366;
 const DEFAULT_AUDIT: i64 = 50;
@@ -234,19 +232,10 @@ pub(crate) async fn runs(
     query.finish()?;
     let page = usize::try_from(limit).unwrap_or(usize::MAX);
     // One more than the page tells whether there is a next page.
-    let fetch = if before.is_some() {
-        SCAN_LIMIT
-    } else {
-        limit_u32(limit + 1)
-    };
-    let mut runs: Vec<RunRecord> = state
+    let mut runs = state
         .store()
-        .runs(auth.user_id, fetch)
-        .await?
-        .into_iter()
-        .filter(|run| before.is_none_or(|before| run.run_id < before))
-        .take(page + 1)
-        .collect();
+        .runs(auth.user_id, before, limit_u32(limit + 1))
+        .await?;
     let more = runs.len() > page;
     runs.truncate(page);
     Ok(Json(RunPage {
@@ -279,14 +268,11 @@ pub(crate) async fn run(
         .ok()
         .filter(|id| *id > 0)
         .ok_or(not_found.clone())?;
-    // The port has no "one run" query; the run is found among the user's latest, which is
-    // also what scopes it to the user.
     let summary = state
         .store()
-        .runs(auth.user_id, SCAN_LIMIT)
+        .run(auth.user_id, id)
         .await?
-        .iter()
-        .find(|run| run.run_id == id)
+        .as_ref()
         .map(RunSummary::from)
         .ok_or(not_found)?;
     let report = state.store().report(auth.user_id, id).await?;
@@ -333,24 +319,17 @@ pub(crate) async fn spending(
     let mut totals: BTreeMap<i64, (u64, u32)> =
         (first_day..=today).map(|day| (day, (0, 0))).collect();
     let journal = state.run_journal();
-    if let Some(journal) = journal {
-        // A purchase is dated by when it was bought, which is at most minutes after its run
-        // started; runs that started the day before the window are read too for that reason.
-        let runs = state.store().runs(auth.user_id, SCAN_LIMIT).await?;
-        let window = runs
-            .iter()
-            .take_while(|run| run.started_at.secs().div_euclid(DAY_SECS) >= first_day - 1);
-        for run in window.filter(|run| run.bought > 0) {
-            let entries = journal
-                .run_journal(auth.user_id, run.run_id)
-                .await
-                .map_err(|error| ApiError::internal("could not read a run's journal", error))?;
-            for entry in entries.iter().filter(|e| e.status == JournalStatus::Bought) {
-                let day = entry.updated_at.secs().div_euclid(DAY_SECS);
-                if let Some((stars, purchases)) = totals.get_mut(&day) {
-                    *stars = stars.saturating_add(entry.operation.price.get());
-                    *purchases = purchases.saturating_add(1);
-                }
+    // The store sums the journal; a server started without access to the journal shows no
+    // purchases anywhere, so spending stays unavailable there too.
+    if journal.is_some() {
+        let spent = state
+            .store()
+            .spending_per_day(auth.user_id, first_day, today)
+            .await?;
+        for day in spent {
+            if let Some((stars, purchases)) = totals.get_mut(&day.day) {
+                *stars = stars.saturating_add(day.stars);
+                *purchases = purchases.saturating_add(day.purchases);
             }
         }
     }

@@ -5,6 +5,9 @@
 //! [`BotVerifier`](crate::BotVerifier) is configured, the bot's username. It is checked for
 //! its form (and with Telegram, when a verifier is present) before it is saved, and neither
 //! error messages, audit entries nor logs ever contain it.
+//!
+//! A request that changes settings and the token saves both in one store transaction, so a
+//! failure cannot leave one half saved.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -271,39 +274,58 @@ pub(crate) async fn change(
     if let Some(lang) = lang {
         next.report_lang = lang;
     }
-    if next != current {
-        state
-            .store()
-            .save_settings(auth.user_id, &next, now)
-            .await?;
-        let detail = format!("{} {from}", describe_changes(&current, &next));
-        audit(&state, auth.user_id, "settings.changed", &detail, now).await;
-    }
-
+    // The settings and the token are written together, so a failure leaves both as they were.
+    let changed = next != current;
+    let token_set = matches!(token, Patch::Set(_));
+    let had_token = match token {
+        Patch::Clear => state.store().bot_token(auth.user_id).await?.is_some(),
+        Patch::Keep | Patch::Set(_) => false,
+    };
     let stored_token = match token {
-        Patch::Keep => state.store().bot_token(auth.user_id).await?,
-        Patch::Clear => {
-            let had = state.store().bot_token(auth.user_id).await?.is_some();
-            state.store().set_bot_token(auth.user_id, None, now).await?;
-            if had {
-                let detail = format!("removed the bot token {from}");
-                audit(&state, auth.user_id, "bot_token.cleared", &detail, now).await;
+        Patch::Keep => {
+            if changed {
+                state
+                    .store()
+                    .save_settings(auth.user_id, &next, now)
+                    .await?;
             }
+            state.store().bot_token(auth.user_id).await?
+        }
+        Patch::Clear => {
+            state
+                .store()
+                .save_settings_and_token(auth.user_id, changed.then_some(&next), None, now)
+                .await?;
             None
         }
         Patch::Set(token) => {
             state
                 .store()
-                .set_bot_token(auth.user_id, Some(token.clone()), now)
+                .save_settings_and_token(
+                    auth.user_id,
+                    changed.then_some(&next),
+                    Some(token.clone()),
+                    now,
+                )
                 .await?;
-            let bot = verified
-                .as_deref()
-                .map_or_else(String::new, |name| format!(" for @{name}"));
-            let detail = format!("set the bot token{bot} {from}");
-            audit(&state, auth.user_id, "bot_token.set", &detail, now).await;
             Some(token)
         }
     };
+    if changed {
+        let detail = format!("{} {from}", describe_changes(&current, &next));
+        audit(&state, auth.user_id, "settings.changed", &detail, now).await;
+    }
+    if had_token {
+        let detail = format!("removed the bot token {from}");
+        audit(&state, auth.user_id, "bot_token.cleared", &detail, now).await;
+    }
+    if token_set {
+        let bot = verified
+            .as_deref()
+            .map_or_else(String::new, |name| format!(" for @{name}"));
+        let detail = format!("set the bot token{bot} {from}");
+        audit(&state, auth.user_id, "bot_token.set", &detail, now).await;
+    }
     let username = match verified {
         Some(name) => Some(name),
         None => username(&state, stored_token.as_ref()).await,

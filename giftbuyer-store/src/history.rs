@@ -3,44 +3,118 @@
 
 use giftbuyer_core::UnixTime;
 use giftbuyer_core::ports::{
-    AuditEntry, BoxFuture, HistoryStore, PanelStoreError, RunRecord, StoredReport, UserId,
+    AuditEntry, BoxFuture, DaySpending, HistoryStore, PanelStoreError, RunRecord, StoredReport,
+    UserId,
 };
+use sqlx::AssertSqlSafe;
 
-use crate::db::{RowExt, check_text, from_db_u32, time, with_db};
+use crate::db::{RowExt, check_text, from_db_int, from_db_u32, time, with_db};
 use crate::{Error, Store};
 
 const MAX_KIND_LEN: usize = 64;
 const MAX_DETAIL_LEN: usize = 2048;
 /// The most rows one listing returns, whatever the caller asks for.
 const MAX_LIMIT: u32 = 1000;
+const DAY_SECS: i64 = 86_400;
 
-async fn runs(store: &Store, user: UserId, limit: u32) -> Result<Vec<RunRecord>, Error> {
+/// The counts of the runs the inner query `{runs}` selects (`id`, `started_at`, `has_report`
+/// of the user's runs), newest first.
+const RUN_SUMMARY: &str = "SELECT r.id, r.started_at, r.has_report, COUNT(j.seq) AS operations, \
+     COALESCE(SUM(CASE WHEN j.status = 'bought' THEN 1 ELSE 0 END), 0) AS bought, \
+     COALESCE(SUM(CASE WHEN j.status = 'failed' THEN 1 ELSE 0 END), 0) AS failed, \
+     COALESCE(SUM(CASE WHEN j.status = 'unknown' THEN 1 ELSE 0 END), 0) AS unknown \
+     FROM ({runs}) r \
+     LEFT JOIN journal j ON j.run_id = r.id AND j.user_id = $1 \
+     GROUP BY r.id, r.started_at, r.has_report ORDER BY r.id DESC";
+
+fn run_summary_sql(runs: &str) -> String {
+    RUN_SUMMARY.replace("{runs}", runs)
+}
+
+fn run_record<R: RowExt>(row: &R) -> Result<RunRecord, Error> {
+    Ok(RunRecord {
+        run_id: row.int("id")?,
+        started_at: time("started_at", row.int("started_at")?)?,
+        operations: from_db_u32("operations", row.int("operations")?)?,
+        bought: from_db_u32("bought", row.int("bought")?)?,
+        failed: from_db_u32("failed", row.int("failed")?)?,
+        unknown: from_db_u32("unknown", row.int("unknown")?)?,
+        has_report: row.flag("has_report")?,
+    })
+}
+
+async fn runs(
+    store: &Store,
+    user: UserId,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<RunRecord>, Error> {
     let limit = i64::from(limit.min(MAX_LIMIT));
+    // Run ids are positive, so "before" defaults to past every id.
+    let before = before.unwrap_or(i64::MAX);
+    let sql = run_summary_sql(
+        "SELECT id, started_at, report IS NOT NULL AS has_report FROM runs \
+         WHERE user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+    );
+    with_db!(store.db(), pool => {
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(user.get())
+            .bind(before)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+        rows.iter().map(run_record).collect()
+    })
+}
+
+async fn run(store: &Store, user: UserId, run_id: i64) -> Result<Option<RunRecord>, Error> {
+    let sql = run_summary_sql(
+        "SELECT id, started_at, report IS NOT NULL AS has_report FROM runs \
+         WHERE user_id = $1 AND id = $2",
+    );
+    with_db!(store.db(), pool => {
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(user.get())
+            .bind(run_id)
+            .fetch_optional(pool)
+            .await?
+            .as_ref()
+            .map(run_record)
+            .transpose()
+    })
+}
+
+async fn spending_per_day(
+    store: &Store,
+    user: UserId,
+    from_day: i64,
+    to_day: i64,
+) -> Result<Vec<DaySpending>, Error> {
+    // Times are never negative, so days before 1970 hold nothing (and integer division in
+    // SQL, which truncates, agrees with the calendar day for every stored time).
+    let from = from_day.max(0).saturating_mul(DAY_SECS);
+    let to = to_day.saturating_add(1).saturating_mul(DAY_SECS);
+    if to <= from {
+        return Ok(Vec::new());
+    }
     with_db!(store.db(), pool => {
         let rows = sqlx::query(
-            "SELECT r.id, r.started_at, r.has_report, COUNT(j.seq) AS operations, \
-             COALESCE(SUM(CASE WHEN j.status = 'bought' THEN 1 ELSE 0 END), 0) AS bought, \
-             COALESCE(SUM(CASE WHEN j.status = 'failed' THEN 1 ELSE 0 END), 0) AS failed, \
-             COALESCE(SUM(CASE WHEN j.status = 'unknown' THEN 1 ELSE 0 END), 0) AS unknown \
-             FROM (SELECT id, started_at, report IS NOT NULL AS has_report FROM runs \
-                   WHERE user_id = $1 ORDER BY id DESC LIMIT $2) r \
-             LEFT JOIN journal j ON j.run_id = r.id \
-             GROUP BY r.id, r.started_at, r.has_report ORDER BY r.id DESC",
+            "SELECT updated_at / 86400 AS utc_day, CAST(SUM(price) AS BIGINT) AS stars, \
+             COUNT(*) AS purchases FROM journal \
+             WHERE user_id = $1 AND status = 'bought' AND updated_at >= $2 AND updated_at < $3 \
+             GROUP BY updated_at / 86400 ORDER BY utc_day",
         )
         .bind(user.get())
-        .bind(limit)
+        .bind(from)
+        .bind(to)
         .fetch_all(pool)
         .await?;
         rows.iter()
             .map(|row| {
-                Ok(RunRecord {
-                    run_id: row.int("id")?,
-                    started_at: time("started_at", row.int("started_at")?)?,
-                    operations: from_db_u32("operations", row.int("operations")?)?,
-                    bought: from_db_u32("bought", row.int("bought")?)?,
-                    failed: from_db_u32("failed", row.int("failed")?)?,
-                    unknown: from_db_u32("unknown", row.int("unknown")?)?,
-                    has_report: row.flag("has_report")?,
+                Ok(DaySpending {
+                    day: row.int("utc_day")?,
+                    stars: from_db_int("stars", row.int("stars")?)?,
+                    purchases: from_db_u32("purchases", row.int("purchases")?)?,
                 })
             })
             .collect()
@@ -120,9 +194,27 @@ impl HistoryStore for Store {
     fn runs(
         &self,
         user: UserId,
+        before: Option<i64>,
         limit: u32,
     ) -> BoxFuture<'_, Result<Vec<RunRecord>, PanelStoreError>> {
-        Box::pin(async move { Ok(runs(self, user, limit).await?) })
+        Box::pin(async move { Ok(runs(self, user, before, limit).await?) })
+    }
+
+    fn run(
+        &self,
+        user: UserId,
+        run_id: i64,
+    ) -> BoxFuture<'_, Result<Option<RunRecord>, PanelStoreError>> {
+        Box::pin(async move { Ok(run(self, user, run_id).await?) })
+    }
+
+    fn spending_per_day(
+        &self,
+        user: UserId,
+        from_day: i64,
+        to_day: i64,
+    ) -> BoxFuture<'_, Result<Vec<DaySpending>, PanelStoreError>> {
+        Box::pin(async move { Ok(spending_per_day(self, user, from_day, to_day).await?) })
     }
 
     fn report(

@@ -58,53 +58,6 @@ async fn load(store: &Store, user: UserId) -> Result<UserSettings, Error> {
     })
 }
 
-async fn save(
-    store: &Store,
-    user: UserId,
-    settings: &UserSettings,
-    now: UnixTime,
-) -> Result<(), Error> {
-    if settings.notification_chats.len() > MAX_NOTIFICATION_CHATS {
-        return Err(Error::Invalid {
-            field: "notification chats",
-            reason: format!("at most {MAX_NOTIFICATION_CHATS}"),
-        });
-    }
-    with_db!(store.db(), pool => {
-        let mut tx = pool.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO user_settings (user_id, autobuy, report_lang, forced_target, updated_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id) DO UPDATE SET \
-             autobuy = excluded.autobuy, report_lang = excluded.report_lang, \
-             forced_target = excluded.forced_target, updated_at = excluded.updated_at",
-        )
-        .bind(user.get())
-        .bind(settings.autobuy)
-        .bind(settings.report_lang.code())
-        .bind(settings.forced_target.map(ChannelId::get))
-        .bind(now.secs())
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::keys("settings", Error::NotFound { what: "user" }))?;
-        sqlx::query("DELETE FROM notification_chats WHERE user_id = $1")
-            .bind(user.get())
-            .execute(&mut *tx)
-            .await?;
-        for (position, chat) in (0i64..).zip(&settings.notification_chats) {
-            sqlx::query(
-                "INSERT INTO notification_chats (user_id, position, chat_id) VALUES ($1, $2, $3)",
-            )
-            .bind(user.get())
-            .bind(position)
-            .bind(chat.get())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-    });
-    Ok(())
-}
-
 async fn bot_token(store: &Store, user: UserId) -> Result<Option<Secret<String>>, Error> {
     let sealed = with_db!(store.db(), pool => {
         sqlx::query("SELECT bot_token FROM user_settings WHERE user_id = $1")
@@ -124,35 +77,82 @@ async fn bot_token(store: &Store, user: UserId) -> Result<Option<Secret<String>>
         .transpose()
 }
 
-async fn set_bot_token(
+/// Writes the settings when given and the bot token when given (`Some(None)` removes it), in
+/// one transaction.
+async fn save(
     store: &Store,
     user: UserId,
-    token: Option<Secret<String>>,
+    settings: Option<&UserSettings>,
+    token: Option<Option<&Secret<String>>>,
     now: UnixTime,
 ) -> Result<(), Error> {
-    let sealed = match &token {
-        Some(token) => {
+    if let Some(settings) = settings
+        && settings.notification_chats.len() > MAX_NOTIFICATION_CHATS
+    {
+        return Err(Error::Invalid {
+            field: "notification chats",
+            reason: format!("at most {MAX_NOTIFICATION_CHATS}"),
+        });
+    }
+    let sealed = match token {
+        Some(Some(token)) => {
             check_text("bot token", token.expose(), MAX_TOKEN_LEN)?;
-            Some(
-                store
-                    .crypto()
-                    .seal_str(BOT_TOKEN, bot_token_row(user), token.expose())?,
-            )
+            Some(Some(store.crypto().seal_str(
+                BOT_TOKEN,
+                bot_token_row(user),
+                token.expose(),
+            )?))
         }
+        Some(None) => Some(None),
         None => None,
     };
     with_db!(store.db(), pool => {
-        sqlx::query(
-            "INSERT INTO user_settings (user_id, bot_token, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (user_id) DO UPDATE SET bot_token = excluded.bot_token, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(user.get())
-        .bind(sealed)
-        .bind(now.secs())
-        .execute(pool)
-        .await
-        .map_err(Error::keys("settings", Error::NotFound { what: "user" }))?;
+        let mut tx = pool.begin_write().await?;
+        if let Some(sealed) = sealed {
+            sqlx::query(
+                "INSERT INTO user_settings (user_id, bot_token, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id) DO UPDATE SET bot_token = excluded.bot_token, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(user.get())
+            .bind(sealed)
+            .bind(now.secs())
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::keys("settings", Error::NotFound { what: "user" }))?;
+        }
+        if let Some(settings) = settings {
+            sqlx::query(
+                "INSERT INTO user_settings (user_id, autobuy, report_lang, forced_target, \
+                 updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id) DO UPDATE SET \
+                 autobuy = excluded.autobuy, report_lang = excluded.report_lang, \
+                 forced_target = excluded.forced_target, updated_at = excluded.updated_at",
+            )
+            .bind(user.get())
+            .bind(settings.autobuy)
+            .bind(settings.report_lang.code())
+            .bind(settings.forced_target.map(ChannelId::get))
+            .bind(now.secs())
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::keys("settings", Error::NotFound { what: "user" }))?;
+            sqlx::query("DELETE FROM notification_chats WHERE user_id = $1")
+                .bind(user.get())
+                .execute(&mut *tx)
+                .await?;
+            for (position, chat) in (0i64..).zip(&settings.notification_chats) {
+                sqlx::query(
+                    "INSERT INTO notification_chats (user_id, position, chat_id) \
+                     VALUES ($1, $2, $3)",
+                )
+                .bind(user.get())
+                .bind(position)
+                .bind(chat.get())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
     });
     Ok(())
 }
@@ -168,7 +168,7 @@ impl SettingsStore for Store {
         settings: &'a UserSettings,
         now: UnixTime,
     ) -> BoxFuture<'a, Result<(), PanelStoreError>> {
-        Box::pin(async move { Ok(save(self, user, settings, now).await?) })
+        Box::pin(async move { Ok(save(self, user, Some(settings), None, now).await?) })
     }
 
     fn bot_token(
@@ -184,6 +184,16 @@ impl SettingsStore for Store {
         token: Option<Secret<String>>,
         now: UnixTime,
     ) -> BoxFuture<'_, Result<(), PanelStoreError>> {
-        Box::pin(async move { Ok(set_bot_token(self, user, token, now).await?) })
+        Box::pin(async move { Ok(save(self, user, None, Some(token.as_ref()), now).await?) })
+    }
+
+    fn save_settings_and_token<'a>(
+        &'a self,
+        user: UserId,
+        settings: Option<&'a UserSettings>,
+        token: Option<Secret<String>>,
+        now: UnixTime,
+    ) -> BoxFuture<'a, Result<(), PanelStoreError>> {
+        Box::pin(async move { Ok(save(self, user, settings, Some(token.as_ref()), now).await?) })
     }
 }

@@ -16,9 +16,12 @@ fn migrate_creates_the_schema_once() {
         dir.path().join("data/giftbuyer.db").display()
     );
     let first = stdout_of(&run(&["migrate", "--database-url", &url]));
-    assert_eq!(first, "applied migrations 1; the schema is at version 1\n");
+    assert_eq!(
+        first,
+        "applied migrations 1, 2; the schema is at version 2\n"
+    );
     let second = stdout_of(&run(&["migrate", "--database-url", &url]));
-    assert_eq!(second, "the schema is up to date (version 1)\n");
+    assert_eq!(second, "the schema is up to date (version 2)\n");
 }
 
 #[test]

@@ -39,10 +39,10 @@ pub use panel_store::{
     PanelStoreError, SessionVault, SettingsStore, UserStore, WebSessionStore,
 };
 pub use panel_types::{
-    AccountRecord, AccountRowId, ApiProfile, ApiProfileId, AuditEntry, KnownGift, LockoutPolicy,
-    LoginFailure, MtprotoSession, NewAccount, NewApiProfile, NewChannel, NewWebSession,
-    RemainingPoint, RunRecord, SessionTokenHash, StoredReport, UserRecord, Username, WebSession,
-    WebSessionId,
+    AccountRecord, AccountRowId, ApiProfile, ApiProfileId, AuditEntry, DaySpending, KnownGift,
+    LockoutPolicy, LoginFailure, MtprotoSession, NewAccount, NewApiProfile, NewChannel,
+    NewWebSession, RemainingPoint, RunRecord, SessionTokenHash, StoredReport, UserRecord, Username,
+    WebSession, WebSessionId,
 };
 pub use secret::Secret;
 pub use store::{

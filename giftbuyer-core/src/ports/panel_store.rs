@@ -9,10 +9,10 @@
 use std::time::Duration;
 
 use super::panel_types::{
-    AccountRecord, AccountRowId, ApiProfile, ApiProfileId, AuditEntry, KnownGift, LockoutPolicy,
-    LoginFailure, MtprotoSession, NewAccount, NewApiProfile, NewChannel, NewWebSession,
-    RemainingPoint, RunRecord, SessionTokenHash, StoredReport, UserRecord, Username, WebSession,
-    WebSessionId,
+    AccountRecord, AccountRowId, ApiProfile, ApiProfileId, AuditEntry, DaySpending, KnownGift,
+    LockoutPolicy, LoginFailure, MtprotoSession, NewAccount, NewApiProfile, NewChannel,
+    NewWebSession, RemainingPoint, RunRecord, SessionTokenHash, StoredReport, UserRecord, Username,
+    WebSession, WebSessionId,
 };
 use super::{BoxFuture, Profile, Secret, UserId, UserSettings};
 use crate::{AccountId, Channel, ChannelRowId, GiftId, UnixTime, ValueError};
@@ -291,12 +291,41 @@ pub trait SettingsStore: Send + Sync {
         token: Option<Secret<String>>,
         now: UnixTime,
     ) -> BoxFuture<'_, Result<()>>;
+
+    /// Saves the settings (when given) and sets or (with `None`) removes the bot token in one
+    /// transaction: either both change or neither does.
+    fn save_settings_and_token<'a>(
+        &'a self,
+        user: UserId,
+        settings: Option<&'a UserSettings>,
+        token: Option<Secret<String>>,
+        now: UnixTime,
+    ) -> BoxFuture<'a, Result<()>>;
 }
 
 /// A user's past runs, their reports, and the audit log.
 pub trait HistoryStore: Send + Sync {
-    /// The user's latest runs, newest first.
-    fn runs(&self, user: UserId, limit: u32) -> BoxFuture<'_, Result<Vec<RunRecord>>>;
+    /// The user's runs, newest first: at most `limit` of them, and with `before` only those
+    /// whose id is below it (keyset paging: pass the last id of the previous page).
+    fn runs(
+        &self,
+        user: UserId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<RunRecord>>>;
+
+    /// One of the user's runs; another user's run is `None`.
+    fn run(&self, user: UserId, run_id: i64) -> BoxFuture<'_, Result<Option<RunRecord>>>;
+
+    /// The stars the user spent per UTC day from `from_day` to `to_day` (both included, in
+    /// days since 1970-01-01): the journal entries with status bought, dated by their last
+    /// change. Only days with a purchase are listed, oldest first.
+    fn spending_per_day(
+        &self,
+        user: UserId,
+        from_day: i64,
+        to_day: i64,
+    ) -> BoxFuture<'_, Result<Vec<DaySpending>>>;
 
     fn report(&self, user: UserId, run_id: i64) -> BoxFuture<'_, Result<Option<StoredReport>>>;
 

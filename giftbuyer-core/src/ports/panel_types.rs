@@ -202,6 +202,15 @@ pub struct RunRecord {
     pub has_report: bool,
 }
 
+/// What a user bought on one UTC day: the stars paid and the number of purchases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DaySpending {
+    /// Days since 1970-01-01.
+    pub day: i64,
+    pub stars: u64,
+    pub purchases: u32,
+}
+
 /// The rendered report of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredReport {

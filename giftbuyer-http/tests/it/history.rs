@@ -124,6 +124,57 @@ async fn runs_page_newest_first() {
 }
 
 #[tokio::test]
+async fn runs_older_than_the_latest_thousand_are_reachable() {
+    let app = TestApp::new().await;
+    let (cookie, user) = app.user("alice").await;
+    let oldest = seed_run(&app, user, &[100, 200], Some("old")).await;
+    let id = UserId::new(user).expect("id");
+    for _ in 0..1_100 {
+        app.store
+            .begin_run(id, &[], app.state.now())
+            .await
+            .expect("run");
+    }
+
+    let detail = app
+        .get(&format!("/api/runs/{oldest}"), &cookie)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(detail["run"]["id"], oldest);
+    assert_eq!(detail["report"], "old");
+    assert_eq!(detail["operations"].as_array().map(Vec::len), Some(2));
+
+    let (mut seen, mut before) = (Vec::new(), None::<i64>);
+    loop {
+        let path = match before {
+            Some(before) => format!("/api/runs?limit=100&before={before}"),
+            None => "/api/runs?limit=100".to_owned(),
+        };
+        let page = app.get(&path, &cookie).await.ok(StatusCode::OK);
+        let runs = page["runs"].as_array().expect("runs");
+        seen.extend(runs.iter().map(|run| run["id"].as_i64().expect("id")));
+        match page.get("next_before") {
+            Some(next) => before = next.as_i64(),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 1_101);
+    assert!(seen.windows(2).all(|w| w[0] > w[1]));
+    assert_eq!(seen.last(), Some(&oldest));
+    let last = app
+        .get(&format!("/api/runs?limit=1&before={}", oldest + 1), &cookie)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(last["runs"][0]["id"], oldest);
+    assert_eq!(last.get("next_before"), None);
+
+    let (other, _) = app.user("bob").await;
+    app.get(&format!("/api/runs/{oldest}"), &other)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
 async fn a_run_shows_its_report_and_each_outcome() {
     let app = TestApp::new().await;
     let (cookie, user) = app.user("alice").await;

@@ -237,6 +237,68 @@ async fn the_bot_token_is_write_only() {
 }
 
 #[tokio::test]
+async fn settings_and_the_token_change_in_one_request() {
+    let app = TestApp::new().await;
+    let (cookie, user) = app.user("alice").await;
+    let both = app
+        .patch(
+            "/api/settings",
+            &cookie,
+            json!({"bot_token": TOKEN, "autobuy": true, "notification_chats": [42]}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(
+        (
+            &both["bot_token_set"],
+            &both["autobuy"],
+            &both["notification_chats"]
+        ),
+        (&json!(true), &json!(true), &json!([42]))
+    );
+    assert_eq!(stored_token(&app, user).await.as_deref(), Some(TOKEN));
+    let stored = app
+        .store
+        .settings(UserId::new(user).expect("id"))
+        .await
+        .expect("settings");
+    assert!(stored.autobuy);
+
+    let cleared = app
+        .patch(
+            "/api/settings",
+            &cookie,
+            json!({"bot_token": null, "autobuy": false, "notification_chats": []}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(cleared, defaults());
+    assert_eq!(stored_token(&app, user).await, None);
+    // The token alone, with the settings unchanged.
+    app.patch("/api/settings", &cookie, json!({"bot_token": TOKEN}))
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(
+        app.get("/api/settings", &cookie).await.ok(StatusCode::OK)["autobuy"],
+        false
+    );
+
+    let entries = app.audit(user).await;
+    let kinds: Vec<_> = entries.iter().map(|entry| entry.kind.as_str()).collect();
+    assert_eq!(
+        kinds[..5],
+        [
+            "bot_token.set",
+            "bot_token.cleared",
+            "settings.changed",
+            "bot_token.set",
+            "settings.changed"
+        ],
+        "{kinds:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_verifier_checks_new_tokens_and_names_the_bot() {
     let app = TestApp::with_ports(|state, _| state.with_bot_verifier(Arc::new(FakeVerifier))).await;
     let (cookie, user) = app.user("alice").await;

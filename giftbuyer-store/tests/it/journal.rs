@@ -209,7 +209,7 @@ async fn out_of_range_numbers_are_refused_before_writing(db: &TestDb) {
         matches!(&error, StoreError::Other(message) if message.contains("out of range")),
         "{error:?}"
     );
-    assert_eq!(store.runs(owner, 10).await.expect("runs"), vec![]);
+    assert_eq!(store.runs(owner, None, 10).await.expect("runs"), vec![]);
     bad.price = giftbuyer_core::Stars::new(5);
     bad.supply = u64::MAX;
     let run = store.begin_run(owner, &[], at(1)).await.expect("empty run");

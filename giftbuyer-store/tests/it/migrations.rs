@@ -7,7 +7,10 @@ use crate::support::{TestDb, key, on_every_backend};
 
 async fn migrations_run_from_empty_once(db: &TestDb) {
     let report = migrate(&db.url).await.expect("first migration");
-    assert_eq!((report.applied.as_slice(), report.version), (&[1][..], 1));
+    assert_eq!(
+        (report.applied.as_slice(), report.version),
+        (&[1, 2][..], 2)
+    );
     let report = migrate(&db.url).await.expect("second migration");
     assert!(report.applied.is_empty());
     let store = db.store().await;
@@ -16,7 +19,7 @@ async fn migrations_run_from_empty_once(db: &TestDb) {
     store.close().await;
 
     let raw = db.raw().await;
-    assert_eq!(raw.int("SELECT COUNT(*) FROM schema_migrations").await, 1);
+    assert_eq!(raw.int("SELECT COUNT(*) FROM schema_migrations").await, 2);
     for table in [
         "users",
         "accounts",
@@ -36,7 +39,7 @@ async fn migrations_run_from_empty_once(db: &TestDb) {
             error,
             Error::SchemaTooNew {
                 found: 99,
-                known: 1
+                known: 2
             }
         ),
         "{error}"

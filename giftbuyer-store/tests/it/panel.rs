@@ -474,7 +474,7 @@ async fn settings_and_history(db: &TestDb) {
         .save_report(alice, run, "done".into(), at(13))
         .await
         .expect("report");
-    let runs = store.runs(alice, 10).await.expect("runs");
+    let runs = store.runs(alice, None, 10).await.expect("runs");
     let summary: Vec<_> = runs
         .iter()
         .map(|r| {
@@ -492,7 +492,7 @@ async fn settings_and_history(db: &TestDb) {
         summary,
         vec![(empty, 0, 0, 0, 0, false), (run, 4, 1, 1, 1, true)]
     );
-    assert_eq!(store.runs(alice, 1).await.expect("runs").len(), 1);
+    assert_eq!(store.runs(alice, None, 1).await.expect("runs").len(), 1);
 
     for n in 0..3 {
         store

@@ -183,7 +183,7 @@ async fn snapshot(store: &Store, owned: &Owned) -> String {
             .map(|t| t.map(|t| t.expose().clone())),
         store.sessions(user, at(0)).await,
         store.run_journal(user, owned.run).await,
-        store.runs(user, 10).await,
+        store.runs(user, None, 10).await,
         store.report(user, owned.run).await,
         store.audit_log(user, 10).await.map(|log| log.len()),
         // The lease is still A's: renewing it as A works (and changes nothing visible).
@@ -244,7 +244,7 @@ async fn another_user_can_neither_read_nor_change(db: &TestDb) {
     assert_eq!(store.run_journal(bu, a.run).await, Ok(vec![]));
     assert!(
         store
-            .runs(bu, 100)
+            .runs(bu, None, 100)
             .await
             .expect("runs")
             .iter()

@@ -449,7 +449,7 @@ async fn the_engine_buys_a_new_gift_through_the_adapters() {
     }
 
     // The journal says bought, for the gift, the account and the channel.
-    let runs = world.store.runs(world.user, 10).await.expect("runs");
+    let runs = world.store.runs(world.user, None, 10).await.expect("runs");
     assert_eq!(runs.len(), 1);
     let journal = world
         .store
