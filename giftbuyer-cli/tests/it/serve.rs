@@ -41,56 +41,106 @@ fn http(addr: &str, request: &str) -> String {
     response
 }
 
+/// A `giftbuyer serve` process on a free port with its own data directory.
+struct Server {
+    child: std::process::Child,
+    stdout: BufReader<std::process::ChildStdout>,
+    /// The line announcing where the server listens.
+    banner: String,
+    addr: String,
+    dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts `giftbuyer serve` with `extra` arguments and waits for its banner.
+    fn start(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_giftbuyer"))
+            .arg("serve")
+            .args(extra)
+            .args(["--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("data"))
+            .env_remove("DATABASE_URL")
+            .env_remove("GIFTBUYER_MASTER_KEY")
+            .env_remove("GIFTBUYER_KEY_FILE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut banner = String::new();
+        stdout
+            .read_line(&mut banner)
+            .expect("the server announces its address");
+        let addr = banner
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("an address")
+            .to_owned();
+        Self {
+            child,
+            stdout,
+            banner,
+            addr,
+            dir,
+        }
+    }
+
+    /// Checks health, registers `alice` and returns the registration response and her cookie.
+    fn register(&self) -> (String, String) {
+        let addr = &self.addr;
+        let health = http(
+            addr,
+            &format!("GET /api/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        );
+        assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+        assert!(health.ends_with("{\"status\":\"ok\"}"), "{health}");
+        let body = r#"{"username":"alice","password":"correct horse battery"}"#;
+        let register = http(
+            addr,
+            &format!(
+                "POST /api/auth/register HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        );
+        assert!(register.starts_with("HTTP/1.1 201"), "{register}");
+        let cookie = register
+            .lines()
+            .find_map(|line| line.strip_prefix("set-cookie: "))
+            .and_then(|value| value.split(';').next())
+            .expect("a session cookie")
+            .to_owned();
+        (register, cookie)
+    }
+
+    /// Stops the server with SIGTERM and checks that it said goodbye and kept its database.
+    fn stop(mut self) -> tempfile::TempDir {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("send SIGTERM");
+        assert!(status.success());
+        let exit = self.child.wait().expect("the server exits");
+        let mut rest = String::new();
+        self.stdout
+            .read_to_string(&mut rest)
+            .expect("the rest of stdout");
+        assert!(exit.success(), "{exit:?}");
+        assert_eq!(rest, "GiftBuyer stopped\n");
+        assert!(self.dir.path().join("data/giftbuyer.db").exists());
+        self.dir
+    }
+}
+
 #[test]
 fn the_demo_server_serves_the_api_and_stops_gracefully() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_giftbuyer"))
-        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path().join("data"))
-        .env_remove("DATABASE_URL")
-        .env_remove("GIFTBUYER_MASTER_KEY")
-        .env_remove("GIFTBUYER_KEY_FILE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server starts");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    stdout
-        .read_line(&mut line)
-        .expect("the server announces its address");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("an address")
-        .to_owned();
-
-    let health = http(
-        &addr,
-        &format!("GET /api/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
-    );
-    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
-    assert!(health.ends_with("{\"status\":\"ok\"}"), "{health}");
-
-    let body = r#"{"username":"alice","password":"correct horse battery"}"#;
-    let register = http(
-        &addr,
-        &format!(
-            "POST /api/auth/register HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    );
-    assert!(register.starts_with("HTTP/1.1 201"), "{register}");
+    let server = Server::start(&["--demo"]);
+    let addr = server.addr.clone();
+    let (register, cookie) = server.register();
     assert!(register.contains("HttpOnly; SameSite=Lax"), "{register}");
     assert!(!register.contains("correct horse battery"));
-    let cookie = register
-        .lines()
-        .find_map(|line| line.strip_prefix("set-cookie: "))
-        .and_then(|value| value.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
 
     // Adding a Telegram account on the demo market: an API profile, a phone, the demo code.
     let profile = post(
@@ -140,74 +190,23 @@ fn the_demo_server_serves_the_api_and_stops_gracefully() {
     );
     assert!(!accounts.to_string().contains("15550001234"));
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("send SIGTERM");
-    assert!(status.success());
-    let exit = child.wait().expect("the server exits");
-    let mut rest = String::new();
-    stdout
-        .read_to_string(&mut rest)
-        .expect("the rest of stdout");
-    assert!(exit.success(), "{exit:?}");
-    assert_eq!(rest, "GiftBuyer stopped\n");
     // The database and a private key file were created in the data directory.
-    assert!(dir.path().join("data/giftbuyer.db").exists());
+    let dir = server.stop();
     assert!(dir.path().join("data/master.key").exists());
 }
 
 #[test]
 fn without_demo_the_server_runs_on_real_telegram_and_stops_gracefully() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_giftbuyer"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path().join("data"))
-        .env_remove("DATABASE_URL")
-        .env_remove("GIFTBUYER_MASTER_KEY")
-        .env_remove("GIFTBUYER_KEY_FILE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server starts");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    stdout
-        .read_line(&mut line)
-        .expect("the server announces its address");
-    assert!(line.ends_with("(real Telegram)\n"), "{line}");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("an address")
-        .to_owned();
-
-    let health = http(
-        &addr,
-        &format!("GET /api/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    let server = Server::start(&[]);
+    assert!(
+        server.banner.ends_with("(real Telegram)\n"),
+        "{}",
+        server.banner
     );
-    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
-    assert!(health.ends_with("{\"status\":\"ok\"}"), "{health}");
-
+    let addr = server.addr.clone();
     // The real login port is plugged in: without an API profile it refuses before connecting
     // to Telegram, and says why.
-    let body = r#"{"username":"alice","password":"correct horse battery"}"#;
-    let register = http(
-        &addr,
-        &format!(
-            "POST /api/auth/register HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    );
-    assert!(register.starts_with("HTTP/1.1 201"), "{register}");
-    let cookie = register
-        .lines()
-        .find_map(|line| line.strip_prefix("set-cookie: "))
-        .and_then(|value| value.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+    let (_, cookie) = server.register();
     let started = post(
         &addr,
         "/api/accounts/login",
@@ -225,19 +224,7 @@ fn without_demo_the_server_runs_on_real_telegram_and_stops_gracefully() {
         "{started}"
     );
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("send SIGTERM");
-    assert!(status.success());
-    let exit = child.wait().expect("the server exits");
-    let mut rest = String::new();
-    stdout
-        .read_to_string(&mut rest)
-        .expect("the rest of stdout");
-    assert!(exit.success(), "{exit:?}");
-    assert_eq!(rest, "GiftBuyer stopped\n");
-    assert!(dir.path().join("data/giftbuyer.db").exists());
+    server.stop();
 }
 
 #[test]
