@@ -20,8 +20,8 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use giftbuyer_core::ports::{
     AccountRecord, AccountRowId, ApiCredentials, ApiProfileId, LoggedIn, LoginError, LoginId,
-    LoginProgress, LoginStart, NewAccount, PanelStoreError, Profile, Secret, TelegramAccount,
-    UserId, mask_phone,
+    LoginProgress, LoginStart, NewAccount, PanelStoreError, Profile, SaveLoginError, Secret,
+    TelegramAccount, UserId, compact_phone, mask_phone, save_login,
 };
 use giftbuyer_core::{Account, AccountId};
 use serde::{Deserialize, Serialize};
@@ -288,21 +288,12 @@ pub(crate) struct RefreshError {
 /// Checks a phone number's form: `+` and 7 to 15 digits once spaces, dashes and parentheses
 /// are removed. The message never repeats the number.
 fn parse_phone(raw: &str) -> Result<String, ApiError> {
-    let compact: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
-        .collect();
-    let valid = compact.strip_prefix('+').is_some_and(|digits| {
-        (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
-    });
-    if valid {
-        Ok(compact)
-    } else {
-        Err(ApiError::invalid(
+    compact_phone(raw).ok_or_else(|| {
+        ApiError::invalid(
             "phone",
             "must be an international number: + and 7 to 15 digits (spaces and dashes are ignored)",
-        ))
-    }
+        )
+    })
 }
 
 /// A login id from a path: anything that could not have been issued answers 404.
@@ -631,36 +622,19 @@ async fn add_account(
     let now = state.now();
     let masked = mask_phone(phone.expose());
     let telegram_id = done.profile.account_id;
-    let conflict = ApiError::Conflict {
-        what: "this Telegram account",
-    };
-    if store
-        .account_by_telegram_id(user, telegram_id)
-        .await?
-        .is_some()
-    {
-        return Err(conflict);
-    }
-    let row = store
-        .create_account(user, NewAccount { phone, api_profile }, now)
-        .await?;
-    let saved = async {
-        store
-            .record_account_login(user, row, &done.profile, now)
-            .await?;
-        store.save_session(user, row, &done.session, now).await
-    };
-    if let Err(error) = saved.await {
-        // The row is useless without its identity and session; removing it keeps the list
-        // free of half-added accounts.
-        if let Err(cleanup) = store.delete_account(user, row).await {
-            tracing::warn!(error = %cleanup, "could not remove a half-added account");
-        }
-        return Err(match error {
-            PanelStoreError::Conflict { .. } => conflict,
-            other => other.into(),
-        });
-    }
+    let row = save_login(store, user, NewAccount { phone, api_profile }, &done, now)
+        .await
+        .map_err(|error| match error {
+            SaveLoginError::AlreadyAdded => ApiError::Conflict {
+                what: "this Telegram account",
+            },
+            SaveLoginError::Store { error, cleanup } => {
+                if let Some(cleanup) = cleanup {
+                    tracing::warn!(error = %cleanup, "could not remove a half-added account");
+                }
+                error.into()
+            }
+        })?;
     if let Some(account) = connect(state, telegram_id).await {
         match account.stars_balance().await {
             Ok(balance) => save_state(state, &done.profile, balance, now).await,

@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use giftbuyer_core::ports::{
-    AccountStore as _, ApiCredentials, ApiProfileId, ApiProfileStore as _, Clock, Connector,
-    HistoryStore as _, LoggedIn, LoginError, LoginId, LoginProgress, LoginStart, NewAccount,
-    Secret, SessionVault as _, TelegramLogin, UserId, mask_phone,
+    ApiCredentials, ApiProfileId, ApiProfileStore as _, Clock, Connector, HistoryStore as _,
+    LoggedIn, LoginError, LoginId, LoginProgress, LoginStart, NewAccount, SaveLoginError, Secret,
+    TelegramLogin, UserId, mask_phone, save_login,
 };
 use giftbuyer_core::{Account, AccountId, Stars};
 use giftbuyer_engine::TokioClock;
@@ -214,39 +214,23 @@ async fn save(
     let now = super::now()?;
     let telegram_id = done.profile.account_id;
     let masked = mask_phone(&phone);
-    let existing = store
-        .account_by_telegram_id(user, telegram_id)
-        .await
-        .context("cannot read the user's accounts")?;
-    if existing.is_some() {
-        anyhow::bail!(
-            "telegram account {} is already in the list of user {name}",
-            telegram_id.get()
-        );
-    }
-    let row = store
-        .create_account(
-            user,
-            NewAccount {
-                phone: Secret::new(phone),
-                api_profile: Some(profile),
-            },
-            now,
-        )
-        .await
-        .context("cannot add the account")?;
-    let saved = async {
-        store
-            .record_account_login(user, row, &done.profile, now)
-            .await?;
-        store.save_session(user, row, &done.session, now).await
+    let account = NewAccount {
+        phone: Secret::new(phone),
+        api_profile: Some(profile),
     };
-    if let Err(error) = saved.await {
-        if let Err(cleanup) = store.delete_account(user, row).await {
-            eprintln!("warning: could not remove the half-added account {row}: {cleanup}");
+    let row = match save_login(store, user, account, &done, now).await {
+        Ok(row) => row,
+        Err(SaveLoginError::AlreadyAdded) => anyhow::bail!(
+            "telegram account {} is already added (to user {name} or another user)",
+            telegram_id.get()
+        ),
+        Err(SaveLoginError::Store { error, cleanup }) => {
+            if let Some(cleanup) = cleanup {
+                eprintln!("warning: could not remove the half-added account: {cleanup}");
+            }
+            return Err(error).context("cannot save the account");
         }
-        return Err(error).context("cannot save the account's identity and session");
-    }
+    };
     save_balance(store, telegram, &done, now).await;
     let detail = format!(
         "added Telegram account {row} ({masked}, Telegram id {}) from the command line",

@@ -12,14 +12,7 @@ use super::login::MAX_TRIES;
 pub(super) fn read_phone() -> anyhow::Result<String> {
     for _ in 0..MAX_TRIES {
         let raw = read_line("phone number (international, e.g. +1 555 123 4567): ")?;
-        let compact: String = raw
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
-            .collect();
-        let valid = compact.strip_prefix('+').is_some_and(|digits| {
-            (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
-        });
-        if valid {
+        if let Some(compact) = giftbuyer_core::ports::compact_phone(&raw) {
             return Ok(compact);
         }
         eprintln!("a phone number is + and 7 to 15 digits; try again");

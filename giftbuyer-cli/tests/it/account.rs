@@ -165,7 +165,7 @@ fn a_demo_login_saves_the_account_and_the_list_shows_it() {
     let (ok, _, stderr) = demo_login(&data, profile, "+1 555 000 1234", &["{code}"]);
     assert!(!ok);
     assert!(
-        stderr.contains("is already in the list of user alice"),
+        stderr.contains("is already added (to user alice or another user)"),
         "{stderr}"
     );
 }

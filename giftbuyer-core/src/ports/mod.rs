@@ -13,6 +13,7 @@ mod connector;
 mod events;
 mod leadership;
 mod login;
+mod new_account;
 mod panel_store;
 mod panel_types;
 mod secret;
@@ -34,6 +35,7 @@ pub use login::{
     ApiCredentials, LoggedIn, LoginError, LoginId, LoginProgress, LoginStart, TelegramLogin,
     mask_phone,
 };
+pub use new_account::{SaveLoginError, compact_phone, save_login};
 pub use panel_store::{
     AccountStore, ApiProfileStore, CatalogStore, ChannelStore, HistoryStore, PanelStore,
     PanelStoreError, SessionVault, SettingsStore, UserStore, WebSessionStore,
