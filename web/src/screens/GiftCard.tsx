@@ -1,0 +1,47 @@
+import { memo, useEffect } from 'react';
+import type { Gift } from '../api/types';
+import { ProgressBar } from '../components/ProgressBar';
+import { Sticker } from '../components/Sticker';
+import { useI18n } from '../i18n';
+
+function GiftCardView({ gift: g, fresh, onSeen, onBuy }: { gift: Gift; fresh: boolean; onSeen: (id: number) => void; onBuy: (g: Gift) => void }) {
+  const { t, num, dateTime } = useI18n();
+  const title = g.title ?? t('gifts.untitled', { id: g.id });
+
+  // A fresh gift keeps its highlight for a while, then counts as seen.
+  useEffect(() => {
+    if (!fresh) return;
+    const id = window.setTimeout(() => onSeen(g.id), 60_000);
+    return () => window.clearTimeout(id);
+  }, [fresh, g.id, onSeen]);
+
+  return (
+    <article className={`card gift-card${fresh ? ' gift-fresh' : ''}${g.sold_out ? ' gift-soldout' : ''}`} data-testid="gift-card" data-gift-id={g.id} aria-label={title}>
+      {fresh && <span className="ribbon">{t('gifts.new')}</span>}
+      {g.has_sticker ? <Sticker giftId={g.id} label={title} /> : <div className="sticker sticker-empty" aria-hidden="true">🎁</div>}
+      <h3 className="gift-title">{title}</h3>
+      <div className="gift-price">⭐ {num(g.price)}</div>
+      <div className="badges">
+        {g.limited && <span className="badge badge-limited">{t('gifts.limited')}</span>}
+        {g.sold_out && <span className="badge badge-soldout">{t('gifts.soldOut')}</span>}
+        {g.require_premium && <span className="badge badge-premium">{t('gifts.premiumOnly')}</span>}
+        {g.per_user_limit != null && <span className="badge">{t('gifts.perUser', { n: g.per_user_limit })}</span>}
+        {g.locked && <span className="badge badge-warn">{t('gifts.locked')}</span>}
+      </div>
+      {g.limited && g.supply != null && (
+        <div className="gift-supply">
+          <div className="small">
+            {t('gifts.remainingOf', { left: num(g.remaining ?? 0), total: num(g.supply) })}
+          </div>
+          <ProgressBar value={g.remaining ?? 0} max={g.supply} label={t('gifts.remaining')} />
+        </div>
+      )}
+      <div className="muted small">{t('gifts.firstSeen', { date: dateTime(g.first_seen) })}</div>
+      <button type="button" className="btn btn-small btn-block" onClick={() => onBuy(g)} disabled={g.sold_out}>
+        {t('gifts.buy')}
+      </button>
+    </article>
+  );
+}
+
+export const GiftCard = memo(GiftCardView);

@@ -1,0 +1,162 @@
+import { useEffect, useState } from 'react';
+import { history } from '../api/api';
+import type { RunDetail, RunSummary } from '../api/types';
+import { SpendingChart } from '../components/SpendingChart';
+import { useToast } from '../components/Toasts';
+import { useI18n } from '../i18n';
+import { useLoad } from '../lib/useAsync';
+
+function initialRun(): number | null {
+  const id = Number(new URLSearchParams(window.location.search).get('run'));
+  return Number.isSafeInteger(id) && id > 0 ? id : null;
+}
+
+export function PurchasesScreen() {
+  const { t, num } = useI18n();
+  const toast = useToast();
+  const spending = useLoad(() => history.spending(30), toast.error);
+  const [runs, setRuns] = useState<RunSummary[]>([]);
+  const [next, setNext] = useState<number | undefined>(undefined);
+  const [loading, setLoading] = useState(true);
+  const [selected, setSelected] = useState<number | null>(initialRun);
+
+  const loadPage = async (before?: number) => {
+    setLoading(true);
+    try {
+      const page = await history.runs(before);
+      setRuns((r) => (before === undefined ? page.runs : [...r, ...page.runs]));
+      setNext(page.next_before);
+      if (before === undefined && page.runs[0]) setSelected((s) => s ?? page.runs[0]!.id);
+    } catch (err) {
+      toast.error(err);
+    } finally {
+      setLoading(false);
+    }
+  };
+  useEffect(() => {
+    void loadPage();
+  }, []);
+
+  return (
+    <div className="screen">
+      <div className="screen-head">
+        <h1 className="screen-title">{t('nav.purchases')}</h1>
+        <button type="button" className="btn" onClick={() => { void loadPage(); void spending.reload(); }}>
+          {t('common.refresh')}
+        </button>
+      </div>
+      <section className="panel" aria-labelledby="spend-h">
+        <h2 id="spend-h">
+          {t('purchases.spending')}
+          {spending.data && <span className="muted small"> · {t('purchases.total', { n: num(spending.data.total_stars) })}</span>}
+        </h2>
+        {spending.data && spending.data.available ? <SpendingChart days={spending.data.days} /> : <p className="muted">{spending.data ? t('purchases.noStats') : t('common.loading')}</p>}
+      </section>
+      <div className="split">
+        <section className="panel runs" aria-labelledby="runs-h">
+          <h2 id="runs-h">{t('purchases.runs')}</h2>
+          {runs.length === 0 && !loading ? (
+            <p className="empty">{t('purchases.empty')}</p>
+          ) : (
+            <ul className="list run-list">
+              {runs.map((r) => (
+                <li key={r.id}>
+                  <button type="button" className={`run-item${selected === r.id ? ' active' : ''}`} aria-pressed={selected === r.id} onClick={() => setSelected(r.id)} data-testid="run-item">
+                    <RunLine run={r} />
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+          {next !== undefined && (
+            <button type="button" className="btn btn-block" onClick={() => void loadPage(next)} disabled={loading}>
+              {t('purchases.more')}
+            </button>
+          )}
+        </section>
+        <section className="panel run-detail" aria-live="polite">
+          {selected !== null ? <RunView id={selected} /> : <p className="muted">{t('purchases.pick')}</p>}
+        </section>
+      </div>
+    </div>
+  );
+}
+
+function RunLine({ run: r }: { run: RunSummary }) {
+  const { t, dateTime } = useI18n();
+  return (
+    <>
+      <span className="run-title">
+        #{r.id} · {dateTime(r.started_at)}
+      </span>
+      <span className="small">
+        <span className="ok">{t('purchases.bought', { n: r.bought })}</span>
+        {r.failed > 0 && <span className="bad"> · {t('purchases.failed', { n: r.failed })}</span>}
+        {r.unknown > 0 && <span className="warn"> · {t('purchases.unknown', { n: r.unknown })}</span>}
+        <span className="muted"> · {t('purchases.operations', { n: r.operations })}</span>
+      </span>
+    </>
+  );
+}
+
+function RunView({ id }: { id: number }) {
+  const { t, num, dateTime } = useI18n();
+  const toast = useToast();
+  const [run, setRun] = useState<RunDetail | null>(null);
+  useEffect(() => {
+    let alive = true;
+    setRun(null);
+    history
+      .run(id)
+      .then((r) => alive && setRun(r))
+      .catch(toast.error);
+    return () => {
+      alive = false;
+    };
+  }, [id, toast.error]);
+  if (!run) return <p className="muted">{t('common.loading')}</p>;
+  return (
+    <div data-testid="run-detail">
+      <h2>{t('purchases.run', { id: run.run.id })}</h2>
+      <p className="muted small">{dateTime(run.run.started_at)}</p>
+      <h3>{t('purchases.report')}</h3>
+      {run.report ? <pre className="report" data-testid="run-report">{run.report}</pre> : <p className="muted">{t('purchases.noReport')}</p>}
+      <h3>{t('purchases.outcomes')}</h3>
+      {!run.operations_available ? (
+        <p className="muted">{t('purchases.noOperations')}</p>
+      ) : run.operations.length === 0 ? (
+        <p className="muted">{t('purchases.noneOps')}</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">#</th>
+                <th scope="col">{t('purchases.gift')}</th>
+                <th scope="col">{t('buy.account')}</th>
+                <th scope="col">{t('buy.channel')}</th>
+                <th scope="col">{t('gifts.price')}</th>
+                <th scope="col">{t('purchases.status')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {run.operations.map((o) => (
+                <tr key={o.seq}>
+                  <td>{o.seq}</td>
+                  <td className="mono">{o.gift_id}</td>
+                  <td>{o.account_id}</td>
+                  <td className="mono">{o.channel_id}</td>
+                  <td>⭐ {num(o.price)}</td>
+                  <td>
+                    <span className={`badge status-${o.status}`}>{o.status}</span>
+                    {o.error && <div className="small bad">{o.error}</div>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
