@@ -21,10 +21,11 @@ export function AuthScreen() {
   const [remember, setRemember] = useState(true);
   const [errors, setErrors] = useState<FieldErrors<'username' | 'password'>>({});
   const [serverFields, setServerFields] = useState<Record<string, string>>({});
-  const [lockedUntil, setLockedUntil] = useState<{ at: number; locked: boolean } | null>(null);
+  const [lockedUntil, setLockedUntil] = useState<{ at: number; secs: number; locked: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
   const now = useNow(lockedUntil !== null);
-  const waitSecs = lockedUntil ? Math.max(0, Math.ceil((lockedUntil.at - now) / 1000)) : 0;
+  // `now` may predate the lockout (the clock only ticks while one is shown), hence the min.
+  const waitSecs = lockedUntil ? Math.max(0, Math.min(lockedUntil.secs, Math.ceil((lockedUntil.at - now) / 1000))) : 0;
   const locked = lockedUntil !== null && waitSecs > 0;
 
   const submit = async (e: FormEvent) => {
@@ -41,7 +42,7 @@ export function AuthScreen() {
       signedIn(user);
     } catch (err) {
       if (err instanceof ApiError && err.retryAfterSecs !== undefined && (err.status === 423 || err.status === 429)) {
-        setLockedUntil({ at: Date.now() + err.retryAfterSecs * 1000, locked: err.status === 423 });
+        setLockedUntil({ at: Date.now() + err.retryAfterSecs * 1000, secs: err.retryAfterSecs, locked: err.status === 423 });
       } else if (err instanceof ApiError && Object.keys(err.fields).length > 0) {
         setServerFields(err.fields);
       } else if (err instanceof ApiError && err.status === 401) {
