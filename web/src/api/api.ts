@@ -35,11 +35,11 @@ export const accounts = {
 
 export const gifts = {
   list: () => request<{ gifts: T.Gift[] }>('GET', '/api/gifts').then((r) => r.gifts),
-  buy: (id: number, accountId: number, channelId: number) =>
+  /** accountId is the account's Telegram id, channelId the Bot API id. */
+  buy: (id: T.BigId, accountId: number, channelId: number) =>
     request<T.BuyResult>('POST', `/api/gifts/${id}/buy`, { account_id: accountId, channel_id: channelId }),
   refresh: (onEvent: (e: T.GiftRefreshEvent) => void, signal?: AbortSignal) =>
     requestNdjson<T.GiftRefreshEvent>('POST', '/api/gifts/refresh', onEvent, {}, signal),
-  stickerUrl: (id: number) => `/api/gifts/${id}/sticker`,
 };
 
 export const channels = {

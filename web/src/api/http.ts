@@ -1,4 +1,5 @@
 import { ApiError, networkError, toApiError } from './errors';
+import { parseJson } from './json';
 import { readNdjson } from './ndjson';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -26,7 +27,7 @@ async function parseBody(res: Response): Promise<unknown> {
   const text = await res.text();
   if (text === '') return null;
   try {
-    return JSON.parse(text) as unknown;
+    return parseJson(text);
   } catch {
     return text;
   }
@@ -65,7 +66,7 @@ export async function requestNdjson<T>(
   const res = await send(method, path, body, signal);
   if (!res.body) {
     const text = await res.text();
-    for (const line of text.split('\n')) if (line.trim()) onItem(JSON.parse(line) as T);
+    for (const line of text.split('\n')) if (line.trim()) onItem(parseJson(line) as T);
     return;
   }
   await readNdjson<T>(res.body, onItem);

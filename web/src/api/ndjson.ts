@@ -1,3 +1,5 @@
+import { parseJson } from './json';
+
 /**
  * Incremental NDJSON parser: feed it text chunks as they arrive; it returns the complete
  * lines parsed as JSON and keeps the unfinished tail for the next chunk.
@@ -12,7 +14,7 @@ export class NdjsonParser<T = unknown> {
     while (newline !== -1) {
       const line = this.buffer.slice(0, newline).trim();
       this.buffer = this.buffer.slice(newline + 1);
-      if (line !== '') out.push(JSON.parse(line) as T);
+      if (line !== '') out.push(parseJson(line) as T);
       newline = this.buffer.indexOf('\n');
     }
     return out;
@@ -22,7 +24,7 @@ export class NdjsonParser<T = unknown> {
   flush(): T[] {
     const line = this.buffer.trim();
     this.buffer = '';
-    return line === '' ? [] : [JSON.parse(line) as T];
+    return line === '' ? [] : [parseJson(line) as T];
   }
 }
 

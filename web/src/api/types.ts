@@ -1,5 +1,9 @@
 // Shapes of the GiftBuyer API (see /api/openapi.json). Times are unix seconds.
 
+import type { BigId } from './json';
+
+export type { BigId };
+
 export interface User {
   id: number;
   username: string;
@@ -67,8 +71,18 @@ export interface AccountRefreshEvent {
   error?: { code: string; message: string };
 }
 
+/** One of my accounts' own limits on a gift. */
+export interface AccountGift {
+  /** The account's Telegram user id. */
+  account_id: number;
+  locked_until: number | null;
+  per_user_remains: number | null;
+  seen_at: number;
+}
+
 export interface Gift {
-  id: number;
+  /** Telegram gift ids exceed 2^53: large ones arrive as strings (see api/json.ts). */
+  id: BigId;
   title: string | null;
   price: number;
   limited: boolean;
@@ -80,9 +94,8 @@ export interface Gift {
   first_seen: number;
   last_seen: number;
   sold_out_at: number | null;
-  /** Newer servers may add these; the panel shows them when present. */
-  per_user_limit?: number | null;
-  locked?: boolean;
+  /** My accounts' per-user limits and locks on this gift, where they have any. */
+  accounts?: AccountGift[];
 }
 
 export interface GiftRefreshEvent {
@@ -159,7 +172,7 @@ export interface Operation {
   seq: number;
   account_id: number;
   channel_id: number;
-  gift_id: number;
+  gift_id: BigId;
   price: number;
   supply: number;
   status: string;

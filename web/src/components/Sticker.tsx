@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { AnimationItem } from 'lottie-web';
+import type { BigId } from '../api/json';
 import { stickerSlots } from '../lib/animationSlots';
 import { loadLottie, loadSticker } from '../lib/stickers';
 
@@ -7,7 +8,7 @@ import { loadLottie, loadSticker } from '../lib/stickers';
  * A gift's animated sticker. It loads only once the card scrolls into view, plays only while
  * visible, and takes one of the panel's limited animation slots while it plays.
  */
-export function Sticker({ giftId, label }: { giftId: number; label: string }) {
+export function Sticker({ giftId, label }: { giftId: BigId; label: string }) {
   const box = useRef<HTMLDivElement>(null);
   const [visible, setVisible] = useState(false);
   const [failed, setFailed] = useState(false);

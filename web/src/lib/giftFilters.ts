@@ -1,3 +1,4 @@
+import { compareIds } from '../api/json';
 import type { Gift } from '../api/types';
 
 export type GiftSort = 'newest' | 'price_asc' | 'price_desc' | 'remaining_asc' | 'supply_asc';
@@ -37,11 +38,11 @@ function inRange(value: number | null, min: number | null, max: number | null): 
 }
 
 const compare: Record<GiftSort, (a: Gift, b: Gift) => number> = {
-  newest: (a, b) => b.first_seen - a.first_seen || b.id - a.id,
-  price_asc: (a, b) => a.price - b.price || b.id - a.id,
-  price_desc: (a, b) => b.price - a.price || b.id - a.id,
-  remaining_asc: (a, b) => (a.remaining ?? Infinity) - (b.remaining ?? Infinity) || b.id - a.id,
-  supply_asc: (a, b) => (a.supply ?? Infinity) - (b.supply ?? Infinity) || b.id - a.id,
+  newest: (a, b) => b.first_seen - a.first_seen || compareIds(b.id, a.id),
+  price_asc: (a, b) => a.price - b.price || compareIds(b.id, a.id),
+  price_desc: (a, b) => b.price - a.price || compareIds(b.id, a.id),
+  remaining_asc: (a, b) => (a.remaining ?? Infinity) - (b.remaining ?? Infinity) || compareIds(b.id, a.id),
+  supply_asc: (a, b) => (a.supply ?? Infinity) - (b.supply ?? Infinity) || compareIds(b.id, a.id),
 };
 
 /** The gifts the filter lets through, sorted as asked. Does not modify its input. */

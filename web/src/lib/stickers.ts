@@ -1,9 +1,10 @@
 import { request } from '../api/http';
+import type { BigId } from '../api/json';
 
 /** Sticker JSON by gift id, fetched once per page load (the server also lets the browser cache it). */
-const cache = new Map<number, Promise<unknown>>();
+const cache = new Map<BigId, Promise<unknown>>();
 
-export function loadSticker(giftId: number): Promise<unknown> {
+export function loadSticker(giftId: BigId): Promise<unknown> {
   let entry = cache.get(giftId);
   if (!entry) {
     entry = request<unknown>('GET', `/api/gifts/${giftId}/sticker`);

@@ -1,17 +1,18 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { gifts as giftsApi } from '../api/api';
+import { parseJson, type BigId } from '../api/json';
 import { giftFeedReducer, initialGiftFeed, sseToAction, type GiftFeedState } from './giftStream';
 
 export type StreamStatus = 'connecting' | 'live' | 'reconnecting';
 
 export interface PurchaseEvent {
   account: number;
-  gift: number;
+  gift: BigId;
   channel: number;
   outcome: string;
 }
 
-const EVENTS = ['snapshot', 'catalog', 'new_gifts', 'sold_out', 'lagged'] as const;
+const EVENTS = ['snapshot', 'catalog', 'new_gifts', 'sold_out', 'remaining', 'lagged'] as const;
 
 /** Delay before the n-th reconnect attempt: 1 s doubling up to 30 s. */
 export function backoff(attempt: number): number {
@@ -55,7 +56,7 @@ export function useGiftFeed(onPurchase?: (e: PurchaseEvent) => void, onRunFinish
       }
       es.addEventListener('purchase', (ev) => {
         try {
-          handlers.current.onPurchase?.(JSON.parse((ev as MessageEvent<string>).data) as PurchaseEvent);
+          handlers.current.onPurchase?.(parseJson((ev as MessageEvent<string>).data) as PurchaseEvent);
         } catch {
           /* ignore a broken event */
         }
@@ -89,6 +90,6 @@ export function useGiftFeed(onPurchase?: (e: PurchaseEvent) => void, onRunFinish
     if (state.stale) reload().catch(() => undefined);
   }, [state.stale, reload]);
 
-  const markSeen = useCallback((id: number) => dispatch({ type: 'seen', id }), []);
+  const markSeen = useCallback((id: BigId) => dispatch({ type: 'seen', id }), []);
   return { state: state as GiftFeedState, status, reload, markSeen };
 }

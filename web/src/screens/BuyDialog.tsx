@@ -27,7 +27,8 @@ export function BuyDialog({ gift, onClose }: { gift: Gift; onClose: () => void }
       .then(([a, c, preview]) => {
         setAccounts(a);
         setChannels(c);
-        if (a[0]) setAccountId(a[0].id);
+        const usable = a.find((x) => x.logged_in && x.telegram_id !== null);
+        if (usable?.telegram_id != null) setAccountId(usable.telegram_id);
         const best = preview?.best ?? c[0];
         if (best) setChannelId(best.channel_id);
       })
@@ -70,8 +71,8 @@ export function BuyDialog({ gift, onClose }: { gift: Gift; onClose: () => void }
           <div className="field">
             <label htmlFor={`${id}-acc`}>{t('buy.account')}</label>
             <select id={`${id}-acc`} value={accountId} onChange={(e) => setAccountId(Number(e.target.value))} required>
-              {accounts?.map((a) => (
-                <option key={a.id} value={a.id}>
+              {accounts?.filter((a) => a.telegram_id !== null).map((a) => (
+                <option key={a.id} value={a.telegram_id!} disabled={!a.logged_in}>
                   {a.username ? `@${a.username}` : a.masked_phone}
                   {a.stars !== null ? ` · ⭐ ${num(a.stars)}` : ''}
                 </option>

@@ -1,12 +1,14 @@
 import { memo, useEffect } from 'react';
+import type { BigId } from '../api/json';
 import type { Gift } from '../api/types';
 import { ProgressBar } from '../components/ProgressBar';
 import { Sticker } from '../components/Sticker';
 import { useI18n } from '../i18n';
 
-function GiftCardView({ gift: g, fresh, onSeen, onBuy }: { gift: Gift; fresh: boolean; onSeen: (id: number) => void; onBuy: (g: Gift) => void }) {
+function GiftCardView({ gift: g, fresh, onSeen, onBuy }: { gift: Gift; fresh: boolean; onSeen: (id: BigId) => void; onBuy: (g: Gift) => void }) {
   const { t, num, dateTime } = useI18n();
   const title = g.title ?? t('gifts.untitled', { id: g.id });
+  const limits = giftLimits(g, Date.now() / 1000);
 
   // A fresh gift keeps its highlight for a while, then counts as seen.
   useEffect(() => {
@@ -25,8 +27,12 @@ function GiftCardView({ gift: g, fresh, onSeen, onBuy }: { gift: Gift; fresh: bo
         {g.limited && <span className="badge badge-limited">{t('gifts.limited')}</span>}
         {g.sold_out && <span className="badge badge-soldout">{t('gifts.soldOut')}</span>}
         {g.require_premium && <span className="badge badge-premium">{t('gifts.premiumOnly')}</span>}
-        {g.per_user_limit != null && <span className="badge">{t('gifts.perUser', { n: g.per_user_limit })}</span>}
-        {g.locked && <span className="badge badge-warn">{t('gifts.locked')}</span>}
+        {limits.perUserRemains !== null && <span className="badge">{t('gifts.perUser', { n: limits.perUserRemains })}</span>}
+        {limits.lockedUntil !== null && (
+          <span className="badge badge-warn" title={dateTime(limits.lockedUntil)}>
+            {t('gifts.lockedUntil', { date: dateTime(limits.lockedUntil) })}
+          </span>
+        )}
       </div>
       {g.limited && g.supply != null && (
         <div className="gift-supply">
@@ -45,3 +51,14 @@ function GiftCardView({ gift: g, fresh, onSeen, onBuy }: { gift: Gift; fresh: bo
 }
 
 export const GiftCard = memo(GiftCardView);
+
+/** The most an account of mine may still buy, and the latest lock still in force, across my accounts. */
+export function giftLimits(g: Gift, nowSecs: number): { perUserRemains: number | null; lockedUntil: number | null } {
+  let perUserRemains: number | null = null;
+  let lockedUntil: number | null = null;
+  for (const a of g.accounts ?? []) {
+    if (a.per_user_remains !== null) perUserRemains = Math.max(perUserRemains ?? 0, a.per_user_remains);
+    if (a.locked_until !== null && a.locked_until > nowSecs) lockedUntil = Math.max(lockedUntil ?? 0, a.locked_until);
+  }
+  return { perUserRemains, lockedUntil };
+}
