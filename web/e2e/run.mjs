@@ -279,8 +279,13 @@ async function run(page, base) {
       await page.getByRole('button', { name: 'Refresh' }).click();
     }
     await page.getByTestId('run-item').first().click();
+    // The report is saved when the run finishes; the panel follows a run in progress.
     const report = page.getByTestId('run-report');
-    await report.waitFor({ timeout: 15_000 });
+    try {
+      await report.waitFor({ timeout: 120_000 });
+    } catch {
+      fail('the run got no report within 120 s');
+    }
     const text = (await report.textContent()) ?? '';
     if (text.trim().length === 0) fail('the run report is empty');
     const detail = page.getByTestId('run-detail');

@@ -11,6 +11,7 @@ import { GiftsScreen } from './screens/GiftsScreen';
 import { PurchasesScreen } from './screens/PurchasesScreen';
 import { SessionsScreen } from './screens/SessionsScreen';
 import { SettingsScreen } from './screens/SettingsScreen';
+import { GiftIcon } from './components/Icons';
 
 const ROUTES: { path: string; label: MessageKey; screen: () => React.JSX.Element }[] = [
   { path: '/', label: 'nav.dashboard', screen: DashboardScreen },
@@ -72,7 +73,7 @@ function Shell() {
       </a>
       <header className="topbar">
         <Link href="/" className="brand">
-          🎁 <span>GiftBuyer</span>
+          <GiftIcon size={22} /> <span>GiftBuyer</span>
         </Link>
         <nav aria-label={t('nav.main')}>
           <ul className="nav">

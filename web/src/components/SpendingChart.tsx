@@ -42,7 +42,7 @@ export function SpendingChart({ days }: { days: DaySpending[] }) {
           return (
             <g key={d.date}>
               <rect className="chart-bar" x={x} y={PAD.top + innerH - h} width={barW} height={Math.max(0, h)} rx={2}>
-                <title>{`${d.date}: ⭐ ${num(d.stars)} (${d.purchases})`}</title>
+                <title>{`${d.date}: ★ ${num(d.stars)} (${d.purchases})`}</title>
               </rect>
               {i % labelEvery === 0 && (
                 <text className="chart-label" x={x + barW / 2} y={H - 6} textAnchor="middle">

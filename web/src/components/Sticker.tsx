@@ -3,6 +3,7 @@ import type { AnimationItem } from 'lottie-web';
 import type { BigId } from '../api/json';
 import { stickerSlots } from '../lib/animationSlots';
 import { loadLottie, loadSticker } from '../lib/stickers';
+import { GiftIcon } from './Icons';
 
 /**
  * A gift's animated sticker. It loads only once the card scrolls into view, plays only while
@@ -67,7 +68,7 @@ export function Sticker({ giftId, label }: { giftId: BigId; label: string }) {
 
   return (
     <div ref={box} className="sticker" role="img" aria-label={label} data-playing={visible && !failed ? 'true' : 'false'}>
-      {failed && <span className="sticker-fallback" aria-hidden="true">🎁</span>}
+      {failed && <GiftIcon size={64} />}
     </div>
   );
 }

@@ -46,6 +46,12 @@ describe('gift feed reducer', () => {
     expect([...s.fresh]).toEqual([2]);
   });
 
+  it('does not mark the seed catalog that fills an empty list as fresh', () => {
+    const s = run(initialGiftFeed, ['snapshot', { gifts: [] }], ['catalog', { gifts: [gift(1), gift(2)] }]);
+    expect(s.gifts).toHaveLength(2);
+    expect(s.fresh.size).toBe(0);
+  });
+
   it('updates remaining counts from a catalog', () => {
     let s = run(initialGiftFeed, ['snapshot', { gifts: [gift(1, { remaining: 500 })] }]);
     s = run(s, ['catalog', { gifts: [gift(1, { remaining: 120 })] }]);

@@ -30,10 +30,13 @@ function withFresh(fresh: ReadonlySet<BigId>, ids: Iterable<BigId>): ReadonlySet
   return next;
 }
 
-/** Replaces the list; gifts unseen before (once a first list is known) are marked fresh. */
+/**
+ * Replaces the list. Gifts unseen before are marked fresh only when a non-empty list was
+ * already shown: the first catalog the engine reads is a seed, not a drop.
+ */
 function replace(state: GiftFeedState, gifts: Gift[]): GiftFeedState {
   const known = new Set(state.gifts.map((g) => g.id));
-  const added = state.loaded ? gifts.filter((g) => !known.has(g.id)).map((g) => g.id) : [];
+  const added = state.loaded && state.gifts.length > 0 ? gifts.filter((g) => !known.has(g.id)).map((g) => g.id) : [];
   return { gifts, fresh: withFresh(state.fresh, added), stale: false, loaded: true };
 }
 

@@ -5,6 +5,7 @@ import { ConfirmDialog } from '../components/Modal';
 import { useToast } from '../components/Toasts';
 import { useI18n } from '../i18n';
 import { AddAccountWizard } from './AddAccountWizard';
+import { Stars } from '../components/Icons';
 
 const STAGES = ['connect', 'profile', 'stars', 'premium', 'save'] as const;
 
@@ -143,7 +144,7 @@ function AccountCard({
           )}
         </dd>
         <dt>{t('accounts.stars')}</dt>
-        <dd>{a.stars !== null ? `⭐ ${num(a.stars)}` : '—'}</dd>
+        <dd>{a.stars !== null ? <Stars value={num(a.stars)} /> : '—'}</dd>
         <dt>{t('accounts.lastRefresh')}</dt>
         <dd>{a.stars_refreshed_at ? dateTime(a.stars_refreshed_at) : t('accounts.never')}</dd>
         {profile && (

@@ -7,6 +7,7 @@ import { useI18n } from '../i18n';
 import { useSession } from '../lib/session';
 import { useNow } from '../lib/useAsync';
 import { validateCredentials, type FieldErrors } from '../lib/validation';
+import { GiftIcon } from '../components/Icons';
 
 type Mode = 'login' | 'register';
 
@@ -66,7 +67,9 @@ export function AuthScreen() {
   return (
     <main className="auth">
       <div className="auth-card card">
-        <h1 className="brand">🎁 GiftBuyer</h1>
+        <h1 className="brand">
+          <GiftIcon size={28} /> GiftBuyer
+        </h1>
         <div className="tabs" role="tablist">
           {(['login', 'register'] as const).map((m) => (
             <button key={m} type="button" role="tab" aria-selected={mode === m} className={`tab${mode === m ? ' active' : ''}`} onClick={() => switchMode(m)}>

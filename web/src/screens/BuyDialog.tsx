@@ -5,6 +5,7 @@ import { Modal } from '../components/Modal';
 import { errorText } from '../components/Toasts';
 import { useI18n } from '../i18n';
 import { Link } from '../lib/router';
+import { Stars } from '../components/Icons';
 
 export function channelLabel(c: Channel): string {
   return c.title ? `${c.title} (${c.channel_id})` : String(c.channel_id);
@@ -51,7 +52,9 @@ export function BuyDialog({ gift, onClose }: { gift: Gift; onClose: () => void }
 
   return (
     <Modal title={t('buy.title', { gift: gift.title ?? `#${gift.id}` })} onClose={onClose}>
-      <p>⭐ {num(gift.price)}</p>
+      <p>
+        <Stars value={num(gift.price)} />
+      </p>
       {accounts && accounts.length === 0 && <p className="notice">{t('buy.noAccounts')}</p>}
       {channels && channels.length === 0 && (
         <p className="notice">
@@ -74,7 +77,7 @@ export function BuyDialog({ gift, onClose }: { gift: Gift; onClose: () => void }
               {accounts?.filter((a) => a.telegram_id !== null).map((a) => (
                 <option key={a.id} value={a.telegram_id!} disabled={!a.logged_in}>
                   {a.username ? `@${a.username}` : a.masked_phone}
-                  {a.stars !== null ? ` · ⭐ ${num(a.stars)}` : ''}
+                  {a.stars !== null ? ` · ★ ${num(a.stars)}` : ''}
                 </option>
               ))}
             </select>

@@ -12,7 +12,7 @@ const base: Gift = {
 describe('GiftCard', () => {
   it('shows price, badges and the remaining bar', () => {
     renderUi(<GiftCard gift={base} fresh onSeen={() => undefined} onBuy={() => undefined} />);
-    expect(screen.getByText('⭐ 10,000')).toBeTruthy();
+    expect(screen.getByTestId('gift-card').querySelector('.gift-price')?.textContent).toBe('★10,000');
     expect(screen.getByText('Limited')).toBeTruthy();
     expect(screen.getByText('Premium only')).toBeTruthy();
     expect(screen.getByText('New')).toBeTruthy();

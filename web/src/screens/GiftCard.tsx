@@ -4,6 +4,7 @@ import type { Gift } from '../api/types';
 import { ProgressBar } from '../components/ProgressBar';
 import { Sticker } from '../components/Sticker';
 import { useI18n } from '../i18n';
+import { GiftIcon, Stars } from '../components/Icons';
 
 function GiftCardView({ gift: g, fresh, onSeen, onBuy }: { gift: Gift; fresh: boolean; onSeen: (id: BigId) => void; onBuy: (g: Gift) => void }) {
   const { t, num, dateTime } = useI18n();
@@ -20,9 +21,13 @@ function GiftCardView({ gift: g, fresh, onSeen, onBuy }: { gift: Gift; fresh: bo
   return (
     <article className={`card gift-card${fresh ? ' gift-fresh' : ''}${g.sold_out ? ' gift-soldout' : ''}`} data-testid="gift-card" data-gift-id={g.id} aria-label={title}>
       {fresh && <span className="ribbon">{t('gifts.new')}</span>}
-      {g.has_sticker ? <Sticker giftId={g.id} label={title} /> : <div className="sticker sticker-empty" aria-hidden="true">🎁</div>}
+      {g.has_sticker ? <Sticker giftId={g.id} label={title} /> : <div className="sticker sticker-empty" aria-hidden="true">
+          <GiftIcon size={64} />
+        </div>}
       <h3 className="gift-title">{title}</h3>
-      <div className="gift-price">⭐ {num(g.price)}</div>
+      <div className="gift-price">
+        <Stars value={num(g.price)} />
+      </div>
       <div className="badges">
         {g.limited && <span className="badge badge-limited">{t('gifts.limited')}</span>}
         {g.sold_out && <span className="badge badge-soldout">{t('gifts.soldOut')}</span>}

@@ -1,10 +1,11 @@
-import { useEffect, useState } from 'react';
-import { history } from '../api/api';
-import type { RunDetail, RunSummary } from '../api/types';
+import { useEffect, useRef, useState } from 'react';
+import { accounts as accountsApi, channels as channelsApi, history } from '../api/api';
+import type { Account, Channel, RunDetail, RunSummary } from '../api/types';
 import { SpendingChart } from '../components/SpendingChart';
 import { useToast } from '../components/Toasts';
 import { useI18n } from '../i18n';
 import { useLoad } from '../lib/useAsync';
+import { Stars } from '../components/Icons';
 
 function initialRun(): number | null {
   const id = Number(new URLSearchParams(window.location.search).get('run'));
@@ -75,7 +76,7 @@ export function PurchasesScreen() {
           )}
         </section>
         <section className="panel run-detail" aria-live="polite">
-          {selected !== null ? <RunView id={selected} /> : <p className="muted">{t('purchases.pick')}</p>}
+          {selected !== null ? <RunView id={selected} onSettled={() => { void loadPage(); void spending.reload(); }} /> : <p className="muted">{t('purchases.pick')}</p>}
         </section>
       </div>
     </div>
@@ -99,28 +100,81 @@ function RunLine({ run: r }: { run: RunSummary }) {
   );
 }
 
-function RunView({ id }: { id: number }) {
+/** Labels for ids in operations: Telegram account ids and Bot API channel ids. */
+interface Names {
+  account: (telegramId: number) => string;
+  channel: (channelId: number) => string;
+}
+
+function useNames(): Names {
+  const [accounts, setAccounts] = useState<Account[]>([]);
+  const [channels, setChannels] = useState<Channel[]>([]);
+  useEffect(() => {
+    accountsApi.list().then(setAccounts).catch(() => undefined);
+    channelsApi.list().then(setChannels).catch(() => undefined);
+  }, []);
+  return {
+    account: (id) => {
+      const a = accounts.find((x) => x.telegram_id === id);
+      return a ? (a.username ? `@${a.username}` : a.masked_phone) : String(id);
+    },
+    channel: (id) => channels.find((c) => c.channel_id === id)?.title ?? String(id),
+  };
+}
+
+/** A run is still moving while an operation is unsettled or its report is not saved yet. */
+export function runInProgress(run: RunDetail): boolean {
+  return run.report === null || run.operations.some((o) => o.status === 'planned' || o.status === 'sending');
+}
+
+const POLL_MS = 2500;
+
+function RunView({ id, onSettled }: { id: number; onSettled: () => void }) {
   const { t, num, dateTime } = useI18n();
   const toast = useToast();
+  const names = useNames();
   const [run, setRun] = useState<RunDetail | null>(null);
+  const settled = useRef(onSettled);
+  settled.current = onSettled;
   useEffect(() => {
     let alive = true;
+    let timer: number | undefined;
+    let polls = 0;
     setRun(null);
-    history
-      .run(id)
-      .then((r) => alive && setRun(r))
-      .catch(toast.error);
+    const load = () =>
+      history
+        .run(id)
+        .then((r) => {
+          if (!alive) return;
+          setRun(r);
+          // Keep following a run that is still going (for a few minutes at most).
+          if (runInProgress(r) && polls++ < 120) timer = window.setTimeout(load, POLL_MS);
+          else if (polls > 0) settled.current();
+        })
+        .catch(toast.error);
+    void load();
     return () => {
       alive = false;
+      window.clearTimeout(timer);
     };
   }, [id, toast.error]);
   if (!run) return <p className="muted">{t('common.loading')}</p>;
+  const moving = runInProgress(run);
   return (
     <div data-testid="run-detail">
       <h2>{t('purchases.run', { id: run.run.id })}</h2>
-      <p className="muted small">{dateTime(run.run.started_at)}</p>
+      <p className="muted small">
+        {dateTime(run.run.started_at)}
+        {moving && <span className="live live-live"> {t('purchases.inProgress')}</span>}
+      </p>
       <h3>{t('purchases.report')}</h3>
-      {run.report ? <pre className="report" data-testid="run-report">{run.report}</pre> : <p className="muted">{t('purchases.noReport')}</p>}
+      {run.report ? (
+        <pre className="report" data-testid="run-report">
+          {run.report}
+        </pre>
+      ) : (
+        <p className="muted">{moving ? t('purchases.reportPending') : t('purchases.noReport')}</p>
+      )}
       <h3>{t('purchases.outcomes')}</h3>
       {!run.operations_available ? (
         <p className="muted">{t('purchases.noOperations')}</p>
@@ -143,10 +197,12 @@ function RunView({ id }: { id: number }) {
               {run.operations.map((o) => (
                 <tr key={o.seq}>
                   <td>{o.seq}</td>
-                  <td className="mono">{o.gift_id}</td>
-                  <td>{o.account_id}</td>
-                  <td className="mono">{o.channel_id}</td>
-                  <td>⭐ {num(o.price)}</td>
+                  <td className="mono">{String(o.gift_id)}</td>
+                  <td>{names.account(o.account_id)}</td>
+                  <td>{names.channel(o.channel_id)}</td>
+                  <td>
+                    <Stars value={num(o.price)} />
+                  </td>
                   <td>
                     <span className={`badge status-${o.status}`}>{o.status}</span>
                     {o.error && <div className="small bad">{o.error}</div>}
