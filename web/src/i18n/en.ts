@@ -147,7 +147,7 @@ export const en = {
   'gifts.premiumOnlyFilter': 'Premium only',
   'gifts.price': 'Price',
   'gifts.supply': 'Supply',
-  'gifts.purchaseEvent': 'Purchase of gift {gift} to {channel}: {outcome}',
+  'gifts.purchaseSummary': '{gift}: bought {bought}, not bought {failed}',
 
   'buy.title': 'Buy {gift}',
   'buy.account': 'Account',

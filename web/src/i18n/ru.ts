@@ -149,7 +149,7 @@ export const ru: Record<MessageKey, string> = {
   'gifts.premiumOnlyFilter': 'Только Premium',
   'gifts.price': 'Цена',
   'gifts.supply': 'Тираж',
-  'gifts.purchaseEvent': 'Покупка подарка {gift} в {channel}: {outcome}',
+  'gifts.purchaseSummary': '{gift}: куплено {bought}, не куплено {failed}',
 
   'buy.title': 'Купить {gift}',
   'buy.account': 'Аккаунт',

@@ -40,3 +40,14 @@ describe('GiftCard', () => {
     expect(giftLimits(base, 0)).toEqual({ perUserRemains: null, lockedUntil: null });
   });
 });
+
+describe('summarizePurchases', () => {
+  it('groups a burst of purchase events by gift', async () => {
+    const { summarizePurchases } = await import('../lib/purchaseSummary');
+    const e = (gift: string, outcome: string) => ({ account: 1, gift, channel: -1001, outcome });
+    expect(summarizePurchases([e('7000000000000000005', 'bought'), e('7000000000000000005', 'bought'), e('7000000000000000005', 'STARGIFT_USAGE_LIMITED'), e('2', 'bought')])).toEqual([
+      { gift: '7000000000000000005', bought: 2, failed: 1 },
+      { gift: '2', bought: 1, failed: 0 },
+    ]);
+  });
+});

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
-import { accounts as accountsApi, channels as channelsApi, history } from '../api/api';
-import type { Account, Channel, RunDetail, RunSummary } from '../api/types';
+import { accounts as accountsApi, channels as channelsApi, gifts as giftsApi, history } from '../api/api';
+import type { BigId } from '../api/json';
+import type { Account, Channel, Gift, RunDetail, RunSummary } from '../api/types';
 import { SpendingChart } from '../components/SpendingChart';
 import { useToast } from '../components/Toasts';
 import { useI18n } from '../i18n';
@@ -102,6 +103,7 @@ function RunLine({ run: r }: { run: RunSummary }) {
 
 /** Labels for ids in operations: Telegram account ids and Bot API channel ids. */
 interface Names {
+  gift: (id: BigId) => string;
   account: (telegramId: number) => string;
   channel: (channelId: number) => string;
 }
@@ -109,11 +111,14 @@ interface Names {
 function useNames(): Names {
   const [accounts, setAccounts] = useState<Account[]>([]);
   const [channels, setChannels] = useState<Channel[]>([]);
+  const [gifts, setGifts] = useState<Gift[]>([]);
   useEffect(() => {
+    giftsApi.list().then(setGifts).catch(() => undefined);
     accountsApi.list().then(setAccounts).catch(() => undefined);
     channelsApi.list().then(setChannels).catch(() => undefined);
   }, []);
   return {
+    gift: (id) => gifts.find((g) => String(g.id) === String(id))?.title ?? String(id),
     account: (id) => {
       const a = accounts.find((x) => x.telegram_id === id);
       return a ? (a.username ? `@${a.username}` : a.masked_phone) : String(id);
@@ -197,7 +202,7 @@ function RunView({ id, onSettled }: { id: number; onSettled: () => void }) {
               {run.operations.map((o) => (
                 <tr key={o.seq}>
                   <td>{o.seq}</td>
-                  <td className="mono">{String(o.gift_id)}</td>
+                  <td title={String(o.gift_id)}>{names.gift(o.gift_id)}</td>
                   <td>{names.account(o.account_id)}</td>
                   <td>{names.channel(o.channel_id)}</td>
                   <td>
