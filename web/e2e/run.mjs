@@ -6,7 +6,7 @@
 //   CHROMIUM        the browser (default /usr/bin/chromium)
 //   E2E_BASE_URL    load the panel from here instead (a Vite dev/preview server whose proxy
 //                   already points at a server; the script still starts its own server)
-//   E2E_DROP_TIMEOUT_SECS  how long to wait for a demo drop (default 90)
+//   E2E_DROP_TIMEOUT_SECS  how long to wait for a demo drop (default 120; the demo's first drop that is not part of the seeded catalog comes about 60-75 s after start)
 // Without E2E_BASE_URL the panel is loaded from the started server itself; when that server
 // was built without the panel, the script serves web/dist with `vite preview`, proxied to it.
 import { spawn } from 'node:child_process';
@@ -21,7 +21,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const webDir = resolve(here, '..');
 const repoRoot = resolve(webDir, '..');
 const shotsDir = join(repoRoot, 'target', 'e2e');
-const dropTimeoutMs = Number(process.env.E2E_DROP_TIMEOUT_SECS ?? 90) * 1000;
+const dropTimeoutMs = Number(process.env.E2E_DROP_TIMEOUT_SECS ?? 120) * 1000;
 
 const children = [];
 const tempDirs = [];

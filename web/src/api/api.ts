@@ -47,6 +47,7 @@ export const channels = {
   create: (c: T.ChannelInput) => request<T.Channel>('POST', '/api/channels', c),
   update: (id: number, c: Partial<T.ChannelInput>) => request<T.Channel>('PATCH', `/api/channels/${id}`, c),
   remove: (id: number) => request<void>('DELETE', `/api/channels/${id}`),
+  check: (id: number) => request<T.ChannelCheck>('POST', `/api/channels/${id}/check`, {}),
   preview: (price: number, supply: number) => request<T.Preview>('POST', '/api/channels/preview', { price, supply }),
 };
 

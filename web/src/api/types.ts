@@ -129,6 +129,25 @@ export interface ChannelInput {
   supply_max: number | null;
 }
 
+export type CheckStatus = 'can_post' | 'read_only' | 'not_a_member' | 'unavailable';
+
+export interface AccountCheck {
+  account_id: number;
+  username: string | null;
+  status: CheckStatus;
+  message: string | null;
+}
+
+export interface ChannelCheck {
+  id: number;
+  channel_id: number;
+  title: string | null;
+  telegram_title: string | null;
+  usable: boolean;
+  checked_at: number;
+  accounts: AccountCheck[];
+}
+
 export interface Preview {
   best: Channel | null;
   matching: Channel[];

@@ -180,6 +180,17 @@ export const en = {
   'channels.deleteTitle': 'Delete channel?',
   'channels.deleteText': 'The channel {name} will no longer receive gifts.',
 
+  'check.button': 'Check access',
+  'check.title': 'Access to {name}',
+  'check.running': 'Asking Telegram…',
+  'check.usable': 'At least one account can buy gifts onto this channel.',
+  'check.unusable': 'No account can buy gifts onto this channel.',
+  'check.telegramTitle': 'Telegram calls it “{title}”.',
+  'check.status.can_post': 'can post',
+  'check.status.read_only': 'read only',
+  'check.status.not_a_member': 'not a member',
+  'check.status.unavailable': 'unavailable',
+
   'preview.title': 'Which channel would take this gift?',
   'preview.help': 'Enter a gift’s price and supply to see where autobuy would send it.',
   'preview.check': 'Check',

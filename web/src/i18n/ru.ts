@@ -182,6 +182,17 @@ export const ru: Record<MessageKey, string> = {
   'channels.deleteTitle': 'Удалить канал?',
   'channels.deleteText': 'Канал {name} больше не будет получать подарки.',
 
+  'check.button': 'Проверить доступ',
+  'check.title': 'Доступ к {name}',
+  'check.running': 'Спрашиваем Telegram…',
+  'check.usable': 'Хотя бы один аккаунт может покупать подарки в этот канал.',
+  'check.unusable': 'Ни один аккаунт не может покупать подарки в этот канал.',
+  'check.telegramTitle': 'В Telegram он называется «{title}».',
+  'check.status.can_post': 'может публиковать',
+  'check.status.read_only': 'только чтение',
+  'check.status.not_a_member': 'не участник',
+  'check.status.unavailable': 'недоступен',
+
   'preview.title': 'Какой канал получит этот подарок?',
   'preview.help': 'Введите цену и тираж подарка, чтобы узнать, куда его отправит автопокупка.',
   'preview.check': 'Проверить',

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useCallback, useState, type FormEvent } from 'react';
 import { channels as api } from '../api/api';
 import type { Channel, Preview } from '../api/types';
 import { Field } from '../components/Field';
@@ -7,6 +7,7 @@ import { useToast } from '../components/Toasts';
 import { useI18n, type I18n } from '../i18n';
 import { useLoad } from '../lib/useAsync';
 import { channelLabel } from './BuyDialog';
+import { ChannelCheckDialog } from './ChannelCheckDialog';
 import { ChannelDialog } from './ChannelDialog';
 
 export function rangeText(i18n: I18n, min: number | null, max: number | null): string {
@@ -23,6 +24,9 @@ export function ChannelsScreen() {
   const list = useLoad(api.list, toast.error);
   const [editing, setEditing] = useState<Channel | null | 'new'>(null);
   const [deleting, setDeleting] = useState<Channel | null>(null);
+  const [checking, setChecking] = useState<Channel | null>(null);
+  const reload = list.reload;
+  const onChecked = useCallback(() => void reload(), [reload]);
 
   const remove = async (c: Channel) => {
     try {
@@ -72,6 +76,9 @@ export function ChannelsScreen() {
                     <td>{rangeText(i18n, c.price_min, c.price_max)}</td>
                     <td>{rangeText(i18n, c.supply_min, c.supply_max)}</td>
                     <td className="cell-actions">
+                      <button type="button" className="btn btn-small" onClick={() => setChecking(c)}>
+                        {t('check.button')}
+                      </button>
                       <button type="button" className="btn btn-small" onClick={() => setEditing(c)}>
                         {t('common.edit')}
                       </button>
@@ -88,6 +95,7 @@ export function ChannelsScreen() {
       </section>
       <PreviewPanel />
       {editing && <ChannelDialog channel={editing === 'new' ? null : editing} onClose={() => setEditing(null)} onSaved={() => void list.reload()} />}
+      {checking && <ChannelCheckDialog channel={checking} onClose={() => setChecking(null)} onChecked={onChecked} />}
       {deleting && (
         <ConfirmDialog
           title={t('channels.deleteTitle')}
