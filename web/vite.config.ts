@@ -10,9 +10,14 @@ const proxy = {
   '/metrics': { target: api, changeOrigin: false },
 };
 
+// The server's content security policy, applied by `vite preview` too, so a preview (and the
+// e2e run against one) breaks the same way the embedded panel would.
+const csp =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'";
+
 export default defineConfig({
   plugins: [react()],
   build: { outDir: 'dist', sourcemap: false, chunkSizeWarningLimit: 800 },
   server: { proxy },
-  preview: { proxy },
+  preview: { proxy, headers: { 'Content-Security-Policy': csp } },
 });

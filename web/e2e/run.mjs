@@ -233,9 +233,15 @@ async function run(page, base) {
     await page.getByTestId('channel-row').filter({ hasText: 'E2E channel' }).waitFor();
     await page.getByLabel('Price', { exact: true }).fill('500');
     await page.getByLabel('Supply', { exact: true }).fill('10000');
-    await page.getByRole('button', { name: 'Check' }).click();
+    await page.getByRole('button', { name: 'Check', exact: true }).click();
     await page.getByTestId('preview-result').filter({ hasText: 'E2E channel' }).waitFor();
     await shot(page, 'channels');
+    await page.getByTestId('channel-row').filter({ hasText: 'E2E channel' }).getByRole('button', { name: 'Check access' }).click();
+    const check = page.getByRole('dialog');
+    await check.getByTestId('check-result').waitFor();
+    await shot(page, 'channel-check');
+    await check.getByRole('button', { name: 'Close' }).last().click();
+    await check.waitFor({ state: 'detached' });
   });
 
   await step('enable autobuy', async () => {
