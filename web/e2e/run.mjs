@@ -316,6 +316,16 @@ async function run(page, base) {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  await step('Russian', async () => {
+    await page.getByRole('combobox', { name: 'Language' }).selectOption('ru');
+    await page.getByRole('heading', { level: 1, name: 'Подарки' }).waitFor();
+    await page.getByRole('navigation').getByRole('link', { name: 'Обзор', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Обзор' }).waitFor();
+    await shot(page, 'dashboard-ru');
+    await page.getByRole('combobox', { name: 'Язык' }).selectOption('en');
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+  });
+
   await step('log out', async () => {
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('tab', { name: 'Register' }).waitFor();
@@ -353,6 +363,14 @@ async function main() {
     throw err;
   }
   if (problems.length > 0) fail(`the page reported problems:\n${problems.join('\n')}`);
+}
+
+// Ctrl-C or a CI timeout must not leave the server running.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    stopChildren();
+    process.exit(130);
+  });
 }
 
 const started = Date.now();

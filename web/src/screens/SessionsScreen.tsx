@@ -6,6 +6,7 @@ import { useToast } from '../components/Toasts';
 import { useI18n } from '../i18n';
 import { useSession } from '../lib/session';
 import { useLoad } from '../lib/useAsync';
+import { describeUserAgent } from '../lib/userAgent';
 
 export function SessionsScreen() {
   const { t, dateTime } = useI18n();
@@ -43,7 +44,7 @@ export function SessionsScreen() {
             {list.data.map((s) => (
               <li key={s.id} className="list-row" data-testid="session-row">
                 <div className="grow">
-                  <strong>{s.user_agent ?? t('sessions.unknownAgent')}</strong>
+                  <strong title={s.user_agent ?? undefined}>{s.user_agent ? describeUserAgent(s.user_agent) : t('sessions.unknownAgent')}</strong>
                   {s.current && <span className="badge badge-limited"> {t('sessions.current')}</span>}
                   <div className="muted small">
                     {s.ip ?? '—'} · {t('sessions.created', { date: dateTime(s.created_at) })} · {t('sessions.expires', { date: dateTime(s.expires_at) })}
