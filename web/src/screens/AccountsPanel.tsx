@@ -126,7 +126,7 @@ function AccountCard({
     <article className="card account-card" data-testid="account-card">
       <header className="account-head">
         <div className="avatar" aria-hidden="true">
-          {(a.username ?? a.masked_phone).replace(/[^\p{L}\p{N}]/gu, '').slice(0, 1).toUpperCase() || '?'}
+          {a.username ? a.username.slice(0, 1).toUpperCase() : 'TG'}
         </div>
         <div className="grow">
           <strong>{a.username ? `@${a.username}` : t('accounts.noUsername')}</strong>
