@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
 import { ToastProvider } from './components/Toasts';
 import { I18nProvider, useI18n, type Lang, type MessageKey } from './i18n';
+import { settings as settingsApi } from './api/api';
+import { setAutobuy, useAutobuy } from './lib/autobuyStore';
 import { Link, navigate, usePath } from './lib/router';
 import { SessionProvider, useSession } from './lib/session';
 import { applyTheme, initialTheme, type Theme } from './lib/theme';
@@ -42,6 +44,24 @@ function Prefs() {
         {theme === 'dark' ? '☀' : '☾'}
       </button>
     </div>
+  );
+}
+
+/** Autobuy's state in the top bar, so it is clear on every screen; a link to change it. */
+function AutobuyPill() {
+  const { t } = useI18n();
+  const on = useAutobuy();
+  useEffect(() => {
+    settingsApi
+      .get()
+      .then((s) => setAutobuy(s.autobuy))
+      .catch(() => undefined);
+  }, []);
+  if (on === null) return null;
+  return (
+    <Link href="/settings" className={`pill ${on ? 'pill-on' : 'pill-off'}`} data-testid="autobuy-pill">
+      {on ? t('settings.pillOn') : t('settings.pillOff')}
+    </Link>
   );
 }
 
@@ -87,6 +107,7 @@ function Shell() {
           </ul>
         </nav>
         <div className="topbar-end">
+          <AutobuyPill />
           <span className="muted small user">{user.username}</span>
           <Prefs />
           <button type="button" className="btn btn-small" onClick={() => void logout()}>

@@ -149,6 +149,11 @@ export const en = {
   'gifts.supply': 'Supply',
   'gifts.purchaseSummary': '{gift}: bought {bought}, not bought {failed}',
 
+  'refresh.changed': 'The catalog was polled: it changed.',
+  'refresh.not_modified': 'The catalog was polled: nothing new.',
+  'refresh.flood_wait': 'Telegram asks to wait before polling again.',
+  'refresh.other': 'Poll finished: {outcome}',
+
   'buy.title': 'Buy {gift}',
   'buy.account': 'Account',
   'buy.channel': 'Channel',
@@ -204,6 +209,8 @@ export const en = {
   'settings.autobuyHelp': 'Buy new limited gifts automatically as soon as they appear.',
   'settings.on': 'On',
   'settings.off': 'Off',
+  'settings.pillOn': 'Autobuy ON',
+  'settings.pillOff': 'Autobuy OFF',
   'settings.autobuyOn': 'Autobuy is ON: new gifts will be bought automatically.',
   'settings.autobuyOff': 'Autobuy is OFF: nothing is bought automatically.',
   'settings.bot': 'Notification bot',

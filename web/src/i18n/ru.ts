@@ -151,6 +151,11 @@ export const ru: Record<MessageKey, string> = {
   'gifts.supply': 'Тираж',
   'gifts.purchaseSummary': '{gift}: куплено {bought}, не куплено {failed}',
 
+  'refresh.changed': 'Каталог опрошен: есть изменения.',
+  'refresh.not_modified': 'Каталог опрошен: ничего нового.',
+  'refresh.flood_wait': 'Telegram просит подождать перед следующим опросом.',
+  'refresh.other': 'Опрос завершён: {outcome}',
+
   'buy.title': 'Купить {gift}',
   'buy.account': 'Аккаунт',
   'buy.channel': 'Канал',
@@ -206,6 +211,8 @@ export const ru: Record<MessageKey, string> = {
   'settings.autobuyHelp': 'Покупать новые лимитированные подарки сразу, как только они появляются.',
   'settings.on': 'Вкл',
   'settings.off': 'Выкл',
+  'settings.pillOn': 'Автопокупка ВКЛ',
+  'settings.pillOff': 'Автопокупка ВЫКЛ',
   'settings.autobuyOn': 'Автопокупка ВКЛЮЧЕНА: новые подарки будут куплены автоматически.',
   'settings.autobuyOff': 'Автопокупка ВЫКЛЮЧЕНА: ничего не покупается автоматически.',
   'settings.bot': 'Бот уведомлений',

@@ -2,6 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { auth } from '../api/api';
 import { ApiError } from '../api/errors';
 import { setUnauthorizedHandler } from '../api/http';
+import { setAutobuy } from './autobuyStore';
 import type { User } from '../api/types';
 
 interface SessionApi {
@@ -34,6 +35,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     try {
       await auth.logout();
     } finally {
+      setAutobuy(null);
       setUser(null);
     }
   }, []);

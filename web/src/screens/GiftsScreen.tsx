@@ -46,6 +46,10 @@ export function GiftsScreen() {
       await giftsApi.refresh((e) => {
         setRefreshStage(e.stage);
         if (e.error) toast.error(new Error(e.error));
+        else if (e.stage === 'done' && e.outcome) {
+          const known = tk(`refresh.${e.outcome}`);
+          toast.show('info', known === `refresh.${e.outcome}` ? t('refresh.other', { outcome: e.outcome }) : known);
+        }
       });
     } catch (err) {
       toast.error(err);

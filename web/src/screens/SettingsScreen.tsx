@@ -5,6 +5,7 @@ import type { Settings, SettingsPatch } from '../api/types';
 import { Field } from '../components/Field';
 import { useToast } from '../components/Toasts';
 import { useI18n } from '../i18n';
+import { setAutobuy } from '../lib/autobuyStore';
 import { useLoad } from '../lib/useAsync';
 import { isBotApiChannelId, parseChatList } from '../lib/validation';
 
@@ -12,6 +13,9 @@ export function SettingsScreen() {
   const { t } = useI18n();
   const toast = useToast();
   const { data, setData } = useLoad(api.get, toast.error);
+  useEffect(() => {
+    if (data) setAutobuy(data.autobuy);
+  }, [data]);
 
   /** Sends only what changed (PATCH: a left-out field keeps its value). */
   const save = async (patch: SettingsPatch): Promise<Record<string, string> | null> => {
