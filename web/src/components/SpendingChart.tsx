@@ -24,7 +24,7 @@ export function SpendingChart({ days }: { days: DaySpending[] }) {
   const labelEvery = Math.max(1, Math.ceil(days.length / 8));
   return (
     <figure className="chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={t('purchases.chartLabel')} preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={t('purchases.chartLabel')}>
         {[0, 0.5, 1].map((f) => {
           const y = PAD.top + innerH * (1 - f);
           return (

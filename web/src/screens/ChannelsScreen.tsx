@@ -56,7 +56,7 @@ export function ChannelsScreen() {
           <p className="empty">{t('channels.empty')}</p>
         ) : (
           <div className="table-wrap">
-            <table className="table">
+            <table className="table table-cards">
               <thead>
                 <tr>
                   <th scope="col">{t('channels.titleField')}</th>
@@ -71,10 +71,12 @@ export function ChannelsScreen() {
               <tbody>
                 {channels.map((c) => (
                   <tr key={c.id} data-testid="channel-row">
-                    <td>{c.title ?? '—'}</td>
-                    <td className="mono">{c.channel_id}</td>
-                    <td>{rangeText(i18n, c.price_min, c.price_max)}</td>
-                    <td>{rangeText(i18n, c.supply_min, c.supply_max)}</td>
+                    <td data-label={t('channels.titleField')}>{c.title ?? '—'}</td>
+                    <td data-label={t('channels.id')} className="mono">
+                      {c.channel_id}
+                    </td>
+                    <td data-label={t('channels.price')}>{rangeText(i18n, c.price_min, c.price_max)}</td>
+                    <td data-label={t('channels.supply')}>{rangeText(i18n, c.supply_min, c.supply_max)}</td>
                     <td className="cell-actions">
                       <button type="button" className="btn btn-small" onClick={() => setChecking(c)}>
                         {t('check.button')}
