@@ -55,7 +55,7 @@ export function AddAccountWizard({ profiles, onClose, onDone }: { profiles: ApiP
       if (err instanceof ApiError) {
         const field = Object.values(err.fields)[0];
         setError(field ?? errorText(i18n, err));
-        if (err.status === 404 || err.status === 410) {
+        if (err.status === 404 || err.status === 410 || err.code === 'wrong_step') {
           loginId.current = undefined;
           setStep('phone');
         }
