@@ -252,6 +252,7 @@ export const en = {
   'purchases.more': 'Load more',
   'purchases.pick': 'Pick a run to see its report.',
   'purchases.bought': 'bought {n}',
+  'purchases.nothing': 'nothing to buy',
   'purchases.failed': 'failed {n}',
   'purchases.unknown': 'unknown {n}',
   'purchases.operations': '{n} operations',

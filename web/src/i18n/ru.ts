@@ -254,6 +254,7 @@ export const ru: Record<MessageKey, string> = {
   'purchases.more': 'Показать ещё',
   'purchases.pick': 'Выберите запуск, чтобы увидеть отчёт.',
   'purchases.bought': 'куплено {n}',
+  'purchases.nothing': 'нечего покупать',
   'purchases.failed': 'ошибок {n}',
   'purchases.unknown': 'неизвестно {n}',
   'purchases.operations': 'операций: {n}',

@@ -2,8 +2,9 @@ import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { gifts as giftsApi } from '../api/api';
 import { parseJson, type BigId } from '../api/json';
 import { giftFeedReducer, initialGiftFeed, sseToAction, type GiftFeedState } from './giftStream';
+import { subscribeSse, type StreamStatus } from './sse';
 
-export type StreamStatus = 'connecting' | 'live' | 'reconnecting';
+export { backoff, type StreamStatus } from './sse';
 
 export interface PurchaseEvent {
   account: number;
@@ -12,16 +13,12 @@ export interface PurchaseEvent {
   outcome: string;
 }
 
-const EVENTS = ['snapshot', 'catalog', 'new_gifts', 'sold_out', 'remaining', 'lagged'] as const;
-
-/** Delay before the n-th reconnect attempt: 1 s doubling up to 30 s. */
-export function backoff(attempt: number): number {
-  return Math.min(30_000, 1000 * 2 ** Math.max(0, attempt));
-}
+export const STREAM_URL = '/api/gifts/stream';
+const FEED_EVENTS = ['snapshot', 'catalog', 'new_gifts', 'sold_out', 'remaining', 'lagged'] as const;
 
 /**
  * The live gift catalog: the SSE stream with reconnects, falling back to GET /api/gifts when
- * the stream says events were lost.
+ * the stream says events were lost or announces gifts it does not describe.
  */
 export function useGiftFeed(onPurchase?: (e: PurchaseEvent) => void, onRunFinished?: (runId: number) => void) {
   const [state, dispatch] = useReducer(giftFeedReducer, initialGiftFeed);
@@ -34,56 +31,36 @@ export function useGiftFeed(onPurchase?: (e: PurchaseEvent) => void, onRunFinish
   }, []);
 
   useEffect(() => {
-    let source: EventSource | null = null;
-    let timer: number | undefined;
-    let attempt = 0;
-    let stopped = false;
-
-    const connect = () => {
-      if (stopped) return;
-      setStatus(attempt === 0 ? 'connecting' : 'reconnecting');
-      const es = new EventSource('/api/gifts/stream');
-      source = es;
-      es.onopen = () => {
-        attempt = 0;
-        setStatus('live');
-      };
-      for (const name of EVENTS) {
-        es.addEventListener(name, (ev) => {
-          const action = sseToAction(name, (ev as MessageEvent<string>).data);
+    const feed = Object.fromEntries(
+      FEED_EVENTS.map((name) => [
+        name,
+        (data: string) => {
+          const action = sseToAction(name, data);
           if (action) dispatch(action);
-        });
-      }
-      es.addEventListener('purchase', (ev) => {
-        try {
-          handlers.current.onPurchase?.(parseJson((ev as MessageEvent<string>).data) as PurchaseEvent);
-        } catch {
-          /* ignore a broken event */
-        }
-      });
-      es.addEventListener('run_finished', (ev) => {
-        try {
-          const { run_id } = JSON.parse((ev as MessageEvent<string>).data) as { run_id: number };
-          handlers.current.onRunFinished?.(run_id);
-        } catch {
-          /* ignore */
-        }
-      });
-      es.onerror = () => {
-        // Take reconnecting into our own hands, so a server that restarts or answers with an
-        // error (EventSource would then give up for good) is retried with a backoff.
-        es.close();
-        if (stopped) return;
-        setStatus('reconnecting');
-        timer = window.setTimeout(connect, backoff(attempt++));
-      };
-    };
-    connect();
-    return () => {
-      stopped = true;
-      window.clearTimeout(timer);
-      source?.close();
-    };
+        },
+      ]),
+    );
+    return subscribeSse(
+      STREAM_URL,
+      {
+        ...feed,
+        purchase: (data) => {
+          try {
+            handlers.current.onPurchase?.(parseJson(data) as PurchaseEvent);
+          } catch {
+            /* ignore a broken event */
+          }
+        },
+        run_finished: (data) => {
+          try {
+            handlers.current.onRunFinished?.((parseJson(data) as { run_id: number }).run_id);
+          } catch {
+            /* ignore */
+          }
+        },
+      },
+      setStatus,
+    );
   }, []);
 
   useEffect(() => {
@@ -92,4 +69,23 @@ export function useGiftFeed(onPurchase?: (e: PurchaseEvent) => void, onRunFinish
 
   const markSeen = useCallback((id: BigId) => dispatch({ type: 'seen', id }), []);
   return { state: state as GiftFeedState, status, reload, markSeen };
+}
+
+/** Calls `onRunFinished` whenever one of my autobuy runs finishes (a stream of its own). */
+export function useRunFinished(onRunFinished: (runId: number) => void): void {
+  const handler = useRef(onRunFinished);
+  handler.current = onRunFinished;
+  useEffect(
+    () =>
+      subscribeSse(STREAM_URL, {
+        run_finished: (data) => {
+          try {
+            handler.current((parseJson(data) as { run_id: number }).run_id);
+          } catch {
+            /* ignore */
+          }
+        },
+      }),
+    [],
+  );
 }

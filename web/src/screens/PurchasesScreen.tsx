@@ -6,6 +6,7 @@ import { SpendingChart } from '../components/SpendingChart';
 import { useToast } from '../components/Toasts';
 import { useI18n } from '../i18n';
 import { useLoad } from '../lib/useAsync';
+import { useRunFinished } from '../lib/useGiftFeed';
 import { Stars } from '../components/Icons';
 
 function initialRun(): number | null {
@@ -38,6 +39,11 @@ export function PurchasesScreen() {
   useEffect(() => {
     void loadPage();
   }, []);
+  // A run that finishes while the screen is open shows up at the top.
+  useRunFinished(() => {
+    void loadPage();
+    void spending.reload();
+  });
 
   return (
     <div className="screen">
@@ -92,10 +98,11 @@ function RunLine({ run: r }: { run: RunSummary }) {
         #{r.id} · {dateTime(r.started_at)}
       </span>
       <span className="small">
-        <span className="ok">{t('purchases.bought', { n: r.bought })}</span>
+        {r.operations === 0 && <span className="muted">{t('purchases.nothing')}</span>}
+        {r.operations > 0 && <span className="ok">{t('purchases.bought', { n: r.bought })}</span>}
         {r.failed > 0 && <span className="bad"> · {t('purchases.failed', { n: r.failed })}</span>}
         {r.unknown > 0 && <span className="warn"> · {t('purchases.unknown', { n: r.unknown })}</span>}
-        <span className="muted"> · {t('purchases.operations', { n: r.operations })}</span>
+        {r.operations > 0 && <span className="muted"> · {t('purchases.operations', { n: r.operations })}</span>}
       </span>
     </>
   );

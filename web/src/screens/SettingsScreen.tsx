@@ -126,10 +126,13 @@ function TargetsSection({ settings, save }: { settings: Settings; save: Save }) 
   const [chats, setChats] = useState(settings.notification_chats.join(', '));
   const [forced, setForced] = useState(settings.forced_target === null ? '' : String(settings.forced_target));
   const [errors, setErrors] = useState<Record<string, string>>({});
+  // Follow the saved values when they change (by value: a refetch of the same settings must
+  // not wipe what is being typed).
+  const savedChats = settings.notification_chats.join(', ');
   useEffect(() => {
-    setChats(settings.notification_chats.join(', '));
+    setChats(savedChats);
     setForced(settings.forced_target === null ? '' : String(settings.forced_target));
-  }, [settings.notification_chats, settings.forced_target]);
+  }, [savedChats, settings.forced_target]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
