@@ -1,11 +1,11 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { gifts as giftsApi } from '../api/api';
 import type { Gift } from '../api/types';
 import { useToast } from '../components/Toasts';
 import { useI18n } from '../i18n';
 import { applyGiftFilter, defaultFilter, type GiftFilter } from '../lib/giftFilters';
-import { summarizePurchases } from '../lib/purchaseSummary';
 import { useGiftFeed, type PurchaseEvent } from '../lib/useGiftFeed';
+import { usePurchaseToasts } from '../lib/usePurchaseToasts';
 import { BuyDialog } from './BuyDialog';
 import { GiftCard } from './GiftCard';
 import { GiftFilters } from './GiftFilters';
@@ -13,28 +13,10 @@ import { GiftFilters } from './GiftFilters';
 export function GiftsScreen() {
   const { t, tk } = useI18n();
   const toast = useToast();
-  // A run can buy dozens of copies within a second: purchases are summed up into one toast.
-  const pending = useRef<PurchaseEvent[]>([]);
-  const flushTimer = useRef<number | undefined>(undefined);
-  const titles = useRef(new Map<string, string>());
-  const onPurchase = useCallback(
-    (e: PurchaseEvent) => {
-      pending.current.push(e);
-      window.clearTimeout(flushTimer.current);
-      flushTimer.current = window.setTimeout(() => {
-        const events = pending.current;
-        pending.current = [];
-        for (const s of summarizePurchases(events)) {
-          const gift = titles.current.get(String(s.gift)) ?? `#${s.gift}`;
-          toast.show(s.failed === 0 ? 'success' : 'info', t('gifts.purchaseSummary', { gift, bought: s.bought, failed: s.failed }));
-        }
-      }, 1200);
-    },
-    [toast, t],
-  );
-  useEffect(() => () => window.clearTimeout(flushTimer.current), []);
-  const { state, status, markSeen } = useGiftFeed(onPurchase);
-  titles.current = new Map(state.gifts.map((g) => [String(g.id), g.title ?? `#${g.id}`]));
+  // The handler needs the gift titles, which come from the feed it is passed to: a ref breaks the loop.
+  const onPurchase = useRef<(e: PurchaseEvent) => void>(() => undefined);
+  const { state, status, markSeen } = useGiftFeed((e) => onPurchase.current(e));
+  onPurchase.current = usePurchaseToasts(state.gifts);
   const [filter, setFilter] = useState<GiftFilter>(defaultFilter);
   const [buying, setBuying] = useState<Gift | null>(null);
   const [refreshStage, setRefreshStage] = useState<string | null>(null);
