@@ -178,7 +178,8 @@ async function run(page, base) {
     await page.getByRole('tab', { name: 'Register' }).click();
     await page.getByLabel('Username').fill(username);
     await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Create account' }).click();
+    // Keyboard: Enter in the form submits it.
+    await page.getByLabel('Password', { exact: true }).press('Enter');
     await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
   });
 
@@ -240,8 +241,11 @@ async function run(page, base) {
     const check = page.getByRole('dialog');
     await check.getByTestId('check-result').waitFor();
     await shot(page, 'channel-check');
-    await check.getByRole('button', { name: 'Close' }).last().click();
+    // Keyboard: Escape closes a dialog and focus goes back to the button that opened it.
+    await page.keyboard.press('Escape');
     await check.waitFor({ state: 'detached' });
+    const focused = await page.evaluate(() => document.activeElement?.textContent);
+    if (focused !== 'Check access') fail(`focus did not return to the opening button (it is on "${focused}")`);
   });
 
   await step('enable autobuy', async () => {
