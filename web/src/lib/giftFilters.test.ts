@@ -33,3 +33,18 @@ describe('applyGiftFilter', () => {
     expect(gifts.map((x) => x.id)).toEqual(before);
   });
 });
+
+describe('saved filters', () => {
+  it('round-trips and refuses junk field by field', async () => {
+    const { loadFilter, saveFilter } = await import('./giftFilters');
+    const store = new Map<string, string>();
+    const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) };
+    expect(loadFilter(storage)).toEqual(defaultFilter);
+    saveFilter({ ...defaultFilter, inStock: true, priceMax: '500', sort: 'price_desc' }, storage);
+    expect(loadFilter(storage)).toEqual({ ...defaultFilter, inStock: true, priceMax: '500', sort: 'price_desc' });
+    store.set('giftbuyer.giftFilter', '{"inStock":"yes","sort":"bogus","priceMin":5}');
+    expect(loadFilter(storage)).toEqual(defaultFilter);
+    store.set('giftbuyer.giftFilter', 'not json');
+    expect(loadFilter(storage)).toEqual(defaultFilter);
+  });
+});

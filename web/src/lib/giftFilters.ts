@@ -25,6 +25,40 @@ export const defaultFilter: GiftFilter = {
   sort: 'newest',
 };
 
+const STORAGE_KEY = 'giftbuyer.giftFilter';
+const SORTS: readonly GiftSort[] = ['newest', 'price_asc', 'price_desc', 'remaining_asc', 'supply_asc'];
+
+/** The filter saved by the last visit, checked field by field (storage can hold anything). */
+export function loadFilter(storage: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage): GiftFilter {
+  try {
+    const raw: unknown = JSON.parse(storage?.getItem(STORAGE_KEY) ?? 'null');
+    if (typeof raw !== 'object' || raw === null) return defaultFilter;
+    const r = raw as Record<string, unknown>;
+    const bool = (k: keyof GiftFilter) => (typeof r[k] === 'boolean' ? (r[k] as boolean) : (defaultFilter[k] as boolean));
+    const text = (k: keyof GiftFilter) => (typeof r[k] === 'string' ? (r[k] as string) : '');
+    return {
+      limitedOnly: bool('limitedOnly'),
+      inStock: bool('inStock'),
+      premiumOnly: bool('premiumOnly'),
+      priceMin: text('priceMin'),
+      priceMax: text('priceMax'),
+      supplyMin: text('supplyMin'),
+      supplyMax: text('supplyMax'),
+      sort: SORTS.includes(r.sort as GiftSort) ? (r.sort as GiftSort) : 'newest',
+    };
+  } catch {
+    return defaultFilter;
+  }
+}
+
+export function saveFilter(filter: GiftFilter, storage: Pick<Storage, 'setItem'> | undefined = globalThis.localStorage): void {
+  try {
+    storage?.setItem(STORAGE_KEY, JSON.stringify(filter));
+  } catch {
+    /* storage full or disabled */
+  }
+}
+
 function bound(text: string): number | null {
   if (text.trim() === '') return null;
   const n = Number(text);

@@ -1,9 +1,9 @@
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { gifts as giftsApi } from '../api/api';
 import type { Gift } from '../api/types';
 import { useToast } from '../components/Toasts';
 import { useI18n } from '../i18n';
-import { applyGiftFilter, defaultFilter, type GiftFilter } from '../lib/giftFilters';
+import { applyGiftFilter, loadFilter, saveFilter, type GiftFilter } from '../lib/giftFilters';
 import { useGiftFeed, type PurchaseEvent } from '../lib/useGiftFeed';
 import { usePurchaseToasts } from '../lib/usePurchaseToasts';
 import { BuyDialog } from './BuyDialog';
@@ -17,7 +17,8 @@ export function GiftsScreen() {
   const onPurchase = useRef<(e: PurchaseEvent) => void>(() => undefined);
   const { state, status, markSeen } = useGiftFeed((e) => onPurchase.current(e));
   onPurchase.current = usePurchaseToasts(state.gifts);
-  const [filter, setFilter] = useState<GiftFilter>(defaultFilter);
+  const [filter, setFilter] = useState<GiftFilter>(loadFilter);
+  useEffect(() => saveFilter(filter), [filter]);
   const [buying, setBuying] = useState<Gift | null>(null);
   const [refreshStage, setRefreshStage] = useState<string | null>(null);
   const shown = useMemo(() => applyGiftFilter(state.gifts, filter), [state.gifts, filter]);
