@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import { channels as api } from '../api/api';
-import type { Channel, ChannelCheck } from '../api/types';
+import { accounts as accountsApi, channels as api } from '../api/api';
+import type { Account, Channel, ChannelCheck } from '../api/types';
 import { Modal } from '../components/Modal';
 import { errorText } from '../components/Toasts';
 import { useI18n } from '../i18n';
@@ -12,6 +12,12 @@ export function ChannelCheckDialog({ channel, onClose, onChecked }: { channel: C
   const { t, tk } = i18n;
   const [result, setResult] = useState<ChannelCheck | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [accounts, setAccounts] = useState<Account[]>([]);
+  useEffect(() => {
+    accountsApi.list().then(setAccounts).catch(() => undefined);
+  }, []);
+  const accountLabel = (id: number, username: string | null) =>
+    username ? `@${username}` : (accounts.find((a) => a.telegram_id === id)?.masked_phone ?? String(id));
   useEffect(() => {
     api
       .check(channel.id)
@@ -36,7 +42,7 @@ export function ChannelCheckDialog({ channel, onClose, onChecked }: { channel: C
           <ul className="list">
             {result.accounts.map((a) => (
               <li key={a.account_id} className="list-row">
-                <span className="grow">{a.username ? `@${a.username}` : a.account_id}</span>
+                <span className="grow">{accountLabel(a.account_id, a.username)}</span>
                 <span className={`badge status-${a.status === 'can_post' ? 'bought' : 'failed'}`}>{tk(`check.status.${a.status}`)}</span>
                 {a.message && <div className="small muted">{a.message}</div>}
               </li>
