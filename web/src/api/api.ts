@@ -1,0 +1,64 @@
+import { request, requestNdjson } from './http';
+import type * as T from './types';
+
+const enc = encodeURIComponent;
+
+export const auth = {
+  register: (c: T.Credentials) => request<T.User>('POST', '/api/auth/register', c),
+  login: (c: T.Credentials) => request<T.User>('POST', '/api/auth/login', c),
+  logout: () => request<void>('POST', '/api/auth/logout'),
+  me: () => request<T.User>('GET', '/api/auth/me'),
+  sessions: () => request<{ sessions: T.WebSession[] }>('GET', '/api/auth/sessions').then((r) => r.sessions),
+  revoke: (id: number) => request<void>('DELETE', `/api/auth/sessions/${id}`),
+};
+
+export const profiles = {
+  list: () => request<{ profiles: T.ApiProfile[] }>('GET', '/api/profiles').then((r) => r.profiles),
+  create: (p: T.NewProfile) => request<T.ApiProfile>('POST', '/api/profiles', p),
+  rename: (id: number, name: string) => request<T.ApiProfile>('PATCH', `/api/profiles/${id}`, { name }),
+  remove: (id: number) => request<void>('DELETE', `/api/profiles/${id}`),
+};
+
+export const accounts = {
+  list: () => request<{ accounts: T.Account[] }>('GET', '/api/accounts').then((r) => r.accounts),
+  startLogin: (phone: string, apiProfileId: number | null) =>
+    request<T.LoginStepResponse>('POST', '/api/accounts/login', { phone, api_profile_id: apiProfileId }),
+  sendCode: (loginId: string, code: string) =>
+    request<T.LoginStepResponse>('POST', `/api/accounts/login/${enc(loginId)}/code`, { code }),
+  sendPassword: (loginId: string, password: string) =>
+    request<T.LoginStepResponse>('POST', `/api/accounts/login/${enc(loginId)}/password`, { password }),
+  cancelLogin: (loginId: string) => request<void>('DELETE', `/api/accounts/login/${enc(loginId)}`),
+  remove: (id: number) => request<void>('DELETE', `/api/accounts/${id}`),
+  refresh: (id: number, onEvent: (e: T.AccountRefreshEvent) => void, signal?: AbortSignal) =>
+    requestNdjson<T.AccountRefreshEvent>('POST', `/api/accounts/${id}/refresh`, onEvent, {}, signal),
+};
+
+export const gifts = {
+  list: () => request<{ gifts: T.Gift[] }>('GET', '/api/gifts').then((r) => r.gifts),
+  /** accountId is the account's Telegram id, channelId the Bot API id. */
+  buy: (id: T.BigId, accountId: number, channelId: number) =>
+    request<T.BuyResult>('POST', `/api/gifts/${id}/buy`, { account_id: accountId, channel_id: channelId }),
+  refresh: (onEvent: (e: T.GiftRefreshEvent) => void, signal?: AbortSignal) =>
+    requestNdjson<T.GiftRefreshEvent>('POST', '/api/gifts/refresh', onEvent, {}, signal),
+};
+
+export const channels = {
+  list: () => request<{ channels: T.Channel[] }>('GET', '/api/channels').then((r) => r.channels),
+  create: (c: T.ChannelInput) => request<T.Channel>('POST', '/api/channels', c),
+  update: (id: number, c: Partial<T.ChannelInput>) => request<T.Channel>('PATCH', `/api/channels/${id}`, c),
+  remove: (id: number) => request<void>('DELETE', `/api/channels/${id}`),
+  check: (id: number) => request<T.ChannelCheck>('POST', `/api/channels/${id}/check`, {}),
+  preview: (price: number, supply: number) => request<T.Preview>('POST', '/api/channels/preview', { price, supply }),
+};
+
+export const settings = {
+  get: () => request<T.Settings>('GET', '/api/settings'),
+  patch: (p: T.SettingsPatch) => request<T.Settings>('PATCH', '/api/settings', p),
+};
+
+export const history = {
+  runs: (before?: number, limit = 20) =>
+    request<T.RunPage>('GET', `/api/runs?limit=${limit}${before !== undefined ? `&before=${before}` : ''}`),
+  run: (id: number) => request<T.RunDetail>('GET', `/api/runs/${id}`),
+  spending: (days = 30) => request<T.Spending>('GET', `/api/stats/spending?days=${days}`),
+};

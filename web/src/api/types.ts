@@ -1,0 +1,220 @@
+// Shapes of the GiftBuyer API (see /api/openapi.json). Times are unix seconds.
+
+import type { BigId } from './json';
+
+export type { BigId };
+
+export interface User {
+  id: number;
+  username: string;
+  created_at: number;
+}
+
+export interface Credentials {
+  username: string;
+  password: string;
+  remember: boolean;
+}
+
+export interface WebSession {
+  id: number;
+  created_at: number;
+  expires_at: number;
+  user_agent: string | null;
+  ip: string | null;
+  current: boolean;
+}
+
+export interface ApiProfile {
+  id: number;
+  name: string;
+  api_id: number;
+  api_hash_set: boolean;
+  accounts: number;
+  created_at: number;
+}
+
+export interface NewProfile {
+  name: string;
+  api_id: number;
+  api_hash: string;
+}
+
+export interface Account {
+  id: number;
+  telegram_id: number | null;
+  username: string | null;
+  masked_phone: string;
+  premium: boolean;
+  premium_until: number | null;
+  stars: number | null;
+  stars_refreshed_at: number | null;
+  api_profile_id: number | null;
+  logged_in: boolean;
+}
+
+export type LoginStep = 'code' | 'password' | 'done';
+
+export interface LoginStepResponse {
+  step: LoginStep;
+  login_id?: string;
+  masked_phone?: string;
+  expires_in_secs?: number;
+  demo_code?: string;
+  hint?: string;
+  account?: Account;
+}
+
+export interface AccountRefreshEvent {
+  stage: string;
+  account?: Account;
+  error?: { code: string; message: string };
+}
+
+/** One of my accounts' own limits on a gift. */
+export interface AccountGift {
+  /** The account's Telegram user id. */
+  account_id: number;
+  locked_until: number | null;
+  per_user_remains: number | null;
+  seen_at: number;
+}
+
+export interface Gift {
+  /** Telegram gift ids exceed 2^53: large ones arrive as strings (see api/json.ts). */
+  id: BigId;
+  title: string | null;
+  price: number;
+  limited: boolean;
+  supply: number | null;
+  remaining: number | null;
+  sold_out: boolean;
+  require_premium: boolean;
+  has_sticker: boolean;
+  first_seen: number;
+  last_seen: number;
+  sold_out_at: number | null;
+  /** My accounts' per-user limits and locks on this gift, where they have any. */
+  accounts?: AccountGift[];
+}
+
+export interface GiftRefreshEvent {
+  stage: string;
+  outcome?: string;
+  error?: string;
+}
+
+export interface BuyResult {
+  run_id: number;
+  outcome: string;
+  error?: string;
+}
+
+export interface Channel {
+  id: number;
+  channel_id: number;
+  title: string | null;
+  price_min: number | null;
+  price_max: number | null;
+  supply_min: number | null;
+  supply_max: number | null;
+}
+
+export interface ChannelInput {
+  channel_id: number;
+  title: string | null;
+  price_min: number | null;
+  price_max: number | null;
+  supply_min: number | null;
+  supply_max: number | null;
+}
+
+export type CheckStatus = 'can_post' | 'read_only' | 'not_a_member' | 'unavailable';
+
+export interface AccountCheck {
+  account_id: number;
+  username: string | null;
+  status: CheckStatus;
+  message: string | null;
+}
+
+export interface ChannelCheck {
+  id: number;
+  channel_id: number;
+  title: string | null;
+  telegram_title: string | null;
+  usable: boolean;
+  checked_at: number;
+  accounts: AccountCheck[];
+}
+
+export interface Preview {
+  best: Channel | null;
+  matching: Channel[];
+  forced_target: number | null;
+}
+
+export interface Settings {
+  bot_token_set: boolean;
+  bot_username?: string;
+  notification_chats: number[];
+  forced_target: number | null;
+  autobuy: boolean;
+  report_lang: string;
+}
+
+/** PATCH /api/settings: a left-out field is kept, `null` clears it. */
+export interface SettingsPatch {
+  bot_token?: string | null;
+  notification_chats?: number[] | null;
+  forced_target?: number | null;
+  autobuy?: boolean;
+  report_lang?: string;
+}
+
+export interface RunSummary {
+  id: number;
+  started_at: number;
+  operations: number;
+  bought: number;
+  failed: number;
+  unknown: number;
+  has_report: boolean;
+}
+
+export interface RunPage {
+  runs: RunSummary[];
+  next_before?: number;
+}
+
+export interface Operation {
+  seq: number;
+  account_id: number;
+  channel_id: number;
+  gift_id: BigId;
+  price: number;
+  supply: number;
+  status: string;
+  error: string | null;
+  updated_at: number;
+}
+
+export interface RunDetail {
+  run: RunSummary;
+  report: string | null;
+  report_saved_at: number | null;
+  operations: Operation[];
+  operations_available: boolean;
+}
+
+export interface DaySpending {
+  date: string;
+  stars: number;
+  purchases: number;
+}
+
+export interface Spending {
+  days: DaySpending[];
+  total_stars: number;
+  available: boolean;
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { isBotApiChannelId, parseChatList, validateChannel, validateCredentials, validateProfile, type ChannelForm } from './validation';
+
+const form = (over: Partial<ChannelForm> = {}): ChannelForm => ({
+  channel_id: '-1001234567890',
+  title: '',
+  price_min: '',
+  price_max: '',
+  supply_min: '',
+  supply_max: '',
+  ...over,
+});
+
+describe('validateChannel', () => {
+  it('accepts a Bot API id with open bounds and turns blanks into null', () => {
+    const { errors, value } = validateChannel(form({ title: '  Main ' }));
+    expect(errors).toEqual({});
+    expect(value).toEqual({ channel_id: -1001234567890, title: 'Main', price_min: null, price_max: null, supply_min: null, supply_max: null });
+  });
+
+  it('refuses ids not in Bot API form', () => {
+    expect(validateChannel(form({ channel_id: '1234567890' })).errors.channel_id).toBe('validation.channelId');
+    expect(validateChannel(form({ channel_id: '-1234' })).errors.channel_id).toBe('validation.channelId');
+    expect(validateChannel(form({ channel_id: '' })).errors.channel_id).toBe('validation.required');
+  });
+
+  it('refuses negatives, fractions and min greater than max', () => {
+    const { errors, value } = validateChannel(form({ price_min: '-1', supply_min: '2.5', price_max: '10' }));
+    expect(value).toBeNull();
+    expect(errors.price_min).toBe('validation.nonNegative');
+    expect(errors.supply_min).toBe('validation.integer');
+    expect(validateChannel(form({ price_min: '500', price_max: '100' })).errors.price_max).toBe('validation.minMax');
+    expect(validateChannel(form({ supply_min: '10', supply_max: '1' })).errors.supply_max).toBe('validation.minMax');
+    expect(validateChannel(form({ price_min: '100', price_max: '100' })).errors).toEqual({});
+  });
+
+  it('knows the Bot API form', () => {
+    expect(isBotApiChannelId('-1001')).toBe(false);
+    expect(isBotApiChannelId(' -100123456 ')).toBe(true);
+  });
+});
+
+describe('validateProfile', () => {
+  it('checks api_id and the 32-hex api_hash', () => {
+    expect(validateProfile({ name: 'main', api_id: '12345', api_hash: '0123456789abcdef0123456789ABCDEF' }).value).toEqual({
+      name: 'main',
+      api_id: 12345,
+      api_hash: '0123456789abcdef0123456789abcdef',
+    });
+    const { errors } = validateProfile({ name: ' ', api_id: '-5', api_hash: 'xyz' });
+    expect(errors).toEqual({ name: 'validation.required', api_id: 'validation.apiId', api_hash: 'validation.apiHash' });
+  });
+});
+
+describe('validateCredentials and parseChatList', () => {
+  it('requires both fields and a long enough password only when registering', () => {
+    expect(validateCredentials({ username: '', password: '' }, false)).toEqual({ username: 'validation.required', password: 'validation.required' });
+    expect(validateCredentials({ username: 'a', password: 'short' }, false)).toEqual({});
+    expect(validateCredentials({ username: 'a', password: 'short' }, true)).toEqual({ password: 'validation.passwordShort' });
+  });
+
+  it('parses chat lists', () => {
+    expect(parseChatList('-1001, 42\n7')).toEqual({ value: [-1001, 42, 7] });
+    expect(parseChatList('')).toEqual({ value: [] });
+    expect(parseChatList('12, abc').error).toBe('validation.chatList');
+  });
+});

@@ -1,0 +1,104 @@
+import type { ChannelInput, NewProfile } from '../api/types';
+
+/** Field name -> i18n message key. Empty when the form is valid. */
+export type FieldErrors<K extends string = string> = Partial<Record<K, string>>;
+
+export interface ChannelForm {
+  channel_id: string;
+  title: string;
+  price_min: string;
+  price_max: string;
+  supply_min: string;
+  supply_max: string;
+}
+
+const INTEGER = /^-?\d+$/;
+
+/** Parses an optional non-negative integer field. */
+function optionalCount(text: string): { value: number | null; error?: string } {
+  const t = text.trim();
+  if (t === '') return { value: null };
+  if (!INTEGER.test(t)) return { value: null, error: 'validation.integer' };
+  const n = Number(t);
+  if (n < 0) return { value: null, error: 'validation.nonNegative' };
+  if (!Number.isSafeInteger(n)) return { value: null, error: 'validation.tooLarge' };
+  return { value: n };
+}
+
+/** A channel id in Bot API form: -100 followed by the channel's digits. */
+export function isBotApiChannelId(text: string): boolean {
+  return /^-100\d{5,}$/.test(text.trim()) && Number.isSafeInteger(Number(text.trim()));
+}
+
+export function validateChannel(form: ChannelForm): { errors: FieldErrors<keyof ChannelForm>; value: ChannelInput | null } {
+  const errors: FieldErrors<keyof ChannelForm> = {};
+  if (form.channel_id.trim() === '') errors.channel_id = 'validation.required';
+  else if (!isBotApiChannelId(form.channel_id)) errors.channel_id = 'validation.channelId';
+  const pMin = optionalCount(form.price_min);
+  const pMax = optionalCount(form.price_max);
+  const sMin = optionalCount(form.supply_min);
+  const sMax = optionalCount(form.supply_max);
+  if (pMin.error) errors.price_min = pMin.error;
+  if (pMax.error) errors.price_max = pMax.error;
+  if (sMin.error) errors.supply_min = sMin.error;
+  if (sMax.error) errors.supply_max = sMax.error;
+  if (!errors.price_max && pMin.value !== null && pMax.value !== null && pMin.value > pMax.value)
+    errors.price_max = 'validation.minMax';
+  if (!errors.supply_max && sMin.value !== null && sMax.value !== null && sMin.value > sMax.value)
+    errors.supply_max = 'validation.minMax';
+  if (Object.keys(errors).length > 0) return { errors, value: null };
+  return {
+    errors,
+    value: {
+      channel_id: Number(form.channel_id.trim()),
+      title: form.title.trim() === '' ? null : form.title.trim(),
+      price_min: pMin.value,
+      price_max: pMax.value,
+      supply_min: sMin.value,
+      supply_max: sMax.value,
+    },
+  };
+}
+
+export interface ProfileForm {
+  name: string;
+  api_id: string;
+  api_hash: string;
+}
+
+export function validateProfile(form: ProfileForm): { errors: FieldErrors<keyof ProfileForm>; value: NewProfile | null } {
+  const errors: FieldErrors<keyof ProfileForm> = {};
+  if (form.name.trim() === '') errors.name = 'validation.required';
+  const id = form.api_id.trim();
+  if (id === '') errors.api_id = 'validation.required';
+  else if (!/^\d+$/.test(id) || Number(id) <= 0 || Number(id) > 2147483647) errors.api_id = 'validation.apiId';
+  const hash = form.api_hash.trim();
+  if (hash === '') errors.api_hash = 'validation.required';
+  else if (!/^[0-9a-fA-F]{32}$/.test(hash)) errors.api_hash = 'validation.apiHash';
+  if (Object.keys(errors).length > 0) return { errors, value: null };
+  return { errors, value: { name: form.name.trim(), api_id: Number(id), api_hash: hash.toLowerCase() } };
+}
+
+export interface CredentialsForm {
+  username: string;
+  password: string;
+}
+
+export function validateCredentials(form: CredentialsForm, registering: boolean): FieldErrors<keyof CredentialsForm> {
+  const errors: FieldErrors<keyof CredentialsForm> = {};
+  if (form.username.trim() === '') errors.username = 'validation.required';
+  if (form.password === '') errors.password = 'validation.required';
+  else if (registering && form.password.length < 10) errors.password = 'validation.passwordShort';
+  return errors;
+}
+
+/** Parses a list of chat ids separated by commas, spaces or new lines. */
+export function parseChatList(text: string): { value: number[]; error?: string } {
+  const parts = text.split(/[\s,;]+/).filter((p) => p !== '');
+  const value: number[] = [];
+  for (const p of parts) {
+    if (!INTEGER.test(p) || !Number.isSafeInteger(Number(p))) return { value: [], error: 'validation.chatList' };
+    value.push(Number(p));
+  }
+  return { value };
+}

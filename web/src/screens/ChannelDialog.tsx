@@ -1,0 +1,83 @@
+import { useState, type FormEvent } from 'react';
+import { channels as api } from '../api/api';
+import { ApiError } from '../api/errors';
+import type { Channel } from '../api/types';
+import { Field } from '../components/Field';
+import { Modal } from '../components/Modal';
+import { useToast } from '../components/Toasts';
+import { useI18n } from '../i18n';
+import { validateChannel, type ChannelForm, type FieldErrors } from '../lib/validation';
+
+const str = (n: number | null | undefined) => (n === null || n === undefined ? '' : String(n));
+
+export function toForm(c: Channel | null): ChannelForm {
+  return {
+    channel_id: c ? String(c.channel_id) : '',
+    title: c?.title ?? '',
+    price_min: str(c?.price_min),
+    price_max: str(c?.price_max),
+    supply_min: str(c?.supply_min),
+    supply_max: str(c?.supply_max),
+  };
+}
+
+/** Adds a channel, or edits one (a PATCH with every field, so cleared bounds become null). */
+export function ChannelDialog({ channel, onClose, onSaved }: { channel: Channel | null; onClose: () => void; onSaved: () => void }) {
+  const { t, tk } = useI18n();
+  const toast = useToast();
+  const [form, setForm] = useState<ChannelForm>(() => toForm(channel));
+  const [errors, setErrors] = useState<FieldErrors<keyof ChannelForm>>({});
+  const [server, setServer] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const set = (k: keyof ChannelForm) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
+  const err = (k: keyof ChannelForm) => server[k] ?? (errors[k] ? tk(errors[k]!) : undefined);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const { errors: found, value } = validateChannel(form);
+    setErrors(found);
+    setServer({});
+    if (!value) return;
+    setBusy(true);
+    try {
+      if (channel) await api.update(channel.id, value);
+      else await api.create(value);
+      toast.success(channel ? t('channels.saved') : t('channels.added'));
+      onSaved();
+      onClose();
+    } catch (error) {
+      if (error instanceof ApiError && Object.keys(error.fields).length > 0) setServer(error.fields);
+      else if (error instanceof ApiError && error.conflict) setServer({ channel_id: t('channels.exists') });
+      else toast.error(error);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const num = { inputMode: 'numeric' as const, min: 0, type: 'number' };
+  return (
+    <Modal title={channel ? t('channels.edit') : t('channels.add')} onClose={onClose}>
+      <form onSubmit={submit} noValidate>
+        <Field label={t('channels.id')} name="channel_id" value={form.channel_id} onChange={set('channel_id')} error={err('channel_id')} hint={t('channels.idHint')} placeholder="-1001234567890" data-autofocus />
+        <Field label={t('channels.titleField')} name="title" value={form.title} onChange={set('title')} error={err('title')} />
+        <div className="row2">
+          <Field label={t('channels.priceMin')} name="price_min" {...num} value={form.price_min} onChange={set('price_min')} error={err('price_min')} />
+          <Field label={t('channels.priceMax')} name="price_max" {...num} value={form.price_max} onChange={set('price_max')} error={err('price_max')} />
+        </div>
+        <div className="row2">
+          <Field label={t('channels.supplyMin')} name="supply_min" {...num} value={form.supply_min} onChange={set('supply_min')} error={err('supply_min')} />
+          <Field label={t('channels.supplyMax')} name="supply_max" {...num} value={form.supply_max} onChange={set('supply_max')} error={err('supply_max')} />
+        </div>
+        <p className="muted small">{t('channels.boundsHint')}</p>
+        <div className="actions">
+          <button type="button" className="btn" onClick={onClose}>
+            {t('common.cancel')}
+          </button>
+          <button type="submit" className="btn btn-primary" disabled={busy}>
+            {t('common.save')}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

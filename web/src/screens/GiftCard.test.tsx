@@ -1,0 +1,53 @@
+import { screen } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import type { Gift } from '../api/types';
+import { renderUi } from '../test/render';
+import { GiftCard, giftLimits } from './GiftCard';
+
+const base: Gift = {
+  id: '7000000000000000003', title: 'Precious Peach', price: 10000, limited: true, supply: 12000, remaining: 3000,
+  sold_out: false, require_premium: true, has_sticker: false, first_seen: 1_700_000_000, last_seen: 1_700_000_000, sold_out_at: null,
+};
+
+describe('GiftCard', () => {
+  it('shows price, badges and the remaining bar', () => {
+    renderUi(<GiftCard gift={base} fresh onSeen={() => undefined} onBuy={() => undefined} />);
+    expect(screen.getByTestId('gift-card').querySelector('.gift-price')?.textContent).toBe('★10,000');
+    expect(screen.getByText('Limited')).toBeTruthy();
+    expect(screen.getByText('Premium only')).toBeTruthy();
+    expect(screen.getByText('New')).toBeTruthy();
+    expect(screen.getByText('3,000 of 12,000 left')).toBeTruthy();
+    expect(screen.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('3000');
+    expect(screen.getByTestId('gift-card').getAttribute('data-gift-id')).toBe('7000000000000000003');
+  });
+
+  it('marks a sold-out gift and disables buying', () => {
+    renderUi(<GiftCard gift={{ ...base, sold_out: true, remaining: 0 }} fresh={false} onSeen={() => undefined} onBuy={() => undefined} />);
+    expect(screen.getByText('Sold out')).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Buy…' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('derives per-user limits and locks from my accounts', () => {
+    const g: Gift = {
+      ...base,
+      accounts: [
+        { account_id: 1, per_user_remains: 1, locked_until: 50, seen_at: 0 },
+        { account_id: 2, per_user_remains: 3, locked_until: 200, seen_at: 0 },
+      ],
+    };
+    expect(giftLimits(g, 100)).toEqual({ perUserRemains: 3, lockedUntil: 200 });
+    expect(giftLimits(g, 300)).toEqual({ perUserRemains: 3, lockedUntil: null });
+    expect(giftLimits(base, 0)).toEqual({ perUserRemains: null, lockedUntil: null });
+  });
+});
+
+describe('summarizePurchases', () => {
+  it('groups a burst of purchase events by gift', async () => {
+    const { summarizePurchases } = await import('../lib/purchaseSummary');
+    const e = (gift: string, outcome: string) => ({ account: 1, gift, channel: -1001, outcome });
+    expect(summarizePurchases([e('7000000000000000005', 'bought'), e('7000000000000000005', 'bought'), e('7000000000000000005', 'STARGIFT_USAGE_LIMITED'), e('2', 'bought')])).toEqual([
+      { gift: '7000000000000000005', bought: 2, failed: 1 },
+      { gift: '2', bought: 1, failed: 0 },
+    ]);
+  });
+});

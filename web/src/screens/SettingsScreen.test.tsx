@@ -1,0 +1,63 @@
+import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Settings } from '../api/types';
+import { renderUi, stubApi } from '../test/render';
+import { SettingsScreen } from './SettingsScreen';
+
+afterEach(() => vi.unstubAllGlobals());
+
+function server(initial: Settings) {
+  let current = initial;
+  const calls = stubApi({
+    'GET /api/settings': () => [200, current],
+    'PATCH /api/settings': (body) => {
+      const patch = body as Partial<Settings> & { bot_token?: string | null };
+      if (patch.bot_token === 'bad') return [422, { error: { code: 'invalid', message: 'bad token', fields: { bot_token: 'expected a token from @BotFather' } } }];
+      const { bot_token, ...rest } = patch;
+      current = { ...current, ...rest };
+      if (bot_token !== undefined) current = { ...current, bot_token_set: bot_token !== null, bot_username: bot_token ? 'gift_bot' : undefined };
+      return [200, current];
+    },
+  });
+  return calls;
+}
+
+const base: Settings = { bot_token_set: false, notification_chats: [], forced_target: -1001111111111, autobuy: false, report_lang: 'en' };
+
+describe('SettingsScreen', () => {
+  it('switches autobuy with a PATCH of that field only and shows the state clearly', async () => {
+    const calls = server(base);
+    renderUi(<SettingsScreen />);
+    const sw = await screen.findByRole('switch');
+    expect(sw.getAttribute('aria-checked')).toBe('false');
+    expect(screen.getByText(/Autobuy is OFF/)).toBeTruthy();
+    fireEvent.click(sw);
+    await waitFor(() => expect(screen.getByRole('switch').getAttribute('aria-checked')).toBe('true'));
+    expect(screen.getByText(/Autobuy is ON/)).toBeTruthy();
+    expect(calls.filter((c) => c.method === 'PATCH').map((c) => c.body)).toEqual([{ autobuy: true }]);
+  });
+
+  it('sends only changed targets, and null to clear the forced target', async () => {
+    const calls = server(base);
+    renderUi(<SettingsScreen />);
+    const chats = await screen.findByLabelText('Notification chats');
+    fireEvent.change(chats, { target: { value: '-1002222222222, 42' } });
+    fireEvent.change(screen.getByLabelText('Forced buy target'), { target: { value: '' } });
+    fireEvent.click(screen.getAllByRole('button', { name: 'Save' }).at(-1)!);
+    await waitFor(() => expect(calls.some((c) => c.method === 'PATCH')).toBe(true));
+    expect(calls.find((c) => c.method === 'PATCH')!.body).toEqual({ notification_chats: [-1002222222222, 42], forced_target: null });
+  });
+
+  it('keeps the bot token write-only: field errors, then the bot name once set', async () => {
+    server(base);
+    renderUi(<SettingsScreen />);
+    const token = await screen.findByLabelText('Bot token');
+    fireEvent.change(token, { target: { value: 'bad' } });
+    fireEvent.click(screen.getAllByRole('button', { name: 'Save' })[0]!);
+    expect(await screen.findByText('expected a token from @BotFather')).toBeTruthy();
+    fireEvent.change(token, { target: { value: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ' } });
+    fireEvent.click(screen.getAllByRole('button', { name: 'Save' })[0]!);
+    expect(await screen.findByText('Bot @gift_bot is set.')).toBeTruthy();
+    expect((screen.getByLabelText('Bot token') as HTMLInputElement).value).toBe('');
+  });
+});
