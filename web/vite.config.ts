@@ -13,7 +13,7 @@ const proxy = {
 // The server's content security policy, applied by `vite preview` too, so a preview (and the
 // e2e run against one) breaks the same way the embedded panel would.
 const csp =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'";
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 export default defineConfig({
   plugins: [react()],

@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'react';
-import { ToastProvider } from './components/Toasts';
+import { ToastProvider, useToast } from './components/Toasts';
 import { I18nProvider, useI18n, type Lang, type MessageKey } from './i18n';
-import { settings as settingsApi } from './api/api';
+import { accounts as accountsApi, settings as settingsApi } from './api/api';
 import { setAutobuy, useAutobuy } from './lib/autobuyStore';
 import { Link, navigate, usePath } from './lib/router';
 import { SessionProvider, useSession } from './lib/session';
+import { useSessionRevoked } from './lib/useSessionRevoked';
 import { applyTheme, initialTheme, type Theme } from './lib/theme';
 import { AuthScreen } from './screens/AuthScreen';
 import { ChannelsScreen } from './screens/ChannelsScreen';
@@ -65,6 +66,23 @@ function AutobuyPill() {
   );
 }
 
+/** Tells the user, wherever they are, when Telegram logs one of their accounts out. */
+function RevokedNotices() {
+  const { t } = useI18n();
+  const toast = useToast();
+  useSessionRevoked((account) => {
+    accountsApi
+      .list()
+      .then((list) => {
+        const a = list.find((x) => x.telegram_id === account);
+        return a ? (a.username ? `@${a.username}` : a.masked_phone) : String(account);
+      })
+      .catch(() => String(account))
+      .then((name) => toast.show('error', t('accounts.sessionRevoked', { name })));
+  });
+  return null;
+}
+
 function Shell() {
   const { t } = useI18n();
   const { user, checking, logout } = useSession();
@@ -108,6 +126,7 @@ function Shell() {
         </nav>
         <div className="topbar-end">
           <AutobuyPill />
+          <RevokedNotices />
           <span className="muted small user">{user.username}</span>
           <Prefs />
           <button type="button" className="btn btn-small" onClick={() => void logout()}>

@@ -103,6 +103,7 @@ export const en = {
   'accounts.profile': 'API profile',
   'accounts.refreshProgress': 'Refresh progress',
   'accounts.refreshing': 'Refreshing…',
+  'accounts.sessionRevoked': 'Telegram ended the session of {name}: log that account in again.',
   'accounts.deleteTitle': 'Remove account?',
   'accounts.deleteText': 'The account {name} will be logged out and removed.',
 

@@ -105,6 +105,7 @@ export const ru: Record<MessageKey, string> = {
   'accounts.profile': 'API-профиль',
   'accounts.refreshProgress': 'Ход обновления',
   'accounts.refreshing': 'Обновление…',
+  'accounts.sessionRevoked': 'Telegram завершил сеанс {name}: войдите в этот аккаунт заново.',
   'accounts.deleteTitle': 'Удалить аккаунт?',
   'accounts.deleteText': 'Аккаунт {name} будет отключён и удалён.',
 

@@ -1,6 +1,7 @@
 import { act, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { backoff, useGiftFeed } from './useGiftFeed';
+import { useSessionRevoked } from './useSessionRevoked';
 
 /** A scriptable EventSource: tests open, emit and fail it by hand. */
 class FakeEventSource {
@@ -101,5 +102,19 @@ describe('useGiftFeed', () => {
 
   it('caps the backoff at 30 s', () => {
     expect([0, 1, 2, 10].map(backoff)).toEqual([1000, 2000, 4000, 30000]);
+  });
+});
+
+function RevokedProbe({ onRevoked }: { onRevoked: (a: number) => void }) {
+  useSessionRevoked(onRevoked);
+  return null;
+}
+
+describe('useSessionRevoked', () => {
+  it('reports the account Telegram logged out', () => {
+    const onRevoked = vi.fn();
+    render(<RevokedProbe onRevoked={onRevoked} />);
+    act(() => FakeEventSource.instances[0]!.emit('session_revoked', '{"account":7230754733}'));
+    expect(onRevoked).toHaveBeenCalledWith(7230754733);
   });
 });
