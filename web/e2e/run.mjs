@@ -7,6 +7,8 @@
 //   E2E_BASE_URL    load the panel from here instead (a Vite dev/preview server whose proxy
 //                   already points at a server; the script still starts its own server)
 //   E2E_DROP_TIMEOUT_SECS  how long to wait for a demo drop (default 120; the demo's first drop that is not part of the seeded catalog comes about 60-75 s after start)
+//   E2E_REQUIRE_EMBEDDED=1  fail unless the started server serves the panel itself (what the
+//                   README's test command checks, so that a broken embedding cannot hide)
 // Without E2E_BASE_URL the panel is loaded from the started server itself; when that server
 // was built without the panel, the script serves web/dist with `vite preview`, proxied to it.
 import { spawn } from 'node:child_process';
@@ -377,7 +379,15 @@ async function main() {
   mkdirSync(shotsDir, { recursive: true });
   const apiUrl = await startServer(bin);
   let base = process.env.E2E_BASE_URL?.replace(/\/$/, '');
-  if (!base) base = (await servesPanel(apiUrl)) ? apiUrl : await startPreview(apiUrl);
+  if (!base) {
+    if (await servesPanel(apiUrl)) {
+      base = apiUrl;
+    } else if (process.env.E2E_REQUIRE_EMBEDDED === '1') {
+      fail('the server does not serve the built panel at / (E2E_REQUIRE_EMBEDDED=1): build web/dist before the server');
+    } else {
+      base = await startPreview(apiUrl);
+    }
+  }
   log('panel base URL', base);
 
   const profileDir = mkdtempSync(join(tmpdir(), 'giftbuyer-e2e-chromium-'));
