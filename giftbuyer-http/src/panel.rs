@@ -15,7 +15,7 @@ use crate::error::ApiError;
 /// `web/dist` as the build found it. In debug builds rust-embed reads the folder at run time
 /// instead, so a rebuilt panel shows up without recompiling the server.
 #[derive(rust_embed::Embed)]
-#[folder = "$CARGO_MANIFEST_DIR/../web/dist/"]
+#[folder = "../web/dist/"]
 #[allow_missing = true]
 struct Dist;
 
