@@ -228,6 +228,8 @@ pub(crate) struct AccountResponse {
     id: i64,
     /// The account's Telegram user id, once a login completed.
     telegram_id: Option<i64>,
+    /// The account's first name on Telegram.
+    first_name: Option<String>,
     username: Option<String>,
     #[schema(example = "+1555****567")]
     masked_phone: String,
@@ -248,6 +250,7 @@ impl AccountResponse {
         Self {
             id: record.row_id.get(),
             telegram_id: record.telegram_id.map(AccountId::get),
+            first_name: record.first_name.clone(),
             username: record.username.clone(),
             masked_phone: mask_phone(record.phone.expose()),
             premium: record.premium,

@@ -240,6 +240,9 @@ impl State {
             }
         };
         let mut spec = AccountSpec::new(id, self.login_config.starting_balance).phone(phone);
+        // A name the panel can show, told apart by the number's last digits.
+        let last_digits = &phone[phone.len().saturating_sub(4)..];
+        spec.first_name = Some(format!("Demo {last_digits}"));
         spec.channels = self.login_config.channels.clone();
         spec.any_channel = self.login_config.any_channel;
         self.accounts.insert(id, AccountState::new(spec));

@@ -43,6 +43,7 @@ export interface NewProfile {
 export interface Account {
   id: number;
   telegram_id: number | null;
+  first_name: string | null;
   username: string | null;
   masked_phone: string;
   premium: boolean;

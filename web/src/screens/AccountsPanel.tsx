@@ -126,11 +126,14 @@ function AccountCard({
     <article className="card account-card" data-testid="account-card">
       <header className="account-head">
         <div className="avatar" aria-hidden="true">
-          {a.username ? a.username.slice(0, 1).toUpperCase() : 'TG'}
+          {(a.first_name || a.username || 'TG').slice(0, 1).toUpperCase()}
         </div>
         <div className="grow">
-          <strong>{a.username ? `@${a.username}` : t('accounts.noUsername')}</strong>
-          <div className="muted small">{a.masked_phone}</div>
+          <strong>{a.first_name || (a.username ? `@${a.username}` : t('accounts.noUsername'))}</strong>
+          <div className="muted small">
+            {a.first_name && a.username ? `@${a.username} · ` : ''}
+            {a.masked_phone}
+          </div>
         </div>
         {!a.logged_in && <span className="badge badge-warn">{t('accounts.loggedOut')}</span>}
       </header>

@@ -5,7 +5,7 @@ import { DashboardScreen } from './DashboardScreen';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const account = { id: 4, telegram_id: 99, username: 'buyer', masked_phone: '+1555****567', premium: true, premium_until: 1_800_000_000, stars: 1200, stars_refreshed_at: 1_795_000_000, api_profile_id: 1, logged_in: true };
+const account = { id: 4, telegram_id: 99, first_name: null, username: 'buyer', masked_phone: '+1555****567', premium: true, premium_until: 1_800_000_000, stars: 1200, stars_refreshed_at: 1_795_000_000, api_profile_id: 1, logged_in: true };
 
 describe('DashboardScreen', () => {
   it('shows account cards and the refresh stages as they stream', async () => {
@@ -54,5 +54,16 @@ describe('DashboardScreen', () => {
     fireEvent.click(within(row).getByRole('button', { name: 'Delete' }));
     fireEvent.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete' }));
     expect(await within(row).findByText('This profile is still used by 2 account(s). Delete those accounts first.')).toBeTruthy();
+  });
+
+  it('names an account by its first name, with the username beside the phone', async () => {
+    stubApi({
+      'GET /api/profiles': () => [200, { profiles: [] }],
+      'GET /api/accounts': () => [200, { accounts: [{ ...account, first_name: 'Alice' }] }],
+    });
+    renderUi(<DashboardScreen />);
+    const card = await screen.findByTestId('account-card');
+    expect(within(card).getByText('Alice')).toBeTruthy();
+    expect(within(card).getByText('@buyer · +1555****567')).toBeTruthy();
   });
 });
