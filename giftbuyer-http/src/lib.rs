@@ -158,6 +158,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // The panel's files are hashed and compressed before the first visitor waits for it.
+    let panel = state.panel();
+    tracing::debug!(built = panel.is_built(), "web panel ready");
     let housekeeping = tokio::spawn(purge_sessions_forever(state.clone()));
     // Graceful shutdown waits for every response in flight, so the SSE streams are told to
     // end as soon as the signal comes.

@@ -141,8 +141,9 @@ pub struct AppState {
     events: Option<Arc<dyn EventFeed>>,
     gift_actions: Option<Arc<dyn GiftActions>>,
     account_catalogs: Option<Arc<dyn AccountCatalogs>>,
-    /// The web panel served outside `/api`: the embedded build unless a test sets its own.
-    panel: PanelAssets,
+    /// The web panel served outside `/api`; `None` serves the embedded build, which is
+    /// prepared on first use, so that states that never serve it (tests) skip the work.
+    panel: Option<PanelAssets>,
 }
 
 struct Inner {
@@ -181,7 +182,7 @@ impl fmt::Debug for AppState {
             .field("account_states", &self.account_states.is_some())
             .field("events", &self.events.is_some())
             .field("account_catalogs", &self.account_catalogs.is_some())
-            .field("panel_built", &self.panel.is_built())
+            .field("panel", &self.panel.as_ref().map(PanelAssets::is_built))
             .finish_non_exhaustive()
     }
 }
@@ -241,7 +242,7 @@ impl AppState {
             run_journal: None,
             gift_actions: None,
             account_catalogs: None,
-            panel: PanelAssets::embedded(),
+            panel: None,
             login: None,
             connector: None,
             account_states: None,
@@ -316,12 +317,12 @@ impl AppState {
 
     /// Serves these panel files instead of the ones embedded at build time.
     pub fn with_panel(mut self, panel: PanelAssets) -> Self {
-        self.panel = panel;
+        self.panel = Some(panel);
         self
     }
 
-    pub(crate) fn panel(&self) -> &PanelAssets {
-        &self.panel
+    pub(crate) fn panel(&self) -> PanelAssets {
+        self.panel.clone().unwrap_or_else(PanelAssets::embedded)
     }
 
     pub(crate) fn gift_actions(&self) -> Option<&Arc<dyn GiftActions>> {
