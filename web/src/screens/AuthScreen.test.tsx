@@ -54,4 +54,23 @@ describe('AuthScreen', () => {
     expect(screen.getByRole('button', { name: 'Войти' })).toBeTruthy();
     expect(screen.getByLabelText('Запомнить меня')).toBeTruthy();
   });
+
+  it('switches tabs with the arrow keys, keeping one tab stop', async () => {
+    stubApi({ 'GET /api/auth/me': () => unauth });
+    renderWithSession(<AuthScreen />);
+    const login = screen.getByRole('tab', { name: 'Log in' });
+    const register = screen.getByRole('tab', { name: 'Register' });
+    expect([login.tabIndex, register.tabIndex]).toEqual([0, -1]);
+    fireEvent.keyDown(login, { key: 'ArrowRight' });
+    expect(register.getAttribute('aria-selected')).toBe('true');
+    expect(document.activeElement).toBe(register);
+    expect([login.tabIndex, register.tabIndex]).toEqual([-1, 0]);
+    expect(screen.getByRole('button', { name: 'Create account' })).toBeTruthy();
+    fireEvent.keyDown(register, { key: 'ArrowRight' });
+    expect(login.getAttribute('aria-selected')).toBe('true');
+    fireEvent.keyDown(login, { key: 'End' });
+    expect(register.getAttribute('aria-selected')).toBe('true');
+    fireEvent.keyDown(register, { key: 'Home' });
+    expect(document.activeElement).toBe(login);
+  });
 });

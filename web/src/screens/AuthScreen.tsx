@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type KeyboardEvent } from 'react';
 import { auth } from '../api/api';
 import { ApiError } from '../api/errors';
 import { Checkbox, Field } from '../components/Field';
@@ -10,6 +10,7 @@ import { validateCredentials, type FieldErrors } from '../lib/validation';
 import { GiftIcon } from '../components/Icons';
 
 type Mode = 'login' | 'register';
+const MODES: readonly Mode[] = ['login', 'register'];
 
 export function AuthScreen() {
   const i18n = useI18n();
@@ -62,6 +63,23 @@ export function AuthScreen() {
     setServerFields({});
   };
 
+  // The tabs follow the WAI-ARIA pattern: one tab stop, arrow keys (and Home/End) move
+  // between the tabs and select them.
+  const onTabKey = (event: KeyboardEvent<HTMLDivElement>) => {
+    const index = MODES.indexOf(mode);
+    const next =
+      event.key === 'ArrowRight' ? (index + 1) % MODES.length
+      : event.key === 'ArrowLeft' ? (index + MODES.length - 1) % MODES.length
+      : event.key === 'Home' ? 0
+      : event.key === 'End' ? MODES.length - 1
+      : null;
+    const target = next === null ? undefined : MODES[next];
+    if (target === undefined) return;
+    event.preventDefault();
+    switchMode(target);
+    document.getElementById(`auth-tab-${target}`)?.focus();
+  };
+
   const fieldError = (name: 'username' | 'password') => serverFields[name] ?? (errors[name] ? tk(errors[name]!) : undefined);
 
   return (
@@ -70,9 +88,18 @@ export function AuthScreen() {
         <h1 className="brand">
           <GiftIcon size={28} /> GiftBuyer
         </h1>
-        <div className="tabs" role="tablist">
-          {(['login', 'register'] as const).map((m) => (
-            <button key={m} type="button" role="tab" aria-selected={mode === m} className={`tab${mode === m ? ' active' : ''}`} onClick={() => switchMode(m)}>
+        <div className="tabs" role="tablist" onKeyDown={onTabKey}>
+          {MODES.map((m) => (
+            <button
+              key={m}
+              type="button"
+              role="tab"
+              id={`auth-tab-${m}`}
+              aria-selected={mode === m}
+              tabIndex={mode === m ? 0 : -1}
+              className={`tab${mode === m ? ' active' : ''}`}
+              onClick={() => switchMode(m)}
+            >
               {m === 'login' ? t('auth.login') : t('auth.register')}
             </button>
           ))}
