@@ -190,7 +190,7 @@ impl Observer {
     fn see(&mut self, event: EngineEvent) {
         match event {
             EngineEvent::CatalogReceived { wall, .. } => self.last_catalog = Some(wall),
-            EngineEvent::NewGifts { gifts, at } => {
+            EngineEvent::NewGifts { gifts, at, .. } => {
                 self.detection = self.last_catalog;
                 self.waiting.clear();
                 for gift in gifts {

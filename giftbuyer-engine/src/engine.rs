@@ -1,7 +1,7 @@
 //! The engine: polls the catalog, detects new gifts and starts autobuy runs and notifications.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -63,6 +63,16 @@ pub struct TickReport {
     pub outcome: PollOutcome,
 }
 
+/// Catalog polls by outcome, counted since the engine was made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollStats {
+    /// Telegram sent a catalog (changed since this account's last poll).
+    pub changed: u64,
+    pub not_modified: u64,
+    /// Network errors, timeouts, flood waits and refusals.
+    pub failed: u64,
+}
+
 /// What the engine remembers about an account between runs.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CachedAccount {
@@ -97,6 +107,10 @@ pub(crate) struct Shared {
     pub(crate) users: Mutex<Arc<[UserConfig]>>,
     /// Set to reload users before the next poll.
     pub(crate) reload_requested: AtomicBool,
+    /// Catalog polls by outcome: changed, not modified, failed.
+    pub(crate) polls: [AtomicU64; 3],
+    /// Engine time of the last poll Telegram answered, whoever polled.
+    pub(crate) last_answer_at: Mutex<Option<Duration>>,
 }
 
 impl Shared {
@@ -176,6 +190,8 @@ impl Engine {
                 account_views: Mutex::default(),
                 users: Mutex::new(Arc::from(Vec::new())),
                 reload_requested: AtomicBool::new(true),
+                polls: Default::default(),
+                last_answer_at: Mutex::new(None),
             }),
             monitor: tokio::sync::Mutex::new(MonitorState {
                 users: Vec::new(),
@@ -188,6 +204,16 @@ impl Engine {
 
     pub fn config(&self) -> &EngineConfig {
         &self.shared.config
+    }
+
+    /// How many catalog polls ended each way since the engine was made.
+    pub fn poll_stats(&self) -> PollStats {
+        let count = |index: usize| self.shared.polls[index].load(Ordering::Relaxed);
+        PollStats {
+            changed: count(0),
+            not_modified: count(1),
+            failed: count(2),
+        }
     }
 
     /// A stream of everything the engine does from now on.
@@ -260,16 +286,23 @@ impl Engine {
             Ok(response) => response,
             Err(_) => Err(TelegramError::Timeout),
         };
+        let answered_at = shared.now();
         let (hash, gifts) = match response {
-            Ok(CatalogResponse::NotModified) => return Ok(report(PollOutcome::NotModified)),
+            Ok(CatalogResponse::NotModified) => {
+                shared.polls[1].fetch_add(1, Ordering::Relaxed);
+                *lock(&shared.last_answer_at) = Some(answered_at);
+                return Ok(report(PollOutcome::NotModified));
+            }
             Ok(CatalogResponse::Catalog { hash, gifts }) => (hash, gifts),
             Err(TelegramError::FloodWait { seconds }) => {
+                shared.polls[2].fetch_add(1, Ordering::Relaxed);
                 let until = now + Duration::from_secs(u64::from(seconds));
                 monitor.rotation.block(poller, until);
                 tracing::warn!(account = %poller, seconds, "catalog poll hit a flood wait");
                 return Ok(report(PollOutcome::FloodWait { seconds }));
             }
             Err(error) => {
+                shared.polls[2].fetch_add(1, Ordering::Relaxed);
                 // A broken account must not stall the monitor: it sits out a few rounds while
                 // the other accounts keep polling.
                 let backoff = match error {
@@ -289,6 +322,10 @@ impl Engine {
                 }));
             }
         };
+        shared.polls[0].fetch_add(1, Ordering::Relaxed);
+        // The gifts of this answer appeared after the previous answer, so the time between the
+        // two bounds how late they are seen.
+        let previous_answer = lock(&shared.last_answer_at).replace(answered_at);
         let received_at = shared.now();
         shared.emit(EngineEvent::CatalogReceived {
             account: poller,
@@ -349,6 +386,7 @@ impl Engine {
         shared.emit(EngineEvent::NewGifts {
             gifts: new_gifts.to_vec(),
             at: received_at,
+            detection_window: previous_answer.map(|previous| answered_at.saturating_sub(previous)),
         });
         let mut runs = Vec::new();
         let mut tasks = lock(&self.shared.tasks);

@@ -28,6 +28,9 @@ pub enum EngineEvent {
     NewGifts {
         gifts: Vec<CatalogGift>,
         at: Duration,
+        /// The time since the previous answered poll (by any account): the gifts appeared
+        /// within it, so it bounds how late they were detected. `None` on the first answer.
+        detection_window: Option<Duration>,
     },
     SoldOut {
         gifts: Vec<GiftId>,

@@ -20,7 +20,7 @@ mod supervisor;
 
 pub use clock::TokioClock;
 pub use config::{EngineConfig, Strategy};
-pub use engine::{Engine, EngineError, PollOutcome, TickReport};
+pub use engine::{Engine, EngineError, PollOutcome, PollStats, TickReport};
 pub use events::{EngineEvent, RunSummary};
 pub use manual::{KnownCatalog, ManualBuyError, ManualBuyOutcome, ManualBuyResult};
 pub use memory_store::MemoryStore;

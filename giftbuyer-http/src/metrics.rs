@@ -1,11 +1,12 @@
 //! `Metrics`, the Prometheus registry served at `/metrics`, written by hand in the text
 //! exposition format (a handful of counters does not justify a metrics framework).
 //!
-//! HTTP requests are counted here by a middleware. The engine-facing series (SSE clients,
-//! monitor polls, detection delay, purchases) are registered now with zero values so that
-//! dashboards and alerts can be written before the code that feeds them; the route groups and
-//! the engine wiring call [`Metrics::sse_client_connected`], [`Metrics::record_monitor_poll`],
-//! [`Metrics::observe_detection_delay`] and [`Metrics::record_purchase`].
+//! HTTP requests are counted here by a middleware and SSE clients by the stream. The
+//! engine-facing series (monitor polls, detection delay, purchases) are fed by the binary from
+//! the engine's counters and events, through [`Metrics::record_monitor_polls`],
+//! [`Metrics::observe_detection_delay`] and [`Metrics::record_purchase`]; every series is
+//! listed from the start, at zero, so that dashboards and alerts see it before anything
+//! happens.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -76,9 +77,9 @@ impl PurchaseOutcome {
     }
 }
 
-/// Upper bounds, in seconds, of the detection delay histogram's buckets: from a gift's
-/// appearance in the catalog to the monitor noticing it. Sub-second matters, minutes are a
-/// failure.
+/// Upper bounds, in seconds, of the detection delay histogram's buckets: how late a new gift
+/// can have been noticed at most (the time since the previous answered poll, as the gift
+/// appeared within it). Sub-second matters, minutes are a failure.
 const DELAY_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
 
 /// The server's metrics. Shared as `Arc<Metrics>`; every update is a few atomic operations,
@@ -136,14 +137,19 @@ impl Metrics {
     }
 
     pub fn record_monitor_poll(&self, outcome: PollOutcome) {
-        self.monitor_polls[outcome as usize].fetch_add(1, Ordering::Relaxed);
+        self.record_monitor_polls(outcome, 1);
+    }
+
+    /// Adds `count` polls that ended with `outcome` (for callers that count in batches).
+    pub fn record_monitor_polls(&self, outcome: PollOutcome, count: u64) {
+        self.monitor_polls[outcome as usize].fetch_add(count, Ordering::Relaxed);
     }
 
     pub fn record_purchase(&self, outcome: PurchaseOutcome) {
         self.purchases[outcome as usize].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Records how long after its appearance a new gift was detected.
+    /// Records how late a new gift was detected at most.
     pub fn observe_detection_delay(&self, delay: Duration) {
         let secs = delay.as_secs_f64();
         for (bound, bucket) in DELAY_BUCKETS.iter().zip(&self.delay_buckets) {
@@ -204,7 +210,7 @@ impl Metrics {
         header_lines(
             &mut out,
             "giftbuyer_detection_delay_seconds",
-            "Time from a new gift's appearance in the catalog to its detection.",
+            "Upper bound of how late a new gift was detected: the time since the previous answered catalog poll.",
             "histogram",
         );
         for (bound, bucket) in DELAY_BUCKETS.iter().zip(&self.delay_buckets) {

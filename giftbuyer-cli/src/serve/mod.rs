@@ -7,6 +7,7 @@ mod actions;
 mod bot_verifier;
 mod demo;
 mod live;
+mod metrics;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -116,12 +117,14 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     // task, not the engine, so this subscription source stays valid across restarts.
     let events: Arc<dyn EventFeed> = engine.clone();
     let account_catalogs: Arc<dyn AccountCatalogs> = engine.clone();
+    let metered = engine.clone();
     let engine = spawn_supervised(engine, Duration::from_secs(1));
 
     let state = http_state(args, &store, clock, &adapters)?
         .with_events(events)
         .with_account_catalogs(account_catalogs)
         .with_gift_actions(gift_actions);
+    let metrics_feed = metrics::spawn(metered, state.metrics().clone());
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -136,6 +139,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let served = giftbuyer_http::serve(listener, state, shutdown_signal()).await;
     // Purchases in flight finish and are journaled before the process ends.
     engine.shutdown().await;
+    metrics_feed.abort();
     for task in &adapters.tasks {
         task.abort();
     }

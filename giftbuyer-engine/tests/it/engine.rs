@@ -727,3 +727,53 @@ async fn a_revoked_session_is_forgotten_and_its_owner_told_once() {
         .count();
     assert_eq!(notices, 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn polls_are_counted_and_new_gifts_carry_their_detection_window() {
+    let h = harness(EngineConfig::default(), vec![user(1, &[11])]);
+    h.fake.add_account(11, 100, true);
+    let mut events = h.engine.subscribe();
+    h.fake.set_catalog(vec![limited(1, 10, 100, 50)]);
+    h.engine.tick().await.expect("seed");
+    tokio::time::advance(Duration::from_secs(2)).await;
+    h.engine.tick().await.expect("not modified");
+    let account = giftbuyer_core::AccountId::new(11).expect("valid");
+    h.fake
+        .state()
+        .catalog_errors
+        .insert(account, [TelegramError::Timeout].into());
+    tokio::time::advance(Duration::from_secs(2)).await;
+    h.engine.tick().await.expect("failed");
+    assert_eq!(
+        h.engine.poll_stats(),
+        giftbuyer_engine::PollStats {
+            changed: 1,
+            not_modified: 1,
+            failed: 1,
+        }
+    );
+
+    // A drop three seconds after the last answered poll: detected within those three seconds.
+    tokio::time::advance(Duration::from_secs(30)).await;
+    h.fake
+        .set_catalog(vec![limited(1, 10, 100, 50), limited(2, 10, 100, 50)]);
+    let report = h.engine.tick().await.expect("drop");
+    assert!(
+        matches!(report.outcome, PollOutcome::NewGifts { .. }),
+        "{report:?}"
+    );
+    let window = std::iter::from_fn(|| events.try_recv().ok()).find_map(|event| match event {
+        EngineEvent::NewGifts {
+            detection_window, ..
+        } => Some(detection_window),
+        _ => None,
+    });
+    // The failed poll does not count as an answer: the window runs from the not-modified one
+    // (32 s of waiting, plus the fake's call times).
+    let window = window.flatten().expect("a window");
+    assert!(
+        (Duration::from_secs(32)..Duration::from_secs(33)).contains(&window),
+        "{window:?}"
+    );
+    assert_eq!(h.engine.poll_stats().changed, 2);
+}
