@@ -7,7 +7,7 @@ import { useI18n } from '../i18n';
 import { channelLabel } from './BuyDialog';
 
 /** Asks Telegram, through each of my accounts, whether gifts can be bought onto a channel. */
-export function ChannelCheckDialog({ channel, onClose, onChecked }: { channel: Channel; onClose: () => void; onChecked: () => void }) {
+export function ChannelCheckDialog({ channel, onClose, onChecked }: { channel: Channel; onClose: () => void; onChecked: (check: ChannelCheck) => void }) {
   const i18n = useI18n();
   const { t, tk } = i18n;
   const [result, setResult] = useState<ChannelCheck | null>(null);
@@ -23,7 +23,7 @@ export function ChannelCheckDialog({ channel, onClose, onChecked }: { channel: C
       .check(channel.id)
       .then((r) => {
         setResult(r);
-        if (!channel.title && r.title) onChecked();
+        onChecked(r);
       })
       .catch((err: unknown) => setError(errorText(i18n, err)));
   }, [channel, i18n, onChecked]);

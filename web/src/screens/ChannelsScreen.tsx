@@ -1,10 +1,11 @@
 import { useCallback, useState, type FormEvent } from 'react';
 import { channels as api } from '../api/api';
-import type { Channel, Preview } from '../api/types';
+import type { Channel, ChannelCheck, Preview } from '../api/types';
 import { Field } from '../components/Field';
 import { ConfirmDialog } from '../components/Modal';
 import { useToast } from '../components/Toasts';
 import { useI18n, type I18n } from '../i18n';
+import { loadAccess, saveAccess, type AccessSummary } from '../lib/channelAccess';
 import { useLoad } from '../lib/useAsync';
 import { channelLabel } from './BuyDialog';
 import { ChannelCheckDialog } from './ChannelCheckDialog';
@@ -26,7 +27,15 @@ export function ChannelsScreen() {
   const [deleting, setDeleting] = useState<Channel | null>(null);
   const [checking, setChecking] = useState<Channel | null>(null);
   const reload = list.reload;
-  const onChecked = useCallback(() => void reload(), [reload]);
+  const [access, setAccess] = useState(loadAccess);
+  const onChecked = useCallback(
+    (check: ChannelCheck) => {
+      setAccess(saveAccess(check.id, check));
+      // A check fills in a missing title from Telegram.
+      if (check.title !== null) void reload();
+    },
+    [reload],
+  );
 
   const remove = async (c: Channel) => {
     try {
@@ -63,6 +72,7 @@ export function ChannelsScreen() {
                   <th scope="col">{t('channels.id')}</th>
                   <th scope="col">{t('channels.price')}</th>
                   <th scope="col">{t('channels.supply')}</th>
+                  <th scope="col">{t('channels.access')}</th>
                   <th scope="col">
                     <span className="sr-only">{t('common.actions')}</span>
                   </th>
@@ -77,6 +87,9 @@ export function ChannelsScreen() {
                     </td>
                     <td data-label={t('channels.price')}>{rangeText(i18n, c.price_min, c.price_max)}</td>
                     <td data-label={t('channels.supply')}>{rangeText(i18n, c.supply_min, c.supply_max)}</td>
+                    <td data-label={t('channels.access')} data-testid="channel-access">
+                      <AccessCell summary={access[c.id]} />
+                    </td>
                     <td className="cell-actions">
                       <button type="button" className="btn btn-small" onClick={() => setChecking(c)}>
                         {t('check.button')}
@@ -152,5 +165,17 @@ function PreviewPanel() {
         </div>
       )}
     </section>
+  );
+}
+
+/** A channel's last access check: how many accounts can buy onto it, or that it was never checked here. */
+function AccessCell({ summary }: { summary: AccessSummary | undefined }) {
+  const { t, dateTime } = useI18n();
+  if (!summary) return <span className="muted">{t('channels.accessUnknown')}</span>;
+  const ok = summary.canPost > 0;
+  return (
+    <span className={`badge status-${ok ? 'bought' : 'failed'}`} title={t('channels.accessCheckedAt', { date: dateTime(summary.checkedAt) })}>
+      {t('channels.accessSummary', { ok: summary.canPost, total: summary.total })}
+    </span>
   );
 }
