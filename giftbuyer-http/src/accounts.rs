@@ -650,6 +650,7 @@ async fn add_account(
         telegram_id = telegram_id.get()
     );
     audit(state, user, "account.added", &detail, now).await;
+    state.config_changed(user);
     let record = store
         .account(user, row)
         .await?
@@ -784,6 +785,7 @@ pub(crate) async fn remove(
         state.now(),
     )
     .await;
+    state.config_changed(auth.user_id);
     Ok(StatusCode::NO_CONTENT)
 }
 

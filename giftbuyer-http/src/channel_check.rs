@@ -145,6 +145,7 @@ pub(crate) async fn check(
     {
         channel.title = Some(title);
         state.store().update_channel(auth.user_id, &channel).await?;
+        state.config_changed(auth.user_id);
     }
     let accounts: Vec<AccountCheck> = answers.into_iter().map(|(check, _)| check).collect();
     Ok(Json(CheckResponse {

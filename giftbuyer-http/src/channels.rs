@@ -262,6 +262,7 @@ pub(crate) async fn create(
         origin_text(&client)
     );
     audit(&state, auth.user_id, "channel.added", &detail, now).await;
+    state.config_changed(auth.user_id);
     let channel = Channel {
         row_id,
         channel_id,
@@ -359,6 +360,7 @@ pub(crate) async fn update(
             state.now(),
         )
         .await;
+        state.config_changed(auth.user_id);
     }
     Ok(Json(ChannelResponse::from(&channel)))
 }
@@ -396,6 +398,7 @@ pub(crate) async fn remove(
         state.now(),
     )
     .await;
+    state.config_changed(auth.user_id);
     Ok(StatusCode::NO_CONTENT)
 }
 

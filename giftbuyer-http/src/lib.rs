@@ -95,8 +95,8 @@ pub use metrics::{Metrics, PollOutcome, PurchaseOutcome, SseClientGuard};
 pub use openapi::openapi;
 pub use panel::PanelAssets;
 pub use ports::{
-    AccountStateSink, BotIdentity, BotVerifier, BuyError, BuyOutcome, BuyResult, GiftActions,
-    RefreshResult, RunJournal, VerifyError,
+    AccountStateSink, BotIdentity, BotVerifier, BuyError, BuyOutcome, BuyResult, ConfigListener,
+    GiftActions, RefreshResult, RunJournal, VerifyError,
 };
 pub use state::{AppState, ConfigError, HttpConfig, PasswordHashing, RateLimit};
 

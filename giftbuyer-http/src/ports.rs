@@ -145,3 +145,10 @@ pub trait GiftActions: Send + Sync {
 
     fn refresh(&self) -> BoxFuture<'_, Result<RefreshResult, String>>;
 }
+
+/// Told when a user's accounts, channels or settings change, so that the engine uses them from
+/// its next poll rather than from its next periodic reload (`GIFTS_ACCS_TTL`). Without it, or
+/// when another instance runs the engine, changes still arrive with that reload.
+pub trait ConfigListener: Send + Sync {
+    fn config_changed(&self, user: UserId);
+}

@@ -315,6 +315,9 @@ pub(crate) async fn change(
         let detail = format!("{} {from}", describe_changes(&current, &next));
         audit(&state, auth.user_id, "settings.changed", &detail, now).await;
     }
+    if changed || had_token || token_set {
+        state.config_changed(auth.user_id);
+    }
     if had_token {
         let detail = format!("removed the bot token {from}");
         audit(&state, auth.user_id, "bot_token.cleared", &detail, now).await;

@@ -17,7 +17,7 @@ use crate::auth::password::Passwords;
 use crate::auth::rate_limit::RateLimiter;
 use crate::metrics::Metrics;
 use crate::panel::PanelAssets;
-use crate::ports::{AccountStateSink, BotVerifier, GiftActions, RunJournal};
+use crate::ports::{AccountStateSink, BotVerifier, ConfigListener, GiftActions, RunJournal};
 
 /// How often an attempt comes back to a rate-limited key, and how many may be spent at once.
 ///
@@ -141,6 +141,7 @@ pub struct AppState {
     events: Option<Arc<dyn EventFeed>>,
     gift_actions: Option<Arc<dyn GiftActions>>,
     account_catalogs: Option<Arc<dyn AccountCatalogs>>,
+    config_listener: Option<Arc<dyn ConfigListener>>,
     /// The web panel served outside `/api`; `None` serves the embedded build, which is
     /// prepared on first use, so that states that never serve it (tests) skip the work.
     panel: Option<PanelAssets>,
@@ -182,6 +183,7 @@ impl fmt::Debug for AppState {
             .field("account_states", &self.account_states.is_some())
             .field("events", &self.events.is_some())
             .field("account_catalogs", &self.account_catalogs.is_some())
+            .field("config_listener", &self.config_listener.is_some())
             .field("panel", &self.panel.as_ref().map(PanelAssets::is_built))
             .finish_non_exhaustive()
     }
@@ -242,6 +244,7 @@ impl AppState {
             run_journal: None,
             gift_actions: None,
             account_catalogs: None,
+            config_listener: None,
             panel: None,
             login: None,
             connector: None,
@@ -313,6 +316,19 @@ impl AppState {
 
     pub(crate) fn account_catalogs(&self) -> Option<&Arc<dyn AccountCatalogs>> {
         self.account_catalogs.as_ref()
+    }
+
+    /// Who hears about changes of users' accounts, channels and settings (the engine).
+    pub fn with_config_listener(mut self, listener: Arc<dyn ConfigListener>) -> Self {
+        self.config_listener = Some(listener);
+        self
+    }
+
+    /// Tells the listener, if any, that `user`'s accounts, channels or settings changed.
+    pub(crate) fn config_changed(&self, user: giftbuyer_core::ports::UserId) {
+        if let Some(listener) = &self.config_listener {
+            listener.config_changed(user);
+        }
     }
 
     /// Serves these panel files instead of the ones embedded at build time.

@@ -118,12 +118,14 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let events: Arc<dyn EventFeed> = engine.clone();
     let account_catalogs: Arc<dyn AccountCatalogs> = engine.clone();
     let metered = engine.clone();
+    let reloads = Arc::new(actions::EngineReload(engine.clone()));
     let engine = spawn_supervised(engine, Duration::from_secs(1));
 
     let state = http_state(args, &store, clock, &adapters)?
         .with_events(events)
         .with_account_catalogs(account_catalogs)
-        .with_gift_actions(gift_actions);
+        .with_gift_actions(gift_actions)
+        .with_config_listener(reloads);
     let metrics_feed = metrics::spawn(metered, state.metrics().clone());
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await

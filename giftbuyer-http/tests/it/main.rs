@@ -7,6 +7,7 @@ mod accounts;
 mod auth;
 mod channel_check;
 mod channels;
+mod config_listener;
 mod csrf;
 mod errors;
 mod gift_actions;

@@ -142,6 +142,16 @@ impl TestApp {
         }
     }
 
+    /// The same app (store, clock, ports) with its state changed, for example one more port.
+    pub(crate) fn rebuilt(self, change: impl FnOnce(AppState) -> AppState) -> Self {
+        let state = change(self.state);
+        Self {
+            router: router(state.clone()),
+            state,
+            ..self
+        }
+    }
+
     pub(crate) async fn send(&self, request: Request<Body>) -> TestResponse {
         let response = self
             .router
