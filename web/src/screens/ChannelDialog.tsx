@@ -1,12 +1,11 @@
-import { useState, type FormEvent } from 'react';
 import { channels as api } from '../api/api';
-import { ApiError } from '../api/errors';
 import type { Channel } from '../api/types';
 import { Field } from '../components/Field';
 import { Modal } from '../components/Modal';
 import { useToast } from '../components/Toasts';
 import { useI18n } from '../i18n';
-import { validateChannel, type ChannelForm, type FieldErrors } from '../lib/validation';
+import { useDialogForm } from '../lib/useDialogForm';
+import { validateChannel, type ChannelForm } from '../lib/validation';
 
 const str = (n: number | null | undefined) => (n === null || n === undefined ? '' : String(n));
 
@@ -25,34 +24,20 @@ export function toForm(c: Channel | null): ChannelForm {
 export function ChannelDialog({ channel, onClose, onSaved }: { channel: Channel | null; onClose: () => void; onSaved: () => void }) {
   const { t, tk } = useI18n();
   const toast = useToast();
-  const [form, setForm] = useState<ChannelForm>(() => toForm(channel));
-  const [errors, setErrors] = useState<FieldErrors<keyof ChannelForm>>({});
-  const [server, setServer] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
-  const set = (k: keyof ChannelForm) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
-  const err = (k: keyof ChannelForm) => server[k] ?? (errors[k] ? tk(errors[k]!) : undefined);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const { errors: found, value } = validateChannel(form);
-    setErrors(found);
-    setServer({});
-    if (!value) return;
-    setBusy(true);
-    try {
+  const { form, busy, set, err: fieldError, submit: onSubmit } = useDialogForm<ChannelForm>(() => toForm(channel));
+  const err = (k: keyof ChannelForm) => fieldError(k, tk);
+  const submit = onSubmit(
+    validateChannel,
+    async (value) => {
       if (channel) await api.update(channel.id, value);
       else await api.create(value);
       toast.success(channel ? t('channels.saved') : t('channels.added'));
       onSaved();
       onClose();
-    } catch (error) {
-      if (error instanceof ApiError && Object.keys(error.fields).length > 0) setServer(error.fields);
-      else if (error instanceof ApiError && error.conflict) setServer({ channel_id: t('channels.exists') });
-      else toast.error(error);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    () => ({ channel_id: t('channels.exists') }),
+    toast.error,
+  );
 
   const num = { inputMode: 'numeric' as const, min: 0, type: 'number' };
   return (

@@ -6,7 +6,8 @@ import { Field } from '../components/Field';
 import { ConfirmDialog, Modal } from '../components/Modal';
 import { useToast } from '../components/Toasts';
 import { useI18n } from '../i18n';
-import { validateProfile, type FieldErrors, type ProfileForm } from '../lib/validation';
+import { useDialogForm } from '../lib/useDialogForm';
+import { validateProfile, type ProfileForm } from '../lib/validation';
 
 export function ProfilesPanel({ profiles, onChange }: { profiles: ApiProfile[]; onChange: () => void }) {
   const { t, date } = useI18n();
@@ -83,33 +84,19 @@ export function ProfilesPanel({ profiles, onChange }: { profiles: ApiProfile[]; 
 function AddProfileDialog({ onClose, onSaved }: { onClose: () => void; onSaved: () => void }) {
   const { t, tk } = useI18n();
   const toast = useToast();
-  const [form, setForm] = useState<ProfileForm>({ name: '', api_id: '', api_hash: '' });
-  const [errors, setErrors] = useState<FieldErrors<keyof ProfileForm>>({});
-  const [server, setServer] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
-  const set = (k: keyof ProfileForm) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
-  const err = (k: keyof ProfileForm) => server[k] ?? (errors[k] ? tk(errors[k]!) : undefined);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const { errors: found, value } = validateProfile(form);
-    setErrors(found);
-    setServer({});
-    if (!value) return;
-    setBusy(true);
-    try {
+  const { form, busy, set, err: fieldError, submit: onSubmit } = useDialogForm<ProfileForm>({ name: '', api_id: '', api_hash: '' });
+  const err = (k: keyof ProfileForm) => fieldError(k, tk);
+  const submit = onSubmit(
+    validateProfile,
+    async (value) => {
       await api.create(value);
       toast.success(t('profiles.added'));
       onSaved();
       onClose();
-    } catch (error) {
-      if (error instanceof ApiError && Object.keys(error.fields).length > 0) setServer(error.fields);
-      else if (error instanceof ApiError && error.conflict) setServer({ name: error.message });
-      else toast.error(error);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    (conflict) => ({ name: conflict.message }),
+    toast.error,
+  );
 
   return (
     <Modal title={t('profiles.add')} onClose={onClose}>
