@@ -6,7 +6,7 @@ use std::sync::Arc;
 use giftbuyer_core::ports::{BoxFuture, CatalogStore, StoreError, UserId};
 use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId};
 use giftbuyer_engine::{Engine, KnownCatalog, ManualBuyError, ManualBuyResult, PollOutcome};
-use giftbuyer_http::{BuyError, BuyOutcome, BuyResult, ConfigListener, GiftActions, RefreshResult};
+use giftbuyer_http::{BuyError, BuyOutcome, BuyResult, GiftActions, RefreshResult};
 use giftbuyer_store::Store;
 
 /// The store's recorded catalog, where the engine finds gifts its last poll did not carry.
@@ -87,15 +87,5 @@ impl GiftActions for EngineGiftActions {
                 outcome: outcome.to_owned(),
             })
         })
-    }
-}
-
-/// Reloads the engine's users when one of them changes accounts, channels or settings, so that
-/// a new account, a new channel or autobuy turned on counts from the next poll.
-pub(super) struct EngineReload(pub(super) Arc<Engine>);
-
-impl ConfigListener for EngineReload {
-    fn config_changed(&self, _user: UserId) {
-        self.0.request_reload();
     }
 }

@@ -8,6 +8,7 @@ mod bot_verifier;
 mod demo;
 mod live;
 mod metrics;
+mod reload;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -118,14 +119,16 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let events: Arc<dyn EventFeed> = engine.clone();
     let account_catalogs: Arc<dyn AccountCatalogs> = engine.clone();
     let metered = engine.clone();
-    let reloads = Arc::new(actions::EngineReload(engine.clone()));
+    let changes = reload::follow_changes(&store, engine.clone())
+        .await
+        .context("cannot follow settings changes")?;
     let engine = spawn_supervised(engine, Duration::from_secs(1));
 
     let state = http_state(args, &store, clock, &adapters)?
         .with_events(events)
         .with_account_catalogs(account_catalogs)
         .with_gift_actions(gift_actions)
-        .with_config_listener(reloads);
+        .with_config_listener(Arc::new(reload::PublishChanges(store.clone())));
     let metrics_feed = metrics::spawn(metered, state.metrics().clone());
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
@@ -142,6 +145,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     // Purchases in flight finish and are journaled before the process ends.
     engine.shutdown().await;
     metrics_feed.abort();
+    changes.abort();
     for task in &adapters.tasks {
         task.abort();
     }
