@@ -394,7 +394,6 @@ fn login_port(state: &AppState) -> Result<Arc<dyn giftbuyer_core::ports::Telegra
     responses(
         (status = 200, description = "A code was sent (`step: code`)", body = LoginStepResponse),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
         (status = 404, description = "No such API profile of mine", body = ErrorBody),
         (status = 422, description = "The phone is invalid (`fields.phone`), or the API profile was refused", body = ErrorBody),
         (status = 429, description = "Too many logins in progress (`too_many_pending`) or a flood wait (`flood_wait`, with Retry-After)", body = ErrorBody),
@@ -700,7 +699,6 @@ async fn save_state(
     responses(
         (status = 204, description = "Cancelled"),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
         (status = 404, description = "No such login of mine (`unknown_login`)", body = ErrorBody),
         (status = 503, description = "The server has no Telegram login", body = ErrorBody),
     )
@@ -751,7 +749,6 @@ pub(crate) async fn list(
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
         (status = 404, description = "No such account of mine", body = ErrorBody),
     )
 )]
@@ -800,7 +797,6 @@ pub(crate) async fn remove(
     responses(
         (status = 200, description = "NDJSON: one `RefreshEvent` per line, `connect`, `profile`, `stars`, `premium`, `save`, then `done` with the account or `error`", body = RefreshEvent, content_type = "application/x-ndjson"),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
         (status = 404, description = "No such account of mine", body = ErrorBody),
         (status = 503, description = "The server has no Telegram connection", body = ErrorBody),
     )

@@ -227,9 +227,7 @@ pub(crate) async fn list(
     request_body = NewChannelRequest,
     responses(
         (status = 201, description = "The channel", body = ChannelResponse),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
         (status = 409, description = "This channel is already in my list", body = ErrorBody),
         (status = 422, description = "A field is invalid; `fields` names it", body = ErrorBody),
     )
@@ -284,9 +282,7 @@ pub(crate) async fn create(
     request_body = ChannelPatchRequest,
     responses(
         (status = 200, description = "The channel as changed", body = ChannelResponse),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
         (status = 404, description = "No such channel of mine", body = ErrorBody),
         (status = 409, description = "Another of my channels has this channel_id", body = ErrorBody),
         (status = 422, description = "A field is invalid; `fields` names it", body = ErrorBody),
@@ -375,7 +371,6 @@ pub(crate) async fn update(
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
         (status = 404, description = "No such channel of mine", body = ErrorBody),
     )
 )]
@@ -412,9 +407,7 @@ pub(crate) async fn remove(
     request_body = PreviewRequest,
     responses(
         (status = 200, description = "The channels that accept the gift, best first", body = PreviewResponse),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
         (status = 422, description = "price or supply is missing or negative", body = ErrorBody),
     )
 )]

@@ -95,7 +95,6 @@ fn actions(state: &AppState) -> Result<std::sync::Arc<dyn GiftActions>, ApiError
     responses(
         (status = 200, description = "The purchase was journaled; its outcome", body = BuyResponse),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
         (status = 404, description = "No such gift, or no such account or channel of mine", body = ErrorBody),
         (status = 422, description = "Invalid fields, or a gift that cannot be bought (sold out, unlimited)", body = ErrorBody),
         (status = 503, description = "The server runs without the engine, or the engine cannot buy now", body = ErrorBody),
@@ -161,7 +160,6 @@ pub(crate) async fn buy(
     responses(
         (status = 200, description = "NDJSON: one `RefreshEvent` per line, `poll`, then `done` with the outcome or `error`", body = RefreshEvent, content_type = "application/x-ndjson"),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
         (status = 503, description = "The server runs without the engine", body = ErrorBody),
     )
 )]

@@ -185,9 +185,7 @@ pub(crate) async fn list(
     request_body = NewProfileRequest,
     responses(
         (status = 201, description = "The profile, without its api_hash", body = ProfileResponse),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
         (status = 409, description = "I already have a profile with this name", body = ErrorBody),
         (status = 422, description = "A field is missing or invalid; `fields` names it", body = ErrorBody),
     )
@@ -246,7 +244,6 @@ pub(crate) async fn create(
     responses(
         (status = 200, description = "The renamed profile", body = ProfileResponse),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
         (status = 404, description = "No such profile of mine", body = ErrorBody),
         (status = 409, description = "I already have a profile with this name", body = ErrorBody),
         (status = 422, description = "The name is invalid", body = ErrorBody),
@@ -302,7 +299,6 @@ pub(crate) async fn rename(
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
         (status = 404, description = "No such profile of mine", body = ErrorBody),
         (status = 409, description = "Accounts still use it (`in_use`)", body = ErrorBody),
     )

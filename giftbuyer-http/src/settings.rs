@@ -203,9 +203,7 @@ pub(crate) async fn show(
     request_body = SettingsPatchRequest,
     responses(
         (status = 200, description = "My settings as changed", body = SettingsResponse),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
         (status = 422, description = "A field is invalid (`fields` names it), or Telegram refused the bot token", body = ErrorBody),
         (status = 503, description = "Telegram could not be asked about the bot token", body = ErrorBody),
     )

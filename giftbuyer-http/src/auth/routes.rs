@@ -33,7 +33,6 @@ fn with_cookie(status: StatusCode, cookie: HeaderValue, body: impl IntoResponse)
     request_body = Credentials,
     responses(
         (status = 201, description = "Registered and signed in; sets the session cookie", body = UserResponse),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 403, description = "Registration is closed, or a CSRF check failed", body = ErrorBody),
         (status = 409, description = "The username is taken", body = ErrorBody),
         (status = 422, description = "Invalid username or weak password", body = ErrorBody),
@@ -102,9 +101,7 @@ pub(crate) async fn register(
     request_body = Credentials,
     responses(
         (status = 200, description = "Signed in; sets the session cookie", body = UserResponse),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Wrong username or password", body = ErrorBody),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
         (status = 422, description = "A field is missing or of the wrong type", body = ErrorBody),
         (status = 423, description = "Locked after repeated failures; see retry_after_secs", body = ErrorBody),
         (status = 429, description = "Too many attempts; see retry_after_secs", body = ErrorBody),
@@ -194,7 +191,6 @@ fn locked(until: UnixTime, now: UnixTime) -> ApiError {
     tag = "auth",
     responses(
         (status = 204, description = "Signed out; clears the session cookie"),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
     )
 )]
 pub(crate) async fn logout(
@@ -279,7 +275,6 @@ pub(crate) async fn sessions(
     responses(
         (status = 204, description = "The session ended"),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A CSRF check failed", body = ErrorBody),
         (status = 404, description = "No such session of mine", body = ErrorBody),
     )
 )]
