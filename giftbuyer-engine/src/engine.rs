@@ -345,17 +345,21 @@ impl Engine {
             &mut *lock(&shared.last_catalog),
             Arc::from(gifts.as_slice()),
         );
-        lock(&shared.account_views).insert(
-            poller,
-            catalog_view::account_view(poller, &gifts, shared.clock.unix_now()),
-        );
-        let remaining = catalog_view::remaining_changes(&previous, &gifts);
-        if !remaining.is_empty() {
-            shared.emit(EngineEvent::Remaining {
-                gifts: remaining,
-                at: received_at,
-            });
-        }
+        // What only the panel shows (each account's limits and locks, copies left) is worked out
+        // after a drop's runs have started, never before them.
+        let update_views = || {
+            lock(&shared.account_views).insert(
+                poller,
+                catalog_view::account_view(poller, &gifts, shared.clock.unix_now()),
+            );
+            let remaining = catalog_view::remaining_changes(&previous, &gifts);
+            if !remaining.is_empty() {
+                shared.emit(EngineEvent::Remaining {
+                    gifts: remaining,
+                    at: received_at,
+                });
+            }
+        };
         if !diff.sold_out.is_empty() {
             shared.emit(EngineEvent::SoldOut {
                 gifts: diff.sold_out.clone(),
@@ -371,9 +375,11 @@ impl Engine {
                 gifts: gifts.len(),
                 at: received_at,
             });
+            update_views();
             return Ok(report(PollOutcome::Seeded { gifts: gifts.len() }));
         }
         if diff.new_gifts.is_empty() {
+            update_views();
             return Ok(report(PollOutcome::Updated));
         }
 
@@ -407,6 +413,8 @@ impl Engine {
                 ));
             }
         }
+        drop(tasks);
+        update_views();
         Ok(report(PollOutcome::NewGifts { gifts: ids, runs }))
     }
 
