@@ -24,9 +24,15 @@ const STATIC_HEADERS: [(HeaderName, &str); 5] = [
     ),
 ];
 
+/// Whether a path belongs to the API (or the metrics) rather than to the web panel: such paths
+/// are never cached and never fall back to the panel's page.
+pub(crate) fn is_api_path(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/") || path == "/metrics"
+}
+
 pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let no_store = path == "/api" || path.starts_with("/api/") || path == "/metrics";
+    let no_store = is_api_path(path);
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     for (name, value) in STATIC_HEADERS {

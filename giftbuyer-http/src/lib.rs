@@ -142,9 +142,8 @@ async fn fallback(
 ) -> axum::response::Response {
     use axum::response::IntoResponse as _;
     let path = uri.path();
-    let api = path == "/api" || path.starts_with("/api/") || path == "/metrics";
     let readable = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
-    if api || !readable {
+    if headers::is_api_path(path) || !readable {
         return error::not_found().await.into_response();
     }
     state.panel().respond(&method, path, &headers)
