@@ -458,10 +458,11 @@ pub(crate) async fn finish(
         .filter_map(|account| ChatId::new(account.get()).ok())
         .collect();
     // Delivery runs on its own task: a slow or failing bot must never hold up the next run.
-    lock(&shared.tasks).spawn(crate::notify::deliver_report(
+    lock(&shared.tasks).spawn(crate::notify::deliver_messages(
         shared.clone(),
         user.user_id,
         recipients,
         messages,
+        "the run's report",
     ));
 }

@@ -34,25 +34,38 @@ pub(crate) async fn deliver(
     }
 }
 
-/// Sends a run's report messages to each recipient; a failing chat does not stop the others.
-pub(crate) async fn deliver_report(
+/// The user's bot, or `None` when the user has none or it cannot be reached (logged, naming
+/// `what` was to be sent).
+async fn user_bot(
+    shared: &Shared,
+    user: UserId,
+    what: &'static str,
+) -> Option<Arc<dyn NotificationBot>> {
+    match shared.connector.bot(user).await {
+        Ok(bot) => bot,
+        Err(error) => {
+            tracing::warn!(%user, %error, what, "cannot reach the user's bot");
+            None
+        }
+    }
+}
+
+/// Sends messages (a run's report, a notice; `what` names them in the log) to each recipient
+/// through the user's bot; a failing chat does not stop the others.
+pub(crate) async fn deliver_messages(
     shared: Arc<Shared>,
     user: UserId,
     recipients: Vec<ChatId>,
     messages: Vec<String>,
+    what: &'static str,
 ) {
-    let bot = match shared.connector.bot(user).await {
-        Ok(Some(bot)) => bot,
-        Ok(None) => return,
-        Err(error) => {
-            tracing::warn!(%user, %error, "cannot reach the user's bot for the report");
-            return;
-        }
+    let Some(bot) = user_bot(&shared, user, what).await else {
+        return;
     };
     for chat in recipients {
         for message in &messages {
             if let Err(error) = deliver(&shared, bot.as_ref(), chat, message.clone()).await {
-                tracing::warn!(%user, %chat, %error, "report not delivered");
+                tracing::warn!(%user, %chat, %error, what, "message not delivered");
                 break;
             }
         }
@@ -66,13 +79,8 @@ pub(crate) async fn new_gifts(
     downloader: AccountId,
     gifts: Arc<[CatalogGift]>,
 ) {
-    let bot = match shared.connector.bot(user.user_id).await {
-        Ok(Some(bot)) => bot,
-        Ok(None) => return,
-        Err(error) => {
-            tracing::warn!(user = %user.user_id, %error, "cannot reach the user's bot for notifications");
-            return;
-        }
+    let Some(bot) = user_bot(&shared, user.user_id, "new-gift notifications").await else {
+        return;
     };
     let lang = user.settings.report_lang;
     for gift in gifts.iter() {

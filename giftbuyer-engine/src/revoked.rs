@@ -51,20 +51,15 @@ async fn session_revoked(shared: Arc<Shared>, account: AccountId) {
     if settings.notification_chats.is_empty() {
         return;
     }
-    let bot = match shared.connector.bot(owner).await {
-        Ok(Some(bot)) => bot,
-        Ok(None) => return,
-        Err(error) => {
-            tracing::warn!(user = %owner, %error, "cannot reach the user's bot to report a logout");
-            return;
-        }
-    };
     let text = message(account, settings.report_lang);
-    for chat in settings.notification_chats {
-        if let Err(error) = notify::deliver(&shared, bot.as_ref(), chat, text.clone()).await {
-            tracing::warn!(user = %owner, %chat, %error, "logout notice not delivered");
-        }
-    }
+    notify::deliver_messages(
+        shared,
+        owner,
+        settings.notification_chats,
+        vec![text],
+        "a logout notice",
+    )
+    .await;
 }
 
 /// What the owner reads.
