@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use futures_util::future::join_all;
-use giftbuyer_core::ports::{AccountRecord, ChannelAccess, TelegramError};
+use giftbuyer_core::ports::{AccountRecord, ChannelAccess, Connector, TelegramError};
 use giftbuyer_core::{AccountId, Channel, ChannelRowId};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
@@ -126,17 +126,15 @@ pub(crate) async fn check(
         .into_iter()
         .find(|channel| channel.row_id == row_id)
         .ok_or(ApiError::NotFound { what: "channel" })?;
-    if state.connector().is_none() {
-        return Err(ApiError::PortMissing {
-            message: NO_CONNECTOR,
-        });
-    }
+    let connector = state.connector().ok_or(ApiError::PortMissing {
+        message: NO_CONNECTOR,
+    })?;
     let accounts = accounts_to_check(&state, &auth, request.account_id).await?;
 
     let answers = join_all(
         accounts
             .iter()
-            .map(|(account, record)| ask(&state, *account, record, &channel)),
+            .map(|(account, record)| ask(connector.as_ref(), *account, record, &channel)),
     )
     .await;
     let telegram_title = answers.iter().find_map(|(_, title)| title.clone());
@@ -200,15 +198,12 @@ async fn accounts_to_check(
 
 /// One account's answer and the title it saw.
 async fn ask(
-    state: &AppState,
+    connector: &dyn Connector,
     account: AccountId,
     record: &AccountRecord,
     channel: &Channel,
 ) -> (AccountCheck, Option<String>) {
     let answer = async {
-        let connector = state
-            .connector()
-            .ok_or(TelegramError::Network(NO_CONNECTOR.to_owned()))?;
         let live = connector.account(account).await?;
         live.channel_info(channel.channel_id).await
     };
