@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use axum::http::{HeaderMap, header};
 use giftbuyer_core::UnixTime;
 use giftbuyer_core::ports::UserId;
 use serde::{Deserialize, Deserializer};
@@ -153,6 +154,18 @@ impl QueryParams {
             None => Ok(()),
         }
     }
+}
+
+/// Whether `If-None-Match` names `etag` (or is `*`). Weak validators compare by their opaque
+/// part, as RFC 9110 prescribes for `If-None-Match`.
+pub(crate) fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
 }
 
 #[cfg(test)]

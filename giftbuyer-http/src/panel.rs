@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest as _, Sha256};
 
+use crate::common::matches_etag;
 use crate::error::ApiError;
 
 /// `web/dist` as the build found it. In debug builds rust-embed reads the folder at run time
@@ -130,7 +131,7 @@ impl Asset {
         headers.insert(header::ETAG, self.etag.clone());
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
         headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-        if etag_matches(request, &self.etag) {
+        if matches_etag(request, self.etag.to_str().unwrap_or_default()) {
             return (StatusCode::NOT_MODIFIED, headers).into_response();
         }
         headers.insert(
@@ -150,22 +151,6 @@ impl Asset {
         }
         (StatusCode::OK, headers, Body::from(body)).into_response()
     }
-}
-
-/// Whether `If-None-Match` names this ETag (or `*`). Weak comparison, as RFC 9110 asks for
-/// GET: a `W/` prefix a proxy added still matches.
-fn etag_matches(request: &HeaderMap, etag: &HeaderValue) -> bool {
-    let Some(wanted) = request
-        .get(header::IF_NONE_MATCH)
-        .and_then(|value| value.to_str().ok())
-    else {
-        return false;
-    };
-    let ours = etag.to_str().unwrap_or_default();
-    wanted
-        .split(',')
-        .map(|tag| tag.trim().trim_start_matches("W/"))
-        .any(|tag| tag == "*" || tag == ours)
 }
 
 /// Whether the client takes gzip: `gzip` listed without `q=0`.

@@ -21,7 +21,7 @@ use giftbuyer_core::{GiftId, StickerRef};
 use utoipa::OpenApi;
 
 use crate::auth::AuthUser;
-use crate::common::path_id;
+use crate::common::{matches_etag, path_id};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
@@ -115,18 +115,6 @@ pub(crate) async fn sticker(
         lottie,
     )
         .into_response())
-}
-
-/// Whether `If-None-Match` names `etag` (or is `*`). Weak validators compare by their opaque
-/// part, as RFC 9110 prescribes for `If-None-Match`.
-fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
 }
 
 /// The cache file of a gift's sticker: named after the numeric id alone, so that nothing a
