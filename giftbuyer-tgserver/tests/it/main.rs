@@ -1,0 +1,5 @@
+//! Integration tests of the loopback Telegram: its protocol checks against hand-built packets,
+//! and grammers' own sender talking to it over TCP.
+
+mod protocol;
+mod support;
