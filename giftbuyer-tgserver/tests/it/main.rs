@@ -2,4 +2,5 @@
 //! and grammers' own sender talking to it over TCP.
 
 mod protocol;
+mod raw;
 mod support;
