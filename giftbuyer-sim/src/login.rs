@@ -192,6 +192,16 @@ impl Market {
         })
     }
 
+    /// The two-step verification password (and hint) of the account that a login of this
+    /// number waits on, for a server that checks it by SRP and so must build its verifier.
+    pub fn pending_two_factor(&self, phone: &str) -> Option<crate::TwoFactor> {
+        let phone = normalize_phone(phone)?;
+        self.with_state(|state| {
+            let id = state.login.awaiting_password.get(&phone)?;
+            state.accounts.get(id)?.spec.two_factor.clone()
+        })
+    }
+
     /// `auth.checkPassword`: the two-step verification password after a correct code.
     pub fn check_password(&self, phone: &str, password: &str) -> Result<AccountId, LoginError> {
         let phone = normalize(phone)?;

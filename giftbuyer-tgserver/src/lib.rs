@@ -13,14 +13,17 @@ pub mod crypto;
 mod faults;
 pub mod framing;
 mod keys;
+mod market;
 pub mod rpc;
 mod server;
 pub mod session;
+pub mod srp;
 pub mod wire;
 
 pub use backend::{Backend, CallContext, NoMethods, allowed_without_login, unknown_method};
 pub use crypto::AuthKey;
 pub use faults::{FaultAction, FaultRule, Faults};
 pub use keys::{KeyEntry, KeyRing, KeyRingError, decode_key, write_private};
+pub use market::MarketBackend;
 pub use rpc::{BoxFuture, ClientInfo, Query, Reply, RpcFailure, decode};
 pub use server::{DcAddress, ServerError, ServerOptions, Stats, TgServer};
