@@ -6,14 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use giftbuyer_core::UnixTime;
-use giftbuyer_core::ports::{
-    AuditEntry, BoxFuture, Clock, HistoryStore as _, LockoutPolicy, UserId,
-};
+use giftbuyer_core::ports::{AuditEntry, Clock, HistoryStore as _, LockoutPolicy, UserId};
 use giftbuyer_http::{
     AppState, HttpConfig, PanelAssets, PasswordHashing, RateLimit, SESSION_COOKIE, router,
 };
@@ -44,6 +43,7 @@ impl TestClock {
     }
 }
 
+#[async_trait]
 impl Clock for TestClock {
     fn elapsed(&self) -> Duration {
         Duration::from_millis(self.elapsed_ms.load(Ordering::SeqCst))
@@ -53,8 +53,8 @@ impl Clock for TestClock {
         UnixTime::from_secs(self.unix.load(Ordering::SeqCst)).expect("positive")
     }
 
-    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
-        Box::pin(tokio::time::sleep(duration))
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await
     }
 }
 
