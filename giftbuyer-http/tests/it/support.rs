@@ -35,6 +35,14 @@ pub(crate) struct TestClock {
 }
 
 impl TestClock {
+    /// A clock at `unix` seconds that has not moved yet.
+    pub(crate) fn at(unix: i64) -> Self {
+        Self {
+            unix: AtomicI64::new(unix),
+            elapsed_ms: AtomicU64::new(0),
+        }
+    }
+
     pub(crate) fn advance(&self, by: Duration) {
         let secs = i64::try_from(by.as_secs()).expect("small duration");
         self.unix.fetch_add(secs, Ordering::SeqCst);
@@ -123,10 +131,7 @@ impl TestApp {
         let store = Store::connect(&url, MasterKey::from_bytes([7; 32]))
             .await
             .expect("store");
-        let clock = Arc::new(TestClock {
-            unix: AtomicI64::new(START),
-            elapsed_ms: AtomicU64::new(0),
-        });
+        let clock = Arc::new(TestClock::at(START));
         // No built panel, whatever `web/dist` holds on this machine: the panel's own tests
         // set their files.
         let state = AppState::new(Arc::new(store.clone()), clock.clone(), config)
