@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use giftbuyer_core::UnixTime;
-use giftbuyer_core::ports::{BoxFuture, Clock};
+use giftbuyer_core::ports::Clock;
 use tokio::time::Instant;
 
 /// Real time in production; virtual time under `tokio::time::pause()`, where sleeping advances
@@ -35,6 +36,7 @@ impl TokioClock {
     }
 }
 
+#[async_trait]
 impl Clock for TokioClock {
     fn elapsed(&self) -> Duration {
         self.origin.elapsed()
@@ -45,7 +47,7 @@ impl Clock for TokioClock {
         UnixTime::from_secs(self.unix_origin.saturating_add(elapsed)).unwrap_or_default()
     }
 
-    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
-        Box::pin(tokio::time::sleep(duration))
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await
     }
 }

@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use giftbuyer_core::ports::{BoxFuture, EventFeed, EventSubscription, Lagged, LiveEvent, UserId};
+use async_trait::async_trait;
+use giftbuyer_core::ports::{EventFeed, EventSubscription, Lagged, LiveEvent, UserId};
 use giftbuyer_core::report::Outcome;
 use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId};
 use tokio::sync::broadcast;
@@ -96,25 +97,24 @@ struct LiveEvents {
     receiver: broadcast::Receiver<EngineEvent>,
 }
 
+#[async_trait]
 impl EventSubscription for LiveEvents {
-    fn next(&mut self) -> BoxFuture<'_, Option<Result<LiveEvent, Lagged>>> {
-        Box::pin(async move {
-            loop {
-                match self.receiver.recv().await {
-                    Ok(event) => {
-                        // Internal events are skipped here rather than returned as `None`,
-                        // which would end the subscriber's stream.
-                        if let Some(live) = live_event(event) {
-                            return Some(Ok(live));
-                        }
+    async fn next(&mut self) -> Option<Result<LiveEvent, Lagged>> {
+        loop {
+            match self.receiver.recv().await {
+                Ok(event) => {
+                    // Internal events are skipped here rather than returned as `None`,
+                    // which would end the subscriber's stream.
+                    if let Some(live) = live_event(event) {
+                        return Some(Ok(live));
                     }
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        return Some(Err(Lagged { missed }));
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
                 }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    return Some(Err(Lagged { missed }));
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
             }
-        })
+        }
     }
 }
 

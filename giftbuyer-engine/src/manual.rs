@@ -6,8 +6,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
 use giftbuyer_core::execution::{ExecutionPolicy, RunExecution};
-use giftbuyer_core::ports::{BoxFuture, StoreError, UserConfig, UserId};
+use giftbuyer_core::ports::{StoreError, UserConfig, UserId};
 use giftbuyer_core::report::Outcome;
 use giftbuyer_core::{
     AccountId, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId, GiftId, Operation,
@@ -23,9 +24,10 @@ use crate::engine::{Engine, Shared, lock};
 ///
 /// The engine's storage port has no catalog query, so the binary plugs one in with
 /// [`Engine::with_known_catalog`]; without it only the last fetched catalog is searched.
+#[async_trait]
 pub trait KnownCatalog: Send + Sync {
     /// The gift as last recorded, or `None` when the store has never seen it.
-    fn known_gift(&self, gift: GiftId) -> BoxFuture<'_, Result<Option<CatalogGift>, StoreError>>;
+    async fn known_gift(&self, gift: GiftId) -> Result<Option<CatalogGift>, StoreError>;
 }
 
 /// How a manual purchase ended.

@@ -3,9 +3,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
+use async_trait::async_trait;
 use giftbuyer_core::ports::{
-    BoxFuture, CatalogDiff, EngineStore, JournalEntry, JournalKey, JournalStatus, StoreError,
-    UserConfig, UserId,
+    CatalogDiff, EngineStore, JournalEntry, JournalKey, JournalStatus, StoreError, UserConfig,
+    UserId,
 };
 use giftbuyer_core::{Account, AccountId, CatalogGift, GiftId, Operation, UnixTime};
 
@@ -73,16 +74,13 @@ impl MemoryStore {
     }
 }
 
-fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
-    Box::pin(std::future::ready(value))
-}
-
+#[async_trait]
 impl EngineStore for MemoryStore {
-    fn record_catalog<'a>(
-        &'a self,
-        gifts: &'a [CatalogGift],
+    async fn record_catalog(
+        &self,
+        gifts: &[CatalogGift],
         _seen_at: UnixTime,
-    ) -> BoxFuture<'a, Result<CatalogDiff, StoreError>> {
+    ) -> Result<CatalogDiff, StoreError> {
         let mut inner = self.lock();
         let first_run = !inner.seeded;
         inner.seeded = true;
@@ -111,19 +109,19 @@ impl EngineStore for MemoryStore {
                 }
             }
         }
-        ready(Ok(diff))
+        Ok(diff)
     }
 
-    fn users(&self) -> BoxFuture<'_, Result<Vec<UserConfig>, StoreError>> {
-        ready(Ok(self.lock().users.clone()))
+    async fn users(&self) -> Result<Vec<UserConfig>, StoreError> {
+        Ok(self.lock().users.clone())
     }
 
-    fn begin_run<'a>(
-        &'a self,
+    async fn begin_run(
+        &self,
         user: UserId,
-        operations: &'a [Operation],
+        operations: &[Operation],
         now: UnixTime,
-    ) -> BoxFuture<'a, Result<i64, StoreError>> {
+    ) -> Result<i64, StoreError> {
         let mut inner = self.lock();
         inner.next_run += 1;
         let run_id = inner.next_run;
@@ -133,56 +131,56 @@ impl EngineStore for MemoryStore {
                 .journal
                 .insert(key, planned(key, user, *operation, now));
         }
-        ready(Ok(run_id))
+        Ok(run_id)
     }
 
-    fn add_operation(
+    async fn add_operation(
         &self,
         user: UserId,
         key: JournalKey,
         operation: Operation,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
+    ) -> Result<(), StoreError> {
         self.lock()
             .journal
             .entry(key)
             .or_insert_with(|| planned(key, user, operation, now));
-        ready(Ok(()))
+        Ok(())
     }
 
-    fn transition<'a>(
-        &'a self,
+    async fn transition(
+        &self,
         key: JournalKey,
         from: JournalStatus,
         to: JournalStatus,
-        error: Option<&'a str>,
+        error: Option<&str>,
         now: UnixTime,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+    ) -> Result<bool, StoreError> {
         if !from.can_become(to) {
-            return ready(Err(StoreError::BadTransition {
+            return Err(StoreError::BadTransition {
                 run_id: key.run_id,
                 seq: key.seq,
                 from: from.code(),
                 to: to.code(),
-            }));
+            });
         }
         let mut inner = self.lock();
         let Some(entry) = inner.journal.get_mut(&key) else {
-            return ready(Err(StoreError::UnknownEntry {
+            return Err(StoreError::UnknownEntry {
                 run_id: key.run_id,
                 seq: key.seq,
-            }));
+            });
         };
         if entry.status != from {
-            return ready(Ok(false));
+            return Ok(false);
         }
         entry.status = to;
         entry.error = error.map(str::to_owned);
         entry.updated_at = now;
-        ready(Ok(true))
+        Ok(true)
     }
 
-    fn recover_journal(&self, now: UnixTime) -> BoxFuture<'_, Result<u64, StoreError>> {
+    async fn recover_journal(&self, now: UnixTime) -> Result<u64, StoreError> {
         let mut changed = 0;
         for entry in self.lock().journal.values_mut() {
             let (status, error) = match entry.status {
@@ -195,14 +193,14 @@ impl EngineStore for MemoryStore {
             entry.updated_at = now;
             changed += 1;
         }
-        ready(Ok(changed))
+        Ok(changed)
     }
 
-    fn run_journal(
+    async fn run_journal(
         &self,
         user: UserId,
         run_id: i64,
-    ) -> BoxFuture<'_, Result<Vec<JournalEntry>, StoreError>> {
+    ) -> Result<Vec<JournalEntry>, StoreError> {
         let entries = self
             .lock()
             .journal
@@ -210,44 +208,41 @@ impl EngineStore for MemoryStore {
             .filter(|entry| entry.key.run_id == run_id && entry.user_id == user)
             .cloned()
             .collect();
-        ready(Ok(entries))
+        Ok(entries)
     }
 
-    fn save_report(
+    async fn save_report(
         &self,
         user: UserId,
         run_id: i64,
         text: String,
         _now: UnixTime,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
+    ) -> Result<(), StoreError> {
         self.lock().reports.push((user, run_id, text));
-        ready(Ok(()))
+        Ok(())
     }
 
-    fn save_account_state(
+    async fn save_account_state(
         &self,
         account: Account,
         refreshed_at: UnixTime,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
+    ) -> Result<(), StoreError> {
         self.lock()
             .accounts
             .insert(account.id, (account, refreshed_at));
-        ready(Ok(()))
+        Ok(())
     }
 
     /// A logged-in account here is one listed in its user's config, so forgetting its session
     /// takes it off that list.
-    fn forget_session(
-        &self,
-        account: AccountId,
-    ) -> BoxFuture<'_, Result<Option<UserId>, StoreError>> {
+    async fn forget_session(&self, account: AccountId) -> Result<Option<UserId>, StoreError> {
         let mut inner = self.lock();
         let owner = inner.users.iter_mut().find_map(|user| {
             let before = user.accounts.len();
             user.accounts.retain(|id| *id != account);
             (user.accounts.len() < before).then_some(user.user_id)
         });
-        ready(Ok(owner))
+        Ok(owner)
     }
 }
 

@@ -7,7 +7,8 @@
 //! client of `giftbuyer-telegram` (its `getMe`) as the [`BotVerifier`], and the store itself
 //! as the [`RunJournal`] (every `EngineStore` is one).
 
-use giftbuyer_core::ports::{BoxFuture, EngineStore, JournalEntry, Secret, StoreError, UserId};
+use async_trait::async_trait;
+use giftbuyer_core::ports::{EngineStore, JournalEntry, Secret, StoreError, UserId};
 use giftbuyer_core::{Account, AccountId, ChannelId, GiftId, UnixTime};
 
 /// Who a bot token belongs to, as Telegram's `getMe` says.
@@ -34,34 +35,31 @@ pub enum VerifyError {
 /// The settings routes call it when a token is set, to refuse a wrong one before it is saved,
 /// and when settings are read, to show the bot's username. Implementations should cache the
 /// answer per token for a few minutes, since the panel reads settings often.
+#[async_trait]
 pub trait BotVerifier: Send + Sync {
-    fn verify<'a>(
-        &'a self,
-        token: &'a Secret<String>,
-    ) -> BoxFuture<'a, Result<BotIdentity, VerifyError>>;
+    async fn verify(&self, token: &Secret<String>) -> Result<BotIdentity, VerifyError>;
 }
 
 /// Reads one run's purchase journal, scoped to its user.
 ///
 /// This is the one `EngineStore` query the history routes need; the panel port has no
 /// equivalent yet. A blanket implementation makes every `EngineStore` a `RunJournal`.
+#[async_trait]
 pub trait RunJournal: Send + Sync {
     /// The user's journal entries of one run, by sequence number; empty when the run does not
     /// exist or belongs to another user.
-    fn run_journal(
-        &self,
-        user: UserId,
-        run_id: i64,
-    ) -> BoxFuture<'_, Result<Vec<JournalEntry>, StoreError>>;
+    async fn run_journal(&self, user: UserId, run_id: i64)
+    -> Result<Vec<JournalEntry>, StoreError>;
 }
 
+#[async_trait]
 impl<T: EngineStore + ?Sized> RunJournal for T {
-    fn run_journal(
+    async fn run_journal(
         &self,
         user: UserId,
         run_id: i64,
-    ) -> BoxFuture<'_, Result<Vec<JournalEntry>, StoreError>> {
-        EngineStore::run_journal(self, user, run_id)
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        EngineStore::run_journal(self, user, run_id).await
     }
 }
 
@@ -72,21 +70,23 @@ impl<T: EngineStore + ?Sized> RunJournal for T {
 /// account routes take this optional port to save what a login or a refresh fetched. Without
 /// it, balances are fetched and shown in the refresh stream but not kept. A blanket
 /// implementation makes every `EngineStore` one.
+#[async_trait]
 pub trait AccountStateSink: Send + Sync {
-    fn save_account_state(
+    async fn save_account_state(
         &self,
         account: Account,
         refreshed_at: UnixTime,
-    ) -> BoxFuture<'_, Result<(), StoreError>>;
+    ) -> Result<(), StoreError>;
 }
 
+#[async_trait]
 impl<T: EngineStore + ?Sized> AccountStateSink for T {
-    fn save_account_state(
+    async fn save_account_state(
         &self,
         account: Account,
         refreshed_at: UnixTime,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
-        EngineStore::save_account_state(self, account, refreshed_at)
+    ) -> Result<(), StoreError> {
+        EngineStore::save_account_state(self, account, refreshed_at).await
     }
 }
 
@@ -134,16 +134,17 @@ pub struct RefreshResult {
 /// Optional on [`AppState`](crate::AppState): without it both routes answer 503. The binary
 /// plugs in an adapter over the engine, which checks that the account and the channel are the
 /// user's and sends through its journal.
+#[async_trait]
 pub trait GiftActions: Send + Sync {
-    fn buy(
+    async fn buy(
         &self,
         user: UserId,
         account: AccountId,
         channel: ChannelId,
         gift: GiftId,
-    ) -> BoxFuture<'_, Result<BuyResult, BuyError>>;
+    ) -> Result<BuyResult, BuyError>;
 
-    fn refresh(&self) -> BoxFuture<'_, Result<RefreshResult, String>>;
+    async fn refresh(&self) -> Result<RefreshResult, String>;
 }
 
 /// Told when a user's accounts, channels or settings change, so that the engine uses them from

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use giftbuyer_core::ports::{
-    BoxFuture, CatalogResponse, ChannelAccess, ChannelInfo, Profile, PurchaseReceipt,
-    PurchaseRequest, TelegramAccount, TelegramError,
+    CatalogResponse, ChannelAccess, ChannelInfo, Profile, PurchaseReceipt, PurchaseRequest,
+    TelegramAccount, TelegramError,
 };
 use giftbuyer_core::{AccountId, ChannelId, Stars, StickerRef, UnixTime};
 
@@ -201,72 +202,73 @@ impl fmt::Debug for SimAccount {
     }
 }
 
+#[async_trait]
 impl TelegramAccount for SimAccount {
     fn account_id(&self) -> AccountId {
         self.id
     }
 
-    fn star_gifts(&self, hash: i32) -> BoxFuture<'_, Result<CatalogResponse, TelegramError>> {
+    async fn star_gifts(&self, hash: i32) -> Result<CatalogResponse, TelegramError> {
         let id = self.id;
-        Box::pin(self.market.call(id, Method::Catalog, move |state, now| {
-            Ok(state.star_gifts(id, hash, now))
-        }))
-    }
-
-    fn profile(&self) -> BoxFuture<'_, Result<Profile, TelegramError>> {
-        let id = self.id;
-        Box::pin(self.market.call(id, Method::Profile, move |state, now| {
-            state.account(id).map(|account| account.profile(now.unix))
-        }))
-    }
-
-    fn stars_balance(&self) -> BoxFuture<'_, Result<Stars, TelegramError>> {
-        let id = self.id;
-        Box::pin(self.market.call(id, Method::Balance, move |state, _| {
-            state.account(id).map(|account| account.spec.balance)
-        }))
-    }
-
-    fn buy_gift(
-        &self,
-        request: PurchaseRequest,
-    ) -> BoxFuture<'_, Result<PurchaseReceipt, TelegramError>> {
-        let id = self.id;
-        Box::pin(self.market.call(id, Method::Buy, move |state, now| {
-            state.buy(id, request, now)
-        }))
-    }
-
-    fn download_sticker(
-        &self,
-        sticker: StickerRef,
-    ) -> BoxFuture<'_, Result<Vec<u8>, TelegramError>> {
-        Box::pin(
-            self.market
-                .call(self.id, Method::Sticker, move |state, now| {
-                    state.sticker(&sticker, now)
-                }),
-        )
-    }
-
-    fn channel_info(
-        &self,
-        channel: ChannelId,
-    ) -> BoxFuture<'_, Result<ChannelInfo, TelegramError>> {
-        let id = self.id;
-        Box::pin(self.market.call(id, Method::ChannelInfo, move |state, _| {
-            let access = state.account(id)?.access(channel);
-            Ok(ChannelInfo {
-                channel_id: channel,
-                // A channel the account cannot see shows no title, as Telegram shows none.
-                title: match access {
-                    ChannelAccess::NotMember => None,
-                    ChannelAccess::CanPost | ChannelAccess::ReadOnly => {
-                        state.channel_titles.get(&channel).cloned()
-                    }
-                },
-                access,
+        self.market
+            .call(id, Method::Catalog, move |state, now| {
+                Ok(state.star_gifts(id, hash, now))
             })
-        }))
+            .await
+    }
+
+    async fn profile(&self) -> Result<Profile, TelegramError> {
+        let id = self.id;
+        self.market
+            .call(id, Method::Profile, move |state, now| {
+                state.account(id).map(|account| account.profile(now.unix))
+            })
+            .await
+    }
+
+    async fn stars_balance(&self) -> Result<Stars, TelegramError> {
+        let id = self.id;
+        self.market
+            .call(id, Method::Balance, move |state, _| {
+                state.account(id).map(|account| account.spec.balance)
+            })
+            .await
+    }
+
+    async fn buy_gift(&self, request: PurchaseRequest) -> Result<PurchaseReceipt, TelegramError> {
+        let id = self.id;
+        self.market
+            .call(id, Method::Buy, move |state, now| {
+                state.buy(id, request, now)
+            })
+            .await
+    }
+
+    async fn download_sticker(&self, sticker: StickerRef) -> Result<Vec<u8>, TelegramError> {
+        self.market
+            .call(self.id, Method::Sticker, move |state, now| {
+                state.sticker(&sticker, now)
+            })
+            .await
+    }
+
+    async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, TelegramError> {
+        let id = self.id;
+        self.market
+            .call(id, Method::ChannelInfo, move |state, _| {
+                let access = state.account(id)?.access(channel);
+                Ok(ChannelInfo {
+                    channel_id: channel,
+                    // A channel the account cannot see shows no title, as Telegram shows none.
+                    title: match access {
+                        ChannelAccess::NotMember => None,
+                        ChannelAccess::CanPost | ChannelAccess::ReadOnly => {
+                            state.channel_titles.get(&channel).cloned()
+                        }
+                    },
+                    access,
+                })
+            })
+            .await
     }
 }

@@ -6,8 +6,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use giftbuyer_core::GiftId;
-use giftbuyer_core::ports::{BotError, BoxFuture, ChatId, Clock, NotificationBot, Sticker};
+use giftbuyer_core::ports::{BotError, ChatId, Clock, NotificationBot, Sticker};
 
 use crate::flood::ceil_secs;
 
@@ -174,12 +175,14 @@ impl fmt::Debug for SimBot {
     }
 }
 
+#[async_trait]
 impl NotificationBot for SimBot {
-    fn send_message(&self, chat: ChatId, text: String) -> BoxFuture<'_, Result<(), BotError>> {
-        Box::pin(self.deliver(chat, BotContent::Text(text)))
+    async fn send_message(&self, chat: ChatId, text: String) -> Result<(), BotError> {
+        self.deliver(chat, BotContent::Text(text)).await
     }
 
-    fn send_sticker(&self, chat: ChatId, sticker: Sticker) -> BoxFuture<'_, Result<(), BotError>> {
-        Box::pin(self.deliver(chat, BotContent::Sticker(sticker.gift_id)))
+    async fn send_sticker(&self, chat: ChatId, sticker: Sticker) -> Result<(), BotError> {
+        self.deliver(chat, BotContent::Sticker(sticker.gift_id))
+            .await
     }
 }

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use giftbuyer_core::AccountId;
 use giftbuyer_core::ports::{
-    BotError, BoxFuture, Connector, NotificationBot, TelegramAccount, TelegramError, UserId,
+    BotError, Connector, NotificationBot, TelegramAccount, TelegramError, UserId,
 };
 
 use crate::{Market, SimBot};
@@ -33,29 +34,22 @@ impl std::fmt::Debug for SimConnector {
     }
 }
 
+#[async_trait]
 impl Connector for SimConnector {
-    fn account(
-        &self,
-        id: AccountId,
-    ) -> BoxFuture<'_, Result<Arc<dyn TelegramAccount>, TelegramError>> {
+    async fn account(&self, id: AccountId) -> Result<Arc<dyn TelegramAccount>, TelegramError> {
         // An account the market does not know has no valid session, which is what Telegram
         // answers for a revoked login.
-        let account = self
-            .market
+        self.market
             .account(id)
             .map(|account| Arc::new(account) as Arc<dyn TelegramAccount>)
-            .ok_or(TelegramError::AuthKeyUnregistered);
-        Box::pin(std::future::ready(account))
+            .ok_or(TelegramError::AuthKeyUnregistered)
     }
 
-    fn bot(
-        &self,
-        _user: UserId,
-    ) -> BoxFuture<'_, Result<Option<Arc<dyn NotificationBot>>, BotError>> {
+    async fn bot(&self, _user: UserId) -> Result<Option<Arc<dyn NotificationBot>>, BotError> {
         let bot = self
             .bot
             .clone()
             .map(|bot| Arc::new(bot) as Arc<dyn NotificationBot>);
-        Box::pin(std::future::ready(Ok(bot)))
+        Ok(bot)
     }
 }

@@ -12,10 +12,11 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use giftbuyer_core::AccountId;
 use giftbuyer_core::ports::{
-    BoxFuture, LoggedIn, LoginError, LoginId, LoginProgress, LoginStart, MtprotoSession, Profile,
-    Secret, TelegramLogin, UserId, mask_phone,
+    LoggedIn, LoginError, LoginId, LoginProgress, LoginStart, MtprotoSession, Profile, Secret,
+    TelegramLogin, UserId, mask_phone,
 };
 
 use crate::login::{LoginError as MarketError, normalize_phone};
@@ -299,34 +300,33 @@ fn market_error(error: MarketError) -> LoginError {
     }
 }
 
+#[async_trait]
 impl TelegramLogin for SimLogin {
-    fn start(&self, request: LoginStart) -> BoxFuture<'_, Result<LoginProgress, LoginError>> {
+    async fn start(&self, request: LoginStart) -> Result<LoginProgress, LoginError> {
         // The market ignores API credentials: any profile, or none, is accepted.
-        Box::pin(std::future::ready(self.start_now(&request)))
+        self.start_now(&request)
     }
 
-    fn submit_code<'a>(
-        &'a self,
+    async fn submit_code(
+        &self,
         user: UserId,
-        login: &'a LoginId,
+        login: &LoginId,
         code: Secret<String>,
-    ) -> BoxFuture<'a, Result<LoginProgress, LoginError>> {
-        Box::pin(std::future::ready(self.submit_code_now(user, login, &code)))
+    ) -> Result<LoginProgress, LoginError> {
+        self.submit_code_now(user, login, &code)
     }
 
-    fn submit_password<'a>(
-        &'a self,
+    async fn submit_password(
+        &self,
         user: UserId,
-        login: &'a LoginId,
+        login: &LoginId,
         password: Secret<String>,
-    ) -> BoxFuture<'a, Result<LoginProgress, LoginError>> {
-        Box::pin(std::future::ready(
-            self.submit_password_now(user, login, &password),
-        ))
+    ) -> Result<LoginProgress, LoginError> {
+        self.submit_password_now(user, login, &password)
     }
 
-    fn cancel<'a>(&'a self, user: UserId, login: &'a LoginId) -> BoxFuture<'a, bool> {
-        let removed = self.with_pending(|pending| {
+    async fn cancel(&self, user: UserId, login: &LoginId) -> bool {
+        self.with_pending(|pending| {
             let mine = pending
                 .logins
                 .get(login)
@@ -335,7 +335,6 @@ impl TelegramLogin for SimLogin {
                 pending.logins.remove(login);
             }
             mine
-        });
-        Box::pin(std::future::ready(removed))
+        })
     }
 }

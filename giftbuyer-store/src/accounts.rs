@@ -5,9 +5,10 @@
 //! so a new row is inserted with an empty placeholder and sealed right after, inside the same
 //! transaction, and no one ever sees the placeholder.
 
+use async_trait::async_trait;
 use giftbuyer_core::ports::{
     AccountRecord, AccountRowId, AccountStore, ApiProfile, ApiProfileId, ApiProfileStore,
-    BoxFuture, NewAccount, NewApiProfile, PanelStoreError, Profile, UserId,
+    NewAccount, NewApiProfile, PanelStoreError, Profile, UserId,
 };
 use giftbuyer_core::{AccountId, Stars, UnixTime};
 
@@ -159,46 +160,44 @@ async fn delete_api_profile(
     })
 }
 
+#[async_trait]
 impl ApiProfileStore for Store {
-    fn create_api_profile(
+    async fn create_api_profile(
         &self,
         user: UserId,
         profile: NewApiProfile,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<ApiProfileId, PanelStoreError>> {
-        Box::pin(async move { Ok(create_api_profile(self, user, profile, now).await?) })
+    ) -> Result<ApiProfileId, PanelStoreError> {
+        Ok(create_api_profile(self, user, profile, now).await?)
     }
 
-    fn api_profiles(
-        &self,
-        user: UserId,
-    ) -> BoxFuture<'_, Result<Vec<ApiProfile>, PanelStoreError>> {
-        Box::pin(async move { Ok(api_profiles(self, user).await?) })
+    async fn api_profiles(&self, user: UserId) -> Result<Vec<ApiProfile>, PanelStoreError> {
+        Ok(api_profiles(self, user).await?)
     }
 
-    fn api_profile(
+    async fn api_profile(
         &self,
         user: UserId,
         profile: ApiProfileId,
-    ) -> BoxFuture<'_, Result<Option<ApiProfile>, PanelStoreError>> {
-        Box::pin(async move { Ok(api_profile(self, user, profile).await?) })
+    ) -> Result<Option<ApiProfile>, PanelStoreError> {
+        Ok(api_profile(self, user, profile).await?)
     }
 
-    fn rename_api_profile<'a>(
-        &'a self,
-        user: UserId,
-        profile: ApiProfileId,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<bool, PanelStoreError>> {
-        Box::pin(async move { Ok(rename_api_profile(self, user, profile, name).await?) })
-    }
-
-    fn delete_api_profile(
+    async fn rename_api_profile(
         &self,
         user: UserId,
         profile: ApiProfileId,
-    ) -> BoxFuture<'_, Result<bool, PanelStoreError>> {
-        Box::pin(async move { Ok(delete_api_profile(self, user, profile).await?) })
+        name: &str,
+    ) -> Result<bool, PanelStoreError> {
+        Ok(rename_api_profile(self, user, profile, name).await?)
+    }
+
+    async fn delete_api_profile(
+        &self,
+        user: UserId,
+        profile: ApiProfileId,
+    ) -> Result<bool, PanelStoreError> {
+        Ok(delete_api_profile(self, user, profile).await?)
     }
 }
 
@@ -397,51 +396,52 @@ async fn delete_account(store: &Store, user: UserId, account: AccountRowId) -> R
     })
 }
 
+#[async_trait]
 impl AccountStore for Store {
-    fn create_account(
+    async fn create_account(
         &self,
         user: UserId,
         account: NewAccount,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<AccountRowId, PanelStoreError>> {
-        Box::pin(async move { Ok(create_account(self, user, account, now).await?) })
+    ) -> Result<AccountRowId, PanelStoreError> {
+        Ok(create_account(self, user, account, now).await?)
     }
 
-    fn accounts(&self, user: UserId) -> BoxFuture<'_, Result<Vec<AccountRecord>, PanelStoreError>> {
-        Box::pin(async move { Ok(accounts(self, user).await?) })
+    async fn accounts(&self, user: UserId) -> Result<Vec<AccountRecord>, PanelStoreError> {
+        Ok(accounts(self, user).await?)
     }
 
-    fn account(
+    async fn account(
         &self,
         user: UserId,
         row: AccountRowId,
-    ) -> BoxFuture<'_, Result<Option<AccountRecord>, PanelStoreError>> {
-        Box::pin(async move { Ok(account(self, user, row).await?) })
+    ) -> Result<Option<AccountRecord>, PanelStoreError> {
+        Ok(account(self, user, row).await?)
     }
 
-    fn account_by_telegram_id(
+    async fn account_by_telegram_id(
         &self,
         user: UserId,
         telegram_id: AccountId,
-    ) -> BoxFuture<'_, Result<Option<AccountRecord>, PanelStoreError>> {
-        Box::pin(async move { Ok(account_by_telegram_id(self, user, telegram_id).await?) })
+    ) -> Result<Option<AccountRecord>, PanelStoreError> {
+        Ok(account_by_telegram_id(self, user, telegram_id).await?)
     }
 
-    fn record_account_login<'a>(
-        &'a self,
-        user: UserId,
-        row: AccountRowId,
-        profile: &'a Profile,
-        now: UnixTime,
-    ) -> BoxFuture<'a, Result<(), PanelStoreError>> {
-        Box::pin(async move { Ok(record_account_login(self, user, row, profile, now).await?) })
-    }
-
-    fn delete_account(
+    async fn record_account_login(
         &self,
         user: UserId,
         row: AccountRowId,
-    ) -> BoxFuture<'_, Result<bool, PanelStoreError>> {
-        Box::pin(async move { Ok(delete_account(self, user, row).await?) })
+        profile: &Profile,
+        now: UnixTime,
+    ) -> Result<(), PanelStoreError> {
+        Ok(record_account_login(self, user, row, profile, now).await?)
+    }
+
+    async fn delete_account(
+        &self,
+        user: UserId,
+        row: AccountRowId,
+    ) -> Result<bool, PanelStoreError> {
+        Ok(delete_account(self, user, row).await?)
     }
 }

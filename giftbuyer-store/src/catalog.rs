@@ -8,8 +8,9 @@
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
 use giftbuyer_core::ports::{
-    BoxFuture, CatalogDiff, CatalogStore, KnownGift, PanelStoreError, RemainingPoint,
+    CatalogDiff, CatalogStore, KnownGift, PanelStoreError, RemainingPoint,
 };
 use giftbuyer_core::{CatalogGift, GiftId, StickerRef, UnixTime};
 use sqlx::AssertSqlSafe;
@@ -332,24 +333,25 @@ async fn set_sticker_cache_path(store: &Store, gift: GiftId, path: &str) -> Resu
     Ok(())
 }
 
+#[async_trait]
 impl CatalogStore for Store {
-    fn known_gifts(&self) -> BoxFuture<'_, Result<Vec<KnownGift>, PanelStoreError>> {
-        Box::pin(async move { Ok(known_gifts(self).await?) })
+    async fn known_gifts(&self) -> Result<Vec<KnownGift>, PanelStoreError> {
+        Ok(known_gifts(self).await?)
     }
 
-    fn remaining_history(
+    async fn remaining_history(
         &self,
         gift: GiftId,
-    ) -> BoxFuture<'_, Result<Vec<RemainingPoint>, PanelStoreError>> {
-        Box::pin(async move { Ok(remaining_history(self, gift).await?) })
+    ) -> Result<Vec<RemainingPoint>, PanelStoreError> {
+        Ok(remaining_history(self, gift).await?)
     }
 
-    fn set_sticker_cache_path<'a>(
-        &'a self,
+    async fn set_sticker_cache_path(
+        &self,
         gift: GiftId,
-        path: &'a str,
-    ) -> BoxFuture<'a, Result<(), PanelStoreError>> {
-        Box::pin(async move { Ok(set_sticker_cache_path(self, gift, path).await?) })
+        path: &str,
+    ) -> Result<(), PanelStoreError> {
+        Ok(set_sticker_cache_path(self, gift, path).await?)
     }
 }
 

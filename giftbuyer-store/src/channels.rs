@@ -1,7 +1,8 @@
 //! A user's channels: the Bot API id, a title, and the price and supply bounds that select the
 //! gifts bought onto each.
 
-use giftbuyer_core::ports::{BoxFuture, ChannelStore, NewChannel, PanelStoreError, UserId};
+use async_trait::async_trait;
+use giftbuyer_core::ports::{ChannelStore, NewChannel, PanelStoreError, UserId};
 use giftbuyer_core::{Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, UnixTime};
 
 use crate::db::{RowExt, check_text, to_db_int, with_db};
@@ -126,33 +127,30 @@ async fn delete(store: &Store, user: UserId, channel: ChannelRowId) -> Result<bo
     })
 }
 
+#[async_trait]
 impl ChannelStore for Store {
-    fn add_channel(
+    async fn add_channel(
         &self,
         user: UserId,
         channel: NewChannel,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<ChannelRowId, PanelStoreError>> {
-        Box::pin(async move { Ok(add(self, user, channel, now).await?) })
+    ) -> Result<ChannelRowId, PanelStoreError> {
+        Ok(add(self, user, channel, now).await?)
     }
 
-    fn channels(&self, user: UserId) -> BoxFuture<'_, Result<Vec<Channel>, PanelStoreError>> {
-        Box::pin(async move { Ok(list(self, user).await?) })
+    async fn channels(&self, user: UserId) -> Result<Vec<Channel>, PanelStoreError> {
+        Ok(list(self, user).await?)
     }
 
-    fn update_channel<'a>(
-        &'a self,
-        user: UserId,
-        channel: &'a Channel,
-    ) -> BoxFuture<'a, Result<(), PanelStoreError>> {
-        Box::pin(async move { Ok(update(self, user, channel).await?) })
+    async fn update_channel(&self, user: UserId, channel: &Channel) -> Result<(), PanelStoreError> {
+        Ok(update(self, user, channel).await?)
     }
 
-    fn delete_channel(
+    async fn delete_channel(
         &self,
         user: UserId,
         channel: ChannelRowId,
-    ) -> BoxFuture<'_, Result<bool, PanelStoreError>> {
-        Box::pin(async move { Ok(delete(self, user, channel).await?) })
+    ) -> Result<bool, PanelStoreError> {
+        Ok(delete(self, user, channel).await?)
     }
 }

@@ -8,9 +8,10 @@
 
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use giftbuyer_core::ports::{
-    BoxFuture, CatalogDiff, ChatId, EngineStore, JournalEntry, JournalKey, JournalStatus,
-    StoreError, UserConfig, UserId, UserSettings,
+    CatalogDiff, ChatId, EngineStore, JournalEntry, JournalKey, JournalStatus, StoreError,
+    UserConfig, UserId, UserSettings,
 };
 use giftbuyer_core::report::Lang;
 use giftbuyer_core::{Account, AccountId, CatalogGift, ChannelId, Operation, UnixTime};
@@ -20,101 +21,97 @@ use crate::db::{RowExt, to_db_int, with_db};
 use crate::journal::{self, Transition};
 use crate::{Error, Store, catalog};
 
+#[async_trait]
 impl EngineStore for Store {
-    fn record_catalog<'a>(
-        &'a self,
-        gifts: &'a [CatalogGift],
+    async fn record_catalog(
+        &self,
+        gifts: &[CatalogGift],
         seen_at: UnixTime,
-    ) -> BoxFuture<'a, Result<CatalogDiff, StoreError>> {
-        Box::pin(async move { Ok(catalog::record(self, gifts, seen_at).await?) })
+    ) -> Result<CatalogDiff, StoreError> {
+        Ok(catalog::record(self, gifts, seen_at).await?)
     }
 
-    fn users(&self) -> BoxFuture<'_, Result<Vec<UserConfig>, StoreError>> {
-        Box::pin(async move { Ok(load_users(self).await?) })
+    async fn users(&self) -> Result<Vec<UserConfig>, StoreError> {
+        Ok(load_users(self).await?)
     }
 
-    fn begin_run<'a>(
-        &'a self,
+    async fn begin_run(
+        &self,
         user: UserId,
-        operations: &'a [Operation],
+        operations: &[Operation],
         now: UnixTime,
-    ) -> BoxFuture<'a, Result<i64, StoreError>> {
-        Box::pin(async move { Ok(journal::begin_run(self, user, operations, now).await?) })
+    ) -> Result<i64, StoreError> {
+        Ok(journal::begin_run(self, user, operations, now).await?)
     }
 
-    fn add_operation(
+    async fn add_operation(
         &self,
         user: UserId,
         key: JournalKey,
         operation: Operation,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async move { Ok(journal::add_operation(self, user, key, &operation, now).await?) })
+    ) -> Result<(), StoreError> {
+        Ok(journal::add_operation(self, user, key, &operation, now).await?)
     }
 
-    fn transition<'a>(
-        &'a self,
+    async fn transition(
+        &self,
         key: JournalKey,
         from: JournalStatus,
         to: JournalStatus,
-        error: Option<&'a str>,
+        error: Option<&str>,
         now: UnixTime,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            if !from.can_become(to) {
-                return Err(StoreError::BadTransition {
-                    run_id: key.run_id,
-                    seq: key.seq,
-                    from: from.code(),
-                    to: to.code(),
-                });
-            }
-            match journal::transition(self, key, from, to, error, now).await? {
-                Transition::Moved => Ok(true),
-                Transition::Refused => Ok(false),
-                Transition::Missing => Err(StoreError::UnknownEntry {
-                    run_id: key.run_id,
-                    seq: key.seq,
-                }),
-            }
-        })
+    ) -> Result<bool, StoreError> {
+        if !from.can_become(to) {
+            return Err(StoreError::BadTransition {
+                run_id: key.run_id,
+                seq: key.seq,
+                from: from.code(),
+                to: to.code(),
+            });
+        }
+        match journal::transition(self, key, from, to, error, now).await? {
+            Transition::Moved => Ok(true),
+            Transition::Refused => Ok(false),
+            Transition::Missing => Err(StoreError::UnknownEntry {
+                run_id: key.run_id,
+                seq: key.seq,
+            }),
+        }
     }
 
-    fn recover_journal(&self, now: UnixTime) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(async move { Ok(journal::recover(self, now).await?) })
+    async fn recover_journal(&self, now: UnixTime) -> Result<u64, StoreError> {
+        Ok(journal::recover(self, now).await?)
     }
 
-    fn run_journal(
+    async fn run_journal(
         &self,
         user: UserId,
         run_id: i64,
-    ) -> BoxFuture<'_, Result<Vec<JournalEntry>, StoreError>> {
-        Box::pin(async move { Ok(journal::run_journal(self, user, run_id).await?) })
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        Ok(journal::run_journal(self, user, run_id).await?)
     }
 
-    fn save_report(
+    async fn save_report(
         &self,
         user: UserId,
         run_id: i64,
         text: String,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async move { Ok(journal::save_report(self, user, run_id, &text, now).await?) })
+    ) -> Result<(), StoreError> {
+        Ok(journal::save_report(self, user, run_id, &text, now).await?)
     }
 
-    fn save_account_state(
+    async fn save_account_state(
         &self,
         account: Account,
         refreshed_at: UnixTime,
-    ) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async move { Ok(save_account_state(self, account, refreshed_at).await?) })
+    ) -> Result<(), StoreError> {
+        Ok(save_account_state(self, account, refreshed_at).await?)
     }
 
-    fn forget_session(
-        &self,
-        account: AccountId,
-    ) -> BoxFuture<'_, Result<Option<UserId>, StoreError>> {
-        Box::pin(async move { Ok(forget_session(self, account).await?) })
+    async fn forget_session(&self, account: AccountId) -> Result<Option<UserId>, StoreError> {
+        Ok(forget_session(self, account).await?)
     }
 }
 

@@ -1,10 +1,10 @@
 //! A user's history: past runs with their reports, and the audit log of what happened to the
 //! user's data.
 
+use async_trait::async_trait;
 use giftbuyer_core::UnixTime;
 use giftbuyer_core::ports::{
-    AuditEntry, BoxFuture, DaySpending, HistoryStore, PanelStoreError, RunRecord, StoredReport,
-    UserId,
+    AuditEntry, DaySpending, HistoryStore, PanelStoreError, RunRecord, StoredReport, UserId,
 };
 use sqlx::AssertSqlSafe;
 
@@ -190,56 +190,53 @@ async fn audit_log(store: &Store, user: UserId, limit: u32) -> Result<Vec<AuditE
     })
 }
 
+#[async_trait]
 impl HistoryStore for Store {
-    fn runs(
+    async fn runs(
         &self,
         user: UserId,
         before: Option<i64>,
         limit: u32,
-    ) -> BoxFuture<'_, Result<Vec<RunRecord>, PanelStoreError>> {
-        Box::pin(async move { Ok(runs(self, user, before, limit).await?) })
+    ) -> Result<Vec<RunRecord>, PanelStoreError> {
+        Ok(runs(self, user, before, limit).await?)
     }
 
-    fn run(
-        &self,
-        user: UserId,
-        run_id: i64,
-    ) -> BoxFuture<'_, Result<Option<RunRecord>, PanelStoreError>> {
-        Box::pin(async move { Ok(run(self, user, run_id).await?) })
+    async fn run(&self, user: UserId, run_id: i64) -> Result<Option<RunRecord>, PanelStoreError> {
+        Ok(run(self, user, run_id).await?)
     }
 
-    fn spending_per_day(
+    async fn spending_per_day(
         &self,
         user: UserId,
         from_day: i64,
         to_day: i64,
-    ) -> BoxFuture<'_, Result<Vec<DaySpending>, PanelStoreError>> {
-        Box::pin(async move { Ok(spending_per_day(self, user, from_day, to_day).await?) })
+    ) -> Result<Vec<DaySpending>, PanelStoreError> {
+        Ok(spending_per_day(self, user, from_day, to_day).await?)
     }
 
-    fn report(
+    async fn report(
         &self,
         user: UserId,
         run_id: i64,
-    ) -> BoxFuture<'_, Result<Option<StoredReport>, PanelStoreError>> {
-        Box::pin(async move { Ok(report(self, user, run_id).await?) })
+    ) -> Result<Option<StoredReport>, PanelStoreError> {
+        Ok(report(self, user, run_id).await?)
     }
 
-    fn append_audit<'a>(
-        &'a self,
+    async fn append_audit(
+        &self,
         user: UserId,
-        kind: &'a str,
-        detail: &'a str,
+        kind: &str,
+        detail: &str,
         now: UnixTime,
-    ) -> BoxFuture<'a, Result<(), PanelStoreError>> {
-        Box::pin(async move { Ok(append_audit(self, user, kind, detail, now).await?) })
+    ) -> Result<(), PanelStoreError> {
+        Ok(append_audit(self, user, kind, detail, now).await?)
     }
 
-    fn audit_log(
+    async fn audit_log(
         &self,
         user: UserId,
         limit: u32,
-    ) -> BoxFuture<'_, Result<Vec<AuditEntry>, PanelStoreError>> {
-        Box::pin(async move { Ok(audit_log(self, user, limit).await?) })
+    ) -> Result<Vec<AuditEntry>, PanelStoreError> {
+        Ok(audit_log(self, user, limit).await?)
     }
 }

@@ -27,6 +27,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use tokio::sync::Mutex;
@@ -234,10 +235,9 @@ async fn alive(conn: &mut PgConnection) -> bool {
     )
 }
 
+#[async_trait]
 impl giftbuyer_core::ports::LeaderElection for Leadership {
-    fn try_lead(
-        &self,
-    ) -> giftbuyer_core::ports::BoxFuture<'_, Result<bool, giftbuyer_core::ports::StoreError>> {
-        Box::pin(async move { self.try_acquire().await.map_err(Into::into) })
+    async fn try_lead(&self) -> Result<bool, giftbuyer_core::ports::StoreError> {
+        self.try_acquire().await.map_err(Into::into)
     }
 }

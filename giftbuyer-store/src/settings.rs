@@ -1,9 +1,8 @@
 //! A user's settings (autobuy, notification chats, forced target, report language) and their
 //! bot token, which is sealed under the master key.
 
-use giftbuyer_core::ports::{
-    BoxFuture, ChatId, PanelStoreError, Secret, SettingsStore, UserId, UserSettings,
-};
+use async_trait::async_trait;
+use giftbuyer_core::ports::{ChatId, PanelStoreError, Secret, SettingsStore, UserId, UserSettings};
 use giftbuyer_core::{ChannelId, UnixTime};
 
 use crate::crypto::{BOT_TOKEN, RowKey};
@@ -157,43 +156,41 @@ async fn save(
     Ok(())
 }
 
+#[async_trait]
 impl SettingsStore for Store {
-    fn settings(&self, user: UserId) -> BoxFuture<'_, Result<UserSettings, PanelStoreError>> {
-        Box::pin(async move { Ok(load(self, user).await?) })
+    async fn settings(&self, user: UserId) -> Result<UserSettings, PanelStoreError> {
+        Ok(load(self, user).await?)
     }
 
-    fn save_settings<'a>(
-        &'a self,
-        user: UserId,
-        settings: &'a UserSettings,
-        now: UnixTime,
-    ) -> BoxFuture<'a, Result<(), PanelStoreError>> {
-        Box::pin(async move { Ok(save(self, user, Some(settings), None, now).await?) })
-    }
-
-    fn bot_token(
+    async fn save_settings(
         &self,
         user: UserId,
-    ) -> BoxFuture<'_, Result<Option<Secret<String>>, PanelStoreError>> {
-        Box::pin(async move { Ok(bot_token(self, user).await?) })
+        settings: &UserSettings,
+        now: UnixTime,
+    ) -> Result<(), PanelStoreError> {
+        Ok(save(self, user, Some(settings), None, now).await?)
     }
 
-    fn set_bot_token(
+    async fn bot_token(&self, user: UserId) -> Result<Option<Secret<String>>, PanelStoreError> {
+        Ok(bot_token(self, user).await?)
+    }
+
+    async fn set_bot_token(
         &self,
         user: UserId,
         token: Option<Secret<String>>,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<(), PanelStoreError>> {
-        Box::pin(async move { Ok(save(self, user, None, Some(token.as_ref()), now).await?) })
+    ) -> Result<(), PanelStoreError> {
+        Ok(save(self, user, None, Some(token.as_ref()), now).await?)
     }
 
-    fn save_settings_and_token<'a>(
-        &'a self,
+    async fn save_settings_and_token(
+        &self,
         user: UserId,
-        settings: Option<&'a UserSettings>,
+        settings: Option<&UserSettings>,
         token: Option<Secret<String>>,
         now: UnixTime,
-    ) -> BoxFuture<'a, Result<(), PanelStoreError>> {
-        Box::pin(async move { Ok(save(self, user, settings, Some(token.as_ref()), now).await?) })
+    ) -> Result<(), PanelStoreError> {
+        Ok(save(self, user, settings, Some(token.as_ref()), now).await?)
     }
 }

@@ -1,11 +1,11 @@
 //! Panel users (login name, password hash, lockout) and their web sessions, which are stored
 //! by the SHA-256 of the cookie token only.
 
+use async_trait::async_trait;
 use giftbuyer_core::UnixTime;
 use giftbuyer_core::ports::{
-    BoxFuture, LockoutPolicy, LoginFailure, NewWebSession, PanelStoreError, Secret,
-    SessionTokenHash, UserId, UserRecord, UserStore, Username, WebSession, WebSessionId,
-    WebSessionStore,
+    LockoutPolicy, LoginFailure, NewWebSession, PanelStoreError, Secret, SessionTokenHash, UserId,
+    UserRecord, UserStore, Username, WebSession, WebSessionId, WebSessionStore,
 };
 use sha2::{Digest, Sha256};
 
@@ -181,54 +181,55 @@ fn found(updated: u64, what: &'static str) -> Result<(), Error> {
     }
 }
 
+#[async_trait]
 impl UserStore for Store {
-    fn create_user<'a>(
-        &'a self,
-        username: &'a Username,
-        password_hash: &'a str,
+    async fn create_user(
+        &self,
+        username: &Username,
+        password_hash: &str,
         now: UnixTime,
-    ) -> BoxFuture<'a, Result<UserId, PanelStoreError>> {
-        Box::pin(async move { Ok(create_user(self, username, password_hash, now).await?) })
+    ) -> Result<UserId, PanelStoreError> {
+        Ok(create_user(self, username, password_hash, now).await?)
     }
 
-    fn user(&self, id: UserId) -> BoxFuture<'_, Result<Option<UserRecord>, PanelStoreError>> {
-        Box::pin(async move { Ok(user(self, id).await?) })
+    async fn user(&self, id: UserId) -> Result<Option<UserRecord>, PanelStoreError> {
+        Ok(user(self, id).await?)
     }
 
-    fn user_by_name<'a>(
-        &'a self,
-        username: &'a Username,
-    ) -> BoxFuture<'a, Result<Option<UserRecord>, PanelStoreError>> {
-        Box::pin(async move { Ok(user_by_name(self, username).await?) })
+    async fn user_by_name(
+        &self,
+        username: &Username,
+    ) -> Result<Option<UserRecord>, PanelStoreError> {
+        Ok(user_by_name(self, username).await?)
     }
 
-    fn set_password_hash<'a>(
-        &'a self,
+    async fn set_password_hash(
+        &self,
         user: UserId,
-        password_hash: &'a str,
-    ) -> BoxFuture<'a, Result<(), PanelStoreError>> {
-        Box::pin(async move { Ok(set_password_hash(self, user, password_hash).await?) })
+        password_hash: &str,
+    ) -> Result<(), PanelStoreError> {
+        Ok(set_password_hash(self, user, password_hash).await?)
     }
 
-    fn record_login_success(
+    async fn record_login_success(
         &self,
         user: UserId,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<(), PanelStoreError>> {
-        Box::pin(async move { Ok(record_login_success(self, user, now).await?) })
+    ) -> Result<(), PanelStoreError> {
+        Ok(record_login_success(self, user, now).await?)
     }
 
-    fn record_login_failure(
+    async fn record_login_failure(
         &self,
         user: UserId,
         policy: LockoutPolicy,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<LoginFailure, PanelStoreError>> {
-        Box::pin(async move { Ok(record_login_failure(self, user, policy, now).await?) })
+    ) -> Result<LoginFailure, PanelStoreError> {
+        Ok(record_login_failure(self, user, policy, now).await?)
     }
 
-    fn delete_user(&self, user: UserId) -> BoxFuture<'_, Result<bool, PanelStoreError>> {
-        Box::pin(async move { Ok(delete_user(self, user).await?) })
+    async fn delete_user(&self, user: UserId) -> Result<bool, PanelStoreError> {
+        Ok(delete_user(self, user).await?)
     }
 }
 
@@ -353,49 +354,50 @@ async fn purge_expired_sessions(store: &Store, now: UnixTime) -> Result<u64, Err
     })
 }
 
+#[async_trait]
 impl WebSessionStore for Store {
-    fn create_session(
+    async fn create_session(
         &self,
         user: UserId,
         session: NewWebSession,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<WebSessionId, PanelStoreError>> {
-        Box::pin(async move { Ok(create_session(self, user, session, now).await?) })
+    ) -> Result<WebSessionId, PanelStoreError> {
+        Ok(create_session(self, user, session, now).await?)
     }
 
-    fn session_by_token(
+    async fn session_by_token(
         &self,
         token_hash: SessionTokenHash,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<Option<WebSession>, PanelStoreError>> {
-        Box::pin(async move { Ok(session_by_token(self, token_hash, now).await?) })
+    ) -> Result<Option<WebSession>, PanelStoreError> {
+        Ok(session_by_token(self, token_hash, now).await?)
     }
 
-    fn sessions(
+    async fn sessions(
         &self,
         user: UserId,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<Vec<WebSession>, PanelStoreError>> {
-        Box::pin(async move { Ok(sessions(self, user, now).await?) })
+    ) -> Result<Vec<WebSession>, PanelStoreError> {
+        Ok(sessions(self, user, now).await?)
     }
 
-    fn revoke_session(
+    async fn revoke_session(
         &self,
         user: UserId,
         session: WebSessionId,
-    ) -> BoxFuture<'_, Result<bool, PanelStoreError>> {
-        Box::pin(async move { Ok(revoke_session(self, user, session).await?) })
+    ) -> Result<bool, PanelStoreError> {
+        Ok(revoke_session(self, user, session).await?)
     }
 
-    fn revoke_sessions(
+    async fn revoke_sessions(
         &self,
         user: UserId,
         keep: Option<WebSessionId>,
-    ) -> BoxFuture<'_, Result<u64, PanelStoreError>> {
-        Box::pin(async move { Ok(revoke_sessions(self, user, keep).await?) })
+    ) -> Result<u64, PanelStoreError> {
+        Ok(revoke_sessions(self, user, keep).await?)
     }
 
-    fn purge_expired_sessions(&self, now: UnixTime) -> BoxFuture<'_, Result<u64, PanelStoreError>> {
-        Box::pin(async move { Ok(purge_expired_sessions(self, now).await?) })
+    async fn purge_expired_sessions(&self, now: UnixTime) -> Result<u64, PanelStoreError> {
+        Ok(purge_expired_sessions(self, now).await?)
     }
 }

@@ -8,9 +8,10 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use giftbuyer_core::UnixTime;
 use giftbuyer_core::ports::{
-    AccountRowId, BoxFuture, MtprotoSession, PanelStoreError, Secret, SessionVault, UserId,
+    AccountRowId, MtprotoSession, PanelStoreError, Secret, SessionVault, UserId,
 };
 
 use crate::crypto::{RowKey, SESSION_DATA};
@@ -273,60 +274,61 @@ fn check_holder(holder: &str) -> Result<(), Error> {
     Ok(())
 }
 
+#[async_trait]
 impl SessionVault for Store {
-    fn load_session(
+    async fn load_session(
         &self,
         user: UserId,
         account: AccountRowId,
-    ) -> BoxFuture<'_, Result<Option<MtprotoSession>, PanelStoreError>> {
-        Box::pin(async move { Ok(load_session(self, user, account).await?) })
+    ) -> Result<Option<MtprotoSession>, PanelStoreError> {
+        Ok(load_session(self, user, account).await?)
     }
 
-    fn save_session<'a>(
-        &'a self,
+    async fn save_session(
+        &self,
         user: UserId,
         account: AccountRowId,
-        session: &'a MtprotoSession,
+        session: &MtprotoSession,
         now: UnixTime,
-    ) -> BoxFuture<'a, Result<(), PanelStoreError>> {
-        Box::pin(async move { Ok(save_session(self, user, account, session, now).await?) })
+    ) -> Result<(), PanelStoreError> {
+        Ok(save_session(self, user, account, session, now).await?)
     }
 
-    fn clear_session(
+    async fn clear_session(
         &self,
         user: UserId,
         account: AccountRowId,
-    ) -> BoxFuture<'_, Result<bool, PanelStoreError>> {
-        Box::pin(async move { Ok(clear_session(self, user, account).await?) })
+    ) -> Result<bool, PanelStoreError> {
+        Ok(clear_session(self, user, account).await?)
     }
 
-    fn lease_account<'a>(
-        &'a self,
+    async fn lease_account(
+        &self,
         user: UserId,
         account: AccountRowId,
-        holder: &'a str,
+        holder: &str,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, PanelStoreError>> {
-        Box::pin(async move { Ok(lease_account(self, user, account, holder, ttl).await?) })
+    ) -> Result<bool, PanelStoreError> {
+        Ok(lease_account(self, user, account, holder, ttl).await?)
     }
 
-    fn renew_lease<'a>(
-        &'a self,
+    async fn renew_lease(
+        &self,
         user: UserId,
         account: AccountRowId,
-        holder: &'a str,
+        holder: &str,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, PanelStoreError>> {
-        Box::pin(async move { Ok(renew_lease(self, user, account, holder, ttl).await?) })
+    ) -> Result<bool, PanelStoreError> {
+        Ok(renew_lease(self, user, account, holder, ttl).await?)
     }
 
-    fn release_lease<'a>(
-        &'a self,
+    async fn release_lease(
+        &self,
         user: UserId,
         account: AccountRowId,
-        holder: &'a str,
-    ) -> BoxFuture<'a, Result<bool, PanelStoreError>> {
-        Box::pin(async move { Ok(release_lease(self, user, account, holder).await?) })
+        holder: &str,
+    ) -> Result<bool, PanelStoreError> {
+        Ok(release_lease(self, user, account, holder).await?)
     }
 }
 

@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use giftbuyer_core::ports::{
-    BoxFuture, CatalogResponse, ChannelAccess, ChannelInfo, Profile, PurchaseReceipt,
-    PurchaseRequest, TelegramAccount, TelegramError,
+    CatalogResponse, ChannelAccess, ChannelInfo, Profile, PurchaseReceipt, PurchaseRequest,
+    TelegramAccount, TelegramError,
 };
 use giftbuyer_core::{AccountId, ChannelId, Stars, StickerRef};
 use grammers_mtsender::InvocationError;
@@ -358,50 +359,36 @@ impl Retry {
     }
 }
 
+#[async_trait]
 impl TelegramAccount for MtprotoAccount {
     fn account_id(&self) -> AccountId {
         self.id
     }
 
-    fn star_gifts(&self, hash: i32) -> BoxFuture<'_, Result<CatalogResponse, TelegramError>> {
-        Box::pin(async move {
-            let answer = self.call(None, &mapping::star_gifts_request(hash)).await?;
-            Ok(mapping::catalog_response(answer, self.id))
-        })
+    async fn star_gifts(&self, hash: i32) -> Result<CatalogResponse, TelegramError> {
+        let answer = self.call(None, &mapping::star_gifts_request(hash)).await?;
+        Ok(mapping::catalog_response(answer, self.id))
     }
 
-    fn profile(&self) -> BoxFuture<'_, Result<Profile, TelegramError>> {
-        Box::pin(async move {
-            let users = self.call(None, &mapping::self_user_request()).await?;
-            mapping::profile(&users)
-        })
+    async fn profile(&self) -> Result<Profile, TelegramError> {
+        let users = self.call(None, &mapping::self_user_request()).await?;
+        mapping::profile(&users)
     }
 
-    fn stars_balance(&self) -> BoxFuture<'_, Result<Stars, TelegramError>> {
-        Box::pin(async move {
-            let status = self.call(None, &mapping::stars_status_request()).await?;
-            mapping::stars_balance(&status)
-        })
+    async fn stars_balance(&self) -> Result<Stars, TelegramError> {
+        let status = self.call(None, &mapping::stars_status_request()).await?;
+        mapping::stars_balance(&status)
     }
 
-    fn buy_gift(
-        &self,
-        request: PurchaseRequest,
-    ) -> BoxFuture<'_, Result<PurchaseReceipt, TelegramError>> {
-        Box::pin(self.buy(request))
+    async fn buy_gift(&self, request: PurchaseRequest) -> Result<PurchaseReceipt, TelegramError> {
+        self.buy(request).await
     }
 
-    fn download_sticker(
-        &self,
-        sticker: StickerRef,
-    ) -> BoxFuture<'_, Result<Vec<u8>, TelegramError>> {
-        Box::pin(self.sticker(sticker))
+    async fn download_sticker(&self, sticker: StickerRef) -> Result<Vec<u8>, TelegramError> {
+        self.sticker(sticker).await
     }
 
-    fn channel_info(
-        &self,
-        channel: ChannelId,
-    ) -> BoxFuture<'_, Result<ChannelInfo, TelegramError>> {
-        Box::pin(self.info(channel))
+    async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, TelegramError> {
+        self.info(channel).await
     }
 }

@@ -13,10 +13,11 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use giftbuyer_core::AccountId;
 use giftbuyer_core::ports::{
-    AccountRowId, ApiProfileId, BotError, BoxFuture, Clock, Connector, EngineStore,
-    NotificationBot, PanelStore, Secret, SessionVault, TelegramAccount, TelegramError, UserId,
+    AccountRowId, ApiProfileId, BotError, Clock, Connector, EngineStore, NotificationBot,
+    PanelStore, Secret, SessionVault, TelegramAccount, TelegramError, UserId,
 };
 use tokio::task::JoinHandle;
 
@@ -340,22 +341,15 @@ impl TelegramConnector {
     }
 }
 
+#[async_trait]
 impl Connector for TelegramConnector {
-    fn account(
-        &self,
-        id: AccountId,
-    ) -> BoxFuture<'_, Result<Arc<dyn TelegramAccount>, TelegramError>> {
-        Box::pin(async move {
-            self.connect_account(id)
-                .await
-                .map(|account| account as Arc<dyn TelegramAccount>)
-        })
+    async fn account(&self, id: AccountId) -> Result<Arc<dyn TelegramAccount>, TelegramError> {
+        self.connect_account(id)
+            .await
+            .map(|account| account as Arc<dyn TelegramAccount>)
     }
 
-    fn bot(
-        &self,
-        user: UserId,
-    ) -> BoxFuture<'_, Result<Option<Arc<dyn NotificationBot>>, BotError>> {
-        Box::pin(self.user_bot(user))
+    async fn bot(&self, user: UserId) -> Result<Option<Arc<dyn NotificationBot>>, BotError> {
+        self.user_bot(user).await
     }
 }

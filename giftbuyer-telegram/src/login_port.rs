@@ -11,9 +11,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use giftbuyer_core::ports::{
-    BoxFuture, LoggedIn, LoginError, LoginId, LoginProgress, LoginStart, Secret, TelegramLogin,
-    UserId,
+    LoggedIn, LoginError, LoginId, LoginProgress, LoginStart, Secret, TelegramLogin, UserId,
 };
 use tokio::task::JoinHandle;
 
@@ -135,40 +135,37 @@ pub fn map_login_error(error: login::LoginError) -> LoginError {
     }
 }
 
+#[async_trait]
 impl TelegramLogin for TelegramLoginPort {
-    fn start(&self, request: LoginStart) -> BoxFuture<'_, Result<LoginProgress, LoginError>> {
-        Box::pin(self.start_login(request))
+    async fn start(&self, request: LoginStart) -> Result<LoginProgress, LoginError> {
+        self.start_login(request).await
     }
 
-    fn submit_code<'a>(
-        &'a self,
+    async fn submit_code(
+        &self,
         user: UserId,
-        login: &'a LoginId,
+        login: &LoginId,
         code: Secret<String>,
-    ) -> BoxFuture<'a, Result<LoginProgress, LoginError>> {
-        Box::pin(async move {
-            let result = self.flow.submit_code(user, &flow_id(login), code).await;
-            progress(login, result)
-        })
+    ) -> Result<LoginProgress, LoginError> {
+        let result = self.flow.submit_code(user, &flow_id(login), code).await;
+        progress(login, result)
     }
 
-    fn submit_password<'a>(
-        &'a self,
+    async fn submit_password(
+        &self,
         user: UserId,
-        login: &'a LoginId,
+        login: &LoginId,
         password: Secret<String>,
-    ) -> BoxFuture<'a, Result<LoginProgress, LoginError>> {
-        Box::pin(async move {
-            let result = self
-                .flow
-                .submit_password(user, &flow_id(login), password)
-                .await;
-            progress(login, result)
-        })
+    ) -> Result<LoginProgress, LoginError> {
+        let result = self
+            .flow
+            .submit_password(user, &flow_id(login), password)
+            .await;
+        progress(login, result)
     }
 
-    fn cancel<'a>(&'a self, user: UserId, login: &'a LoginId) -> BoxFuture<'a, bool> {
-        Box::pin(std::future::ready(self.flow.cancel(user, &flow_id(login))))
+    async fn cancel(&self, user: UserId, login: &LoginId) -> bool {
+        self.flow.cancel(user, &flow_id(login))
     }
 }
 

@@ -8,13 +8,14 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use giftbuyer_core::ports::{
-    AccountRowId, BoxFuture, Clock, MtprotoSession, Secret, SessionVault, UserId,
-};
+use async_trait::async_trait;
+use giftbuyer_core::ports::{AccountRowId, Clock, MtprotoSession, Secret, SessionVault, UserId};
 use grammers_session::types::{
     ChannelKind, ChannelState, DcOption, PeerAuth, PeerId, PeerInfo, UpdateState, UpdatesState,
 };
-use grammers_session::{Session, SessionData};
+// grammers' `Session` trait dictates its methods' signature: each returns grammers' own boxed
+// future, so that trait's implementation below keeps `BoxFuture` instead of `#[async_trait]`.
+use grammers_session::{BoxFuture, Session, SessionData};
 use grammers_tl_types::{Cursor, Deserializable, Serializable};
 
 /// Why a session could not be read or saved.
@@ -29,8 +30,9 @@ pub enum SessionError {
 }
 
 /// Where a session's blob goes after each change.
+#[async_trait]
 pub trait SessionSink: Send + Sync + 'static {
-    fn persist(&self, session: MtprotoSession) -> BoxFuture<'_, Result<(), SessionError>>;
+    async fn persist(&self, session: MtprotoSession) -> Result<(), SessionError>;
 }
 
 /// The sink that saves into the store's [`SessionVault`] for one account.
@@ -66,15 +68,14 @@ impl fmt::Debug for VaultSink {
     }
 }
 
+#[async_trait]
 impl SessionSink for VaultSink {
-    fn persist(&self, session: MtprotoSession) -> BoxFuture<'_, Result<(), SessionError>> {
-        Box::pin(async move {
-            let now = self.clock.unix_now();
-            self.vault
-                .save_session(self.user, self.account, &session, now)
-                .await
-                .map_err(|error| SessionError::Save(error.to_string()))
-        })
+    async fn persist(&self, session: MtprotoSession) -> Result<(), SessionError> {
+        let now = self.clock.unix_now();
+        self.vault
+            .save_session(self.user, self.account, &session, now)
+            .await
+            .map_err(|error| SessionError::Save(error.to_string()))
     }
 }
 
@@ -82,9 +83,10 @@ impl SessionSink for VaultSink {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DiscardSink;
 
+#[async_trait]
 impl SessionSink for DiscardSink {
-    fn persist(&self, _session: MtprotoSession) -> BoxFuture<'_, Result<(), SessionError>> {
-        Box::pin(async { Ok(()) })
+    async fn persist(&self, _session: MtprotoSession) -> Result<(), SessionError> {
+        Ok(())
     }
 }
 

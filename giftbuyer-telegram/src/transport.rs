@@ -7,7 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use giftbuyer_core::ports::BoxFuture;
+use async_trait::async_trait;
 use grammers_client::Client;
 use grammers_mtsender::{ConnectionParams, InvocationError, SenderPool, SenderPoolHandle};
 use grammers_tl_types::{Cursor, Deserializable, RemoteCall, Serializable};
@@ -17,18 +17,15 @@ use crate::retry::FloodPolicy;
 use crate::session::StoredSession;
 
 /// Sends serialized MTProto requests for one account.
+#[async_trait]
 pub trait RawInvoker: Send + Sync {
     /// Sends one serialized request (constructor id first) to a data centre (`None`: the
     /// account's home DC) and returns the serialized answer.
-    fn invoke_raw(
-        &self,
-        dc: Option<i32>,
-        body: Vec<u8>,
-    ) -> BoxFuture<'_, Result<Vec<u8>, InvocationError>>;
+    async fn invoke_raw(&self, dc: Option<i32>, body: Vec<u8>) -> Result<Vec<u8>, InvocationError>;
 
     /// Walks the account's dialogs so that their peers, with access hashes, land in the
     /// session's peer cache.
-    fn refresh_dialogs(&self) -> BoxFuture<'_, Result<(), InvocationError>>;
+    async fn refresh_dialogs(&self) -> Result<(), InvocationError>;
 
     /// Whether the connection can still carry requests. A grammers pool whose runner task
     /// ended (it panicked, or it was told to quit) answers every request with an error, so
@@ -109,29 +106,22 @@ impl fmt::Debug for GrammersInvoker {
     }
 }
 
+#[async_trait]
 impl RawInvoker for GrammersInvoker {
-    fn invoke_raw(
-        &self,
-        dc: Option<i32>,
-        body: Vec<u8>,
-    ) -> BoxFuture<'_, Result<Vec<u8>, InvocationError>> {
-        Box::pin(async move {
-            let request = RawRequest(body);
-            let answer = match dc {
-                None => self.client.invoke(&request).await?,
-                Some(dc) => self.client.invoke_in_dc(dc, &request).await?,
-            };
-            Ok(answer.0)
-        })
+    async fn invoke_raw(&self, dc: Option<i32>, body: Vec<u8>) -> Result<Vec<u8>, InvocationError> {
+        let request = RawRequest(body);
+        let answer = match dc {
+            None => self.client.invoke(&request).await?,
+            Some(dc) => self.client.invoke_in_dc(dc, &request).await?,
+        };
+        Ok(answer.0)
     }
 
-    fn refresh_dialogs(&self) -> BoxFuture<'_, Result<(), InvocationError>> {
-        Box::pin(async move {
-            // grammers caches every peer of each page in the session (`auto_cache_peers`).
-            let mut dialogs = self.client.iter_dialogs().limit(MAX_DIALOGS);
-            while dialogs.next().await?.is_some() {}
-            Ok(())
-        })
+    async fn refresh_dialogs(&self) -> Result<(), InvocationError> {
+        // grammers caches every peer of each page in the session (`auto_cache_peers`).
+        let mut dialogs = self.client.iter_dialogs().limit(MAX_DIALOGS);
+        while dialogs.next().await?.is_some() {}
+        Ok(())
     }
 }
 
@@ -202,17 +192,14 @@ impl Drop for PoolConnection {
     }
 }
 
+#[async_trait]
 impl RawInvoker for PoolConnection {
-    fn invoke_raw(
-        &self,
-        dc: Option<i32>,
-        body: Vec<u8>,
-    ) -> BoxFuture<'_, Result<Vec<u8>, InvocationError>> {
-        self.invoker.invoke_raw(dc, body)
+    async fn invoke_raw(&self, dc: Option<i32>, body: Vec<u8>) -> Result<Vec<u8>, InvocationError> {
+        self.invoker.invoke_raw(dc, body).await
     }
 
-    fn refresh_dialogs(&self) -> BoxFuture<'_, Result<(), InvocationError>> {
-        self.invoker.refresh_dialogs()
+    async fn refresh_dialogs(&self) -> Result<(), InvocationError> {
+        self.invoker.refresh_dialogs().await
     }
 
     fn is_alive(&self) -> bool {

@@ -4,7 +4,8 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use giftbuyer_core::ports::{BotError, BoxFuture, Secret};
+use async_trait::async_trait;
+use giftbuyer_core::ports::{BotError, Secret};
 use giftbuyer_http::{BotIdentity, BotVerifier, VerifyError};
 use giftbuyer_telegram::bot_api::{BotApi, BotApiConfig};
 
@@ -86,12 +87,10 @@ fn verify_error(error: BotError) -> VerifyError {
     }
 }
 
+#[async_trait]
 impl BotVerifier for BotApiVerifier {
-    fn verify<'a>(
-        &'a self,
-        token: &'a Secret<String>,
-    ) -> BoxFuture<'a, Result<BotIdentity, VerifyError>> {
-        Box::pin(self.check(token))
+    async fn verify(&self, token: &Secret<String>) -> Result<BotIdentity, VerifyError> {
+        self.check(token).await
     }
 }
 

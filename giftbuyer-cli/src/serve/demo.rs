@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use giftbuyer_core::ports::{BoxFuture, Clock, Secret};
+use async_trait::async_trait;
+use giftbuyer_core::ports::{Clock, Secret};
 use giftbuyer_http::{BotIdentity, BotVerifier, VerifyError};
 use giftbuyer_sim::demo::{DemoOptions, demo_market_config};
 use giftbuyer_sim::{BotConfig, Market, SimBot, SimConnector, SimLogin};
@@ -48,13 +49,11 @@ pub(super) fn adapters(drop_every_secs: u64, clock: &Arc<dyn Clock>) -> anyhow::
 /// The demo's bot: any well-formed token belongs to the same simulated bot.
 struct DemoBotVerifier;
 
+#[async_trait]
 impl BotVerifier for DemoBotVerifier {
-    fn verify<'a>(
-        &'a self,
-        _token: &'a Secret<String>,
-    ) -> BoxFuture<'a, Result<BotIdentity, VerifyError>> {
-        Box::pin(std::future::ready(Ok(BotIdentity {
+    async fn verify(&self, _token: &Secret<String>) -> Result<BotIdentity, VerifyError> {
+        Ok(BotIdentity {
             username: "giftbuyer_demo_bot".to_owned(),
-        })))
+        })
     }
 }

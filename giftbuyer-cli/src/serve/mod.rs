@@ -10,15 +10,15 @@ mod live;
 mod metrics;
 mod reload;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use giftbuyer_core::ports::{
-    AccountCatalogs, BoxFuture, Clock, Connector, EventFeed, TelegramLogin,
-};
+use giftbuyer_core::ports::{AccountCatalogs, Clock, Connector, EventFeed, TelegramLogin};
 use giftbuyer_engine::{Engine, EngineConfig, TokioClock, spawn_supervised};
 use giftbuyer_http::{AppState, BotVerifier, HttpConfig};
 use giftbuyer_store::{KeyOrigin, Store};
@@ -63,8 +63,9 @@ struct Adapters {
     market: String,
     /// Background tasks, aborted once the server and the engine stopped.
     tasks: Vec<JoinHandle<()>>,
-    /// Runs after the engine stopped and before the store closes (releases leases).
-    stop: Option<BoxFuture<'static, ()>>,
+    /// Runs after the engine stopped and before the store closes (releases leases). A boxed
+    /// future is the right type here: it is a value kept until shutdown, not a port method.
+    stop: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<()> {

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::BoxFuture;
+use async_trait::async_trait;
+
 use crate::{GiftId, ValueError};
 
 /// A chat a bot can write to: a user (positive id), a group or a channel (negative id).
@@ -60,8 +61,9 @@ pub enum BotError {
 }
 
 /// A bot acting for one user (with that user's token).
+#[async_trait]
 pub trait NotificationBot: Send + Sync {
-    fn send_message(&self, chat: ChatId, text: String) -> BoxFuture<'_, Result<(), BotError>>;
+    async fn send_message(&self, chat: ChatId, text: String) -> Result<(), BotError>;
 
-    fn send_sticker(&self, chat: ChatId, sticker: Sticker) -> BoxFuture<'_, Result<(), BotError>>;
+    async fn send_sticker(&self, chat: ChatId, sticker: Sticker) -> Result<(), BotError>;
 }

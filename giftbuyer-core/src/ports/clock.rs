@@ -2,13 +2,15 @@
 
 use std::time::Duration;
 
-use super::BoxFuture;
+use async_trait::async_trait;
+
 use crate::UnixTime;
 
 /// A source of time the engine can run on in real or virtual time.
 ///
 /// The simulator and the tests drive a virtual clock, so a drop that takes minutes in the real
 /// world runs in milliseconds and always the same way.
+#[async_trait]
 pub trait Clock: Send + Sync {
     /// Time elapsed since an arbitrary fixed origin; never goes backwards.
     fn elapsed(&self) -> Duration;
@@ -17,5 +19,5 @@ pub trait Clock: Send + Sync {
     fn unix_now(&self) -> UnixTime;
 
     /// Completes after `duration`.
-    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+    async fn sleep(&self, duration: Duration);
 }

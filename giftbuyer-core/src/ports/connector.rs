@@ -2,21 +2,18 @@
 
 use std::sync::Arc;
 
-use super::{BotError, BoxFuture, NotificationBot, TelegramAccount, TelegramError, UserId};
+use async_trait::async_trait;
+
+use super::{BotError, NotificationBot, TelegramAccount, TelegramError, UserId};
 use crate::AccountId;
 
 /// Opens (or reuses) connections. The engine asks for an account or a bot when it needs one,
 /// so adapters can connect lazily, keep connections alive and reconnect after a failure.
+#[async_trait]
 pub trait Connector: Send + Sync {
     /// A connected account, or why it cannot be used (e.g. its session was revoked).
-    fn account(
-        &self,
-        id: AccountId,
-    ) -> BoxFuture<'_, Result<Arc<dyn TelegramAccount>, TelegramError>>;
+    async fn account(&self, id: AccountId) -> Result<Arc<dyn TelegramAccount>, TelegramError>;
 
     /// The user's bot, or `None` when the user has not set a bot token.
-    fn bot(
-        &self,
-        user: UserId,
-    ) -> BoxFuture<'_, Result<Option<Arc<dyn NotificationBot>>, BotError>>;
+    async fn bot(&self, user: UserId) -> Result<Option<Arc<dyn NotificationBot>>, BotError>;
 }

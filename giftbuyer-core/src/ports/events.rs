@@ -1,7 +1,9 @@
 //! The port through which drivers (the panel's SSE stream) follow what the engine does live:
 //! new gifts, sell-outs, catalog changes, purchases and finished runs.
 
-use super::{BoxFuture, UserId};
+use async_trait::async_trait;
+
+use super::UserId;
 use crate::{AccountId, ChannelId, GiftId, UnixTime};
 
 /// Something the engine did that a live view cares about. Internal events (every catalog
@@ -63,10 +65,11 @@ pub trait EventFeed: Send + Sync {
 }
 
 /// One subscriber's view of an [`EventFeed`].
+#[async_trait]
 pub trait EventSubscription: Send {
     /// The next event; `Some(Err(Lagged))` when events were dropped because this subscriber
     /// was too slow (the subscription goes on after it), and `None` once the feed is closed.
-    fn next(&mut self) -> BoxFuture<'_, Option<Result<LiveEvent, Lagged>>>;
+    async fn next(&mut self) -> Option<Result<LiveEvent, Lagged>>;
 }
 
 /// What one account last saw of one gift that is limited per user or locked for it. Telegram

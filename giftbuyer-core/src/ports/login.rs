@@ -4,7 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::{BoxFuture, MtprotoSession, Profile, Secret, UserId};
+use async_trait::async_trait;
+
+use super::{MtprotoSession, Profile, Secret, UserId};
 
 /// An opaque handle on a login in progress, safe to hand to the browser: it names the login
 /// but grants nothing without the owner's session, since every step also takes the user.
@@ -126,25 +128,26 @@ pub enum LoginError {
 
 /// Logs Telegram accounts in. Pending logins live in the adapter (in memory, with a time to
 /// live); every step names the user, so one user can never continue another's login.
+#[async_trait]
 pub trait TelegramLogin: Send + Sync {
-    fn start(&self, request: LoginStart) -> BoxFuture<'_, Result<LoginProgress, LoginError>>;
+    async fn start(&self, request: LoginStart) -> Result<LoginProgress, LoginError>;
 
-    fn submit_code<'a>(
-        &'a self,
+    async fn submit_code(
+        &self,
         user: UserId,
-        login: &'a LoginId,
+        login: &LoginId,
         code: Secret<String>,
-    ) -> BoxFuture<'a, Result<LoginProgress, LoginError>>;
+    ) -> Result<LoginProgress, LoginError>;
 
-    fn submit_password<'a>(
-        &'a self,
+    async fn submit_password(
+        &self,
         user: UserId,
-        login: &'a LoginId,
+        login: &LoginId,
         password: Secret<String>,
-    ) -> BoxFuture<'a, Result<LoginProgress, LoginError>>;
+    ) -> Result<LoginProgress, LoginError>;
 
     /// Forgets a pending login; returns whether there was one of this user's.
-    fn cancel<'a>(&'a self, user: UserId, login: &'a LoginId) -> BoxFuture<'a, bool>;
+    async fn cancel(&self, user: UserId, login: &LoginId) -> bool;
 }
 
 #[cfg(test)]

@@ -2,10 +2,13 @@
 //! and time. Adapters implement them (`giftbuyer-sim` for the simulated market,
 //! `giftbuyer-telegram` for the real one, `giftbuyer-store` for the database).
 //!
-//! Methods return [`BoxFuture`] rather than using `async fn` so that the traits stay
+//! Asynchronous ports are `#[async_trait]` traits: their methods are written as `async fn`, and
+//! the macro turns each into a method returning a boxed, sendable future, so the traits stay
 //! object-safe: the engine holds accounts of different kinds behind `Arc<dyn ...>`, and a server
-//! picks the simulated or the real adapters at run time. Boxing one future per network call
-//! costs nanoseconds next to a round trip to Telegram.
+//! picks the simulated or the real adapters at run time. Boxing one future per call costs
+//! nanoseconds next to a round trip to Telegram. `async-trait` is a procedural macro with no
+//! runtime, so the core still names no async runtime. Implementations carry `#[async_trait]`
+//! too; tests mock a port with `mockall::mock!` over the same trait.
 
 mod bot;
 mod clock;
@@ -20,9 +23,6 @@ mod secret;
 mod store;
 mod telegram;
 mod telegram_error;
-
-use std::future::Future;
-use std::pin::Pin;
 
 pub use bot::{BotError, ChatId, NotificationBot, Sticker};
 pub use clock::Clock;
@@ -56,6 +56,3 @@ pub use telegram::{
     TelegramAccount,
 };
 pub use telegram_error::{ErrorClass, TelegramError};
-
-/// A boxed, sendable future: the return type of every port method.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

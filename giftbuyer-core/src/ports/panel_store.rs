@@ -8,13 +8,15 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
+
 use super::panel_types::{
     AccountRecord, AccountRowId, ApiProfile, ApiProfileId, AuditEntry, DaySpending, KnownGift,
     LockoutPolicy, LoginFailure, MtprotoSession, NewAccount, NewApiProfile, NewChannel,
     NewWebSession, RemainingPoint, RunRecord, SessionTokenHash, StoredReport, UserRecord, Username,
     WebSession, WebSessionId,
 };
-use super::{BoxFuture, Profile, Secret, UserId, UserSettings};
+use super::{Profile, Secret, UserId, UserSettings};
 use crate::{AccountId, Channel, ChannelRowId, GiftId, UnixTime, ValueError};
 
 /// Why a panel storage call failed.
@@ -48,151 +50,132 @@ pub enum PanelStoreError {
 type Result<T> = std::result::Result<T, PanelStoreError>;
 
 /// Panel users: login names, password hashes, lockout.
+#[async_trait]
 pub trait UserStore: Send + Sync {
     /// Creates a user; a taken name is a [`PanelStoreError::Conflict`].
-    fn create_user<'a>(
-        &'a self,
-        username: &'a Username,
-        password_hash: &'a str,
+    async fn create_user(
+        &self,
+        username: &Username,
+        password_hash: &str,
         now: UnixTime,
-    ) -> BoxFuture<'a, Result<UserId>>;
+    ) -> Result<UserId>;
 
-    fn user(&self, user: UserId) -> BoxFuture<'_, Result<Option<UserRecord>>>;
+    async fn user(&self, user: UserId) -> Result<Option<UserRecord>>;
 
     /// The user a login form names.
-    fn user_by_name<'a>(
-        &'a self,
-        username: &'a Username,
-    ) -> BoxFuture<'a, Result<Option<UserRecord>>>;
+    async fn user_by_name(&self, username: &Username) -> Result<Option<UserRecord>>;
 
-    fn set_password_hash<'a>(
-        &'a self,
-        user: UserId,
-        password_hash: &'a str,
-    ) -> BoxFuture<'a, Result<()>>;
+    async fn set_password_hash(&self, user: UserId, password_hash: &str) -> Result<()>;
 
     /// Records a successful login: sets the last login time and clears the failure count and
     /// any lock.
-    fn record_login_success(&self, user: UserId, now: UnixTime) -> BoxFuture<'_, Result<()>>;
+    async fn record_login_success(&self, user: UserId, now: UnixTime) -> Result<()>;
 
     /// Counts a failed login atomically and locks the user when the policy says so.
-    fn record_login_failure(
+    async fn record_login_failure(
         &self,
         user: UserId,
         policy: LockoutPolicy,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<LoginFailure>>;
+    ) -> Result<LoginFailure>;
 
     /// Deletes a user with everything they own. Returns whether the user existed.
-    fn delete_user(&self, user: UserId) -> BoxFuture<'_, Result<bool>>;
+    async fn delete_user(&self, user: UserId) -> Result<bool>;
 }
 
 /// Web sessions of the panel, stored by the hash of their cookie token.
+#[async_trait]
 pub trait WebSessionStore: Send + Sync {
-    fn create_session(
+    async fn create_session(
         &self,
         user: UserId,
         session: NewWebSession,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<WebSessionId>>;
+    ) -> Result<WebSessionId>;
 
     /// The unexpired session whose token has this hash.
-    fn session_by_token(
+    async fn session_by_token(
         &self,
         token_hash: SessionTokenHash,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<Option<WebSession>>>;
+    ) -> Result<Option<WebSession>>;
 
     /// A user's unexpired sessions, newest first.
-    fn sessions(&self, user: UserId, now: UnixTime) -> BoxFuture<'_, Result<Vec<WebSession>>>;
+    async fn sessions(&self, user: UserId, now: UnixTime) -> Result<Vec<WebSession>>;
 
     /// Ends one session. Returns whether it existed.
-    fn revoke_session(&self, user: UserId, session: WebSessionId) -> BoxFuture<'_, Result<bool>>;
+    async fn revoke_session(&self, user: UserId, session: WebSessionId) -> Result<bool>;
 
     /// Ends every session of the user except `keep`. Returns how many ended.
-    fn revoke_sessions(
-        &self,
-        user: UserId,
-        keep: Option<WebSessionId>,
-    ) -> BoxFuture<'_, Result<u64>>;
+    async fn revoke_sessions(&self, user: UserId, keep: Option<WebSessionId>) -> Result<u64>;
 
     /// Deletes sessions that expired before `now` (housekeeping, for every user).
-    fn purge_expired_sessions(&self, now: UnixTime) -> BoxFuture<'_, Result<u64>>;
+    async fn purge_expired_sessions(&self, now: UnixTime) -> Result<u64>;
 }
 
 /// Telegram API profiles (`api_id`, `api_hash`).
+#[async_trait]
 pub trait ApiProfileStore: Send + Sync {
     /// Creates a profile; a name the user already uses is a conflict.
-    fn create_api_profile(
+    async fn create_api_profile(
         &self,
         user: UserId,
         profile: NewApiProfile,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<ApiProfileId>>;
+    ) -> Result<ApiProfileId>;
 
-    fn api_profiles(&self, user: UserId) -> BoxFuture<'_, Result<Vec<ApiProfile>>>;
+    async fn api_profiles(&self, user: UserId) -> Result<Vec<ApiProfile>>;
 
-    fn api_profile(
-        &self,
-        user: UserId,
-        profile: ApiProfileId,
-    ) -> BoxFuture<'_, Result<Option<ApiProfile>>>;
+    async fn api_profile(&self, user: UserId, profile: ApiProfileId) -> Result<Option<ApiProfile>>;
 
     /// Renames a profile. Returns whether it exists for this user; a name the user already
     /// gives another profile is [`PanelStoreError::Conflict`].
-    fn rename_api_profile<'a>(
-        &'a self,
-        user: UserId,
-        profile: ApiProfileId,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<bool>>;
-
-    /// Deletes a profile; one that an account uses is [`PanelStoreError::InUse`].
-    fn delete_api_profile(
+    async fn rename_api_profile(
         &self,
         user: UserId,
         profile: ApiProfileId,
-    ) -> BoxFuture<'_, Result<bool>>;
+        name: &str,
+    ) -> Result<bool>;
+
+    /// Deletes a profile; one that an account uses is [`PanelStoreError::InUse`].
+    async fn delete_api_profile(&self, user: UserId, profile: ApiProfileId) -> Result<bool>;
 }
 
 /// A user's Telegram accounts.
+#[async_trait]
 pub trait AccountStore: Send + Sync {
     /// Adds an account before its login. The API profile, when given, must be the user's.
-    fn create_account(
+    async fn create_account(
         &self,
         user: UserId,
         account: NewAccount,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<AccountRowId>>;
+    ) -> Result<AccountRowId>;
 
-    fn accounts(&self, user: UserId) -> BoxFuture<'_, Result<Vec<AccountRecord>>>;
+    async fn accounts(&self, user: UserId) -> Result<Vec<AccountRecord>>;
 
-    fn account(
-        &self,
-        user: UserId,
-        account: AccountRowId,
-    ) -> BoxFuture<'_, Result<Option<AccountRecord>>>;
+    async fn account(&self, user: UserId, account: AccountRowId) -> Result<Option<AccountRecord>>;
 
     /// The user's account with this Telegram user id.
-    fn account_by_telegram_id(
+    async fn account_by_telegram_id(
         &self,
         user: UserId,
         telegram_id: AccountId,
-    ) -> BoxFuture<'_, Result<Option<AccountRecord>>>;
+    ) -> Result<Option<AccountRecord>>;
 
     /// Records a completed login: the account's Telegram identity and Premium status. A
     /// Telegram account that another row already holds is a conflict, so one Telegram account
     /// never buys for two users.
-    fn record_account_login<'a>(
-        &'a self,
+    async fn record_account_login(
+        &self,
         user: UserId,
         account: AccountRowId,
-        profile: &'a Profile,
+        profile: &Profile,
         now: UnixTime,
-    ) -> BoxFuture<'a, Result<()>>;
+    ) -> Result<()>;
 
     /// Deletes an account with its session and lease. Returns whether it existed.
-    fn delete_account(&self, user: UserId, account: AccountRowId) -> BoxFuture<'_, Result<bool>>;
+    async fn delete_account(&self, user: UserId, account: AccountRowId) -> Result<bool>;
 }
 
 /// MTProto sessions of accounts, and the leases that keep each one in use from one place.
@@ -200,163 +183,155 @@ pub trait AccountStore: Send + Sync {
 /// Telegram ends a session with `AUTH_KEY_DUPLICATED` when one auth key is used from two
 /// connections at once, so an instance takes an account's lease before connecting with its
 /// session, renews it well before it expires and releases it when it disconnects.
+#[async_trait]
 pub trait SessionVault: Send + Sync {
-    fn load_session(
+    async fn load_session(
         &self,
         user: UserId,
         account: AccountRowId,
-    ) -> BoxFuture<'_, Result<Option<MtprotoSession>>>;
+    ) -> Result<Option<MtprotoSession>>;
 
-    fn save_session<'a>(
-        &'a self,
+    async fn save_session(
+        &self,
         user: UserId,
         account: AccountRowId,
-        session: &'a MtprotoSession,
+        session: &MtprotoSession,
         now: UnixTime,
-    ) -> BoxFuture<'a, Result<()>>;
+    ) -> Result<()>;
 
     /// Forgets the session (a logout). Returns whether there was one.
-    fn clear_session(&self, user: UserId, account: AccountRowId) -> BoxFuture<'_, Result<bool>>;
+    async fn clear_session(&self, user: UserId, account: AccountRowId) -> Result<bool>;
 
     /// Takes the account's lease for `holder` (an instance id) for `ttl`, unless another holder
     /// has an unexpired lease. Returns whether `holder` holds it now; taking a lease it already
     /// holds extends it.
-    fn lease_account<'a>(
-        &'a self,
+    async fn lease_account(
+        &self,
         user: UserId,
         account: AccountRowId,
-        holder: &'a str,
+        holder: &str,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool>>;
+    ) -> Result<bool>;
 
     /// Extends a lease `holder` still holds. Returns false when it was lost (expired and taken).
-    fn renew_lease<'a>(
-        &'a self,
+    async fn renew_lease(
+        &self,
         user: UserId,
         account: AccountRowId,
-        holder: &'a str,
+        holder: &str,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool>>;
+    ) -> Result<bool>;
 
     /// Gives a lease up. Returns whether `holder` held it.
-    fn release_lease<'a>(
-        &'a self,
+    async fn release_lease(
+        &self,
         user: UserId,
         account: AccountRowId,
-        holder: &'a str,
-    ) -> BoxFuture<'a, Result<bool>>;
+        holder: &str,
+    ) -> Result<bool>;
 }
 
 /// A user's channels.
+#[async_trait]
 pub trait ChannelStore: Send + Sync {
     /// Adds a channel; one already in the user's list is a conflict.
-    fn add_channel(
+    async fn add_channel(
         &self,
         user: UserId,
         channel: NewChannel,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<ChannelRowId>>;
+    ) -> Result<ChannelRowId>;
 
     /// The user's channels, by row id.
-    fn channels(&self, user: UserId) -> BoxFuture<'_, Result<Vec<Channel>>>;
+    async fn channels(&self, user: UserId) -> Result<Vec<Channel>>;
 
     /// Replaces a channel's id, title and filter (found by its row id).
-    fn update_channel<'a>(
-        &'a self,
-        user: UserId,
-        channel: &'a Channel,
-    ) -> BoxFuture<'a, Result<()>>;
+    async fn update_channel(&self, user: UserId, channel: &Channel) -> Result<()>;
 
-    fn delete_channel(&self, user: UserId, channel: ChannelRowId) -> BoxFuture<'_, Result<bool>>;
+    async fn delete_channel(&self, user: UserId, channel: ChannelRowId) -> Result<bool>;
 }
 
 /// A user's settings, and the bot token kept apart from them because it is a secret.
+#[async_trait]
 pub trait SettingsStore: Send + Sync {
     /// The user's settings, or the defaults when they never saved any.
-    fn settings(&self, user: UserId) -> BoxFuture<'_, Result<UserSettings>>;
+    async fn settings(&self, user: UserId) -> Result<UserSettings>;
 
-    fn save_settings<'a>(
-        &'a self,
+    async fn save_settings(
+        &self,
         user: UserId,
-        settings: &'a UserSettings,
+        settings: &UserSettings,
         now: UnixTime,
-    ) -> BoxFuture<'a, Result<()>>;
+    ) -> Result<()>;
 
-    fn bot_token(&self, user: UserId) -> BoxFuture<'_, Result<Option<Secret<String>>>>;
+    async fn bot_token(&self, user: UserId) -> Result<Option<Secret<String>>>;
 
     /// Sets or (with `None`) removes the bot token.
-    fn set_bot_token(
+    async fn set_bot_token(
         &self,
         user: UserId,
         token: Option<Secret<String>>,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<()>>;
+    ) -> Result<()>;
 
     /// Saves the settings (when given) and sets or (with `None`) removes the bot token in one
     /// transaction: either both change or neither does.
-    fn save_settings_and_token<'a>(
-        &'a self,
+    async fn save_settings_and_token(
+        &self,
         user: UserId,
-        settings: Option<&'a UserSettings>,
+        settings: Option<&UserSettings>,
         token: Option<Secret<String>>,
         now: UnixTime,
-    ) -> BoxFuture<'a, Result<()>>;
+    ) -> Result<()>;
 }
 
 /// A user's past runs, their reports, and the audit log.
+#[async_trait]
 pub trait HistoryStore: Send + Sync {
     /// The user's runs, newest first: at most `limit` of them, and with `before` only those
     /// whose id is below it (keyset paging: pass the last id of the previous page).
-    fn runs(
-        &self,
-        user: UserId,
-        before: Option<i64>,
-        limit: u32,
-    ) -> BoxFuture<'_, Result<Vec<RunRecord>>>;
+    async fn runs(&self, user: UserId, before: Option<i64>, limit: u32) -> Result<Vec<RunRecord>>;
 
     /// One of the user's runs; another user's run is `None`.
-    fn run(&self, user: UserId, run_id: i64) -> BoxFuture<'_, Result<Option<RunRecord>>>;
+    async fn run(&self, user: UserId, run_id: i64) -> Result<Option<RunRecord>>;
 
     /// The stars the user spent per UTC day from `from_day` to `to_day` (both included, in
     /// days since 1970-01-01): the journal entries with status bought, dated by their last
     /// change. Only days with a purchase are listed, oldest first.
-    fn spending_per_day(
+    async fn spending_per_day(
         &self,
         user: UserId,
         from_day: i64,
         to_day: i64,
-    ) -> BoxFuture<'_, Result<Vec<DaySpending>>>;
+    ) -> Result<Vec<DaySpending>>;
 
-    fn report(&self, user: UserId, run_id: i64) -> BoxFuture<'_, Result<Option<StoredReport>>>;
+    async fn report(&self, user: UserId, run_id: i64) -> Result<Option<StoredReport>>;
 
     /// Appends to the user's audit log. `kind` is a short code ("login", "account.added");
     /// `detail` must not hold secrets.
-    fn append_audit<'a>(
-        &'a self,
+    async fn append_audit(
+        &self,
         user: UserId,
-        kind: &'a str,
-        detail: &'a str,
+        kind: &str,
+        detail: &str,
         now: UnixTime,
-    ) -> BoxFuture<'a, Result<()>>;
+    ) -> Result<()>;
 
     /// The user's latest audit entries, newest first.
-    fn audit_log(&self, user: UserId, limit: u32) -> BoxFuture<'_, Result<Vec<AuditEntry>>>;
+    async fn audit_log(&self, user: UserId, limit: u32) -> Result<Vec<AuditEntry>>;
 }
 
 /// The known catalog, shared by every user.
+#[async_trait]
 pub trait CatalogStore: Send + Sync {
     /// Every gift ever seen, by id.
-    fn known_gifts(&self) -> BoxFuture<'_, Result<Vec<KnownGift>>>;
+    async fn known_gifts(&self) -> Result<Vec<KnownGift>>;
 
     /// A gift's remaining counts over time, oldest first.
-    fn remaining_history(&self, gift: GiftId) -> BoxFuture<'_, Result<Vec<RemainingPoint>>>;
+    async fn remaining_history(&self, gift: GiftId) -> Result<Vec<RemainingPoint>>;
 
     /// Remembers where a gift's sticker was cached on disk.
-    fn set_sticker_cache_path<'a>(
-        &'a self,
-        gift: GiftId,
-        path: &'a str,
-    ) -> BoxFuture<'a, Result<()>>;
+    async fn set_sticker_cache_path(&self, gift: GiftId, path: &str) -> Result<()>;
 }
 
 /// Everything the panel needs from storage, as one object.

@@ -1,7 +1,9 @@
 //! The port to storage: what the engine reads (users, their accounts, channels and settings)
 //! and what it must not lose (the known catalog and the purchase journal).
 
-use super::{BoxFuture, ChatId};
+use async_trait::async_trait;
+
+use super::ChatId;
 use crate::ids::positive_id;
 use crate::report::Lang;
 use crate::{
@@ -125,49 +127,50 @@ pub enum StoreError {
 /// anything is sent, moved to `Sending` with a compare-and-set right before the request goes
 /// out, and to its outcome after. Because only one caller can win the move to `Sending`, an
 /// operation is sent at most once even if two engines race or one restarts.
+#[async_trait]
 pub trait EngineStore: Send + Sync {
     /// Records a fetched catalog: upserts every gift (remaining counts, sold-out times) and
     /// returns what is new. The first call ever only seeds the known set.
-    fn record_catalog<'a>(
-        &'a self,
-        gifts: &'a [CatalogGift],
+    async fn record_catalog(
+        &self,
+        gifts: &[CatalogGift],
         seen_at: UnixTime,
-    ) -> BoxFuture<'a, Result<CatalogDiff, StoreError>>;
+    ) -> Result<CatalogDiff, StoreError>;
 
     /// Every user with their settings, logged-in accounts and channels.
-    fn users(&self) -> BoxFuture<'_, Result<Vec<UserConfig>, StoreError>>;
+    async fn users(&self) -> Result<Vec<UserConfig>, StoreError>;
 
     /// Starts an autobuy run for a user: allocates a run id and records every operation as
     /// `Planned` under sequence numbers `0..operations.len()`, in one transaction. Database
     /// stores refuse a user they do not know; so do `add_operation` and `save_report` for a run
     /// that was never begun or belongs to another user.
-    fn begin_run<'a>(
-        &'a self,
+    async fn begin_run(
+        &self,
         user: UserId,
-        operations: &'a [Operation],
+        operations: &[Operation],
         now: UnixTime,
-    ) -> BoxFuture<'a, Result<i64, StoreError>>;
+    ) -> Result<i64, StoreError>;
 
     /// Records one more operation of a run as `Planned` (a retry or a fallback channel).
     /// Recording the same key twice keeps the first entry.
-    fn add_operation(
+    async fn add_operation(
         &self,
         user: UserId,
         key: JournalKey,
         operation: Operation,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<(), StoreError>>;
+    ) -> Result<(), StoreError>;
 
     /// Moves an entry from `from` to `to` if it is in `from`; returns whether it moved.
     /// Moves that [`JournalStatus::can_become`] forbids are errors.
-    fn transition<'a>(
-        &'a self,
+    async fn transition(
+        &self,
         key: JournalKey,
         from: JournalStatus,
         to: JournalStatus,
-        error: Option<&'a str>,
+        error: Option<&str>,
         now: UnixTime,
-    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+    ) -> Result<bool, StoreError>;
 
     /// After a restart: entries left `Sending` become `Unknown` (they may have been bought) and
     /// entries left `Planned` become `Failed` with the reason `abandoned`. Returns how many
@@ -176,37 +179,31 @@ pub trait EngineStore: Send + Sync {
     /// This acts on every user's journal. With several instances on one database, only the
     /// instance that holds the engine's leadership may call it, right after taking the lead:
     /// another instance's runs in flight would otherwise be marked as interrupted.
-    fn recover_journal(&self, now: UnixTime) -> BoxFuture<'_, Result<u64, StoreError>>;
+    async fn recover_journal(&self, now: UnixTime) -> Result<u64, StoreError>;
 
     /// A user's journal entries of one run, by sequence number.
-    fn run_journal(
-        &self,
-        user: UserId,
-        run_id: i64,
-    ) -> BoxFuture<'_, Result<Vec<JournalEntry>, StoreError>>;
+    async fn run_journal(&self, user: UserId, run_id: i64)
+    -> Result<Vec<JournalEntry>, StoreError>;
 
     /// Keeps the rendered report of a run.
-    fn save_report(
+    async fn save_report(
         &self,
         user: UserId,
         run_id: i64,
         text: String,
         now: UnixTime,
-    ) -> BoxFuture<'_, Result<(), StoreError>>;
+    ) -> Result<(), StoreError>;
 
     /// Remembers an account's last known balance and premium status.
-    fn save_account_state(
+    async fn save_account_state(
         &self,
         account: Account,
         refreshed_at: UnixTime,
-    ) -> BoxFuture<'_, Result<(), StoreError>>;
+    ) -> Result<(), StoreError>;
 
     /// Telegram revoked the account's session (`AUTH_KEY_UNREGISTERED`): deletes the stored
     /// session, so that the account shows as logged out and is no longer loaded for buying.
     /// Returns the owner when a session was deleted, `None` when there was none (already
     /// forgotten, or an unknown account), so that the owner is told only once.
-    fn forget_session(
-        &self,
-        account: AccountId,
-    ) -> BoxFuture<'_, Result<Option<UserId>, StoreError>>;
+    async fn forget_session(&self, account: AccountId) -> Result<Option<UserId>, StoreError>;
 }

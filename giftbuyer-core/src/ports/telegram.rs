@@ -1,6 +1,8 @@
 //! The port to one Telegram user account: catalog, profile, balance, purchases, stickers.
 
-use super::{BoxFuture, TelegramError};
+use async_trait::async_trait;
+
+use super::TelegramError;
 use crate::{AccountId, CatalogGift, ChannelId, GiftId, Stars, StickerRef, UnixTime};
 
 /// The answer to `payments.getStarGifts(hash)`.
@@ -68,31 +70,25 @@ pub struct ChannelInfo {
 /// Implementations must be cheap to call concurrently from several tasks. A purchase must be
 /// sent at most once per call: adapters never retry [`TelegramAccount::buy_gift`] on their own
 /// (not even on a flood wait), because only the engine knows whether a retry is safe.
+#[async_trait]
 pub trait TelegramAccount: Send + Sync {
     fn account_id(&self) -> AccountId;
 
     /// `payments.getStarGifts(hash)`: the catalog, or `NotModified` when `hash` is current.
-    fn star_gifts(&self, hash: i32) -> BoxFuture<'_, Result<CatalogResponse, TelegramError>>;
+    async fn star_gifts(&self, hash: i32) -> Result<CatalogResponse, TelegramError>;
 
     /// The account's own profile (premium status).
-    fn profile(&self) -> BoxFuture<'_, Result<Profile, TelegramError>>;
+    async fn profile(&self) -> Result<Profile, TelegramError>;
 
     /// `payments.getStarsStatus(inputPeerSelf)`: the star balance.
-    fn stars_balance(&self) -> BoxFuture<'_, Result<Stars, TelegramError>>;
+    async fn stars_balance(&self) -> Result<Stars, TelegramError>;
 
     /// Buys one copy of a gift for a channel.
-    fn buy_gift(
-        &self,
-        request: PurchaseRequest,
-    ) -> BoxFuture<'_, Result<PurchaseReceipt, TelegramError>>;
+    async fn buy_gift(&self, request: PurchaseRequest) -> Result<PurchaseReceipt, TelegramError>;
 
     /// Downloads a gift's sticker: the gzipped Lottie animation (`.tgs`).
-    fn download_sticker(
-        &self,
-        sticker: StickerRef,
-    ) -> BoxFuture<'_, Result<Vec<u8>, TelegramError>>;
+    async fn download_sticker(&self, sticker: StickerRef) -> Result<Vec<u8>, TelegramError>;
 
     /// Whether the account can see and post in a channel, and the channel's title.
-    fn channel_info(&self, channel: ChannelId)
-    -> BoxFuture<'_, Result<ChannelInfo, TelegramError>>;
+    async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, TelegramError>;
 }

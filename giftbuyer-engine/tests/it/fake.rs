@@ -5,8 +5,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use giftbuyer_core::ports::{
-    BotError, BoxFuture, CatalogResponse, ChannelAccess, ChannelInfo, ChatId, Clock, Connector,
+    BotError, CatalogResponse, ChannelAccess, ChannelInfo, ChatId, Clock, Connector,
     NotificationBot, Profile, PurchaseReceipt, PurchaseRequest, Sticker, TelegramAccount,
     TelegramError, UserId,
 };
@@ -85,124 +86,106 @@ struct FakeAccount {
     fake: Fake,
 }
 
+#[async_trait]
 impl TelegramAccount for FakeAccount {
     fn account_id(&self) -> AccountId {
         self.id
     }
 
-    fn star_gifts(&self, hash: i32) -> BoxFuture<'_, Result<CatalogResponse, TelegramError>> {
-        Box::pin(async move {
-            self.fake.clock.sleep(self.fake.rtt).await;
-            let mut state = self.fake.state();
-            let now = self.fake.elapsed();
-            state.polls.push((self.id, now));
-            if let Some(error) = state
-                .catalog_errors
-                .get_mut(&self.id)
-                .and_then(VecDeque::pop_front)
-            {
-                return Err(error);
-            }
-            if hash == state.hash {
-                return Ok(CatalogResponse::NotModified);
-            }
-            Ok(CatalogResponse::Catalog {
-                hash: state.hash,
-                gifts: state.catalog.clone(),
-            })
+    async fn star_gifts(&self, hash: i32) -> Result<CatalogResponse, TelegramError> {
+        self.fake.clock.sleep(self.fake.rtt).await;
+        let mut state = self.fake.state();
+        let now = self.fake.elapsed();
+        state.polls.push((self.id, now));
+        if let Some(error) = state
+            .catalog_errors
+            .get_mut(&self.id)
+            .and_then(VecDeque::pop_front)
+        {
+            return Err(error);
+        }
+        if hash == state.hash {
+            return Ok(CatalogResponse::NotModified);
+        }
+        Ok(CatalogResponse::Catalog {
+            hash: state.hash,
+            gifts: state.catalog.clone(),
         })
     }
 
-    fn profile(&self) -> BoxFuture<'_, Result<Profile, TelegramError>> {
-        Box::pin(async move {
-            self.fake.clock.sleep(self.fake.rtt).await;
-            let premium = self
-                .fake
+    async fn profile(&self) -> Result<Profile, TelegramError> {
+        self.fake.clock.sleep(self.fake.rtt).await;
+        let premium = self
+            .fake
+            .state()
+            .premium
+            .get(&self.id)
+            .copied()
+            .unwrap_or(false);
+        Ok(Profile {
+            account_id: self.id,
+            username: None,
+            first_name: None,
+            premium,
+            premium_until: None,
+        })
+    }
+
+    async fn stars_balance(&self) -> Result<Stars, TelegramError> {
+        self.fake.clock.sleep(self.fake.rtt).await;
+        Ok(Stars::new(
+            self.fake
                 .state()
-                .premium
+                .balances
                 .get(&self.id)
                 .copied()
-                .unwrap_or(false);
-            Ok(Profile {
-                account_id: self.id,
-                username: None,
-                first_name: None,
-                premium,
-                premium_until: None,
-            })
-        })
+                .unwrap_or(0),
+        ))
     }
 
-    fn stars_balance(&self) -> BoxFuture<'_, Result<Stars, TelegramError>> {
-        Box::pin(async move {
-            self.fake.clock.sleep(self.fake.rtt).await;
-            Ok(Stars::new(
-                self.fake
-                    .state()
-                    .balances
-                    .get(&self.id)
-                    .copied()
-                    .unwrap_or(0),
-            ))
-        })
-    }
-
-    fn buy_gift(
-        &self,
-        request: PurchaseRequest,
-    ) -> BoxFuture<'_, Result<PurchaseReceipt, TelegramError>> {
-        Box::pin(async move {
-            let script = {
-                let mut state = self.fake.state();
-                let now = self.fake.elapsed();
-                state
-                    .buys
-                    .push((self.id, request.gift_id, request.channel_id, now));
-                state
-                    .buy_scripts
-                    .get_mut(&self.id)
-                    .and_then(VecDeque::pop_front)
-            };
-            self.fake.clock.sleep(self.fake.rtt).await;
-            match script {
-                Some(BuyScript::Fail(error)) => return Err(error),
-                Some(BuyScript::Hang { executed }) => {
-                    if executed {
-                        self.charge(&request);
-                    }
-                    self.fake.clock.sleep(Duration::from_secs(3600)).await;
-                    return Err(TelegramError::Network("hung up".into()));
-                }
-                None => {}
-            }
+    async fn buy_gift(&self, request: PurchaseRequest) -> Result<PurchaseReceipt, TelegramError> {
+        let script = {
             let mut state = self.fake.state();
-            let balance = state.balances.entry(self.id).or_default();
-            if *balance < request.price.get() {
-                return Err(TelegramError::BalanceTooLow);
+            let now = self.fake.elapsed();
+            state
+                .buys
+                .push((self.id, request.gift_id, request.channel_id, now));
+            state
+                .buy_scripts
+                .get_mut(&self.id)
+                .and_then(VecDeque::pop_front)
+        };
+        self.fake.clock.sleep(self.fake.rtt).await;
+        match script {
+            Some(BuyScript::Fail(error)) => return Err(error),
+            Some(BuyScript::Hang { executed }) => {
+                if executed {
+                    self.charge(&request);
+                }
+                self.fake.clock.sleep(Duration::from_secs(3600)).await;
+                return Err(TelegramError::Network("hung up".into()));
             }
-            drop(state);
-            self.charge(&request);
-            Ok(PurchaseReceipt { form_id: 1 })
-        })
+            None => {}
+        }
+        let mut state = self.fake.state();
+        let balance = state.balances.entry(self.id).or_default();
+        if *balance < request.price.get() {
+            return Err(TelegramError::BalanceTooLow);
+        }
+        drop(state);
+        self.charge(&request);
+        Ok(PurchaseReceipt { form_id: 1 })
     }
 
-    fn download_sticker(
-        &self,
-        sticker: StickerRef,
-    ) -> BoxFuture<'_, Result<Vec<u8>, TelegramError>> {
-        Box::pin(async move { Ok(sticker.document_id.to_le_bytes().to_vec()) })
+    async fn download_sticker(&self, sticker: StickerRef) -> Result<Vec<u8>, TelegramError> {
+        Ok(sticker.document_id.to_le_bytes().to_vec())
     }
 
-    fn channel_info(
-        &self,
-        channel: ChannelId,
-    ) -> BoxFuture<'_, Result<ChannelInfo, TelegramError>> {
-        Box::pin(async move {
-            Ok(ChannelInfo {
-                channel_id: channel,
-                title: None,
-                access: ChannelAccess::CanPost,
-            })
+    async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, TelegramError> {
+        Ok(ChannelInfo {
+            channel_id: channel,
+            title: None,
+            access: ChannelAccess::CanPost,
         })
     }
 }
@@ -222,58 +205,46 @@ struct FakeBot {
     fake: Fake,
 }
 
+#[async_trait]
 impl NotificationBot for FakeBot {
-    fn send_message(&self, chat: ChatId, text: String) -> BoxFuture<'_, Result<(), BotError>> {
-        Box::pin(async move {
-            self.fake.clock.sleep(self.fake.rtt).await;
-            let mut state = self.fake.state();
-            if let Some(error) = state.bot_error.clone() {
-                return Err(error);
-            }
-            state.messages.push((chat, text));
-            Ok(())
-        })
+    async fn send_message(&self, chat: ChatId, text: String) -> Result<(), BotError> {
+        self.fake.clock.sleep(self.fake.rtt).await;
+        let mut state = self.fake.state();
+        if let Some(error) = state.bot_error.clone() {
+            return Err(error);
+        }
+        state.messages.push((chat, text));
+        Ok(())
     }
 
-    fn send_sticker(&self, chat: ChatId, sticker: Sticker) -> BoxFuture<'_, Result<(), BotError>> {
-        Box::pin(async move {
-            let mut state = self.fake.state();
-            if let Some(error) = state.bot_error.clone() {
-                return Err(error);
-            }
-            state.stickers.push((chat, sticker.gift_id));
-            Ok(())
-        })
+    async fn send_sticker(&self, chat: ChatId, sticker: Sticker) -> Result<(), BotError> {
+        let mut state = self.fake.state();
+        if let Some(error) = state.bot_error.clone() {
+            return Err(error);
+        }
+        state.stickers.push((chat, sticker.gift_id));
+        Ok(())
     }
 }
 
+#[async_trait]
 impl Connector for Fake {
-    fn account(
-        &self,
-        id: AccountId,
-    ) -> BoxFuture<'_, Result<Arc<dyn TelegramAccount>, TelegramError>> {
-        Box::pin(async move {
-            let panic = std::mem::take(&mut self.state().panic_next_connect);
-            assert!(!panic, "scripted crash while connecting");
-            if !self.state().balances.contains_key(&id) {
-                return Err(TelegramError::AuthKeyUnregistered);
-            }
-            Ok(Arc::new(FakeAccount {
-                id,
-                fake: self.clone(),
-            }) as Arc<dyn TelegramAccount>)
-        })
+    async fn account(&self, id: AccountId) -> Result<Arc<dyn TelegramAccount>, TelegramError> {
+        let panic = std::mem::take(&mut self.state().panic_next_connect);
+        assert!(!panic, "scripted crash while connecting");
+        if !self.state().balances.contains_key(&id) {
+            return Err(TelegramError::AuthKeyUnregistered);
+        }
+        Ok(Arc::new(FakeAccount {
+            id,
+            fake: self.clone(),
+        }) as Arc<dyn TelegramAccount>)
     }
 
-    fn bot(
-        &self,
-        _user: UserId,
-    ) -> BoxFuture<'_, Result<Option<Arc<dyn NotificationBot>>, BotError>> {
-        Box::pin(async move {
-            Ok(Some(
-                Arc::new(FakeBot { fake: self.clone() }) as Arc<dyn NotificationBot>
-            ))
-        })
+    async fn bot(&self, _user: UserId) -> Result<Option<Arc<dyn NotificationBot>>, BotError> {
+        Ok(Some(
+            Arc::new(FakeBot { fake: self.clone() }) as Arc<dyn NotificationBot>
+        ))
     }
 }
 

@@ -2,5 +2,6 @@
 
 mod engine;
 mod fake;
+mod interactions;
 mod manual;
 mod on_sim;

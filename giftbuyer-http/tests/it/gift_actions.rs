@@ -2,8 +2,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
 use axum::http::StatusCode;
-use giftbuyer_core::ports::{BoxFuture, UserId};
+use giftbuyer_core::ports::UserId;
 use giftbuyer_core::{AccountId, ChannelId, GiftId};
 use giftbuyer_http::{BuyError, BuyOutcome, BuyResult, GiftActions, RefreshResult};
 use serde_json::json;
@@ -17,21 +18,22 @@ struct ScriptedActions {
     refresh_fails: bool,
 }
 
+#[async_trait]
 impl GiftActions for ScriptedActions {
-    fn buy(
+    async fn buy(
         &self,
         user: UserId,
         account: AccountId,
         channel: ChannelId,
         gift: GiftId,
-    ) -> BoxFuture<'_, Result<BuyResult, BuyError>> {
+    ) -> Result<BuyResult, BuyError> {
         self.calls.lock().expect("calls").push((
             user.get(),
             account.get(),
             channel.get(),
             gift.get(),
         ));
-        let result = match account.get() {
+        match account.get() {
             1 => Ok(BuyResult {
                 run_id: 7,
                 outcome: BuyOutcome::Bought,
@@ -49,19 +51,17 @@ impl GiftActions for ScriptedActions {
                 reason: "sold_out".into(),
             }),
             _ => Err(BuyError::Unavailable("storage is down".into())),
-        };
-        Box::pin(std::future::ready(result))
+        }
     }
 
-    fn refresh(&self) -> BoxFuture<'_, Result<RefreshResult, String>> {
-        let result = if self.refresh_fails {
+    async fn refresh(&self) -> Result<RefreshResult, String> {
+        if self.refresh_fails {
             Err("no account can poll".to_owned())
         } else {
             Ok(RefreshResult {
                 outcome: "new_gifts".into(),
             })
-        };
-        Box::pin(std::future::ready(result))
+        }
     }
 }
 

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use axum::body::{Body, BodyDataStream};
 use axum::http::{Method, StatusCode, header};
 use futures_util::StreamExt as _;
 use giftbuyer_core::ports::{
-    BoxFuture, EngineStore as _, EventFeed, EventSubscription, Lagged, LiveEvent, UserId,
+    EngineStore as _, EventFeed, EventSubscription, Lagged, LiveEvent, UserId,
 };
 use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId, UnixTime};
 use giftbuyer_http::SESSION_COOKIE;
@@ -44,15 +45,14 @@ impl EventFeed for TestFeed {
     }
 }
 
+#[async_trait]
 impl EventSubscription for TestSubscription {
-    fn next(&mut self) -> BoxFuture<'_, Option<Result<LiveEvent, Lagged>>> {
-        Box::pin(async move {
-            match self.0.recv().await {
-                Ok(event) => Some(Ok(event)),
-                Err(broadcast::error::RecvError::Lagged(missed)) => Some(Err(Lagged { missed })),
-                Err(broadcast::error::RecvError::Closed) => None,
-            }
-        })
+    async fn next(&mut self) -> Option<Result<LiveEvent, Lagged>> {
+        match self.0.recv().await {
+            Ok(event) => Some(Ok(event)),
+            Err(broadcast::error::RecvError::Lagged(missed)) => Some(Err(Lagged { missed })),
+            Err(broadcast::error::RecvError::Closed) => None,
+        }
     }
 }
 

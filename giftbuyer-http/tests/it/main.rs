@@ -1,5 +1,6 @@
-//! Router tests of the HTTP server against a real SQLite store in a temporary directory,
-//! driven with `tower::ServiceExt::oneshot`, plus one run of the real server on a loopback port.
+//! Router tests of the HTTP server against a real SQLite store in a temporary directory (a
+//! mocked store where a test is about the store's failures), driven with
+//! `tower::ServiceExt::oneshot`, plus one run of the real server on a loopback port.
 
 mod support;
 
@@ -21,5 +22,6 @@ mod serve;
 mod sessions;
 mod settings;
 mod stickers;
+mod store_errors;
 mod system;
 mod tenancy;

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use axum::http::{Method, StatusCode};
-use giftbuyer_core::ports::{BoxFuture, Secret, SettingsStore as _, UserId};
+use giftbuyer_core::ports::{Secret, SettingsStore as _, UserId};
 use giftbuyer_http::{BotIdentity, BotVerifier, VerifyError};
 use serde_json::{Value, json};
 
@@ -24,19 +25,16 @@ fn defaults() -> Value {
 #[derive(Debug)]
 struct FakeVerifier;
 
+#[async_trait]
 impl BotVerifier for FakeVerifier {
-    fn verify<'a>(
-        &'a self,
-        token: &'a Secret<String>,
-    ) -> BoxFuture<'a, Result<BotIdentity, VerifyError>> {
-        let answer = match token.expose().as_str() {
+    async fn verify(&self, token: &Secret<String>) -> Result<BotIdentity, VerifyError> {
+        match token.expose().as_str() {
             TOKEN => Ok(BotIdentity {
                 username: "gift_test_bot".into(),
             }),
             UNREACHABLE => Err(VerifyError::Unavailable("timeout".into())),
             _ => Err(VerifyError::Rejected),
-        };
-        Box::pin(async move { answer })
+        }
     }
 }
 

@@ -6,14 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use giftbuyer_core::UnixTime;
-use giftbuyer_core::ports::{
-    AuditEntry, BoxFuture, Clock, HistoryStore as _, LockoutPolicy, UserId,
-};
+use giftbuyer_core::ports::{AuditEntry, Clock, HistoryStore as _, LockoutPolicy, UserId};
 use giftbuyer_http::{
     AppState, HttpConfig, PanelAssets, PasswordHashing, RateLimit, SESSION_COOKIE, router,
 };
@@ -36,6 +35,14 @@ pub(crate) struct TestClock {
 }
 
 impl TestClock {
+    /// A clock at `unix` seconds that has not moved yet.
+    pub(crate) fn at(unix: i64) -> Self {
+        Self {
+            unix: AtomicI64::new(unix),
+            elapsed_ms: AtomicU64::new(0),
+        }
+    }
+
     pub(crate) fn advance(&self, by: Duration) {
         let secs = i64::try_from(by.as_secs()).expect("small duration");
         self.unix.fetch_add(secs, Ordering::SeqCst);
@@ -44,6 +51,7 @@ impl TestClock {
     }
 }
 
+#[async_trait]
 impl Clock for TestClock {
     fn elapsed(&self) -> Duration {
         Duration::from_millis(self.elapsed_ms.load(Ordering::SeqCst))
@@ -53,8 +61,8 @@ impl Clock for TestClock {
         UnixTime::from_secs(self.unix.load(Ordering::SeqCst)).expect("positive")
     }
 
-    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
-        Box::pin(tokio::time::sleep(duration))
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await
     }
 }
 
@@ -123,10 +131,7 @@ impl TestApp {
         let store = Store::connect(&url, MasterKey::from_bytes([7; 32]))
             .await
             .expect("store");
-        let clock = Arc::new(TestClock {
-            unix: AtomicI64::new(START),
-            elapsed_ms: AtomicU64::new(0),
-        });
+        let clock = Arc::new(TestClock::at(START));
         // No built panel, whatever `web/dist` holds on this machine: the panel's own tests
         // set their files.
         let state = AppState::new(Arc::new(store.clone()), clock.clone(), config)

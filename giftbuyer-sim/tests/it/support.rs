@@ -3,8 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use giftbuyer_core::ports::{
-    BoxFuture, CatalogResponse, ChannelAccess, Clock, PurchaseRequest, TelegramAccount,
+    CatalogResponse, ChannelAccess, Clock, PurchaseRequest, TelegramAccount,
 };
 use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId, Stars, UnixTime};
 use giftbuyer_sim::{
@@ -35,6 +36,7 @@ impl TestClock {
     }
 }
 
+#[async_trait]
 impl Clock for TestClock {
     fn elapsed(&self) -> Duration {
         self.origin.elapsed()
@@ -45,8 +47,8 @@ impl Clock for TestClock {
         UnixTime::from_secs(START_UNIX + secs).expect("positive")
     }
 
-    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
-        Box::pin(tokio::time::sleep(duration))
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await
     }
 }
 

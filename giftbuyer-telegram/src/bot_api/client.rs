@@ -5,8 +5,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use giftbuyer_core::GiftId;
-use giftbuyer_core::ports::{BotError, BoxFuture, ChatId, NotificationBot, Secret, Sticker};
+use giftbuyer_core::ports::{BotError, ChatId, NotificationBot, Secret, Sticker};
 use giftbuyer_core::report::{TELEGRAM_MESSAGE_LIMIT, split_message};
 use reqwest::multipart::{Form, Part};
 use serde::Deserialize;
@@ -218,13 +219,14 @@ fn valid_token(token: &str) -> bool {
     }
 }
 
+#[async_trait]
 impl NotificationBot for BotApi {
-    fn send_message(&self, chat: ChatId, text: String) -> BoxFuture<'_, Result<(), BotError>> {
-        Box::pin(async move { self.send_text(chat, &text).await })
+    async fn send_message(&self, chat: ChatId, text: String) -> Result<(), BotError> {
+        self.send_text(chat, &text).await
     }
 
-    fn send_sticker(&self, chat: ChatId, sticker: Sticker) -> BoxFuture<'_, Result<(), BotError>> {
-        Box::pin(async move { self.send_sticker_file(chat, &sticker).await })
+    async fn send_sticker(&self, chat: ChatId, sticker: Sticker) -> Result<(), BotError> {
+        self.send_sticker_file(chat, &sticker).await
     }
 }
 

@@ -6,8 +6,9 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use giftbuyer_core::ports::{
-    BoxFuture, CatalogResponse, ChannelAccess, PurchaseRequest, TelegramAccount, TelegramError,
+    CatalogResponse, ChannelAccess, PurchaseRequest, TelegramAccount, TelegramError,
 };
 use giftbuyer_core::{GiftId, Stars, StickerRef};
 use giftbuyer_telegram::account::{AccountConfig, MtprotoAccount};
@@ -71,40 +72,33 @@ impl FakeNet {
     }
 }
 
+#[async_trait]
 impl RawInvoker for FakeNet {
-    fn invoke_raw(
-        &self,
-        dc: Option<i32>,
-        body: Vec<u8>,
-    ) -> BoxFuture<'_, Result<Vec<u8>, InvocationError>> {
+    async fn invoke_raw(&self, dc: Option<i32>, body: Vec<u8>) -> Result<Vec<u8>, InvocationError> {
         let caused_by = u32::from_le_bytes(body[..4].try_into().expect("id"));
         self.seen.lock().expect("lock").push((dc, body));
         let answer = self.script.lock().expect("lock").pop_front();
-        Box::pin(async move {
-            match answer {
-                Some(Answer::Bytes(bytes)) => Ok(bytes),
-                Some(Answer::Rpc(code, message)) => Err(InvocationError::Rpc(
-                    RpcError::from(types::RpcError {
-                        error_code: code,
-                        error_message: message.to_owned(),
-                    })
-                    .with_caused_by(caused_by),
-                )),
-                Some(Answer::Hang) => std::future::pending().await,
-                None => Err(InvocationError::Dropped("nothing scripted")),
-            }
-        })
+        match answer {
+            Some(Answer::Bytes(bytes)) => Ok(bytes),
+            Some(Answer::Rpc(code, message)) => Err(InvocationError::Rpc(
+                RpcError::from(types::RpcError {
+                    error_code: code,
+                    error_message: message.to_owned(),
+                })
+                .with_caused_by(caused_by),
+            )),
+            Some(Answer::Hang) => std::future::pending().await,
+            None => Err(InvocationError::Dropped("nothing scripted")),
+        }
     }
 
-    fn refresh_dialogs(&self) -> BoxFuture<'_, Result<(), InvocationError>> {
+    async fn refresh_dialogs(&self) -> Result<(), InvocationError> {
         *self.refreshes.lock().expect("lock") += 1;
         let peers = self.dialogs.lock().expect("lock").clone();
-        Box::pin(async move {
-            self.session
-                .cache_peers(peers)
-                .await
-                .map_err(|error| InvocationError::Session(Box::new(error)))
-        })
+        self.session
+            .cache_peers(peers)
+            .await
+            .map_err(|error| InvocationError::Session(Box::new(error)))
     }
 }
 

@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use giftbuyer_core::ports::{AccountRowId, BoxFuture, Secret, UserId};
+use async_trait::async_trait;
+use giftbuyer_core::ports::{AccountRowId, Secret, UserId};
 use giftbuyer_telegram::login::{
     ApiCredentials, CodeDelivery, LoginConfig, LoginError, LoginFlow, LoginId, LoginRequest,
     SrpRandom, srp_client_secret,
@@ -75,33 +76,28 @@ impl Net {
     }
 }
 
+#[async_trait]
 impl RawInvoker for Net {
-    fn invoke_raw(
-        &self,
-        dc: Option<i32>,
-        body: Vec<u8>,
-    ) -> BoxFuture<'_, Result<Vec<u8>, InvocationError>> {
+    async fn invoke_raw(&self, dc: Option<i32>, body: Vec<u8>) -> Result<Vec<u8>, InvocationError> {
         assert_eq!(dc, None, "login requests go to the home DC");
         let caused_by = u32::from_le_bytes(body[..4].try_into().expect("id"));
         self.seen.lock().expect("lock").push(body);
         let answer = self.script.lock().expect("lock").pop_front();
-        Box::pin(async move {
-            match answer {
-                Some(Answer::Bytes(bytes)) => Ok(bytes),
-                Some(Answer::Rpc(code, message)) => Err(InvocationError::Rpc(
-                    RpcError::from(types::RpcError {
-                        error_code: code,
-                        error_message: message.to_owned(),
-                    })
-                    .with_caused_by(caused_by),
-                )),
-                None => Err(InvocationError::Dropped("nothing scripted")),
-            }
-        })
+        match answer {
+            Some(Answer::Bytes(bytes)) => Ok(bytes),
+            Some(Answer::Rpc(code, message)) => Err(InvocationError::Rpc(
+                RpcError::from(types::RpcError {
+                    error_code: code,
+                    error_message: message.to_owned(),
+                })
+                .with_caused_by(caused_by),
+            )),
+            None => Err(InvocationError::Dropped("nothing scripted")),
+        }
     }
 
-    fn refresh_dialogs(&self) -> BoxFuture<'_, Result<(), InvocationError>> {
-        Box::pin(async { Ok(()) })
+    async fn refresh_dialogs(&self) -> Result<(), InvocationError> {
+        Ok(())
     }
 }
 

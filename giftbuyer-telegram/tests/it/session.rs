@@ -4,7 +4,8 @@
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::sync::{Arc, Mutex};
 
-use giftbuyer_core::ports::{BoxFuture, MtprotoSession, Secret};
+use async_trait::async_trait;
+use giftbuyer_core::ports::{MtprotoSession, Secret};
 use giftbuyer_telegram::session::{SessionError, SessionSink, StoredSession};
 use grammers_session::Session;
 use grammers_session::types::{
@@ -30,18 +31,20 @@ impl Recorder {
     }
 }
 
+#[async_trait]
 impl SessionSink for Recorder {
-    fn persist(&self, session: MtprotoSession) -> BoxFuture<'_, Result<(), SessionError>> {
+    async fn persist(&self, session: MtprotoSession) -> Result<(), SessionError> {
         self.0.lock().expect("lock").push(session);
-        Box::pin(async { Ok(()) })
+        Ok(())
     }
 }
 
 struct Failing;
 
+#[async_trait]
 impl SessionSink for Failing {
-    fn persist(&self, _: MtprotoSession) -> BoxFuture<'_, Result<(), SessionError>> {
-        Box::pin(async { Err(SessionError::Save("database is locked".to_owned())) })
+    async fn persist(&self, _: MtprotoSession) -> Result<(), SessionError> {
+        Err(SessionError::Save("database is locked".to_owned()))
     }
 }
 

@@ -8,11 +8,12 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
 use giftbuyer_core::ports::{
-    AccountRowId, AccountStore, ApiCredentials, ApiProfileStore, BoxFuture, ChannelStore, Clock,
-    Connector, EngineStore, HistoryStore, JournalStatus, LoginProgress, LoginStart, NewAccount,
-    NewApiProfile, NewChannel, Profile, Secret, SessionVault, SettingsStore, TelegramError,
-    TelegramLogin, UserId, UserSettings, UserStore, Username,
+    AccountRowId, AccountStore, ApiCredentials, ApiProfileStore, ChannelStore, Clock, Connector,
+    EngineStore, HistoryStore, JournalStatus, LoginProgress, LoginStart, NewAccount, NewApiProfile,
+    NewChannel, Profile, Secret, SessionVault, SettingsStore, TelegramError, TelegramLogin, UserId,
+    UserSettings, UserStore, Username,
 };
 use giftbuyer_core::report::Lang;
 use giftbuyer_core::{ChannelFilter, ChannelId};
@@ -163,20 +164,16 @@ struct FakeConnection {
     alive: Arc<AtomicBool>,
 }
 
+#[async_trait]
 impl RawInvoker for FakeConnection {
-    fn invoke_raw(
-        &self,
-        dc: Option<i32>,
-        body: Vec<u8>,
-    ) -> BoxFuture<'_, Result<Vec<u8>, InvocationError>> {
+    async fn invoke_raw(&self, dc: Option<i32>, body: Vec<u8>) -> Result<Vec<u8>, InvocationError> {
         assert_eq!(dc, None, "everything on this path goes to the home DC");
         self.telegram.seen.lock().expect("lock").push(body.clone());
-        let answer = self.telegram.answer(&body);
-        Box::pin(async move { answer })
+        self.telegram.answer(&body)
     }
 
-    fn refresh_dialogs(&self) -> BoxFuture<'_, Result<(), InvocationError>> {
-        Box::pin(async { Ok(()) })
+    async fn refresh_dialogs(&self) -> Result<(), InvocationError> {
+        Ok(())
     }
 
     fn is_alive(&self) -> bool {
