@@ -6,7 +6,7 @@ use grammers_tl_types as tl;
 use grammers_tl_types::Identifiable;
 
 use crate::keys::KeyRing;
-use crate::rpc::{BoxFuture, ClientInfo, Query, Reply};
+use crate::rpc::{ClientInfo, Query, Reply};
 
 /// Where a call came from.
 #[derive(Debug, Clone)]
@@ -24,10 +24,11 @@ pub struct CallContext {
 }
 
 /// Answers RPC calls.
+#[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
     /// Answers one call. `help.getConfig` is answered by the protocol layer and never
     /// reaches here; nor does a call that needs a logged-in user on a key without one.
-    fn call(&self, context: CallContext, query: Query) -> BoxFuture<'_, Reply>;
+    async fn call(&self, context: CallContext, query: Query) -> Reply;
 }
 
 /// Methods that a key without a logged-in user may call, as on Telegram: the login itself
@@ -54,9 +55,10 @@ pub fn allowed_without_login(method: u32) -> bool {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoMethods;
 
+#[async_trait::async_trait]
 impl Backend for NoMethods {
-    fn call(&self, _context: CallContext, query: Query) -> BoxFuture<'_, Reply> {
-        Box::pin(async move { unknown_method(query.constructor()) })
+    async fn call(&self, _context: CallContext, query: Query) -> Reply {
+        unknown_method(query.constructor())
     }
 }
 

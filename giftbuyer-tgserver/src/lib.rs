@@ -25,5 +25,5 @@ pub use crypto::AuthKey;
 pub use faults::{FaultAction, FaultRule, Faults};
 pub use keys::{KeyEntry, KeyRing, KeyRingError, decode_key, write_private};
 pub use market::MarketBackend;
-pub use rpc::{BoxFuture, ClientInfo, Query, Reply, RpcFailure, decode};
+pub use rpc::{ClientInfo, Query, Reply, RpcFailure, decode};
 pub use server::{DcAddress, ServerError, ServerOptions, Stats, TgServer};

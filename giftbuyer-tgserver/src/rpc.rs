@@ -2,13 +2,7 @@
 //! (`invokeWithLayer`, `initConnection`, `invokeWithoutUpdates`, `invokeAfterMsg`), the
 //! answer a method gives, and Telegram's `rpc_error`.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use grammers_tl_types::{self as tl, Cursor, Deserializable, Identifiable, Serializable};
-
-/// A boxed future, so method handlers can sit behind an object-safe trait.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A Telegram error: its HTTP-like code and its name (`FLOOD_WAIT_3`, `PHONE_MIGRATE_4`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use giftbuyer_sim::{Market, SimAccount};
 use grammers_tl_types::{self as tl, Identifiable};
 
 use crate::backend::{Backend, CallContext, unknown_method};
-use crate::rpc::{BoxFuture, Query, Reply, RpcFailure};
+use crate::rpc::{Query, Reply, RpcFailure};
 
 /// The market as a [`Backend`].
 #[derive(Clone)]
@@ -114,14 +114,13 @@ impl MarketBackend {
     }
 }
 
+#[async_trait::async_trait]
 impl Backend for MarketBackend {
-    fn call(&self, context: CallContext, query: Query) -> BoxFuture<'_, Reply> {
-        Box::pin(async move {
-            match self.dispatch(context, query).await {
-                Ok(reply) => reply,
-                Err(failure) => Reply::Error(failure),
-            }
-        })
+    async fn call(&self, context: CallContext, query: Query) -> Reply {
+        match self.dispatch(context, query).await {
+            Ok(reply) => reply,
+            Err(failure) => Reply::Error(failure),
+        }
     }
 }
 

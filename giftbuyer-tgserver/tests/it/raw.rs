@@ -29,6 +29,7 @@ pub(crate) enum Received {
 
 pub(crate) struct RawClient {
     stream: TcpStream,
+    framing: Framing,
     transport: Box<dyn Transport + Send>,
     key: AuthKey,
     pub(crate) session_id: i64,
@@ -45,6 +46,7 @@ impl RawClient {
         };
         Self {
             stream: TcpStream::connect(addr).await.expect("connects"),
+            framing,
             transport,
             key: AuthKey::from_bytes(key),
             session_id: 0x1234_5678,
@@ -96,7 +98,7 @@ impl RawClient {
     async fn recv_inner(&mut self) -> Received {
         loop {
             if !self.read.is_empty() {
-                match self.transport.unpack(&mut self.read) {
+                match unpack(self.framing, self.transport.as_mut(), &mut self.read) {
                     Ok(offset) => {
                         let mut payload = self.read[offset.data_range.clone()].to_vec();
                         self.read.drain(..offset.next_offset);
@@ -147,4 +149,44 @@ impl RawClient {
             }
         }
     }
+}
+
+/// Unpacks one server packet. grammers' own unpacking is used for the full transport only:
+/// its abridged one reads the first four bytes of every packet as a possible error code (half
+/// of all auth key ids look negative there), and its intermediate one checks the length
+/// without the length field itself, so both misread packets that Telegram sends as well.
+fn unpack(
+    framing: Framing,
+    full: &mut (dyn Transport + Send),
+    buffer: &mut [u8],
+) -> Result<transport::UnpackedOffset, transport::Error> {
+    let (header, len) = match framing {
+        Framing::Full => return full.unpack(buffer),
+        Framing::Intermediate => {
+            let Some(len) = buffer.get(..4) else {
+                return Err(transport::Error::MissingBytes);
+            };
+            (4, u32::from_le_bytes(len.try_into().expect("4")) as usize)
+        }
+        Framing::Abridged => match buffer.first() {
+            None => return Err(transport::Error::MissingBytes),
+            Some(&first) if first < 0x7f => (1, usize::from(first) * 4),
+            Some(_) => {
+                let Some(len) = buffer.get(1..4) else {
+                    return Err(transport::Error::MissingBytes);
+                };
+                (
+                    4,
+                    (u32::from_le_bytes([len[0], len[1], len[2], 0]) as usize) * 4,
+                )
+            }
+        },
+    };
+    if buffer.len() < header + len {
+        return Err(transport::Error::MissingBytes);
+    }
+    Ok(transport::UnpackedOffset {
+        data_range: header..header + len,
+        next_offset: header + len,
+    })
 }
