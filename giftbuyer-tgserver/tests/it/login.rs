@@ -291,3 +291,35 @@ async fn two_step_verification_is_checked_by_srp() {
     assert_eq!(user.id, 1003);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_adapter_reads_profile_and_balance_over_the_socket() {
+    use giftbuyer_core::ports::TelegramAccount;
+    let market = crate::support::instant_market(MarketConfig {
+        accounts: vec![
+            AccountSpec::new(AccountId::new(1001).expect("id"), Stars::new(500))
+                .phone(PLAIN)
+                .premium()
+                .username("plain"),
+        ],
+        ..MarketConfig::with_seed(3)
+    });
+    let server = crate::support::market_server(&market).await;
+    let account = crate::support::adapter_account(&server, 1001, 2);
+    let profile = account.profile().await.expect("profile");
+    assert_eq!(profile.account_id.get(), 1001);
+    assert!(profile.premium);
+    assert_eq!(profile.username.as_deref(), Some("plain"));
+    assert_eq!(
+        account.stars_balance().await.expect("balance"),
+        Stars::new(500)
+    );
+    server.revoke_user(1001).expect("revokes");
+    let revoked = account.stars_balance().await.expect_err("revoked");
+    assert_eq!(
+        revoked,
+        giftbuyer_core::ports::TelegramError::AuthKeyUnregistered
+    );
+    assert!(account.is_revoked());
+    server.shutdown().await;
+}
