@@ -11,10 +11,12 @@
 //! - [`login_port`]: the core's `TelegramLogin` port over [`login`].
 //! - [`connector`]: the core's `Connector`, one leased connection per account and one bot
 //!   client per user.
+//! - [`dc_override`]: new sessions on a local (loopback) Telegram's DCs with pre-shared keys.
 
 pub mod account;
 pub mod bot_api;
 pub mod connector;
+pub mod dc_override;
 pub mod errors;
 pub mod login;
 pub mod login_port;

@@ -26,6 +26,7 @@ use grammers_session::types::{PeerAuth, PeerInfo};
 use grammers_tl_types::{RemoteCall, enums, functions, types};
 use tokio::time::Instant;
 
+use crate::dc_override::DcOverride;
 use crate::errors::rpc_error_name;
 use crate::mapping;
 use crate::session::{DiscardSink, StoredSession};
@@ -341,6 +342,8 @@ pub struct LoginFlow {
     factory: Arc<dyn InvokerFactory>,
     config: LoginConfig,
     random: Arc<dyn SrpRandom>,
+    /// Where new sessions connect instead of Telegram's DCs, when set (a loopback Telegram).
+    dc_override: Option<Arc<dyn DcOverride>>,
     slots: Mutex<HashMap<LoginId, Slot>>,
 }
 
@@ -359,8 +362,16 @@ impl LoginFlow {
             factory,
             config,
             random: Arc::new(OsRandom),
+            dc_override: None,
             slots: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Starts new sessions on a local Telegram's DCs with its pre-shared keys instead of
+    /// Telegram's (see [`crate::dc_override`]).
+    pub fn with_dc_override(mut self, dc_override: Arc<dyn DcOverride>) -> Self {
+        self.dc_override = Some(dc_override);
+        self
     }
 
     /// Replaces the source of the client's SRP randomness (tests).
@@ -433,7 +444,15 @@ impl LoginFlow {
                 return Err(LoginError::TooManyPending);
             }
         }
-        let session = Arc::new(StoredSession::new(Arc::new(DiscardSink)));
+        let session = Arc::new(match &self.dc_override {
+            Some(dc_override) => {
+                let seed = dc_override
+                    .fresh_session()
+                    .map_err(|error| LoginError::Network(error.to_string()))?;
+                StoredSession::seeded(&seed, Arc::new(DiscardSink))
+            }
+            None => StoredSession::new(Arc::new(DiscardSink)),
+        });
         let invoker = self
             .factory
             .connect(Arc::clone(&session), request.api.api_id)

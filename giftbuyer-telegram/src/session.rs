@@ -125,6 +125,12 @@ impl StoredSession {
         Self::from_parts(SessionData::default(), None, sink)
     }
 
+    /// A fresh session on a local Telegram's DCs with its pre-shared keys (see
+    /// [`crate::dc_override`]).
+    pub fn seeded(seed: &crate::dc_override::DcSeed, sink: Arc<dyn SessionSink>) -> Self {
+        Self::from_parts(seed.session_data(), None, sink)
+    }
+
     /// The session from its stored blob.
     pub fn load(stored: &MtprotoSession, sink: Arc<dyn SessionSink>) -> Result<Self, SessionError> {
         let (data, self_user) = decode(stored.data.expose())?;

@@ -233,25 +233,10 @@ impl Ring {
 
 /// Writes a file holding key material: replaced atomically, readable by its owner only.
 pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), KeyRingError> {
-    let io = |source| KeyRingError::Io {
+    giftbuyer_telegram::dc_override::write_private(path, bytes).map_err(|source| KeyRingError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let tmp = path.with_extension("tmp");
-    {
-        use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&tmp).map_err(io)?;
-        file.write_all(bytes).map_err(io)?;
-        file.sync_all().map_err(io)?;
-    }
-    std::fs::rename(&tmp, path).map_err(io)
+    })
 }
 
 /// Reads a key written as 512 hex digits.

@@ -8,6 +8,7 @@
 //! so the key exchange cannot run against a local server; everything after it is real.
 
 mod backend;
+mod client;
 mod connection;
 pub mod crypto;
 mod faults;
@@ -21,6 +22,7 @@ pub mod srp;
 pub mod wire;
 
 pub use backend::{Backend, CallContext, NoMethods, allowed_without_login, unknown_method};
+pub use client::{KeyIssuer, write_keys_file};
 pub use crypto::AuthKey;
 pub use faults::{FaultAction, FaultRule, Faults};
 pub use keys::{KeyEntry, KeyRing, KeyRingError, decode_key, write_private};

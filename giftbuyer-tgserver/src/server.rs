@@ -221,6 +221,15 @@ impl TgServer {
             .collect()
     }
 
+    /// A handle that mints keys for new client sessions, for as long as the server runs.
+    pub fn key_issuer(&self) -> crate::client::KeyIssuer {
+        crate::client::KeyIssuer::new(
+            self.shared.dcs.clone(),
+            self.shared.default_dc,
+            self.shared.keys.clone(),
+        )
+    }
+
     /// Ends the authorization of every key `user` is logged in on, and forgets their sessions.
     pub fn revoke_user(&self, user: i64) -> Result<usize, KeyRingError> {
         for key in self.shared.keys.keys_of(user) {
