@@ -33,6 +33,8 @@ pub struct Market {
 
 struct Inner {
     clock: Arc<dyn Clock>,
+    /// Added to the clock's `elapsed` ([`MarketConfig::resumed_at`]).
+    resumed_at: Duration,
     state: Mutex<State>,
 }
 
@@ -119,6 +121,7 @@ impl Market {
             faults,
             login,
             channel_titles,
+            resumed_at,
         } = config;
         let mut active_faults = Faults::default();
         for fault in faults {
@@ -148,6 +151,7 @@ impl Market {
         Ok(Self {
             inner: Arc::new(Inner {
                 clock,
+                resumed_at,
                 state: Mutex::new(state),
             }),
         })
@@ -289,7 +293,11 @@ impl Market {
 
     pub(crate) fn now(&self) -> Now {
         Now {
-            elapsed: self.inner.clock.elapsed(),
+            elapsed: self
+                .inner
+                .clock
+                .elapsed()
+                .saturating_add(self.inner.resumed_at),
             unix: self.inner.clock.unix_now(),
         }
     }
