@@ -31,6 +31,9 @@ enum Command {
     /// A panel user's Telegram accounts: list them, or log one in from the terminal.
     #[command(subcommand)]
     Account(crate::account::AccountCommand),
+    /// Soak the engine against the simulated market with random faults (`scripts/soak`).
+    #[command(hide = true)]
+    Soak(crate::soak::SoakArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -99,6 +102,7 @@ impl Cli {
             Command::Migrate(args) => crate::store_cmd::migrate(&args),
             Command::RotateKey(args) => crate::store_cmd::rotate_key(&args),
             Command::Account(command) => command.run(),
+            Command::Soak(args) => crate::soak::run(&args),
         }
     }
 }

@@ -90,7 +90,7 @@ pub(crate) struct Shared {
     pub(crate) config: EngineConfig,
     pub(crate) events: broadcast::Sender<EngineEvent>,
     pub(crate) accounts: Mutex<HashMap<AccountId, CachedAccount>>,
-    pub(crate) stickers: Mutex<HashMap<GiftId, Arc<[u8]>>>,
+    pub(crate) stickers: Mutex<crate::notify::StickerCache>,
     /// One run at a time per user, so a second drop is planned with the balances the first
     /// left behind instead of spending the same stars twice.
     pub(crate) user_locks: Mutex<HashMap<UserId, Arc<tokio::sync::Mutex<()>>>>,

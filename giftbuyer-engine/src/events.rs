@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use giftbuyer_core::ports::{EventFeed, EventSubscription, Lagged, LiveEvent, UserId};
+use giftbuyer_core::ports::{ChatId, EventFeed, EventSubscription, Lagged, LiveEvent, UserId};
 use giftbuyer_core::report::Outcome;
 use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId};
 use tokio::sync::broadcast;
@@ -64,6 +64,14 @@ pub enum EngineEvent {
         at: Duration,
     },
     RunFinished(RunSummary),
+    /// A message to one of the user's chats (`what` names it: a run's report, a notice, a
+    /// new-gift notification) could not be delivered, so its loss is on record beside the log.
+    DeliveryFailed {
+        user: UserId,
+        chat: ChatId,
+        what: &'static str,
+        error: String,
+    },
     /// Telegram revoked an account's session; its stored session was deleted.
     SessionRevoked {
         user: UserId,
@@ -161,6 +169,7 @@ pub(crate) fn live_event(event: EngineEvent) -> Option<LiveEvent> {
         }),
         EngineEvent::CatalogReceived { .. }
         | EngineEvent::PollFailed { .. }
-        | EngineEvent::PurchaseSending { .. } => None,
+        | EngineEvent::PurchaseSending { .. }
+        | EngineEvent::DeliveryFailed { .. } => None,
     }
 }

@@ -8,6 +8,7 @@ use giftbuyer_core::ports::{BotError, ChatId, NotificationBot, Sticker, UserConf
 use giftbuyer_core::report::Lang;
 use giftbuyer_core::{AccountId, CatalogGift, GiftId};
 
+use crate::EngineEvent;
 use crate::engine::{Shared, lock};
 
 /// The longest `retry_after` the engine honours before giving a message up.
@@ -32,6 +33,26 @@ pub(crate) async fn deliver(
         }
         result => result,
     }
+}
+
+/// What [`EngineEvent::DeliveryFailed`] names for a new gift's sticker and its text.
+const NEW_GIFT_STICKER: &str = "the new gift's sticker";
+const NEW_GIFT_TEXT: &str = "the new-gift notification";
+
+/// Puts a message that could not be delivered on record as an event.
+fn delivery_failed(
+    shared: &Shared,
+    user: UserId,
+    chat: ChatId,
+    what: &'static str,
+    error: &BotError,
+) {
+    shared.emit(EngineEvent::DeliveryFailed {
+        user,
+        chat,
+        what,
+        error: error.to_string(),
+    });
 }
 
 /// The user's bot, or `None` when the user has none or it cannot be reached (logged, naming
@@ -66,6 +87,7 @@ pub(crate) async fn deliver_messages(
         for message in &messages {
             if let Err(error) = deliver(&shared, bot.as_ref(), chat, message.clone()).await {
                 tracing::warn!(%user, %chat, %error, what, "message not delivered");
+                delivery_failed(&shared, user, chat, what, &error);
                 break;
             }
         }
@@ -97,11 +119,42 @@ pub(crate) async fn new_gifts(
                 };
                 if let Err(error) = bot.send_sticker(chat, sticker).await {
                     tracing::warn!(user = %user.user_id, %chat, %error, "sticker not delivered");
+                    delivery_failed(&shared, user.user_id, chat, NEW_GIFT_STICKER, &error);
                 }
             }
             if let Err(error) = deliver(&shared, bot.as_ref(), chat, text.clone()).await {
                 tracing::warn!(user = %user.user_id, %chat, %error, "notification not delivered");
+                delivery_failed(&shared, user.user_id, chat, NEW_GIFT_TEXT, &error);
             }
+        }
+    }
+}
+
+/// How many gifts' stickers are kept. A sticker is only needed while a drop is announced to
+/// each user, so a few recent ones suffice; keeping every gift's for the life of the server
+/// would grow without bound (a real `.tgs` weighs tens of kilobytes).
+const CACHED_STICKERS: usize = 16;
+
+/// The stickers of the latest gifts announced, oldest first.
+#[derive(Debug, Default)]
+pub(crate) struct StickerCache {
+    recent: std::collections::VecDeque<(GiftId, Arc<[u8]>)>,
+}
+
+impl StickerCache {
+    fn get(&self, gift: GiftId) -> Option<Arc<[u8]>> {
+        self.recent
+            .iter()
+            .find(|(id, _)| *id == gift)
+            .map(|(_, tgs)| tgs.clone())
+    }
+
+    /// Keeps the gift's sticker, forgetting the oldest beyond [`CACHED_STICKERS`].
+    fn insert(&mut self, gift: GiftId, tgs: Arc<[u8]>) {
+        self.recent.retain(|(id, _)| *id != gift);
+        self.recent.push_back((gift, tgs));
+        while self.recent.len() > CACHED_STICKERS {
+            self.recent.pop_front();
         }
     }
 }
@@ -113,8 +166,8 @@ async fn sticker(
     gift_id: GiftId,
     gift: &CatalogGift,
 ) -> Option<Arc<[u8]>> {
-    if let Some(cached) = lock(&shared.stickers).get(&gift_id) {
-        return Some(cached.clone());
+    if let Some(cached) = lock(&shared.stickers).get(gift_id) {
+        return Some(cached);
     }
     let reference = gift.sticker.clone()?;
     let download = async {
@@ -178,6 +231,24 @@ pub(crate) fn announcement(gift: &CatalogGift, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sticker_cache_keeps_only_the_latest_gifts() {
+        let gift = |n: i64| GiftId::new(n).expect("valid id");
+        let mut cache = StickerCache::default();
+        for n in 1..=40 {
+            cache.insert(gift(n), Arc::from(vec![u8::try_from(n).expect("small")]));
+        }
+        assert_eq!(cache.recent.len(), CACHED_STICKERS);
+        assert_eq!(cache.get(gift(24)), None);
+        assert_eq!(cache.get(gift(40)).as_deref(), Some(&[40_u8][..]));
+        // Storing a gift again refreshes it rather than keeping two copies.
+        cache.insert(gift(25), Arc::from(vec![0]));
+        cache.insert(gift(41), Arc::from(vec![41]));
+        assert_eq!(cache.recent.len(), CACHED_STICKERS);
+        assert_eq!(cache.get(gift(25)).as_deref(), Some(&[0_u8][..]));
+        assert_eq!(cache.get(gift(26)), None);
+    }
 
     #[test]
     fn announces_price_supply_and_restrictions() {

@@ -44,6 +44,11 @@ pub struct MarketConfig {
     pub login: LoginConfig,
     /// Channel titles that [`crate::SimAccount`]'s `channel_info` reports.
     pub channel_titles: BTreeMap<ChannelId, String>,
+    /// The market's own time when it is built: zero for a new market. A market resumed after
+    /// its process restarted starts at how long it has been open, so that the drops it released
+    /// before are out (with the supply competitors would have taken since) and the next ones
+    /// come on time. The caller's clock still drives it; this is added to its readings.
+    pub resumed_at: Duration,
 }
 
 impl MarketConfig {

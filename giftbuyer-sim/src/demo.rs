@@ -1,23 +1,30 @@
 //! The built-in demo market of `giftbuyer serve --demo`: a standing catalog and a new limited
 //! drop every few minutes, so a newcomer sees the real flows without Telegram credentials.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use giftbuyer_core::{GiftId, Stars};
+use giftbuyer_core::{AccountId, GiftId, Stars, UnixTime};
 
-use crate::{GiftSpec, LoginConfig, MarketConfig};
+use crate::{AccountSpec, GiftSpec, LoginConfig, MarketConfig, normalize_phone};
 
 /// How the demo market behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DemoOptions {
-    /// Time between two drops; the first comes after `first_drop`.
+    /// Time between two drops; the first comes `first_drop` after the market opened.
     pub drop_every: Duration,
     pub first_drop: Duration,
-    /// How many drops are scheduled; at three minutes apart, 400 last twenty hours.
+    /// How many drops are scheduled after the moment the market (re)starts; at three minutes
+    /// apart, 400 last twenty hours.
     pub drops: u32,
     pub seed: u64,
     /// What an account created by a demo login starts with.
     pub starting_balance: Stars,
+    /// When this demo market first opened. The drop schedule counts from it, so a demo
+    /// restarted on the same data carries on with the same schedule instead of starting over.
+    pub opened_at: UnixTime,
+    /// When the market is built: `opened_at` for a new demo, later for a resumed one.
+    pub now: UnixTime,
 }
 
 impl Default for DemoOptions {
@@ -28,8 +35,32 @@ impl Default for DemoOptions {
             drops: 400,
             seed: 2026,
             starting_balance: Stars::new(50_000),
+            opened_at: UnixTime::default(),
+            now: UnixTime::default(),
         }
     }
+}
+
+impl DemoOptions {
+    /// How long the market has been open, on its own clock.
+    pub fn resumed_at(&self) -> Duration {
+        let secs = self.now.secs().saturating_sub(self.opened_at.secs());
+        Duration::from_secs(u64::try_from(secs).unwrap_or(0))
+    }
+}
+
+/// An account that a demo login created before the server restarted, as the store remembers
+/// it. The market's accounts live in memory, so a resumed demo recreates them from these; its
+/// sessions stay valid and nobody has to log in again, as with real Telegram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownAccount {
+    pub id: AccountId,
+    pub phone: String,
+    pub first_name: Option<String>,
+    pub username: Option<String>,
+    pub premium: bool,
+    /// The last balance seen, or `None` for the starting balance.
+    pub balance: Option<Stars>,
 }
 
 /// The drops cycle through these: (title, price in stars, supply, premium only, per-user
@@ -45,11 +76,17 @@ const DROPS: [(&str, u64, u64, bool, Option<u64>); 8] = [
     ("Jack-in-the-Box", 500, 80_000, false, Some(10)),
 ];
 
-/// The first drop's gift id; drops count up from it.
-const FIRST_DROP_ID: i64 = 7_000_000_000_000_000_001;
+/// A drop's gift id is this plus its release time in unix seconds. Drops are at least a second
+/// apart, so ids never repeat, and a demo that opens anew (another interval, a new data
+/// directory) never hands out an id that a store kept from an earlier one.
+const DROP_ID_BASE: i64 = 7_000_000_000_000_000_000;
 
-/// The demo market's configuration.
-pub fn demo_market_config(options: &DemoOptions) -> MarketConfig {
+/// How many drops released before a restart a resumed market still lists; older ones have
+/// long sold out, and leaving them out keeps the catalog from growing without bound.
+const RELEASED_KEPT: u64 = 8;
+
+/// The demo market's configuration, with the accounts that earlier demo logins created.
+pub fn demo_market_config(options: &DemoOptions, known: &[KnownAccount]) -> MarketConfig {
     let mut config = MarketConfig::with_seed(options.seed);
     let standing = [
         (5_170_145_012_310_081_615_i64, "Heart", 15),
@@ -62,13 +99,37 @@ pub fn demo_market_config(options: &DemoOptions) -> MarketConfig {
             config = config.gift(GiftSpec::unlimited(id, Stars::new(price)).title(title));
         }
     }
-    for index in 0..options.drops {
-        let (title, price, supply, premium, per_user) = DROPS[index as usize % DROPS.len()];
-        let Ok(id) = GiftId::new(FIRST_DROP_ID + i64::from(index)) else {
+    let resumed_at = options.resumed_at();
+    let every = options.drop_every.max(Duration::from_secs(1));
+    let released = if resumed_at < options.first_drop {
+        0
+    } else {
+        let since_first = resumed_at.saturating_sub(options.first_drop);
+        u64::try_from(since_first.as_nanos() / every.as_nanos())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1)
+    };
+    let first = released.saturating_sub(RELEASED_KEPT);
+    let last = released.saturating_add(u64::from(options.drops));
+    for index in first..last {
+        let (title, price, supply, premium, per_user) =
+            DROPS[(index % DROPS.len() as u64) as usize];
+        let Some(release_at) = u32::try_from(index)
+            .ok()
+            .and_then(|index| every.checked_mul(index))
+            .and_then(|offset| options.first_drop.checked_add(offset))
+        else {
+            break;
+        };
+        let release_unix = i64::try_from(release_at.as_secs())
+            .ok()
+            .and_then(|secs| secs.checked_add(options.opened_at.secs()));
+        let Some(Ok(id)) = release_unix.map(|unix| GiftId::new(DROP_ID_BASE.saturating_add(unix)))
+        else {
             continue;
         };
         let mut gift = GiftSpec::limited(id, Stars::new(price), supply)
-            .released_at(options.first_drop + options.drop_every * index)
+            .released_at(release_at)
             .title(title);
         if premium {
             gift = gift.premium_only();
@@ -84,30 +145,139 @@ pub fn demo_market_config(options: &DemoOptions) -> MarketConfig {
         any_channel: true,
         ..LoginConfig::default()
     };
+    config.resumed_at = resumed_at;
+    let mut ids = BTreeSet::new();
+    let mut phones = BTreeSet::new();
+    for account in known {
+        // The store never holds one Telegram account twice, but a market refuses a
+        // configuration that does, so duplicates are skipped rather than trusted away.
+        let phone = normalize_phone(&account.phone);
+        if !ids.insert(account.id)
+            || phone
+                .as_ref()
+                .is_some_and(|phone| !phones.insert(phone.clone()))
+        {
+            continue;
+        }
+        let spec = known_account(&config.login, account, phone);
+        config = config.account(spec);
+    }
     config
+}
+
+/// A known account as a demo login would have created it, with what the store remembers.
+fn known_account(login: &LoginConfig, known: &KnownAccount, phone: Option<String>) -> AccountSpec {
+    let mut spec = AccountSpec::new(known.id, known.balance.unwrap_or(login.starting_balance));
+    spec.phone = phone;
+    spec.first_name = known.first_name.clone();
+    spec.username = known.username.clone();
+    spec.premium = known.premium;
+    spec.channels = login.channels.clone();
+    spec.any_channel = login.any_channel;
+    spec
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn limited(config: &MarketConfig) -> Vec<&GiftSpec> {
+        config
+            .gifts
+            .iter()
+            .filter(|gift| gift.supply.is_some())
+            .collect()
+    }
+
+    fn at(secs: i64) -> UnixTime {
+        UnixTime::from_secs(secs).expect("valid time")
+    }
+
     #[test]
     fn drops_come_at_their_interval_and_the_config_is_valid() {
         let options = DemoOptions {
             drops: 10,
+            opened_at: at(1_764_000_000),
+            now: at(1_764_000_000),
             ..DemoOptions::default()
         };
-        let config = demo_market_config(&options);
+        let config = demo_market_config(&options, &[]);
         assert_eq!(config.validate(), Ok(()));
-        let limited: Vec<&GiftSpec> = config
-            .gifts
-            .iter()
-            .filter(|gift| gift.supply.is_some())
-            .collect();
+        let limited = limited(&config);
         assert_eq!(limited.len(), 10);
         assert_eq!(limited[0].release_at, Duration::from_secs(60));
         assert_eq!(limited[9].release_at, Duration::from_secs(60 + 9 * 180));
+        // Ids carry the release time, in unix seconds.
+        assert_eq!(limited[0].id.get(), DROP_ID_BASE + 1_764_000_060);
+        assert_eq!(config.resumed_at, Duration::ZERO);
         assert_eq!(config.login.starting_balance, Stars::new(50_000));
         assert!(config.login.any_channel);
+        assert!(config.accounts.is_empty());
+    }
+
+    #[test]
+    fn a_resumed_market_keeps_its_schedule_and_its_known_accounts() {
+        let opened = DemoOptions {
+            drops: 20,
+            opened_at: at(1_764_000_000),
+            now: at(1_764_000_000),
+            ..DemoOptions::default()
+        };
+        // Restarted 1000 s later: drops at 60, 240, 420, 600, 780 and 960 s are out.
+        let resumed = DemoOptions {
+            now: at(1_764_001_000),
+            ..opened
+        };
+        let known = KnownAccount {
+            id: AccountId::new(5_123_456_789).expect("valid id"),
+            phone: "+1 555 000 1234".to_owned(),
+            first_name: Some("Demo 1234".to_owned()),
+            username: None,
+            premium: false,
+            balance: Some(Stars::new(42_500)),
+        };
+        let before = demo_market_config(&opened, &[]);
+        let config = demo_market_config(&resumed, &[known.clone(), known.clone()]);
+        assert_eq!(config.validate(), Ok(()));
+        assert_eq!(config.resumed_at, Duration::from_secs(1000));
+
+        // The same drops at the same times with the same ids, the next one included, and
+        // 20 more scheduled from the restart on.
+        let before = limited(&before);
+        let after = limited(&config);
+        assert_eq!(after.len(), 6 + 20);
+        for (old, new) in before.iter().zip(&after) {
+            assert_eq!((old.id, old.release_at), (new.id, new.release_at));
+        }
+        assert_eq!(after[6].release_at, Duration::from_secs(60 + 6 * 180));
+
+        // The account is back once, with its phone normalized and the balance the store saw.
+        let [account] = config.accounts.as_slice() else {
+            panic!("one account expected: {:?}", config.accounts);
+        };
+        assert_eq!(account.id, known.id);
+        assert_eq!(account.phone.as_deref(), Some("+15550001234"));
+        assert_eq!(account.balance, Stars::new(42_500));
+        assert!(account.any_channel);
+    }
+
+    #[test]
+    fn a_long_resumed_market_lists_only_its_latest_drops() {
+        let options = DemoOptions {
+            drops: 5,
+            opened_at: at(1_764_000_000),
+            // A week later.
+            now: at(1_764_000_000 + 7 * 86_400),
+            ..DemoOptions::default()
+        };
+        let config = demo_market_config(&options, &[]);
+        let limited = limited(&config);
+        assert_eq!(limited.len() as u64, RELEASED_KEPT + 5);
+        let resumed_at = options.resumed_at();
+        let out = limited
+            .iter()
+            .filter(|gift| gift.release_at <= resumed_at)
+            .count();
+        assert_eq!(out as u64, RELEASED_KEPT);
     }
 }

@@ -453,6 +453,7 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
         faults,
         login,
         channel_titles,
+        resumed_at: Duration::ZERO,
     };
     // Every rule was checked above with its field's path; this only guards against the two
     // drifting apart.

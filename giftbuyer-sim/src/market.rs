@@ -33,6 +33,8 @@ pub struct Market {
 
 struct Inner {
     clock: Arc<dyn Clock>,
+    /// Added to the clock's `elapsed` ([`MarketConfig::resumed_at`]).
+    resumed_at: Duration,
     state: Mutex<State>,
 }
 
@@ -88,6 +90,8 @@ pub(crate) struct State {
     faults: Faults,
     account_calls: BTreeMap<(AccountId, Method), u64>,
     market_calls: BTreeMap<Method, u64>,
+    /// Calls an injected fault hit, so a soak can say how many faults it met.
+    faults_hit: u64,
     pub(crate) purchases: Vec<Purchase>,
     pub(crate) login: LoginState,
     pub(crate) login_config: LoginConfig,
@@ -119,6 +123,7 @@ impl Market {
             faults,
             login,
             channel_titles,
+            resumed_at,
         } = config;
         let mut active_faults = Faults::default();
         for fault in faults {
@@ -141,6 +146,7 @@ impl Market {
             faults: active_faults,
             account_calls: BTreeMap::new(),
             market_calls: BTreeMap::new(),
+            faults_hit: 0,
             purchases: Vec::new(),
             login: LoginState::default(),
             login_config: login,
@@ -148,6 +154,7 @@ impl Market {
         Ok(Self {
             inner: Arc::new(Inner {
                 clock,
+                resumed_at,
                 state: Mutex::new(state),
             }),
         })
@@ -215,6 +222,22 @@ impl Market {
                 .get(&(account, method))
                 .copied()
                 .unwrap_or(0)
+        })
+    }
+
+    /// How many calls an injected fault hit so far.
+    pub fn faults_hit(&self) -> u64 {
+        self.with_state(|state| state.faults_hit)
+    }
+
+    /// Takes a gift out of the catalog, as Telegram drops long sold-out gifts, so that a market
+    /// running for days keeps a catalog of a realistic size. Its purchases stay on record.
+    /// Returns whether the gift was there.
+    pub fn retire_gift(&self, id: GiftId) -> bool {
+        self.with_state(|state| {
+            let before = state.gifts.len();
+            state.gifts.retain(|gift| gift.id() != id);
+            state.gifts.len() != before
         })
     }
 
@@ -289,7 +312,11 @@ impl Market {
 
     pub(crate) fn now(&self) -> Now {
         Now {
-            elapsed: self.inner.clock.elapsed(),
+            elapsed: self
+                .inner
+                .clock
+                .elapsed()
+                .saturating_add(self.inner.resumed_at),
             unix: self.inner.clock.unix_now(),
         }
     }
@@ -334,7 +361,11 @@ impl Market {
                 state.admit(account, method, now.elapsed)?;
                 serve(state, now)
             };
-            match state.faults.hit(state.seed, key) {
+            let fault = state.faults.hit(state.seed, key);
+            if fault.is_some() {
+                state.faults_hit += 1;
+            }
+            match fault {
                 None => Outcome::Answer(serve(state)),
                 Some(FaultAction::Error(error)) => Outcome::Answer(Err(error)),
                 Some(FaultAction::Hang {

@@ -67,7 +67,7 @@ struct Telegram {
 fn telegram(demo: bool, store: &Store) -> anyhow::Result<Telegram> {
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::system());
     if demo {
-        let config = demo_market_config(&DemoOptions::default()).account(
+        let config = demo_market_config(&DemoOptions::default(), &[]).account(
             AccountSpec::new(
                 AccountId::new(990_000_001).context("the demo account id")?,
                 Stars::new(25_000),

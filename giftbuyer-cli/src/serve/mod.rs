@@ -95,7 +95,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     }
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::system());
     let adapters = if args.demo {
-        demo::adapters(args.demo_drop_every, &clock)?
+        demo::adapters(args.demo_drop_every, &clock, &store, &args.store.data_dir).await?
     } else {
         live::adapters(&store, &clock)
     };

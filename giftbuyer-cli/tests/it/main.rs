@@ -4,4 +4,5 @@ mod account;
 mod plan;
 mod serve;
 mod simulate;
+mod soak;
 mod store;

@@ -1,22 +1,41 @@
 //! Smoke tests of `giftbuyer serve`, with `--demo` and on real Telegram (never called): the
-//! real server on a free port, spoken to over HTTP/1.1, then stopped with SIGTERM.
+//! real server on a free port, spoken to over HTTP/1.1, then stopped with SIGTERM, or killed
+//! with SIGKILL and started again on the same data.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A same-origin JSON POST with the session cookie, as the panel sends it.
 fn post(addr: &str, path: &str, cookie: &str, body: &str) -> String {
+    send(addr, "POST", path, cookie, body)
+}
+
+/// A same-origin JSON request with the session cookie, as the panel sends it.
+fn send(addr: &str, method: &str, path: &str, cookie: &str, body: &str) -> String {
     http(
         addr,
         &format!(
-            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
              Cookie: {cookie}\r\nContent-Type: application/json\r\n\
              Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         ),
     )
+}
+
+/// A GET with the session cookie, answered 200 with JSON.
+fn get_json(addr: &str, path: &str, cookie: &str) -> serde_json::Value {
+    let response = http(
+        addr,
+        &format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\n\
+             Connection: close\r\n\r\n"
+        ),
+    );
+    assert!(response.starts_with("HTTP/1.1 200"), "{path}: {response}");
+    json_body(&response)
 }
 
 /// The JSON body of a response (after the blank line; the server sends it unchunked).
@@ -54,7 +73,11 @@ struct Server {
 impl Server {
     /// Starts `giftbuyer serve` with `extra` arguments and waits for its banner.
     fn start(extra: &[&str]) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(tempfile::tempdir().expect("temp dir"), extra)
+    }
+
+    /// Starts `giftbuyer serve` on the data directory `data` in `dir`, as a restart does.
+    fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_giftbuyer"))
             .arg("serve")
             .args(extra)
@@ -115,6 +138,15 @@ impl Server {
         (register, cookie)
     }
 
+    /// Kills the server with SIGKILL, as a crash or `kill -9` does: nothing is flushed or
+    /// released. Returns its directory, to start it again on the same data.
+    fn kill(mut self) -> tempfile::TempDir {
+        self.child.kill().expect("send SIGKILL");
+        let exit = self.child.wait().expect("the server exits");
+        assert!(!exit.success(), "{exit:?}");
+        self.dir
+    }
+
     /// Stops the server with SIGTERM and checks that it said goodbye and kept its database.
     fn stop(mut self) -> tempfile::TempDir {
         let status = Command::new("kill")
@@ -134,27 +166,21 @@ impl Server {
     }
 }
 
-#[test]
-fn the_demo_server_serves_the_api_and_stops_gracefully() {
-    let server = Server::start(&["--demo"]);
-    let addr = server.addr.clone();
-    let (register, cookie) = server.register();
-    assert!(register.contains("HttpOnly; SameSite=Lax"), "{register}");
-    assert!(!register.contains("correct horse battery"));
-
-    // Adding a Telegram account on the demo market: an API profile, a phone, the demo code.
+/// Adds a Telegram account on the demo market as the panel does: an API profile, a phone
+/// number, then the code the demo shows.
+fn add_demo_account(addr: &str, cookie: &str) {
     let profile = post(
-        &addr,
+        addr,
         "/api/profiles",
-        &cookie,
+        cookie,
         r#"{"name":"main","api_id":12345,"api_hash":"0123456789abcdef0123456789abcdef"}"#,
     );
     assert!(profile.starts_with("HTTP/1.1 201"), "{profile}");
     let profile_id = json_body(&profile)["id"].clone();
     let started = post(
-        &addr,
+        addr,
         "/api/accounts/login",
-        &cookie,
+        cookie,
         &format!(r#"{{"phone":"+1 555 000 1234","api_profile_id":{profile_id}}}"#),
     );
     assert!(started.starts_with("HTTP/1.1 200"), "{started}");
@@ -165,13 +191,25 @@ fn the_demo_server_serves_the_api_and_stops_gracefully() {
         .expect("the demo shows the code");
     let login_id = started["login_id"].as_str().expect("a login id");
     let done = post(
-        &addr,
+        addr,
         &format!("/api/accounts/login/{login_id}/code"),
-        &cookie,
+        cookie,
         &format!(r#"{{"code":"{code}"}}"#),
     );
     assert!(done.starts_with("HTTP/1.1 200"), "{done}");
     assert_eq!(json_body(&done)["step"], "done");
+}
+
+#[test]
+fn the_demo_server_serves_the_api_and_stops_gracefully() {
+    let server = Server::start(&["--demo"]);
+    let addr = server.addr.clone();
+    let (register, cookie) = server.register();
+    assert!(register.contains("HttpOnly; SameSite=Lax"), "{register}");
+    assert!(!register.contains("correct horse battery"));
+
+    // Adding a Telegram account on the demo market: an API profile, a phone, the demo code.
+    add_demo_account(&addr, &cookie);
     let accounts = http(
         &addr,
         &format!(
@@ -239,4 +277,108 @@ fn bad_settings_are_named() {
         stderr.contains("invalid value 'nowhere' for '--addr <ADDR>'"),
         "{stderr}"
     );
+}
+
+/// The user's runs that bought something, newest first, each with the gifts it bought.
+fn bought_runs(addr: &str, cookie: &str) -> Vec<(i64, Vec<i64>)> {
+    let page = get_json(addr, "/api/runs?limit=50", cookie);
+    let runs = page["runs"].as_array().cloned().unwrap_or_default();
+    runs.iter()
+        .filter(|run| run["bought"].as_u64().is_some_and(|bought| bought > 0))
+        .filter_map(|run| run["id"].as_i64())
+        .map(|id| {
+            let detail = get_json(addr, &format!("/api/runs/{id}"), cookie);
+            let gifts = detail["operations"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|operation| operation["status"] == "bought")
+                .filter_map(|operation| operation["gift_id"].as_i64())
+                .collect();
+            (id, gifts)
+        })
+        .collect()
+}
+
+/// Polls until a run that bought something satisfies `wanted`; the deadline only stops a
+/// broken server from hanging the test, it measures nothing.
+fn wait_for_bought_run(
+    addr: &str,
+    cookie: &str,
+    what: &str,
+    wanted: impl Fn(&(i64, Vec<i64>)) -> bool,
+) -> (i64, Vec<i64>) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        if let Some(run) = bought_runs(addr, cookie).into_iter().find(&wanted) {
+            return run;
+        }
+        assert!(Instant::now() < deadline, "no run bought {what}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn a_demo_killed_with_sigkill_carries_on_after_a_restart_without_a_new_login() {
+    let args = ["--demo", "--demo-drop-every", "10"];
+    let server = Server::start(&args);
+    let addr = server.addr.clone();
+    let (_, cookie) = server.register();
+    add_demo_account(&addr, &cookie);
+    let channel = post(
+        &addr,
+        "/api/channels",
+        &cookie,
+        r#"{"channel_id":-1001234567890,"title":"Rare gifts"}"#,
+    );
+    assert!(channel.starts_with("HTTP/1.1 201"), "{channel}");
+    let settings = send(
+        &addr,
+        "PATCH",
+        "/api/settings",
+        &cookie,
+        r#"{"autobuy":true}"#,
+    );
+    assert!(settings.starts_with("HTTP/1.1 200"), "{settings}");
+    let (first_run, first_gifts) =
+        wait_for_bought_run(&addr, &cookie, "a drop before the crash", |_| true);
+    let accounts = get_json(&addr, "/api/accounts", &cookie);
+    let account_id = accounts["accounts"][0]["telegram_id"].clone();
+
+    // `kill -9`, then the same command on the same data directory.
+    let dir = server.kill();
+    let server = Server::start_in(dir, &args);
+    let addr = server.addr.clone();
+
+    // The web session and the Telegram account both survived: no new login is made.
+    let (later_run, later_gifts) = wait_for_bought_run(
+        &addr,
+        &cookie,
+        "a new drop after the restart",
+        |(run, gifts)| *run > first_run && gifts.iter().all(|gift| !first_gifts.contains(gift)),
+    );
+    assert!(later_run > first_run && !later_gifts.is_empty());
+    let accounts = get_json(&addr, "/api/accounts", &cookie);
+    let accounts = accounts["accounts"].as_array().cloned().unwrap_or_default();
+    assert_eq!(accounts.len(), 1, "{accounts:?}");
+    assert_eq!(accounts[0]["telegram_id"], account_id, "{accounts:?}");
+    assert_eq!(accounts[0]["logged_in"], true, "{accounts:?}");
+
+    // The gift bought after the restart is a new drop, first seen after the first purchase.
+    let gifts = get_json(&addr, "/api/gifts", &cookie);
+    let gifts = gifts["gifts"].as_array().cloned().unwrap_or_default();
+    let first_seen = |id: i64| {
+        gifts
+            .iter()
+            .find(|gift| gift["id"].as_i64() == Some(id))
+            .and_then(|gift| gift["first_seen"].as_i64())
+            .unwrap_or_else(|| panic!("gift {id} is not in the catalog: {gifts:?}"))
+    };
+    assert!(
+        later_gifts.iter().all(|&later| first_gifts
+            .iter()
+            .all(|&first| first_seen(later) > first_seen(first))),
+        "{first_gifts:?} then {later_gifts:?}"
+    );
+    server.stop();
 }

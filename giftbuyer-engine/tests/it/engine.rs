@@ -300,11 +300,30 @@ async fn a_failing_bot_never_blocks_buying() {
     h.fake.state().bot_error = Some(BotError::Blocked);
     h.fake
         .set_catalog(vec![limited(1, 10, 100, 50), limited(7, 25, 1000, 1000)]);
+    let mut events = h.engine.subscribe();
     h.engine.tick().await.expect("tick");
     h.engine.settle().await;
     assert_eq!(h.fake.state().bought.len(), 6);
     assert!(h.fake.state().messages.is_empty());
     assert_eq!(h.store.reports().len(), 1);
+    // What did not reach its chat is on record: the report, once per account's chat, and the
+    // new gift's sticker and text in the notification chat.
+    let mut failed = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let EngineEvent::DeliveryFailed { chat, what, .. } = event {
+            failed.push((chat.get(), what));
+        }
+    }
+    failed.sort_unstable();
+    assert_eq!(
+        failed,
+        [
+            (-100_500, "the new gift's sticker"),
+            (-100_500, "the new-gift notification"),
+            (11, "the run's report"),
+            (12, "the run's report"),
+        ]
+    );
 }
 
 #[tokio::test(start_paused = true)]

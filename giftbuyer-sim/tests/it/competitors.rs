@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use giftbuyer_core::Stars;
 use giftbuyer_core::ports::{TelegramAccount, TelegramError};
-use giftbuyer_sim::{CompetitorConfig, Demand, GiftSpec, sellout_time};
+use giftbuyer_sim::{CompetitorConfig, Demand, GiftSpec, MarketConfig, sellout_time};
 
 use crate::support::*;
 
@@ -158,5 +158,32 @@ async fn a_catalog_gift_without_sellout_keeps_its_stock_for_us() {
     assert_eq!(
         account.buy_gift(request(7, 100, 1)).await,
         Err(TelegramError::GiftSoldOut)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resumed_market_shows_its_drops_as_an_uninterrupted_one_would() {
+    let config = || {
+        quiet_config(3).account(buyer(1, 0)).gift(
+            GiftSpec::limited(gift_id(9001), Stars::new(1_000), 120_000).released_at(ms(10_000)),
+        )
+    };
+    // One market ran for 70 s; the other, restarted, resumes at 60 s and runs 10 s more.
+    let (uninterrupted, clock) = start(config());
+    let (resumed, _) = start(MarketConfig {
+        resumed_at: Duration::from_secs(60),
+        ..config()
+    });
+    let fresh = resumed.gift(gift_id(9001)).expect("the drop");
+    assert!(fresh.released, "released before the restart: {fresh:?}");
+    clock.advance_to(Duration::from_secs(10)).await;
+    let resumed = resumed.gift(gift_id(9001)).expect("the drop");
+    clock.advance_to(Duration::from_secs(70)).await;
+    let uninterrupted = uninterrupted.gift(gift_id(9001)).expect("the drop");
+    assert_eq!(resumed, uninterrupted);
+    assert!(
+        resumed
+            .remaining
+            .is_some_and(|left| 0 < left && left < 120_000)
     );
 }

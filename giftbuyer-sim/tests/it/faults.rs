@@ -44,6 +44,22 @@ async fn an_error_fault_hits_the_chosen_call_of_the_chosen_account() {
     // The failed call bought nothing.
     assert_eq!(market.balance(account_id(1)), Some(Stars::new(800)));
     assert_eq!(market.purchases().len(), 4);
+    assert_eq!(market.faults_hit(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retired_gift_leaves_the_catalog_and_keeps_its_purchases() {
+    let (market, _clock) = start(shop());
+    let buyer = account(&market, 1);
+    assert!(buyer.buy_gift(request(7, 100, 1)).await.is_ok());
+    assert!(market.retire_gift(gift_id(7)));
+    assert!(!market.retire_gift(gift_id(7)), "already gone");
+    assert_eq!(market.gift(gift_id(7)), None);
+    match buyer.star_gifts(0).await.expect("a catalog") {
+        giftbuyer_core::ports::CatalogResponse::Catalog { gifts, .. } => assert!(gifts.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(market.purchases().len(), 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -185,4 +201,5 @@ async fn a_probability_fault_hits_some_calls() {
         }
     }
     assert!((25..75).contains(&failed), "{failed} of 100 failed");
+    assert_eq!(market.faults_hit(), failed);
 }
