@@ -18,6 +18,7 @@ use crate::events::EngineEvent;
 use crate::manual::KnownCatalog;
 use crate::revoked;
 use crate::rotation::Rotation;
+use crate::runs_gate::{NOTICE_WAIT_LIMIT, RunsGate};
 use crate::{EngineConfig, buyer, notify};
 
 /// A failure that stops one tick; the next tick tries again.
@@ -395,22 +396,30 @@ impl Engine {
             detection_window: previous_answer.map(|previous| answered_at.saturating_sub(previous)),
         });
         let mut runs = Vec::new();
+        let gate = Arc::new(RunsGate::default());
         let mut tasks = lock(&self.shared.tasks);
         for user in &monitor.users {
             if user.settings.autobuy && !user.accounts.is_empty() {
                 runs.push(user.user_id);
-                tasks.spawn(buyer::run(shared.clone(), user.clone(), new_gifts.clone()));
+                let ticket = gate.ticket();
+                let run = buyer::run(shared.clone(), user.clone(), new_gifts.clone());
+                tasks.spawn(async move {
+                    run.await;
+                    drop(ticket);
+                });
             }
         }
-        // Notifications run beside the purchases and never delay them.
+        // Notifications never delay the purchases: they wait until the runs have sent them.
         for user in &monitor.users {
             if !user.settings.notification_chats.is_empty() {
-                tasks.spawn(notify::new_gifts(
-                    shared.clone(),
-                    user.clone(),
-                    poller,
-                    new_gifts.clone(),
-                ));
+                let notice =
+                    notify::new_gifts(shared.clone(), user.clone(), poller, new_gifts.clone());
+                let gate = Arc::clone(&gate);
+                let clock = Arc::clone(&shared.clock);
+                tasks.spawn(async move {
+                    gate.wait(clock.as_ref(), NOTICE_WAIT_LIMIT).await;
+                    notice.await;
+                });
             }
         }
         drop(tasks);

@@ -16,6 +16,7 @@ mod memory_store;
 mod notify;
 mod revoked;
 mod rotation;
+mod runs_gate;
 mod supervisor;
 
 pub use clock::TokioClock;

@@ -423,6 +423,52 @@ async fn the_bot_is_called_only_after_every_purchase_was_sent() {
     drop(engine);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_new_gift_notice_reaches_the_bot_only_after_the_purchases_were_sent() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let gifts = vec![old_gift(), gift(501, 50, 3)];
+    let plan = planned(&[(11, 100)], &gifts[1..]);
+    let sent = Arc::new(AtomicUsize::new(0));
+    let mut buyer = account(11, 100, gifts.clone());
+    let counted = sent.clone();
+    buyer
+        .expect_buy_gift()
+        .times(plan[&account_id(11)].len())
+        .returning(move |_| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            bought()
+        });
+    let mut connector = MockConnector::new();
+    serve_accounts(&mut connector, vec![buyer]);
+    let mut bot = MockBot::new();
+    let at_send = sent.clone();
+    // The notice and the run's report: both only once all three purchases went out.
+    bot.expect_send_message().times(2).returning(move |_, _| {
+        assert_eq!(
+            at_send.load(Ordering::SeqCst),
+            3,
+            "the bot was used before the purchases"
+        );
+        Ok(())
+    });
+    let bot: Arc<dyn NotificationBot> = Arc::new(bot);
+    let at_bot = sent.clone();
+    connector.expect_bot().times(2).returning(move |_| {
+        assert_eq!(
+            at_bot.load(Ordering::SeqCst),
+            3,
+            "the bot was asked for before the purchases"
+        );
+        Ok(Some(bot.clone()))
+    });
+    let (engine, store) = engine(user(&[11], &[NOTICE_CHAT], true), connector).await;
+
+    drop_found(&engine).await;
+
+    assert_eq!(store.journal().len(), 3);
+    drop(engine);
+}
+
 /// A bot whose first answer to the new-gift notice is `retry_after`, and that records when each
 /// call came, in the engine's clock.
 fn rate_limited_bot(clock: Arc<dyn Clock>, retry_after: u32, resends: usize) -> MockBot {
