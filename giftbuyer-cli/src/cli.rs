@@ -31,6 +31,9 @@ enum Command {
     /// A panel user's Telegram accounts: list them, or log one in from the terminal.
     #[command(subcommand)]
     Account(crate::account::AccountCommand),
+    /// Run a loopback Telegram: a simulated market served over real MTProto on this machine,
+    /// for testing GiftBuyer's Telegram path end to end (`serve --telegram-dc-override`).
+    Tgserver(crate::tgserver_cmd::TgServerArgs),
     /// Soak the engine against the simulated market with random faults (`scripts/soak`).
     #[command(hide = true)]
     Soak(crate::soak::SoakArgs),
@@ -103,6 +106,7 @@ impl Cli {
             Command::RotateKey(args) => crate::store_cmd::rotate_key(&args),
             Command::Account(command) => command.run(),
             Command::Soak(args) => crate::soak::run(&args),
+            Command::Tgserver(args) => crate::tgserver_cmd::run(&args),
         }
     }
 }

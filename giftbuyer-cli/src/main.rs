@@ -10,6 +10,7 @@ mod simulate_cmd;
 mod soak;
 mod store_args;
 mod store_cmd;
+mod tgserver_cmd;
 
 use clap::Parser as _;
 

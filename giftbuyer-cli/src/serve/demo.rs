@@ -37,17 +37,47 @@ struct DemoState {
     drop_every: u64,
 }
 
+/// How the demo's accounts reach the market, which decides which stored sessions are demo
+/// accounts to bring back after a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DemoSessions {
+    /// `--demo`: sessions the simulated market handed out directly.
+    Simulated,
+    /// `--demo-mtproto`: real MTProto sessions, on the loopback Telegram's DCs only.
+    Loopback,
+}
+
+impl DemoSessions {
+    /// Whether a stored session is one of this demo's (a real Telegram session in the same
+    /// data directory never is).
+    fn owns(self, account: i64, blob: &[u8]) -> bool {
+        match self {
+            DemoSessions::Simulated => blob == format!("{SIM_SESSION_PREFIX}{account}").as_bytes(),
+            DemoSessions::Loopback => {
+                giftbuyer_telegram::session::decode(blob).is_ok_and(|(data, _)| {
+                    !data.dc_options.is_empty()
+                        && data
+                            .dc_options
+                            .values()
+                            .all(|dc| dc.ipv4.ip().is_loopback())
+                })
+            }
+        }
+    }
+}
+
 /// The demo market with a drop every `drop_every_secs`, resumed from the data directory and
 /// the store when an earlier demo ran on them.
-async fn market(
+pub(super) async fn market(
     drop_every_secs: u64,
     clock: &Arc<dyn Clock>,
     store: &Store,
     data_dir: &Path,
+    sessions: DemoSessions,
 ) -> anyhow::Result<Market> {
     let now = clock.unix_now();
     let opened_at = opening(&data_dir.join(STATE_FILE), drop_every_secs, now)?;
-    let known = known_accounts(store).await?;
+    let known = known_accounts(store, sessions).await?;
     if opened_at != now || !known.is_empty() {
         tracing::info!(
             opened_at = opened_at.secs(),
@@ -96,7 +126,10 @@ fn opening(path: &Path, drop_every: u64, now: UnixTime) -> anyhow::Result<UnixTi
 /// The accounts that demo logins created and the store still holds a session for. Only
 /// sessions the simulated market handed out count: a real Telegram session in the same data
 /// directory is no demo account.
-async fn known_accounts(store: &Store) -> anyhow::Result<Vec<KnownAccount>> {
+async fn known_accounts(
+    store: &Store,
+    sessions: DemoSessions,
+) -> anyhow::Result<Vec<KnownAccount>> {
     let users = store
         .users()
         .await
@@ -113,8 +146,7 @@ async fn known_accounts(store: &Store) -> anyhow::Result<Vec<KnownAccount>> {
                 .load_session(user.user_id, record.row_id)
                 .await
                 .with_context(|| format!("cannot read the session of demo account {id}"))?;
-            let expected = format!("{SIM_SESSION_PREFIX}{}", id.get());
-            if session.is_none_or(|session| session.data.expose() != expected.as_bytes()) {
+            if session.is_none_or(|session| !sessions.owns(id.get(), session.data.expose())) {
                 continue;
             }
             known.push(KnownAccount {
@@ -136,7 +168,14 @@ pub(super) async fn adapters(
     store: &Store,
     data_dir: &Path,
 ) -> anyhow::Result<Adapters> {
-    let market = market(drop_every_secs, clock, store, data_dir).await?;
+    let market = market(
+        drop_every_secs,
+        clock,
+        store,
+        data_dir,
+        DemoSessions::Simulated,
+    )
+    .await?;
     let bot = SimBot::new(clock.clone(), BotConfig::default());
     let connector = Arc::new(SimConnector::new(market.clone(), Some(bot)));
     // The demo shows each code in the panel and in the log, as the issue asks; only the
@@ -155,7 +194,7 @@ pub(super) async fn adapters(
 }
 
 /// The demo's bot: any well-formed token belongs to the same simulated bot.
-struct DemoBotVerifier;
+pub(super) struct DemoBotVerifier;
 
 #[async_trait]
 impl BotVerifier for DemoBotVerifier {

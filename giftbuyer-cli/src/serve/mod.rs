@@ -7,6 +7,7 @@ mod actions;
 mod bot_verifier;
 mod demo;
 mod live;
+mod loopback;
 mod metrics;
 mod reload;
 
@@ -48,6 +49,16 @@ pub(crate) struct ServeArgs {
     /// Run against the built-in simulated Telegram market instead of real Telegram.
     #[arg(long)]
     demo: bool,
+    /// With `--demo`: serve the demo market over real MTProto from a loopback Telegram started
+    /// in process, and reach it through the real Telegram adapters (grammers) instead of
+    /// calling the market directly.
+    #[arg(long, requires = "demo")]
+    demo_mtproto: bool,
+    /// Send new logins to a loopback Telegram (`giftbuyer tgserver`) instead of Telegram: the
+    /// keys file it wrote. Refused unless every stored session is already on loopback DCs, so
+    /// a database with real Telegram accounts can never be run against a test server.
+    #[arg(long, env = "GIFTBUYER_TELEGRAM_DC_OVERRIDE", conflicts_with = "demo")]
+    telegram_dc_override: Option<PathBuf>,
     /// With `--demo`: seconds between two simulated drops.
     #[arg(long, default_value_t = 180, value_parser = clap::value_parser!(u64).range(10..=86_400))]
     demo_drop_every: u64,
@@ -77,7 +88,7 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(serve(args))
 }
 
-fn init_tracing() {
+pub(crate) fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // A second initialisation (tests running the command twice in one process) is harmless.
@@ -94,10 +105,25 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         tracing::warn!(path = %path.display(), "{NEW_KEY_WARNING}");
     }
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::system());
-    let adapters = if args.demo {
+    let adapters = if args.demo && args.demo_mtproto {
+        let data_dir = &args.store.data_dir;
+        let market = demo::market(
+            args.demo_drop_every,
+            &clock,
+            &store,
+            data_dir,
+            demo::DemoSessions::Loopback,
+        )
+        .await?;
+        loopback::adapters(market, &clock, &store, data_dir, args.demo_drop_every).await?
+    } else if args.demo {
         demo::adapters(args.demo_drop_every, &clock, &store, &args.store.data_dir).await?
     } else {
-        live::adapters(&store, &clock)
+        let dc_override = match &args.telegram_dc_override {
+            Some(path) => Some(live::dc_override(&store, path).await?),
+            None => None,
+        };
+        live::adapters(&store, &clock, dc_override)
     };
 
     let leadership = Arc::new(store.leadership());
@@ -189,7 +215,7 @@ fn http_state(
 }
 
 /// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let interrupt = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::error!(%error, "cannot listen for Ctrl-C");

@@ -382,3 +382,28 @@ fn a_demo_killed_with_sigkill_carries_on_after_a_restart_without_a_new_login() {
     );
     server.stop();
 }
+
+#[test]
+fn the_demo_over_mtproto_logs_an_account_in_through_the_real_telegram_adapters() {
+    let server = Server::start(&["--demo", "--demo-mtproto"]);
+    assert!(
+        server
+            .banner
+            .contains("demo market over MTProto at 127.0.0.1:"),
+        "{}",
+        server.banner
+    );
+    let addr = server.addr.clone();
+    let (_, cookie) = server.register();
+    add_demo_account(&addr, &cookie);
+    let accounts = get_json(&addr, "/api/accounts", &cookie);
+    let account = &accounts["accounts"][0];
+    assert_eq!(account["logged_in"], true, "{accounts}");
+    assert!(
+        account["stars"].as_u64().is_some_and(|stars| stars > 0),
+        "the balance came over MTProto: {accounts}"
+    );
+    // What the store keeps is a real grammers session on the loopback DCs, not a demo token.
+    let dir = server.stop();
+    assert!(dir.path().join("data/loopback-telegram-keys.json").exists());
+}
