@@ -2,6 +2,7 @@
 //! and grammers' own sender talking to it over TCP.
 
 mod login;
+mod payments;
 mod protocol;
 mod raw;
 mod support;

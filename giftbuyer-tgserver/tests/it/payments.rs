@@ -1,0 +1,264 @@
+//! Channels and purchases over the socket: the real `MtprotoAccount` resolves channels through
+//! `messages.getDialogs` and `channels.getParticipant` and buys through
+//! `payments.getPaymentForm` and `payments.sendStarsForm`, answered from the market; raw calls
+//! check what the adapter never sends (wrong access hashes, a form paid twice).
+
+use std::sync::Arc;
+
+use giftbuyer_core::ports::{ChannelAccess, TelegramAccount};
+use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars};
+use giftbuyer_sim::{AccountSpec, Demand, GiftSpec, Market, MarketConfig};
+use giftbuyer_tgserver::TgServer;
+use grammers_mtsender::{
+    ConnectionParams, InvocationError, NoRetries, SenderPool, SenderPoolFatHandle,
+};
+use grammers_session::storages::MemorySession;
+use grammers_tl_types::{self as tl, Identifiable, functions};
+
+use crate::support::{adapter_account, instant_market, market_server, session_data};
+
+/// Account 1001 posts in `POST`, reads `READ`, was removed from `GONE`; it has 500 stars.
+const BUYER: i64 = 1001;
+/// Account 1002 may post anywhere but has only 30 stars.
+const POOR: i64 = 1002;
+const POST: i64 = 1_111;
+const READ: i64 = 2_222;
+const GONE: i64 = 3_333;
+/// A channel only account 1002's `any_channel` reaches, through the market's config.
+const OPEN: i64 = 4_444;
+const ROCKET: i64 = 50;
+const SOLD_OUT: i64 = 60;
+
+fn channel(mtproto: i64) -> ChannelId {
+    ChannelId::from_mtproto(mtproto).expect("channel")
+}
+
+fn id(account: i64) -> AccountId {
+    AccountId::new(account).expect("account")
+}
+
+fn market() -> Market {
+    let mut config = MarketConfig::with_seed(11)
+        .account(
+            AccountSpec::new(id(BUYER), Stars::new(500))
+                .phone("+15550000011")
+                .channel(channel(POST), ChannelAccess::CanPost)
+                .channel(channel(READ), ChannelAccess::ReadOnly)
+                .channel(channel(GONE), ChannelAccess::NotMember),
+        )
+        .account(
+            AccountSpec::new(id(POOR), Stars::new(30))
+                .phone("+15550000021")
+                .any_channel(),
+        )
+        .gift(
+            GiftSpec::limited(GiftId::new(ROCKET).expect("gift"), Stars::new(100), 1000)
+                .title("Rocket")
+                .demand(Demand::Nobody),
+        )
+        .gift(
+            GiftSpec::limited(GiftId::new(SOLD_OUT).expect("gift"), Stars::new(10), 5)
+                .remaining(0)
+                .demand(Demand::Nobody),
+        );
+    config
+        .channel_titles
+        .insert(channel(POST), "Posting channel".to_owned());
+    config
+        .channel_titles
+        .insert(channel(READ), "Reading channel".to_owned());
+    config
+        .channel_titles
+        .insert(channel(OPEN), "Open channel".to_owned());
+    instant_market(config)
+}
+
+#[tokio::test]
+async fn the_adapter_resolves_channels_and_their_rights() {
+    let market = market();
+    let server = market_server(&market).await;
+    let buyer = adapter_account(&server, BUYER, 2);
+
+    let post = buyer.channel_info(channel(POST)).await.expect("post");
+    assert_eq!(post.access, ChannelAccess::CanPost);
+    assert_eq!(post.title.as_deref(), Some("Posting channel"));
+    let read = buyer.channel_info(channel(READ)).await.expect("read");
+    assert_eq!(read.access, ChannelAccess::ReadOnly);
+    assert_eq!(read.title.as_deref(), Some("Reading channel"));
+    let gone = buyer.channel_info(channel(GONE)).await.expect("gone");
+    assert_eq!(gone.access, ChannelAccess::NotMember);
+    assert_eq!(gone.title, None);
+    // Account 1001 has no `any_channel`: a channel of the config it is not in stays unseen.
+    let open = buyer.channel_info(channel(OPEN)).await.expect("open");
+    assert_eq!(open.access, ChannelAccess::NotMember);
+    // One walk of the dialogs served all of them: the hashes were cached in the session.
+    assert_eq!(
+        server
+            .stats()
+            .calls(functions::messages::GetDialogs::CONSTRUCTOR_ID),
+        1
+    );
+
+    // `any_channel` reaches every channel the market knows, and refuses the ones it lists.
+    let poor = adapter_account(&server, POOR, 2);
+    let open = poor.channel_info(channel(OPEN)).await.expect("open");
+    assert_eq!(open.access, ChannelAccess::CanPost);
+    assert_eq!(open.title.as_deref(), Some("Open channel"));
+    let unknown = poor.channel_info(channel(9_999)).await.expect("unknown");
+    assert_eq!(unknown.access, ChannelAccess::NotMember);
+
+    // A member removed while the adapter still has the hash: the participant check says so.
+    market.set_channel_access(id(BUYER), channel(POST), ChannelAccess::NotMember);
+    let removed = buyer.channel_info(channel(POST)).await.expect("removed");
+    assert_eq!(removed.access, ChannelAccess::NotMember);
+    server.shutdown().await;
+}
+
+/// grammers' sender on DC 2 with a key logged in as `user`, without retries.
+fn raw_handle(server: &TgServer, user: i64) -> SenderPoolFatHandle {
+    let data = session_data(server, 2);
+    let key = data.dc_options[&2].auth_key.expect("a key for dc 2");
+    let key_id = giftbuyer_tgserver::AuthKey::from_bytes(key).id();
+    server.keys().authorize(key_id, user).expect("binds");
+    let params = ConnectionParams {
+        retry_policy: Box::new(NoRetries),
+        ..ConnectionParams::default()
+    };
+    let SenderPool {
+        runner,
+        handle,
+        mut updates,
+    } = SenderPool::with_configuration(Arc::new(MemorySession::from(data)), 4, params);
+    tokio::spawn(runner.run());
+    tokio::spawn(async move { while updates.recv().await.is_some() {} });
+    handle
+}
+
+fn rpc(error: InvocationError) -> (i32, String) {
+    match error {
+        InvocationError::Rpc(rpc) => (rpc.code, rpc.name),
+        other => panic!("expected an rpc error, got {other:?}"),
+    }
+}
+
+fn dialogs(limit: i32, offset_peer: tl::enums::InputPeer) -> functions::messages::GetDialogs {
+    functions::messages::GetDialogs {
+        exclude_pinned: false,
+        folder_id: None,
+        offset_date: 0,
+        offset_id: 0,
+        offset_peer,
+        limit,
+        hash: 0,
+    }
+}
+
+/// The access hash of each channel in a dialogs answer.
+fn hashes(answer: &tl::enums::messages::Dialogs) -> Vec<(i64, i64)> {
+    let chats = match answer {
+        tl::enums::messages::Dialogs::Dialogs(all) => &all.chats,
+        tl::enums::messages::Dialogs::Slice(slice) => &slice.chats,
+        tl::enums::messages::Dialogs::NotModified(_) => panic!("never sent"),
+    };
+    chats
+        .iter()
+        .map(|chat| match chat {
+            tl::enums::Chat::Channel(channel) => (channel.id, channel.access_hash.expect("a hash")),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn dialogs_page_and_hashes_are_per_account() {
+    let market = market();
+    let server = market_server(&market).await;
+    let buyer = raw_handle(&server, BUYER);
+    let all = buyer
+        .invoke_in_dc(2, &dialogs(100, tl::enums::InputPeer::Empty))
+        .await
+        .expect("dialogs");
+    assert!(matches!(all, tl::enums::messages::Dialogs::Dialogs(_)));
+    let buyer_hashes = hashes(&all);
+    let ids: Vec<i64> = buyer_hashes.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, vec![READ, POST]);
+
+    // One dialog per page: a slice with the full count, then the next after the offset.
+    let first = buyer
+        .invoke_in_dc(2, &dialogs(1, tl::enums::InputPeer::Empty))
+        .await
+        .expect("first page");
+    let tl::enums::messages::Dialogs::Slice(slice) = &first else {
+        panic!("a slice: {first:?}")
+    };
+    assert_eq!(slice.count, 2);
+    let (read_id, read_hash) = hashes(&first)[0];
+    let offset = tl::enums::InputPeer::Channel(tl::types::InputPeerChannel {
+        channel_id: read_id,
+        access_hash: read_hash,
+    });
+    let second = buyer
+        .invoke_in_dc(2, &dialogs(1, offset))
+        .await
+        .expect("second page");
+    assert_eq!(
+        hashes(&second)
+            .iter()
+            .map(|(id, _)| *id)
+            .collect::<Vec<_>>(),
+        vec![POST]
+    );
+
+    // Another account's hash for the same channel differs, and is refused.
+    let poor = raw_handle(&server, POOR);
+    let poor_hashes = hashes(
+        &poor
+            .invoke_in_dc(2, &dialogs(100, tl::enums::InputPeer::Empty))
+            .await
+            .expect("dialogs"),
+    );
+    let (_, post_for_poor) = poor_hashes
+        .iter()
+        .find(|(id, _)| *id == POST)
+        .copied()
+        .expect("any_channel sees the config's channels");
+    let (_, post_for_buyer) = buyer_hashes
+        .iter()
+        .find(|(id, _)| *id == POST)
+        .copied()
+        .expect("post");
+    assert_ne!(post_for_poor, post_for_buyer);
+    let wrong = buyer
+        .invoke_in_dc(
+            2,
+            &functions::channels::GetChannels {
+                id: vec![tl::enums::InputChannel::Channel(tl::types::InputChannel {
+                    channel_id: POST,
+                    access_hash: post_for_poor,
+                })],
+            },
+        )
+        .await
+        .expect_err("foreign hash");
+    assert_eq!(rpc(wrong), (400, "CHANNEL_INVALID".to_owned()));
+    let tl::enums::messages::Chats::Chats(chats) = buyer
+        .invoke_in_dc(
+            2,
+            &functions::channels::GetChannels {
+                id: vec![tl::enums::InputChannel::Channel(tl::types::InputChannel {
+                    channel_id: POST,
+                    access_hash: post_for_buyer,
+                })],
+            },
+        )
+        .await
+        .expect("own hash")
+    else {
+        panic!("not a slice")
+    };
+    assert!(matches!(
+        &chats.chats[..],
+        [tl::enums::Chat::Channel(channel)] if channel.title == "Posting channel" && !channel.left
+    ));
+    server.shutdown().await;
+}
