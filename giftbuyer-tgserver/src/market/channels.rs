@@ -185,6 +185,27 @@ impl MarketBackend {
         }
     }
 
+    /// The channel an `InputPeer` names, if it is a channel whose access hash is this
+    /// account's. Gifts go to channels only in the market, so any other peer is refused.
+    pub(super) fn input_peer_channel(
+        &self,
+        account: AccountId,
+        input: &tl::enums::InputPeer,
+    ) -> Result<ChannelId, RpcFailure> {
+        let invalid = || RpcFailure::bad_request("PEER_ID_INVALID");
+        match input {
+            tl::enums::InputPeer::Channel(channel) => {
+                let id = ChannelId::from_mtproto(channel.channel_id).map_err(|_| invalid())?;
+                if channel.access_hash == self.channel_hash(account, id) {
+                    Ok(id)
+                } else {
+                    Err(invalid())
+                }
+            }
+            _ => Err(invalid()),
+        }
+    }
+
     /// The `channel` constructor (or `channelForbidden` for a private channel the account is
     /// not in) as `account` sees it.
     pub(super) fn channel_chat(

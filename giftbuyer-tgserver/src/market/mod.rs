@@ -5,6 +5,7 @@
 
 mod channels;
 mod login;
+mod payments;
 mod users;
 
 use std::collections::HashMap;
@@ -36,6 +37,10 @@ struct Inner {
     hash_secret: u64,
     /// Channels announced with `add_channel`, with their titles (bounded).
     announced: Mutex<BTreeMap<ChannelId, Option<String>>>,
+    /// Payment forms handed out and not yet forgotten (bounded).
+    forms: Mutex<payments::Forms>,
+    /// Ids and pts of the purchases' service messages.
+    sequence: payments::Sequence,
 }
 
 impl std::fmt::Debug for MarketBackend {
@@ -58,6 +63,8 @@ impl MarketBackend {
                 passwords: Mutex::new(HashMap::new()),
                 hash_secret: u64::from_le_bytes(secret),
                 announced: Mutex::new(BTreeMap::new()),
+                forms: Mutex::new(payments::Forms::default()),
+                sequence: payments::Sequence::default(),
             }),
         }
     }
@@ -94,6 +101,13 @@ impl MarketBackend {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn forms(&self) -> MutexGuard<'_, payments::Forms> {
+        self.inner
+            .forms
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The access hash Telegram would give `id`: stable, and not guessable from the id.
     pub(crate) fn access_hash(&self, id: i64) -> i64 {
         let mixed = (id as u64 ^ self.inner.hash_secret).wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -125,6 +139,8 @@ impl MarketBackend {
             messages::GetDialogs::CONSTRUCTOR_ID => self.get_dialogs(&context, body),
             channels::GetChannels::CONSTRUCTOR_ID => self.get_channels(&context, body).await,
             channels::GetParticipant::CONSTRUCTOR_ID => self.get_participant(&context, body).await,
+            payments::GetPaymentForm::CONSTRUCTOR_ID => self.get_payment_form(&context, body),
+            payments::SendStarsForm::CONSTRUCTOR_ID => self.send_stars_form(&context, body).await,
             other => Ok(unknown_method(other)),
         }
     }

@@ -4,11 +4,12 @@
 //! check what the adapter never sends (wrong access hashes, a form paid twice).
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use giftbuyer_core::ports::{ChannelAccess, TelegramAccount};
+use giftbuyer_core::ports::{ChannelAccess, PurchaseRequest, TelegramAccount, TelegramError};
 use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars};
 use giftbuyer_sim::{AccountSpec, Demand, GiftSpec, Market, MarketConfig};
-use giftbuyer_tgserver::TgServer;
+use giftbuyer_tgserver::{FaultAction, FaultRule, TgServer};
 use grammers_mtsender::{
     ConnectionParams, InvocationError, NoRetries, SenderPool, SenderPoolFatHandle,
 };
@@ -73,6 +74,16 @@ fn market() -> Market {
     instant_market(config)
 }
 
+fn purchase(gift: i64, to: i64, price: u64) -> PurchaseRequest {
+    PurchaseRequest {
+        gift_id: GiftId::new(gift).expect("gift"),
+        channel_id: channel(to),
+        price: Stars::new(price),
+        hide_name: true,
+        message: Some("for the channel".to_owned()),
+    }
+}
+
 #[tokio::test]
 async fn the_adapter_resolves_channels_and_their_rights() {
     let market = market();
@@ -111,6 +122,133 @@ async fn the_adapter_resolves_channels_and_their_rights() {
     market.set_channel_access(id(BUYER), channel(POST), ChannelAccess::NotMember);
     let removed = buyer.channel_info(channel(POST)).await.expect("removed");
     assert_eq!(removed.access, ChannelAccess::NotMember);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_purchase_goes_through_and_is_paid_once() {
+    let market = market();
+    let server = market_server(&market).await;
+    let buyer = adapter_account(&server, BUYER, 2);
+    let receipt = buyer
+        .buy_gift(purchase(ROCKET, POST, 100))
+        .await
+        .expect("bought");
+    assert_ne!(receipt.form_id, 0);
+    let purchases = market.purchases();
+    assert_eq!(purchases.len(), 1);
+    let bought = &purchases[0];
+    assert_eq!(
+        (bought.account, bought.channel, bought.gift, bought.price),
+        (
+            id(BUYER),
+            channel(POST),
+            GiftId::new(ROCKET).expect("gift"),
+            Stars::new(100)
+        )
+    );
+    assert!(bought.hide_name);
+    assert_eq!(bought.message.as_deref(), Some("for the channel"));
+    assert_eq!(market.balance(id(BUYER)), Some(Stars::new(400)));
+    assert_eq!(
+        buyer.stars_balance().await.expect("balance"),
+        Stars::new(400)
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn refusals_map_to_the_engines_errors_and_buy_nothing() {
+    let market = market();
+    let server = market_server(&market).await;
+    let buyer = adapter_account(&server, BUYER, 2);
+    let poor = adapter_account(&server, POOR, 2);
+
+    assert_eq!(
+        buyer.buy_gift(purchase(SOLD_OUT, POST, 10)).await,
+        Err(TelegramError::GiftSoldOut)
+    );
+    assert_eq!(
+        poor.buy_gift(purchase(ROCKET, OPEN, 100)).await,
+        Err(TelegramError::BalanceTooLow)
+    );
+    assert_eq!(
+        buyer.buy_gift(purchase(ROCKET, READ, 100)).await,
+        Err(TelegramError::ChatWriteForbidden)
+    );
+    assert_eq!(
+        buyer.buy_gift(purchase(ROCKET, GONE, 100)).await,
+        Err(TelegramError::NotMember)
+    );
+    // The plan expected another price: the form's price refuses it before anything is paid.
+    assert_eq!(
+        buyer.buy_gift(purchase(ROCKET, POST, 99)).await,
+        Err(TelegramError::PriceChanged {
+            expected: Stars::new(99),
+            actual: Stars::new(100),
+        })
+    );
+    assert!(market.purchases().is_empty());
+    assert_eq!(market.balance(id(BUYER)), Some(Stars::new(500)));
+    assert_eq!(market.balance(id(POOR)), Some(Stars::new(30)));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_connection_dropped_after_the_purchase_ran_is_unknown_and_never_resent() {
+    let market = market();
+    let server = market_server(&market).await;
+    let buyer = adapter_account(&server, BUYER, 2);
+    // Resolve the channel first, so the fault meets the purchase and nothing else.
+    buyer.channel_info(channel(POST)).await.expect("resolved");
+    server.faults().add(FaultRule {
+        method: functions::payments::SendStarsForm::CONSTRUCTOR_ID,
+        user: Some(BUYER),
+        times: 1,
+        action: FaultAction::DropAfter,
+    });
+    let outcome = buyer.buy_gift(purchase(ROCKET, POST, 100)).await;
+    assert!(
+        matches!(outcome, Err(TelegramError::Network(_))),
+        "{outcome:?}"
+    );
+    // Give a resend every chance to arrive: there must be none.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(market.purchases().len(), 1);
+    assert_eq!(
+        server
+            .stats()
+            .calls(functions::payments::SendStarsForm::CONSTRUCTOR_ID),
+        1
+    );
+    // The connection comes back for the next call.
+    buyer
+        .buy_gift(purchase(ROCKET, POST, 100))
+        .await
+        .expect("bought again");
+    assert_eq!(market.purchases().len(), 2);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_connection_dropped_before_the_purchase_ran_buys_nothing() {
+    let market = market();
+    let server = market_server(&market).await;
+    let buyer = adapter_account(&server, BUYER, 2);
+    server.faults().add(FaultRule {
+        method: functions::payments::SendStarsForm::CONSTRUCTOR_ID,
+        user: None,
+        times: 1,
+        action: FaultAction::DropBefore,
+    });
+    let outcome = buyer.buy_gift(purchase(ROCKET, POST, 100)).await;
+    assert!(
+        matches!(outcome, Err(TelegramError::Network(_))),
+        "{outcome:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(market.purchases().is_empty());
+    assert_eq!(market.balance(id(BUYER)), Some(Stars::new(500)));
     server.shutdown().await;
 }
 
@@ -167,6 +305,30 @@ fn hashes(answer: &tl::enums::messages::Dialogs) -> Vec<(i64, i64)> {
             other => panic!("unexpected {other:?}"),
         })
         .collect()
+}
+
+fn invoice(to: i64, access_hash: i64, gift: i64) -> tl::enums::InputInvoice {
+    tl::enums::InputInvoice::StarGift(tl::types::InputInvoiceStarGift {
+        hide_name: false,
+        include_upgrade: false,
+        peer: tl::enums::InputPeer::Channel(tl::types::InputPeerChannel {
+            channel_id: to,
+            access_hash,
+        }),
+        gift_id: gift,
+        message: None,
+    })
+}
+
+fn form_id(form: tl::enums::payments::PaymentForm) -> i64 {
+    match form {
+        tl::enums::payments::PaymentForm::StarGift(form) => {
+            let tl::enums::Invoice::Invoice(invoice) = &form.invoice;
+            assert_eq!(invoice.currency, "XTR");
+            form.form_id
+        }
+        other => panic!("unexpected {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -241,6 +403,18 @@ async fn dialogs_page_and_hashes_are_per_account() {
         .await
         .expect_err("foreign hash");
     assert_eq!(rpc(wrong), (400, "CHANNEL_INVALID".to_owned()));
+    let form = buyer
+        .invoke_in_dc(
+            2,
+            &functions::payments::GetPaymentForm {
+                invoice: invoice(POST, post_for_poor, ROCKET),
+                theme_params: None,
+            },
+        )
+        .await
+        .expect_err("foreign hash");
+    assert_eq!(rpc(form), (400, "PEER_ID_INVALID".to_owned()));
+
     let tl::enums::messages::Chats::Chats(chats) = buyer
         .invoke_in_dc(
             2,
@@ -260,5 +434,141 @@ async fn dialogs_page_and_hashes_are_per_account() {
         &chats.chats[..],
         [tl::enums::Chat::Channel(channel)] if channel.title == "Posting channel" && !channel.left
     ));
+    server.shutdown().await;
+}
+
+/// The gifts and channels of the `messageActionStarGift` service messages among `updates`.
+fn gifts_in(updates: &[tl::enums::Update]) -> Vec<(i64, i64)> {
+    updates
+        .iter()
+        .filter_map(|update| match update {
+            tl::enums::Update::NewChannelMessage(new) => match &new.message {
+                tl::enums::Message::Service(service) => match (&service.action, &service.peer_id) {
+                    (
+                        tl::enums::MessageAction::StarGift(action),
+                        tl::enums::Peer::Channel(peer),
+                    ) => match &action.gift {
+                        tl::enums::StarGift::Gift(gift) => Some((gift.id, peer.channel_id)),
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_form_is_paid_once_and_must_match_its_invoice() {
+    let market = market();
+    let server = market_server(&market).await;
+    let buyer = raw_handle(&server, BUYER);
+    let all = buyer
+        .invoke_in_dc(2, &dialogs(100, tl::enums::InputPeer::Empty))
+        .await
+        .expect("dialogs");
+    let (_, post_hash) = hashes(&all)
+        .into_iter()
+        .find(|(id, _)| *id == POST)
+        .expect("post");
+    let ask = functions::payments::GetPaymentForm {
+        invoice: invoice(POST, post_hash, ROCKET),
+        theme_params: None,
+    };
+    let form = form_id(buyer.invoke_in_dc(2, &ask).await.expect("form"));
+
+    let empty = buyer
+        .invoke_in_dc(
+            2,
+            &functions::payments::SendStarsForm {
+                form_id: 0,
+                invoice: invoice(POST, post_hash, ROCKET),
+            },
+        )
+        .await
+        .expect_err("no form");
+    assert_eq!(rpc(empty), (400, "FORM_ID_EMPTY".to_owned()));
+    let unknown = buyer
+        .invoke_in_dc(
+            2,
+            &functions::payments::SendStarsForm {
+                form_id: form ^ 1,
+                invoice: invoice(POST, post_hash, ROCKET),
+            },
+        )
+        .await
+        .expect_err("unknown form");
+    assert_eq!(rpc(unknown), (400, "FORM_EXPIRED".to_owned()));
+    let mismatched = buyer
+        .invoke_in_dc(
+            2,
+            &functions::payments::SendStarsForm {
+                form_id: form,
+                invoice: invoice(POST, post_hash, SOLD_OUT),
+            },
+        )
+        .await
+        .expect_err("another invoice");
+    assert_eq!(rpc(mismatched), (400, "BOT_INVOICE_INVALID".to_owned()));
+
+    let pay = functions::payments::SendStarsForm {
+        form_id: form,
+        invoice: invoice(POST, post_hash, ROCKET),
+    };
+    let tl::enums::payments::PaymentResult::Result(result) =
+        buyer.invoke_in_dc(2, &pay).await.expect("paid")
+    else {
+        panic!("no verification is needed")
+    };
+    let tl::enums::Updates::Updates(updates) = &result.updates else {
+        panic!("updates: {:?}", result.updates)
+    };
+    assert_eq!(gifts_in(&updates.updates), vec![(ROCKET, POST)]);
+    // The same form again, under a new msg_id (which the replay check cannot catch).
+    let again = buyer.invoke_in_dc(2, &pay).await.expect_err("paid already");
+    assert_eq!(rpc(again), (400, "FORM_SUBMIT_DUPLICATE".to_owned()));
+    assert_eq!(market.purchases().len(), 1);
+    assert_eq!(market.balance(id(BUYER)), Some(Stars::new(400)));
+
+    // Another account cannot pay this account's form.
+    let poor = raw_handle(&server, POOR);
+    let foreign = poor.invoke_in_dc(2, &pay).await.expect_err("not its form");
+    assert_eq!(rpc(foreign), (400, "FORM_EXPIRED".to_owned()));
+
+    // A purchase refused for certain leaves the form payable: after a top-up it goes through.
+    let (_, open_hash) = hashes(
+        &poor
+            .invoke_in_dc(2, &dialogs(100, tl::enums::InputPeer::Empty))
+            .await
+            .expect("dialogs"),
+    )
+    .into_iter()
+    .find(|(id, _)| *id == OPEN)
+    .expect("open");
+    let form = form_id(
+        poor.invoke_in_dc(
+            2,
+            &functions::payments::GetPaymentForm {
+                invoice: invoice(OPEN, open_hash, ROCKET),
+                theme_params: None,
+            },
+        )
+        .await
+        .expect("form"),
+    );
+    let pay = functions::payments::SendStarsForm {
+        form_id: form,
+        invoice: invoice(OPEN, open_hash, ROCKET),
+    };
+    let low = poor.invoke_in_dc(2, &pay).await.expect_err("too poor");
+    assert_eq!(rpc(low), (400, "BALANCE_TOO_LOW".to_owned()));
+    market.set_balance(id(POOR), Stars::new(250));
+    poor.invoke_in_dc(2, &pay)
+        .await
+        .expect("paid after the top-up");
+    assert_eq!(market.purchases().len(), 2);
+    assert_eq!(market.balance(id(POOR)), Some(Stars::new(150)));
     server.shutdown().await;
 }
