@@ -572,3 +572,167 @@ async fn a_form_is_paid_once_and_must_match_its_invoice() {
     assert_eq!(market.balance(id(POOR)), Some(Stars::new(150)));
     server.shutdown().await;
 }
+
+/// An account whose purchases and channel checks go over the socket while its catalog polls
+/// and balances come from the market in process: the catalog over MTProto is served
+/// elsewhere, and this keeps the engine's check to what this module serves.
+struct WirePurchases {
+    sim: giftbuyer_sim::SimAccount,
+    wire: giftbuyer_telegram::account::MtprotoAccount,
+}
+
+#[async_trait::async_trait]
+impl TelegramAccount for WirePurchases {
+    fn account_id(&self) -> AccountId {
+        self.sim.account_id()
+    }
+
+    async fn star_gifts(
+        &self,
+        hash: i32,
+    ) -> Result<giftbuyer_core::ports::CatalogResponse, TelegramError> {
+        self.sim.star_gifts(hash).await
+    }
+
+    async fn profile(&self) -> Result<giftbuyer_core::ports::Profile, TelegramError> {
+        self.sim.profile().await
+    }
+
+    async fn stars_balance(&self) -> Result<Stars, TelegramError> {
+        self.sim.stars_balance().await
+    }
+
+    async fn buy_gift(
+        &self,
+        request: PurchaseRequest,
+    ) -> Result<giftbuyer_core::ports::PurchaseReceipt, TelegramError> {
+        self.wire.buy_gift(request).await
+    }
+
+    async fn download_sticker(
+        &self,
+        sticker: giftbuyer_core::StickerRef,
+    ) -> Result<Vec<u8>, TelegramError> {
+        self.sim.download_sticker(sticker).await
+    }
+
+    async fn channel_info(
+        &self,
+        channel: ChannelId,
+    ) -> Result<giftbuyer_core::ports::ChannelInfo, TelegramError> {
+        self.wire.channel_info(channel).await
+    }
+}
+
+struct OneAccount(Arc<WirePurchases>);
+
+#[async_trait::async_trait]
+impl giftbuyer_core::ports::Connector for OneAccount {
+    async fn account(&self, id: AccountId) -> Result<Arc<dyn TelegramAccount>, TelegramError> {
+        if id == self.0.account_id() {
+            Ok(self.0.clone())
+        } else {
+            Err(TelegramError::AccountUnavailable("not this test's".into()))
+        }
+    }
+
+    async fn bot(
+        &self,
+        _user: giftbuyer_core::ports::UserId,
+    ) -> Result<
+        Option<Arc<dyn giftbuyer_core::ports::NotificationBot>>,
+        giftbuyer_core::ports::BotError,
+    > {
+        Ok(None)
+    }
+}
+
+#[tokio::test]
+async fn the_engine_journals_a_purchase_lost_with_its_connection_as_unknown() {
+    use giftbuyer_core::ports::{JournalStatus, UserConfig, UserId, UserSettings};
+    use giftbuyer_core::{Bounds, ChannelFilter, ChannelRowId};
+    use giftbuyer_engine::{Engine, EngineConfig, MemoryStore, TokioClock};
+
+    // One copy's worth of stars, so the plan is exactly one purchase; no flood limits, so
+    // the engine may poll every 100 ms.
+    let market = instant_market(MarketConfig {
+        flood: giftbuyer_sim::FloodConfig::NONE,
+        ..MarketConfig::with_seed(5)
+            .account(
+                AccountSpec::new(id(BUYER), Stars::new(100))
+                    .premium()
+                    .channel(channel(POST), ChannelAccess::CanPost),
+            )
+            .gift(
+                GiftSpec::limited(GiftId::new(ROCKET).expect("gift"), Stars::new(100), 1000)
+                    .released_at(Duration::from_millis(400))
+                    .demand(Demand::Nobody),
+            )
+    });
+    let server = market_server(&market).await;
+    server.faults().add(FaultRule {
+        method: functions::payments::SendStarsForm::CONSTRUCTOR_ID,
+        user: Some(BUYER),
+        times: 1,
+        action: FaultAction::DropAfter,
+    });
+    let account = Arc::new(WirePurchases {
+        sim: market.account(id(BUYER)).expect("account"),
+        wire: adapter_account(&server, BUYER, 2),
+    });
+    let store = Arc::new(MemoryStore::new());
+    store.set_users(vec![UserConfig {
+        user_id: UserId::new(1).expect("user"),
+        settings: UserSettings {
+            autobuy: true,
+            notification_chats: Vec::new(),
+            report_lang: giftbuyer_core::report::Lang::En,
+            forced_target: None,
+        },
+        accounts: vec![id(BUYER)],
+        channels: vec![giftbuyer_core::Channel {
+            row_id: ChannelRowId::new(1).expect("row"),
+            channel_id: channel(POST),
+            filter: ChannelFilter {
+                price: Bounds::UNBOUNDED,
+                supply: Bounds::UNBOUNDED,
+            },
+            title: None,
+        }],
+    }]);
+    let engine = Engine::new(
+        store.clone(),
+        Arc::new(OneAccount(account)),
+        Arc::new(TokioClock::system()),
+        EngineConfig {
+            poll_interval: Duration::from_millis(100),
+            ..EngineConfig::default()
+        },
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    while tokio::time::Instant::now() < deadline {
+        engine.tick().await.expect("tick");
+        tokio::time::sleep(engine.poll_gap().await).await;
+    }
+    engine.settle().await;
+
+    let statuses: Vec<(JournalStatus, Option<String>)> = store
+        .journal()
+        .into_iter()
+        .map(|entry| (entry.status, entry.error))
+        .collect();
+    assert_eq!(
+        statuses.len(),
+        1,
+        "one purchase planned, and never sent again: {statuses:?}"
+    );
+    assert_eq!(statuses[0].0, JournalStatus::Unknown, "{statuses:?}");
+    assert_eq!(market.purchases().len(), 1);
+    assert_eq!(
+        server
+            .stats()
+            .calls(functions::payments::SendStarsForm::CONSTRUCTOR_ID),
+        1
+    );
+    server.shutdown().await;
+}
