@@ -9,7 +9,7 @@ use std::time::Duration;
 use giftbuyer_core::ports::{CatalogResponse, ChannelAccess, Clock, TelegramError};
 use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars, StickerRef, UnixTime};
 
-use crate::account::{AccountState, SimAccount};
+use crate::account::{AccountSpec, AccountState, SimAccount};
 use crate::catalog::{GiftSpec, GiftState, catalog_hash};
 use crate::competitors::CompetitorConfig;
 use crate::config::{ConfigError, MarketConfig};
@@ -194,6 +194,18 @@ impl Market {
                 .get(&account)
                 .map(|account| account.spec.balance)
         })
+    }
+
+    /// An account's spec as it stands now: its balance and its channel rights change while
+    /// the market runs. A server in front of the market reads the channels an account can
+    /// see from it.
+    pub fn account_spec(&self, id: AccountId) -> Option<AccountSpec> {
+        self.with_state(|state| state.accounts.get(&id).map(|account| account.spec.clone()))
+    }
+
+    /// The channels the configuration names, with their titles.
+    pub fn channel_titles(&self) -> BTreeMap<ChannelId, String> {
+        self.with_state(|state| state.channel_titles.clone())
     }
 
     /// A gift's state now, released or not.

@@ -3,14 +3,18 @@
 //! demo, so its latency, flood limits and faults apply) and answers with Telegram's
 //! constructors and error names.
 
+mod channels;
 mod login;
+mod payments;
 mod users;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use giftbuyer_core::AccountId;
+use std::collections::BTreeMap;
+
 use giftbuyer_core::ports::TelegramError;
+use giftbuyer_core::{AccountId, ChannelId};
 use giftbuyer_sim::{Market, SimAccount};
 use grammers_tl_types::{self as tl, Identifiable};
 
@@ -31,6 +35,12 @@ struct Inner {
     passwords: Mutex<HashMap<u64, login::PasswordLogin>>,
     /// A secret mixed into access hashes, so they differ between servers.
     hash_secret: u64,
+    /// Channels announced with `add_channel`, with their titles (bounded).
+    announced: Mutex<BTreeMap<ChannelId, Option<String>>>,
+    /// Payment forms handed out and not yet forgotten (bounded).
+    forms: Mutex<payments::Forms>,
+    /// Ids and pts of the purchases' service messages.
+    sequence: payments::Sequence,
 }
 
 impl std::fmt::Debug for MarketBackend {
@@ -52,6 +62,9 @@ impl MarketBackend {
                 dcs,
                 passwords: Mutex::new(HashMap::new()),
                 hash_secret: u64::from_le_bytes(secret),
+                announced: Mutex::new(BTreeMap::new()),
+                forms: Mutex::new(payments::Forms::default()),
+                sequence: payments::Sequence::default(),
             }),
         }
     }
@@ -81,6 +94,20 @@ impl MarketBackend {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn announced(&self) -> MutexGuard<'_, BTreeMap<ChannelId, Option<String>>> {
+        self.inner
+            .announced
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn forms(&self) -> MutexGuard<'_, payments::Forms> {
+        self.inner
+            .forms
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The access hash Telegram would give `id`: stable, and not guessable from the id.
     pub(crate) fn access_hash(&self, id: i64) -> i64 {
         let mixed = (id as u64 ^ self.inner.hash_secret).wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -100,7 +127,7 @@ impl MarketBackend {
     }
 
     async fn dispatch(&self, context: CallContext, query: Query) -> Result<Reply, RpcFailure> {
-        use tl::functions::{account, auth, payments, users};
+        use tl::functions::{account, auth, channels, messages, payments, users};
         let body = &query.body;
         match query.constructor() {
             auth::SendCode::CONSTRUCTOR_ID => self.send_code(&context, body),
@@ -109,6 +136,11 @@ impl MarketBackend {
             auth::CheckPassword::CONSTRUCTOR_ID => self.check_password(&context, body).await,
             users::GetUsers::CONSTRUCTOR_ID => self.get_users(&context, body).await,
             payments::GetStarsStatus::CONSTRUCTOR_ID => self.stars_status(&context).await,
+            messages::GetDialogs::CONSTRUCTOR_ID => self.get_dialogs(&context, body),
+            channels::GetChannels::CONSTRUCTOR_ID => self.get_channels(&context, body).await,
+            channels::GetParticipant::CONSTRUCTOR_ID => self.get_participant(&context, body).await,
+            payments::GetPaymentForm::CONSTRUCTOR_ID => self.get_payment_form(&context, body),
+            payments::SendStarsForm::CONSTRUCTOR_ID => self.send_stars_form(&context, body).await,
             other => Ok(unknown_method(other)),
         }
     }

@@ -3,6 +3,7 @@
 
 mod adapter_login;
 mod login;
+mod payments;
 mod protocol;
 mod raw;
 mod support;
