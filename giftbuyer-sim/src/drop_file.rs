@@ -718,6 +718,7 @@ fn gift_from_fields(
             Demand::Nobody
         },
         locks,
+        sticker: None,
     })
 }
 
