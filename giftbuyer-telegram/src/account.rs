@@ -325,7 +325,13 @@ impl MtprotoAccount {
                     if rpc.name == "FILE_MIGRATE" && !migrated && rpc.value.is_some() =>
                 {
                     migrated = true;
-                    dc = rpc.value.and_then(|value| i32::try_from(value).ok());
+                    // A file sent back home is fetched there on the session's own login:
+                    // Telegram exports no authorization to the DC it is asked on
+                    // (`DC_ID_INVALID`), so that DC is reached as the home one.
+                    dc = rpc
+                        .value
+                        .and_then(|value| i32::try_from(value).ok())
+                        .filter(|&target| target != home);
                 }
                 Err(InvocationError::Rpc(rpc))
                     if rpc.name == "AUTH_KEY_UNREGISTERED" && dc.is_some() && !reauthorized =>
