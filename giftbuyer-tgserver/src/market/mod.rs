@@ -3,6 +3,8 @@
 //! demo, so its latency, flood limits and faults apply) and answers with Telegram's
 //! constructors and error names.
 
+mod catalog;
+mod files;
 mod login;
 mod users;
 
@@ -31,6 +33,8 @@ struct Inner {
     passwords: Mutex<HashMap<u64, login::PasswordLogin>>,
     /// A secret mixed into access hashes, so they differ between servers.
     hash_secret: u64,
+    /// Sticker documents shown, file references and exported logins.
+    files: files::FileState,
 }
 
 impl std::fmt::Debug for MarketBackend {
@@ -52,6 +56,7 @@ impl MarketBackend {
                 dcs,
                 passwords: Mutex::new(HashMap::new()),
                 hash_secret: u64::from_le_bytes(secret),
+                files: files::FileState::new(),
             }),
         }
     }
@@ -100,7 +105,7 @@ impl MarketBackend {
     }
 
     async fn dispatch(&self, context: CallContext, query: Query) -> Result<Reply, RpcFailure> {
-        use tl::functions::{account, auth, payments, users};
+        use tl::functions::{account, auth, payments, upload, users};
         let body = &query.body;
         match query.constructor() {
             auth::SendCode::CONSTRUCTOR_ID => self.send_code(&context, body),
@@ -109,6 +114,12 @@ impl MarketBackend {
             auth::CheckPassword::CONSTRUCTOR_ID => self.check_password(&context, body).await,
             users::GetUsers::CONSTRUCTOR_ID => self.get_users(&context, body).await,
             payments::GetStarsStatus::CONSTRUCTOR_ID => self.stars_status(&context).await,
+            payments::GetStarGifts::CONSTRUCTOR_ID => self.star_gifts(&context, body).await,
+            upload::GetFile::CONSTRUCTOR_ID => self.get_file(&context, body).await,
+            auth::ExportAuthorization::CONSTRUCTOR_ID => self.export_authorization(&context, body),
+            auth::ImportAuthorization::CONSTRUCTOR_ID => {
+                self.import_authorization(&context, body).await
+            }
             other => Ok(unknown_method(other)),
         }
     }
