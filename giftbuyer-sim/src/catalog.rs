@@ -46,6 +46,10 @@ pub struct GiftSpec {
     pub demand: Demand,
     /// Until when the gift is locked for an account (`locked_until_date`).
     pub locks: BTreeMap<AccountId, UnixTime>,
+    /// The sticker's `.tgs` file; `None` for the small animation [`lottie::tgs`] draws for the
+    /// gift. Real gift stickers run to tens of KiB, so a test of chunked downloads gives one
+    /// that large here.
+    pub sticker: Option<Arc<[u8]>>,
 }
 
 impl GiftSpec {
@@ -63,6 +67,7 @@ impl GiftSpec {
             release_at: Duration::ZERO,
             demand: Demand::Calibrated,
             locks: BTreeMap::new(),
+            sticker: None,
         }
     }
 
@@ -118,6 +123,13 @@ impl GiftSpec {
         self
     }
 
+    /// Shows this `.tgs` file as the gift's sticker instead of the generated one.
+    #[must_use]
+    pub fn sticker(mut self, tgs: impl Into<Arc<[u8]>>) -> Self {
+        self.sticker = Some(tgs.into());
+        self
+    }
+
     /// Checks what the types cannot: a limited gift has copies, and no more left than made.
     pub fn validate(&self) -> Result<(), ConfigError> {
         match (self.supply, self.remaining) {
@@ -162,7 +174,10 @@ impl GiftState {
                 curve: competitors.curve,
             })
         });
-        let tgs: Arc<[u8]> = lottie::tgs(spec.id).into();
+        let tgs: Arc<[u8]> = spec
+            .sticker
+            .clone()
+            .unwrap_or_else(|| lottie::tgs(spec.id).into());
         let mut rng = SplitMix64::keyed(seed, &[STICKER_TAG, key(spec.id.get())]);
         let sticker = StickerRef {
             // Positive like Telegram's document ids, and distinct per gift and seed.
@@ -430,6 +445,23 @@ mod tests {
         assert_ne!(catalog_hash(&[]), base);
         assert_ne!(catalog_hash(&[gift(), gift()]), base);
         assert_eq!(catalog_hash(&[gift()]), base);
+    }
+
+    #[test]
+    fn a_given_sticker_file_replaces_the_drawn_one() {
+        let id = GiftId::new(3).expect("valid");
+        let competitors = CompetitorConfig::default();
+        let drawn = GiftState::new(GiftSpec::limited(id, Stars::new(10), 5), &competitors, 0);
+        assert_eq!(&*drawn.tgs, lottie::tgs(id).as_slice());
+        let file = vec![7u8; 9000];
+        let given = GiftState::new(
+            GiftSpec::limited(id, Stars::new(10), 5).sticker(file.clone()),
+            &competitors,
+            0,
+        );
+        assert_eq!(&*given.tgs, file.as_slice());
+        assert_eq!(given.sticker.size, 9000);
+        assert_eq!(given.sticker.document_id, drawn.sticker.document_id);
     }
 
     #[test]

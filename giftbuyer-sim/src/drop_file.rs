@@ -719,6 +719,7 @@ fn gift_from_fields(
             Demand::Nobody
         },
         locks,
+        sticker: None,
     })
 }
 

@@ -28,6 +28,11 @@ pub struct AccountConfig {
     pub call_timeout: Duration,
     /// The shortest time between two walks of the dialogs to find an unknown channel.
     pub dialogs_refresh_interval: Duration,
+    /// Bytes asked for by one `upload.getFile` when downloading a sticker. Telegram refuses
+    /// a part that is not a multiple of 4 KiB or does not divide 1 MiB (`LIMIT_INVALID`), so
+    /// [`AccountConfig::validate`] checks it and an account built with another value uses
+    /// [`DEFAULT_DOWNLOAD_CHUNK`].
+    pub download_chunk: i32,
 }
 
 impl Default for AccountConfig {
@@ -35,13 +40,40 @@ impl Default for AccountConfig {
         Self {
             call_timeout: Duration::from_secs(20),
             dialogs_refresh_interval: Duration::from_secs(60),
+            download_chunk: DEFAULT_DOWNLOAD_CHUNK,
         }
     }
 }
 
-/// Size of one `upload.getFile` chunk: divides 1 MiB and is a multiple of 4 KiB, as Telegram
-/// requires. Gift stickers are a few dozen KiB, so one chunk usually holds the whole file.
-const CHUNK: i32 = 512 * 1024;
+/// Why an [`AccountConfig`] cannot be used as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AccountConfigError {
+    #[error("download_chunk {0} is not a multiple of 4096 that divides 1048576")]
+    DownloadChunk(i32),
+}
+
+impl AccountConfig {
+    /// Checks what the types cannot: the download chunk follows Telegram's rules for
+    /// `upload.getFile` without `precise` (core.telegram.org/api/files): a multiple of 4 KiB
+    /// that divides 1 MiB. Such a chunk also keeps every part inside one 1 MiB block, since
+    /// each part starts at a multiple of its own size.
+    pub fn validate(&self) -> Result<(), AccountConfigError> {
+        let chunk = self.download_chunk;
+        if chunk >= DOWNLOAD_ALIGN && chunk % DOWNLOAD_ALIGN == 0 && DOWNLOAD_BLOCK % chunk == 0 {
+            Ok(())
+        } else {
+            Err(AccountConfigError::DownloadChunk(chunk))
+        }
+    }
+}
+
+/// The default size of one `upload.getFile` chunk. Gift stickers are a few dozen KiB, so one
+/// chunk usually holds the whole file.
+pub const DEFAULT_DOWNLOAD_CHUNK: i32 = 512 * 1024;
+/// Telegram's alignment of `upload.getFile` offsets and limits without `precise`.
+const DOWNLOAD_ALIGN: i32 = 4096;
+/// No part may cross a 1 MiB block, and without `precise` a limit must divide it.
+const DOWNLOAD_BLOCK: i32 = 1024 * 1024;
 /// Gift stickers are small; this bounds the download of a hostile or broken document.
 const MAX_STICKER_BYTES: usize = 4 * 1024 * 1024;
 
@@ -75,6 +107,18 @@ impl MtprotoAccount {
         session: Arc<StoredSession>,
         config: AccountConfig,
     ) -> Self {
+        let config = match config.validate() {
+            Ok(()) => config,
+            Err(error) => {
+                // A chunk Telegram refuses would make every sticker download fail with
+                // LIMIT_INVALID; the default is always accepted.
+                tracing::warn!(account = %id, %error, "using the default download chunk");
+                AccountConfig {
+                    download_chunk: DEFAULT_DOWNLOAD_CHUNK,
+                    ..config
+                }
+            }
+        };
         Self {
             id,
             invoker,
@@ -242,6 +286,8 @@ impl MtprotoAccount {
                 file_reference: sticker.file_reference.clone(),
                 thumb_size: String::new(),
             });
+        let chunk = self.config.download_chunk;
+        let chunk_len = usize::try_from(chunk).unwrap_or(usize::MAX);
         let mut bytes = Vec::new();
         let mut reauthorized = false;
         let mut migrated = false;
@@ -254,11 +300,11 @@ impl MtprotoAccount {
                 cdn_supported: false,
                 location: location.clone(),
                 offset: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-                limit: CHUNK,
+                limit: chunk,
             };
             match self.call_raw(dc, &request).await? {
                 Ok(enums::upload::File::File(file)) => {
-                    let last = file.bytes.len() < CHUNK as usize;
+                    let last = file.bytes.len() < chunk_len;
                     bytes.extend(file.bytes);
                     if bytes.len() > MAX_STICKER_BYTES {
                         return Err(Retry::Error(unexpected("the sticker file is too large")));
@@ -279,7 +325,13 @@ impl MtprotoAccount {
                     if rpc.name == "FILE_MIGRATE" && !migrated && rpc.value.is_some() =>
                 {
                     migrated = true;
-                    dc = rpc.value.and_then(|value| i32::try_from(value).ok());
+                    // A file sent back home is fetched there on the session's own login:
+                    // Telegram exports no authorization to the DC it is asked on
+                    // (`DC_ID_INVALID`), so that DC is reached as the home one.
+                    dc = rpc
+                        .value
+                        .and_then(|value| i32::try_from(value).ok())
+                        .filter(|&target| target != home);
                 }
                 Err(InvocationError::Rpc(rpc))
                     if rpc.name == "AUTH_KEY_UNREGISTERED" && dc.is_some() && !reauthorized =>
@@ -390,5 +442,39 @@ impl TelegramAccount for MtprotoAccount {
 
     async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, TelegramError> {
         self.info(channel).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_download_chunk_follows_telegrams_rules() {
+        let with = |download_chunk| AccountConfig {
+            download_chunk,
+            ..AccountConfig::default()
+        };
+        assert_eq!(AccountConfig::default().validate(), Ok(()));
+        for good in [4096, 8192, 64 * 1024, 512 * 1024, 1024 * 1024] {
+            assert_eq!(with(good).validate(), Ok(()), "{good}");
+        }
+        // 12 KiB is aligned but does not divide 1 MiB; 2 MiB crosses a block.
+        for bad in [
+            0,
+            -4096,
+            1024,
+            4095,
+            12 * 1024,
+            2 * 1024 * 1024,
+            i32::MAX,
+            i32::MIN,
+        ] {
+            assert_eq!(
+                with(bad).validate(),
+                Err(AccountConfigError::DownloadChunk(bad)),
+                "{bad}"
+            );
+        }
     }
 }

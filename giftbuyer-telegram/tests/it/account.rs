@@ -123,6 +123,7 @@ async fn setup(known_channel: bool) -> (Arc<FakeNet>, MtprotoAccount) {
         AccountConfig {
             call_timeout: Duration::from_millis(200),
             dialogs_refresh_interval: Duration::from_secs(60),
+            ..AccountConfig::default()
         },
     );
     (net, account)

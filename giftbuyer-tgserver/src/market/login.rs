@@ -247,7 +247,7 @@ impl MarketBackend {
     }
 
     /// Binds the key to the account and answers `auth.authorization` with its user.
-    async fn authorized(
+    pub(super) async fn authorized(
         &self,
         context: &CallContext,
         account: AccountId,

@@ -3,7 +3,9 @@
 //! demo, so its latency, flood limits and faults apply) and answers with Telegram's
 //! constructors and error names.
 
+mod catalog;
 mod channels;
+mod files;
 mod login;
 mod payments;
 mod users;
@@ -41,6 +43,8 @@ struct Inner {
     forms: Mutex<payments::Forms>,
     /// Ids and pts of the purchases' service messages.
     sequence: payments::Sequence,
+    /// Sticker documents shown, file references and exported logins.
+    files: files::FileState,
 }
 
 impl std::fmt::Debug for MarketBackend {
@@ -65,6 +69,7 @@ impl MarketBackend {
                 announced: Mutex::new(BTreeMap::new()),
                 forms: Mutex::new(payments::Forms::default()),
                 sequence: payments::Sequence::default(),
+                files: files::FileState::new(),
             }),
         }
     }
@@ -127,7 +132,7 @@ impl MarketBackend {
     }
 
     async fn dispatch(&self, context: CallContext, query: Query) -> Result<Reply, RpcFailure> {
-        use tl::functions::{account, auth, channels, messages, payments, users};
+        use tl::functions::{account, auth, channels, messages, payments, upload, users};
         let body = &query.body;
         match query.constructor() {
             auth::SendCode::CONSTRUCTOR_ID => self.send_code(&context, body),
@@ -141,6 +146,12 @@ impl MarketBackend {
             channels::GetParticipant::CONSTRUCTOR_ID => self.get_participant(&context, body).await,
             payments::GetPaymentForm::CONSTRUCTOR_ID => self.get_payment_form(&context, body),
             payments::SendStarsForm::CONSTRUCTOR_ID => self.send_stars_form(&context, body).await,
+            payments::GetStarGifts::CONSTRUCTOR_ID => self.star_gifts(&context, body).await,
+            upload::GetFile::CONSTRUCTOR_ID => self.get_file(&context, body).await,
+            auth::ExportAuthorization::CONSTRUCTOR_ID => self.export_authorization(&context, body),
+            auth::ImportAuthorization::CONSTRUCTOR_ID => {
+                self.import_authorization(&context, body).await
+            }
             other => Ok(unknown_method(other)),
         }
     }
