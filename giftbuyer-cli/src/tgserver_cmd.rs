@@ -97,7 +97,11 @@ async fn serve(args: &TgServerArgs) -> anyhow::Result<()> {
     };
     let keys =
         KeyRing::open(args.state_dir.join("keyring.json")).context("cannot open the key ring")?;
-    let backend = Arc::new(MarketBackend::new(market, dcs));
+    let backend = Arc::new(MarketBackend::with_secret(
+        market,
+        dcs,
+        keys.server_secret(),
+    ));
     let server = TgServer::start(options.clone(), keys.clone(), backend).await?;
     let keys_file = args.state_dir.join("keys.json");
     write_keys_file(

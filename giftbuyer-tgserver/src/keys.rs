@@ -50,17 +50,20 @@ struct StoredKey {
 
 #[derive(Serialize, Deserialize)]
 struct StoredRing {
+    /// The server's secret, 64 hex digits (see [`KeyRing::server_secret`]).
+    secret: String,
     keys: Vec<StoredKey>,
 }
 
 /// All keys of all DCs, shared by the listeners.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct KeyRing {
     inner: Arc<Mutex<Ring>>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Ring {
+    secret: [u8; 32],
     keys: HashMap<u64, KeyEntry>,
     /// Keys in the order they were minted, so the state file is stable.
     order: Vec<u64>,
@@ -70,13 +73,26 @@ struct Ring {
 impl KeyRing {
     /// A ring kept in memory only.
     pub fn in_memory() -> Self {
-        Self::default()
+        let ring = Ring {
+            secret: fresh_secret(),
+            ..Ring::default()
+        };
+        Self {
+            inner: Arc::new(Mutex::new(ring)),
+        }
+    }
+
+    /// A secret kept with the keys, for what else must survive a restart unchanged (the access
+    /// hashes a backend hands out, which clients cache in their sessions).
+    pub fn server_secret(&self) -> [u8; 32] {
+        self.lock().secret
     }
 
     /// A ring kept in `path`, loaded from it when it exists.
     pub fn open(path: PathBuf) -> Result<Self, KeyRingError> {
         let mut ring = Ring {
             path: Some(path.clone()),
+            secret: fresh_secret(),
             ..Ring::default()
         };
         match std::fs::read(&path) {
@@ -85,6 +101,13 @@ impl KeyRing {
                     serde_json::from_slice(&bytes).map_err(|error| KeyRingError::Invalid {
                         path: path.clone(),
                         reason: error.to_string(),
+                    })?;
+                ring.secret = hex::decode(&stored.secret)
+                    .ok()
+                    .and_then(|bytes| bytes.try_into().ok())
+                    .ok_or_else(|| KeyRingError::Invalid {
+                        path: path.clone(),
+                        reason: "the secret is not 64 hex digits".into(),
                     })?;
                 for entry in stored.keys {
                     let key = decode_key(&entry.key).ok_or_else(|| KeyRingError::Invalid {
@@ -211,6 +234,7 @@ impl Ring {
             return Ok(());
         };
         let stored = StoredRing {
+            secret: hex::encode(self.secret),
             keys: self
                 .order
                 .iter()
@@ -228,6 +252,23 @@ impl Ring {
             reason: error.to_string(),
         })?;
         write_private(path, &bytes)
+    }
+}
+
+fn fresh_secret() -> [u8; 32] {
+    let mut secret = [0u8; 32];
+    // Without randomness the secret is guessable, which a loopback test server can live with.
+    let _ = getrandom::fill(&mut secret);
+    secret
+}
+
+impl std::fmt::Debug for Ring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Neither the secret nor the keys are shown.
+        f.debug_struct("Ring")
+            .field("keys", &self.keys.len())
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 

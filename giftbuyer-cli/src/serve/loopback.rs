@@ -14,8 +14,8 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use giftbuyer_core::AccountId;
 use giftbuyer_core::ports::{
-    BotError, Clock, Connector, LoginId, LoginProgress, LoginStart, NotificationBot, Secret,
-    TelegramAccount, TelegramError, TelegramLogin, UserId,
+    BotError, Clock, Connector, EngineStore as _, LoginId, LoginProgress, LoginStart,
+    NotificationBot, Secret, TelegramAccount, TelegramError, TelegramLogin, UserId,
 };
 use giftbuyer_sim::{BotConfig, Market, SimBot};
 use giftbuyer_store::Store;
@@ -42,16 +42,17 @@ struct Ports {
 
 /// Starts the loopback Telegram on the ports of the last run when they are free, on free ones
 /// otherwise (accounts logged in before then need a new login).
-async fn start_server(market: &Market, data_dir: &Path) -> anyhow::Result<TgServer> {
-    let keys = KeyRing::open(data_dir.join(KEYS_FILE))
-        .context("cannot open the loopback telegram's keys")?;
+async fn start_server(
+    backend: Arc<MarketBackend>,
+    keys: KeyRing,
+    data_dir: &Path,
+) -> anyhow::Result<TgServer> {
     let ports_file = data_dir.join(PORTS_FILE);
     let previous = std::fs::read(&ports_file)
         .ok()
         .and_then(|bytes| serde_json::from_slice::<Ports>(&bytes).ok())
         .map(|saved| saved.ports);
     let defaults = ServerOptions::default();
-    let backend = Arc::new(MarketBackend::new(market.clone(), defaults.dcs.clone()));
     let server = match previous {
         Some(ports) => {
             let options = ServerOptions {
@@ -87,9 +88,21 @@ pub(super) async fn adapters(
     data_dir: &Path,
     drop_every_secs: u64,
 ) -> anyhow::Result<Adapters> {
-    let server = start_server(&market, data_dir).await?;
+    let keys = KeyRing::open(data_dir.join(KEYS_FILE))
+        .context("cannot open the loopback telegram's keys")?;
+    // The secret kept with the keys keeps access hashes stable across restarts: the sessions
+    // in the store cached them.
+    let backend = Arc::new(MarketBackend::with_secret(
+        market.clone(),
+        ServerOptions::default().dcs,
+        keys.server_secret(),
+    ));
+    let server = start_server(backend.clone(), keys, data_dir).await?;
+    let channels = follow_channels(store, backend).await?;
     let factory: Arc<dyn InvokerFactory> = Arc::new(GrammersFactory::default());
-    let config = ConnectorConfig::new(format!("demo-mtproto:{}", std::process::id()));
+    // One name for every start: the demo is one instance (its SQLite file lock sees to it), so
+    // the leases a killed run left behind are its own and need not run out first.
+    let config = ConnectorConfig::new("giftbuyer-demo-mtproto");
     let renew_every = config.lease_ttl / 3;
     let accounts = Arc::new(TelegramConnector::new(
         Arc::new(store.clone()),
@@ -113,12 +126,45 @@ pub(super) async fn adapters(
             "demo market over MTProto at {}: a drop every {drop_every_secs} s",
             dcs.join(", ")
         ),
-        tasks: vec![renewal, purge],
+        tasks: vec![renewal, purge, channels],
         stop: Some(Box::pin(async move {
             stopping.shutdown().await;
             server.shutdown().await;
         })),
     })
+}
+
+/// Makes every channel a panel user added known to the loopback Telegram, at start and after
+/// each change the panel announces: demo accounts may post in any channel, and on MTProto they
+/// find their channels in their dialogs, which list the channels the server knows.
+async fn follow_channels(
+    store: &Store,
+    backend: Arc<MarketBackend>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    async fn announce(store: &Store, backend: &MarketBackend) {
+        match store.users().await {
+            Ok(users) => {
+                for channel in users.iter().flat_map(|user| &user.channels) {
+                    backend.add_channel(channel.channel_id, channel.title.clone());
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the channels for the loopback telegram")
+            }
+        }
+    }
+    let mut events = store
+        .subscribe()
+        .await
+        .context("cannot follow the panel's changes")?;
+    announce(store, &backend).await;
+    let store = store.clone();
+    Ok(tokio::spawn(async move {
+        // Any event, or a missed one, may be a new channel; reading them again is cheap.
+        while events.next().await.is_some() {
+            announce(&store, &backend).await;
+        }
+    }))
 }
 
 /// Accounts over MTProto, the bot simulated.

@@ -60,6 +60,18 @@ fn http(addr: &str, request: &str) -> String {
     response
 }
 
+/// Where a test server's log goes: nowhere, or with `GIFTBUYER_TEST_SERVER_LOG=<dir>` to a
+/// file of its own there, for looking into a failing test.
+fn server_log() -> Stdio {
+    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let Some(dir) = std::env::var_os("GIFTBUYER_TEST_SERVER_LOG") else {
+        return Stdio::null();
+    };
+    let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::path::Path::new(&dir).join(format!("server-{}-{n}.log", std::process::id()));
+    std::fs::File::create(path).map_or_else(|_| Stdio::null(), Stdio::from)
+}
+
 /// A `giftbuyer serve` process on a free port with its own data directory.
 struct Server {
     child: std::process::Child,
@@ -87,7 +99,7 @@ impl Server {
             .env_remove("GIFTBUYER_MASTER_KEY")
             .env_remove("GIFTBUYER_KEY_FILE")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(server_log())
             .spawn()
             .expect("the server starts");
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
@@ -320,8 +332,18 @@ fn wait_for_bought_run(
 
 #[test]
 fn a_demo_killed_with_sigkill_carries_on_after_a_restart_without_a_new_login() {
-    let args = ["--demo", "--demo-drop-every", "10"];
-    let server = Server::start(&args);
+    demo_carries_on_after_sigkill(&["--demo", "--demo-drop-every", "10"]);
+}
+
+#[test]
+fn a_demo_over_mtproto_buys_drops_and_carries_on_after_sigkill_without_a_new_login() {
+    demo_carries_on_after_sigkill(&["--demo", "--demo-mtproto", "--demo-drop-every", "10"]);
+}
+
+/// A demo with autobuy on buys a drop, is killed with SIGKILL, restarts on the same data and
+/// buys a later drop with the same account, still logged in.
+fn demo_carries_on_after_sigkill(args: &[&str]) {
+    let server = Server::start(args);
     let addr = server.addr.clone();
     let (_, cookie) = server.register();
     add_demo_account(&addr, &cookie);
@@ -347,7 +369,7 @@ fn a_demo_killed_with_sigkill_carries_on_after_a_restart_without_a_new_login() {
 
     // `kill -9`, then the same command on the same data directory.
     let dir = server.kill();
-    let server = Server::start_in(dir, &args);
+    let server = Server::start_in(dir, args);
     let addr = server.addr.clone();
 
     // The web session and the Telegram account both survived: no new login is made.

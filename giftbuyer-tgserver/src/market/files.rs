@@ -78,11 +78,9 @@ pub(crate) struct FileState {
 }
 
 impl FileState {
-    pub(crate) fn new() -> Self {
-        let mut secret = [0u8; 32];
-        // Without randomness the references are still checked, only guessable; the server
-        // is a loopback test double, so it carries on rather than refusing to start.
-        let _ = getrandom::fill(&mut secret);
+    /// File references and exported logins keyed by `secret`, so that a restarted server
+    /// with the same secret accepts what the previous one handed out.
+    pub(crate) fn new(secret: [u8; 32]) -> Self {
         Self {
             secret,
             generation: AtomicU64::new(0),
@@ -506,7 +504,7 @@ mod tests {
 
     #[test]
     fn references_expire_with_their_period_and_on_demand() {
-        let files = FileState::new();
+        let files = FileState::new([3; 32]);
         files.lifetime_secs.store(100, Ordering::Relaxed);
         let reference = files.reference(7, 1_000);
         assert_eq!(reference.len(), REFERENCE_LEN);

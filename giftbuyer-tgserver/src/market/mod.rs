@@ -56,20 +56,42 @@ impl std::fmt::Debug for MarketBackend {
 }
 
 impl MarketBackend {
-    /// Serves `market` on the DCs `dcs` (the same list the server listens on).
+    /// Serves `market` on the DCs `dcs` (the same list the server listens on), with a fresh
+    /// secret: access hashes and file references change if the server restarts.
     pub fn new(market: Market, dcs: Vec<i32>) -> Self {
-        let mut secret = [0u8; 8];
+        let mut secret = [0u8; 32];
+        // Without randomness the hashes are still checked, only guessable; the server is a
+        // loopback test double, so it carries on rather than refusing to start.
         let _ = getrandom::fill(&mut secret);
+        Self::with_secret(market, dcs, secret)
+    }
+
+    /// Like [`MarketBackend::new`], with the secret that access hashes, file references and
+    /// exported logins derive from: a server restarted with the same secret (see
+    /// [`crate::KeyRing::server_secret`]) hands out the same access hashes, as Telegram's
+    /// never change, so sessions that cached them carry on.
+    pub fn with_secret(market: Market, dcs: Vec<i32>, secret: [u8; 32]) -> Self {
+        use sha2::{Digest, Sha256};
+        let derive = |purpose: &[u8]| -> [u8; 32] {
+            Sha256::new()
+                .chain_update(secret)
+                .chain_update(purpose)
+                .finalize()
+                .into()
+        };
+        let hashes = derive(b"access hashes");
+        let mut hash_secret = [0u8; 8];
+        hash_secret.copy_from_slice(&hashes[..8]);
         Self {
             inner: Arc::new(Inner {
                 market,
                 dcs,
                 passwords: Mutex::new(HashMap::new()),
-                hash_secret: u64::from_le_bytes(secret),
+                hash_secret: u64::from_le_bytes(hash_secret),
                 announced: Mutex::new(BTreeMap::new()),
                 forms: Mutex::new(payments::Forms::default()),
                 sequence: payments::Sequence::default(),
-                files: files::FileState::new(),
+                files: files::FileState::new(derive(b"files")),
             }),
         }
     }

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use giftbuyer_core::ports::{Secret, TelegramAccount, UserId};
-use giftbuyer_core::{AccountId, Stars};
+use giftbuyer_core::ports::{ChannelAccess, MtprotoSession, Secret, TelegramAccount, UserId};
+use giftbuyer_core::{AccountId, ChannelId, Stars};
 use giftbuyer_sim::{AccountSpec, Market, MarketConfig};
 use giftbuyer_telegram::account::{AccountConfig, MtprotoAccount};
 use giftbuyer_telegram::login::{ApiCredentials, LoginConfig, LoginError, LoginFlow, LoginRequest};
@@ -22,7 +22,9 @@ const GUARDED: &str = "+15550000041"; // DC 2, two-step password
 fn market() -> Market {
     instant_market(MarketConfig {
         accounts: vec![
-            AccountSpec::new(AccountId::new(2001).expect("id"), Stars::new(300)).phone(HOME),
+            AccountSpec::new(AccountId::new(2001).expect("id"), Stars::new(300))
+                .phone(HOME)
+                .channel(channel(), ChannelAccess::CanPost),
             AccountSpec::new(AccountId::new(2002).expect("id"), Stars::new(40)).phone(AWAY),
             AccountSpec::new(AccountId::new(2003).expect("id"), Stars::new(5))
                 .phone(GUARDED)
@@ -31,6 +33,25 @@ fn market() -> Market {
         ],
         ..MarketConfig::with_seed(11)
     })
+}
+
+fn channel() -> ChannelId {
+    ChannelId::new(-1_001_234_567_890).expect("channel id")
+}
+
+/// The adapter for `account` on a stored session.
+fn adapter(stored: &MtprotoSession, account: i64) -> (MtprotoAccount, Arc<StoredSession>) {
+    let session = Arc::new(StoredSession::load(stored, Arc::new(DiscardSink)).expect("loads"));
+    let invoker = GrammersFactory::default()
+        .connect(Arc::clone(&session), 12345)
+        .expect("connects");
+    let adapter = MtprotoAccount::new(
+        AccountId::new(account).expect("id"),
+        invoker,
+        Arc::clone(&session),
+        AccountConfig::default(),
+    );
+    (adapter, session)
 }
 
 fn flow(server: &TgServer) -> LoginFlow {
@@ -156,14 +177,12 @@ async fn a_restarted_server_still_knows_the_login_of_a_reloaded_session() {
                 ports,
                 ..ServerOptions::default()
             };
-            let backend = MarketBackend::new(market, options.dcs.clone());
-            TgServer::start(
-                options,
-                KeyRing::open(state).expect("ring"),
-                Arc::new(backend),
-            )
-            .await
-            .expect("starts")
+            let keys = KeyRing::open(state).expect("ring");
+            let backend =
+                MarketBackend::with_secret(market, options.dcs.clone(), keys.server_secret());
+            TgServer::start(options, keys, Arc::new(backend))
+                .await
+                .expect("starts")
         }
     };
     let server = start(Vec::new()).await;
@@ -177,23 +196,27 @@ async fn a_restarted_server_still_knows_the_login_of_a_reloaded_session() {
         .expect("logged in")
         .session;
     drop(flow);
+    // The account finds its channel once, which caches the channel's access hash in the
+    // session, as the store would keep it.
+    let (account, session) = adapter(&saved, 2001);
+    let info = account.channel_info(channel()).await.expect("channel");
+    assert_eq!(info.access, ChannelAccess::CanPost);
+    let saved = session.snapshot();
+    drop(account);
     server.shutdown().await;
 
     // The same ports, the same key file: what a restarted process would have.
     let server = start(ports).await;
-    let session = Arc::new(StoredSession::load(&saved, Arc::new(DiscardSink)).expect("loads"));
-    let invoker = GrammersFactory::default()
-        .connect(Arc::clone(&session), 12345)
-        .expect("connects");
-    let account = MtprotoAccount::new(
-        AccountId::new(2001).expect("id"),
-        invoker,
-        session,
-        AccountConfig::default(),
-    );
+    let (account, _) = adapter(&saved, 2001);
     assert_eq!(
         account.stars_balance().await.expect("no new login needed"),
         Stars::new(300)
     );
+    // The cached access hash is still the channel's: Telegram's never change.
+    let info = account
+        .channel_info(channel())
+        .await
+        .expect("channel after the restart");
+    assert_eq!(info.access, ChannelAccess::CanPost);
     server.shutdown().await;
 }
