@@ -521,6 +521,13 @@ impl CallTask {
             tracing::info!(method = %rpc::name(method), "fault: the call ran and is never answered");
             return;
         }
+        if let Reply::Error(failure) = &reply
+            && failure.is_disconnect()
+        {
+            tracing::info!(method = %rpc::name(method), "the market dropped the connection during the call");
+            let _ = self.out.send(Outgoing::Close);
+            return;
+        }
         self.answer(reply);
     }
 

@@ -4,6 +4,9 @@
 
 use grammers_tl_types::{self as tl, Cursor, Deserializable, Identifiable, Serializable};
 
+/// The code of [`RpcFailure::disconnect`]; never sent on the wire.
+const DISCONNECT_CODE: i32 = -1;
+
 /// A Telegram error: its HTTP-like code and its name (`FLOOD_WAIT_3`, `PHONE_MIGRATE_4`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RpcFailure {
@@ -29,6 +32,17 @@ impl RpcFailure {
 
     pub fn flood_wait(seconds: u32) -> Self {
         Self::new(420, format!("FLOOD_WAIT_{seconds}"))
+    }
+
+    /// Not an answer at all: the connection closes with the call unanswered, as when
+    /// Telegram's side of a connection dies in the middle of a call. The simulated market's
+    /// own disconnect faults arrive this way, so the client sees a real dropped connection.
+    pub fn disconnect() -> Self {
+        Self::new(DISCONNECT_CODE, "connection dropped")
+    }
+
+    pub fn is_disconnect(&self) -> bool {
+        self.code == DISCONNECT_CODE
     }
 
     pub fn migrate(kind: &str, dc: i32) -> Self {

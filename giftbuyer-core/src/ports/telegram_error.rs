@@ -163,6 +163,11 @@ impl TelegramError {
             Self::FloodWait { seconds } => ErrorClass::Flood(*seconds),
             Self::FormExpired => ErrorClass::RetryNow,
             Self::Timeout | Self::Network(_) => ErrorClass::Uncertain,
+            // A 5xx is Telegram failing inside the call: a purchase may or may not have run.
+            // A duplicate submission says the form was paid before. Neither may be resent.
+            Self::Rpc { code, name } if *code >= 500 || name == "FORM_SUBMIT_DUPLICATE" => {
+                ErrorClass::Uncertain
+            }
             Self::Rpc { .. } => ErrorClass::Other,
         }
     }
@@ -194,6 +199,7 @@ mod tests {
             ("PREMIUM_ACCOUNT_REQUIRED", ErrorClass::GiftClosedForAccount),
             ("AUTH_KEY_UNREGISTERED", ErrorClass::AccountStopped),
             ("FORM_EXPIRED", ErrorClass::RetryNow),
+            ("FORM_SUBMIT_DUPLICATE", ErrorClass::Uncertain),
             ("SOMETHING_NEW", ErrorClass::Other),
         ];
         for (name, class) in cases {
@@ -217,6 +223,22 @@ mod tests {
             }
         );
         assert_eq!(TelegramError::Timeout.class(), ErrorClass::Uncertain);
+        // Telegram's own failures inside a call leave a purchase's outcome open.
+        for (code, name) in [
+            (500, "INTERNAL_SERVER_ERROR"),
+            (500, "RPC_CALL_FAIL"),
+            (503, "Timedout"),
+        ] {
+            assert_eq!(
+                TelegramError::from_rpc(code, name).class(),
+                ErrorClass::Uncertain,
+                "{name}"
+            );
+        }
+        assert_eq!(
+            TelegramError::from_rpc(400, "SOMETHING_NEW").class(),
+            ErrorClass::Other
+        );
         assert_eq!(TelegramError::NotMember.name(), "not_a_member");
         let unavailable = TelegramError::AccountUnavailable("leased elsewhere".into());
         assert_eq!(unavailable.class(), ErrorClass::AccountStopped);

@@ -300,6 +300,28 @@ fn an_unanswered_purchase_is_unknown_and_never_resent() {
 }
 
 #[test]
+fn a_telegram_server_error_on_a_purchase_is_unknown_and_never_resent() {
+    let (channels, plan) = two_accounts_three_copies();
+    check(
+        trace(channels, &plan, ExecutionPolicy::default(), |attempt| {
+            if attempt.seq == 0 {
+                Err(TelegramError::from_rpc(500, "INTERNAL_SERVER_ERROR"))
+            } else {
+                Ok(())
+            }
+        }),
+        expect![[r#"
+            acc=1 send #0 gift=5 ch=-1000000000111 → INTERNAL_SERVER_ERROR
+            acc=2 send #3 gift=5 ch=-1000000000111 → bought
+            acc=1 send #1 gift=5 ch=-1000000000111 → bought
+            acc=2 send #4 gift=5 ch=-1000000000111 → bought
+            acc=1 send #2 gift=5 ch=-1000000000111 → bought
+            report: unknown bought bought bought bought
+        "#]],
+    );
+}
+
+#[test]
 fn a_per_user_limit_stops_the_gift_for_that_account_only() {
     let channels = vec![ch(1, 111, ANY, ANY)];
     let input = input(

@@ -203,9 +203,12 @@ pub(crate) fn telegram_error(error: &TelegramError) -> RpcFailure {
         TelegramError::PremiumRequired => (403, "PREMIUM_ACCOUNT_REQUIRED"),
         TelegramError::AuthKeyUnregistered => (401, "AUTH_KEY_UNREGISTERED"),
         TelegramError::FormExpired => (400, "FORM_EXPIRED"),
+        // The market's disconnect faults (with or without the call executed) are a dropped
+        // connection on the wire, never an error the client could take for a refusal.
+        TelegramError::Network(_) => return RpcFailure::disconnect(),
         other => {
-            // The market's transport-like faults (a hang, a disconnect, an unavailable
-            // account) have no RPC form; Telegram answers its own failures with a 500.
+            // The market's other transport-like faults (a timeout, an unavailable account)
+            // have no RPC form; Telegram answers its own failures with a 500.
             tracing::debug!(error = %other, "market failure without an rpc form");
             (500, "INTERNAL_SERVER_ERROR")
         }

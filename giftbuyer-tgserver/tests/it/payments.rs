@@ -231,6 +231,35 @@ async fn a_connection_dropped_after_the_purchase_ran_is_unknown_and_never_resent
 }
 
 #[tokio::test]
+async fn the_markets_own_disconnect_is_a_dropped_connection_on_the_wire() {
+    use giftbuyer_sim::{Fault, FaultAction as MarketFault, FaultWhen, Method};
+    let market = market();
+    let server = market_server(&market).await;
+    let buyer = adapter_account(&server, BUYER, 2);
+    buyer.channel_info(channel(POST)).await.expect("resolved");
+    market
+        .inject_fault(
+            Fault::new(
+                Method::Buy,
+                FaultWhen::Calls { first: 1, last: 1 },
+                MarketFault::Disconnect { executed: true },
+            )
+            .for_account(id(BUYER)),
+        )
+        .expect("fault");
+    let outcome = buyer.buy_gift(purchase(ROCKET, POST, 100)).await;
+    // Not an RPC error the engine could take for a refusal: the connection is gone, and the
+    // purchase ran.
+    assert!(
+        matches!(outcome, Err(TelegramError::Network(_))),
+        "{outcome:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(market.purchases().len(), 1);
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_connection_dropped_before_the_purchase_ran_buys_nothing() {
     let market = market();
     let server = market_server(&market).await;
