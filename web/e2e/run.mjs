@@ -7,6 +7,9 @@
 //   E2E_BASE_URL    load the panel from here instead (a Vite dev/preview server whose proxy
 //                   already points at a server; the script still starts its own server)
 //   E2E_DROP_TIMEOUT_SECS  how long to wait for a demo drop (default 120; the demo's first drop that is not part of the seeded catalog comes about 60-75 s after start)
+//   E2E_SERVE_ARGS  more arguments for `giftbuyer serve --demo`, e.g. `--demo-mtproto` to run
+//                   the same walk against the demo market over a loopback Telegram
+//   E2E_SHOTS_DIR   where the screenshots go (default target/e2e)
 //   E2E_REQUIRE_EMBEDDED=1  fail unless the started server serves the panel itself (what the
 //                   README's test command checks, so that a broken embedding cannot hide)
 // Without E2E_BASE_URL the panel is loaded from the started server itself; when that server
@@ -22,7 +25,7 @@ import { chromium } from 'playwright-core';
 const here = dirname(fileURLToPath(import.meta.url));
 const webDir = resolve(here, '..');
 const repoRoot = resolve(webDir, '..');
-const shotsDir = join(repoRoot, 'target', 'e2e');
+const shotsDir = process.env.E2E_SHOTS_DIR || join(repoRoot, 'target', 'e2e');
 const dropTimeoutMs = Number(process.env.E2E_DROP_TIMEOUT_SECS ?? 120) * 1000;
 
 const children = [];
@@ -108,7 +111,8 @@ function freePort() {
 async function startServer(bin) {
   const dataDir = mkdtempSync(join(tmpdir(), 'giftbuyer-e2e-data-'));
   tempDirs.push(dataDir);
-  const args = ['serve', '--demo', '--demo-drop-every', '15', '--addr', '127.0.0.1:0', '--data-dir', dataDir];
+  const extra = (process.env.E2E_SERVE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const args = ['serve', '--demo', ...extra, '--demo-drop-every', '15', '--addr', '127.0.0.1:0', '--data-dir', dataDir];
   log('starting server:', bin, args.join(' '));
   const m = await startProcess('server', bin, args, { pattern: /listening on (http:\/\/[^\s]+)/ });
   const url = m[1].replace(/\/$/, '');
