@@ -17,7 +17,7 @@ const PRIME_HEX: &str = concat!(
     "0d8115f635b105ee2e4e15d04b2454bf6f4fadf034b10403119cd8e3b92fcc5b",
 );
 
-/// The generator that goes with [`PRIME_HEX`].
+/// The generator that goes with Telegram's prime.
 pub const G: i32 = 3;
 
 /// Telegram's SRP prime, big-endian.
