@@ -794,7 +794,7 @@ fn srp_params(password: &types::account::Password) -> Result<SrpParams, LoginErr
 ///
 /// Official clients accept it with a generator of 3, 4, 5 or 7 without testing it again; so
 /// does this one, because the full test takes seconds of CPU.
-const TELEGRAM_PRIME_HEX: &str = concat!(
+pub const TELEGRAM_PRIME_HEX: &str = concat!(
     "c71caeb9c6b1c9048e6c522f70f13f73980d40238e3e21c14934d037563d930f",
     "48198a0aa7c14058229493d22530f4dbfa336f6e0ac925139543aed44cce7c37",
     "20fd51f69458705ac68cd4fe6b6b13abdc9746512969328454f18faf8c595f64",

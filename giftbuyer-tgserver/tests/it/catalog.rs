@@ -12,9 +12,7 @@ use giftbuyer_telegram::account::{AccountConfig, MtprotoAccount};
 use giftbuyer_tgserver::{
     AuthKey, FaultAction, FaultRule, MarketBackend, RpcFailure, ServerOptions, TgServer,
 };
-use grammers_mtsender::{
-    ConnectionParams, InvocationError, NoRetries, SenderPool, SenderPoolFatHandle,
-};
+use grammers_mtsender::{InvocationError, SenderPoolFatHandle};
 use grammers_session::storages::MemorySession;
 use grammers_tl_types::{self as tl, Identifiable, functions};
 
@@ -122,18 +120,7 @@ impl Setup {
             .keys()
             .authorize(AuthKey::from_bytes(key).id(), USER)
             .expect("binds");
-        let params = ConnectionParams {
-            retry_policy: Box::new(NoRetries),
-            ..ConnectionParams::default()
-        };
-        let SenderPool {
-            runner,
-            handle,
-            mut updates,
-        } = SenderPool::with_configuration(Arc::new(MemorySession::from(data)), 4, params);
-        tokio::spawn(runner.run());
-        tokio::spawn(async move { while updates.recv().await.is_some() {} });
-        handle
+        crate::support::raw_pool(Arc::new(MemorySession::from(data)))
     }
 
     /// A purchase in the market itself (purchases over the wire are tested elsewhere).

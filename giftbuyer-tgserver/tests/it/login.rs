@@ -8,9 +8,7 @@ use giftbuyer_core::{AccountId, Stars};
 use giftbuyer_engine::TokioClock;
 use giftbuyer_sim::{AccountSpec, Latency, LatencyConfig, Market, MarketConfig};
 use giftbuyer_tgserver::{MarketBackend, ServerOptions};
-use grammers_mtsender::{
-    ConnectionParams, InvocationError, NoRetries, SenderPool, SenderPoolFatHandle,
-};
+use grammers_mtsender::{InvocationError, SenderPoolFatHandle};
 use grammers_tl_types::{self as tl, functions};
 
 use crate::support::{memory_session, server_with};
@@ -42,18 +40,7 @@ fn market() -> Market {
 }
 
 fn pool(server: &giftbuyer_tgserver::TgServer) -> SenderPoolFatHandle {
-    let params = ConnectionParams {
-        retry_policy: Box::new(NoRetries),
-        ..ConnectionParams::default()
-    };
-    let SenderPool {
-        runner,
-        handle,
-        mut updates,
-    } = SenderPool::with_configuration(memory_session(server, 2), 4, params);
-    tokio::spawn(runner.run());
-    tokio::spawn(async move { while updates.recv().await.is_some() {} });
-    handle
+    crate::support::raw_pool(memory_session(server, 2))
 }
 
 fn send_code(phone: &str) -> functions::auth::SendCode {

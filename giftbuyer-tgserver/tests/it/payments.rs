@@ -10,9 +10,7 @@ use giftbuyer_core::ports::{ChannelAccess, PurchaseRequest, TelegramAccount, Tel
 use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars};
 use giftbuyer_sim::{AccountSpec, Demand, GiftSpec, Market, MarketConfig};
 use giftbuyer_tgserver::{FaultAction, FaultRule, TgServer};
-use grammers_mtsender::{
-    ConnectionParams, InvocationError, NoRetries, SenderPool, SenderPoolFatHandle,
-};
+use grammers_mtsender::{InvocationError, SenderPoolFatHandle};
 use grammers_session::storages::MemorySession;
 use grammers_tl_types::{self as tl, Identifiable, functions};
 
@@ -287,18 +285,7 @@ fn raw_handle(server: &TgServer, user: i64) -> SenderPoolFatHandle {
     let key = data.dc_options[&2].auth_key.expect("a key for dc 2");
     let key_id = giftbuyer_tgserver::AuthKey::from_bytes(key).id();
     server.keys().authorize(key_id, user).expect("binds");
-    let params = ConnectionParams {
-        retry_policy: Box::new(NoRetries),
-        ..ConnectionParams::default()
-    };
-    let SenderPool {
-        runner,
-        handle,
-        mut updates,
-    } = SenderPool::with_configuration(Arc::new(MemorySession::from(data)), 4, params);
-    tokio::spawn(runner.run());
-    tokio::spawn(async move { while updates.recv().await.is_some() {} });
-    handle
+    crate::support::raw_pool(Arc::new(MemorySession::from(data)))
 }
 
 fn rpc(error: InvocationError) -> (i32, String) {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use giftbuyer_tgserver::Stats;
-use grammers_mtsender::{ConnectionParams, InvocationError, NoRetries, SenderPool};
+use grammers_mtsender::InvocationError;
 use grammers_tl_types as tl;
 
 use crate::support::{bare_server, memory_session};
@@ -12,18 +12,7 @@ use crate::support::{bare_server, memory_session};
 async fn pool(
     session: std::sync::Arc<grammers_session::storages::MemorySession>,
 ) -> grammers_mtsender::SenderPoolFatHandle {
-    let params = ConnectionParams {
-        retry_policy: Box::new(NoRetries),
-        ..ConnectionParams::default()
-    };
-    let SenderPool {
-        runner,
-        handle,
-        mut updates,
-    } = SenderPool::with_configuration(session, 4, params);
-    tokio::spawn(runner.run());
-    tokio::spawn(async move { while updates.recv().await.is_some() {} });
-    handle
+    crate::support::raw_pool(session)
 }
 
 #[tokio::test]

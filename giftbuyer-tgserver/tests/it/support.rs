@@ -117,3 +117,20 @@ pub(crate) fn adapter_account(
         giftbuyer_telegram::account::AccountConfig::default(),
     )
 }
+
+/// grammers' own sender on `session`, with no retries and its updates drained, for tests that
+/// send requests the adapter never would.
+pub(crate) fn raw_pool(session: Arc<MemorySession>) -> grammers_mtsender::SenderPoolFatHandle {
+    let params = grammers_mtsender::ConnectionParams {
+        retry_policy: Box::new(grammers_mtsender::NoRetries),
+        ..grammers_mtsender::ConnectionParams::default()
+    };
+    let grammers_mtsender::SenderPool {
+        runner,
+        handle,
+        mut updates,
+    } = grammers_mtsender::SenderPool::with_configuration(session, 4, params);
+    tokio::spawn(runner.run());
+    tokio::spawn(async move { while updates.recv().await.is_some() {} });
+    handle
+}
