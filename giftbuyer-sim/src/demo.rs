@@ -162,7 +162,42 @@ pub fn demo_market_config(options: &DemoOptions, known: &[KnownAccount]) -> Mark
         let spec = known_account(&config.login, account, phone);
         config = config.account(spec);
     }
-    config
+    with_two_factor_account(config, &phones)
+}
+
+/// A demo number whose account has a two-step verification password, so that a demo login can
+/// go through that step too. Its last digit sends it to DC 3 on the loopback Telegram.
+pub const TWO_FACTOR_PHONE: &str = "+15550002222";
+/// The password of [`TWO_FACTOR_PHONE`]'s account, also its hint.
+pub const TWO_FACTOR_PASSWORD: &str = "giftbuyer";
+/// Outside the ids new demo accounts get, so it never meets one.
+const TWO_FACTOR_ACCOUNT: i64 = 4_000_000_001;
+
+/// Adds the two-step demo account, or gives the password to it when the store already knew it.
+fn with_two_factor_account(mut config: MarketConfig, phones: &BTreeSet<String>) -> MarketConfig {
+    if phones.contains(TWO_FACTOR_PHONE) {
+        for account in &mut config.accounts {
+            if account.phone.as_deref() == Some(TWO_FACTOR_PHONE) {
+                *account = account
+                    .clone()
+                    .two_factor(TWO_FACTOR_PASSWORD, Some(TWO_FACTOR_PASSWORD));
+            }
+        }
+        return config;
+    }
+    let Ok(id) = AccountId::new(TWO_FACTOR_ACCOUNT) else {
+        return config;
+    };
+    if config.accounts.iter().any(|account| account.id == id) {
+        return config;
+    }
+    let mut spec = AccountSpec::new(id, config.login.starting_balance)
+        .phone(TWO_FACTOR_PHONE)
+        .two_factor(TWO_FACTOR_PASSWORD, Some(TWO_FACTOR_PASSWORD));
+    spec.first_name = Some("Demo 2FA".to_owned());
+    spec.channels = config.login.channels.clone();
+    spec.any_channel = config.login.any_channel;
+    config.account(spec)
 }
 
 /// A known account as a demo login would have created it, with what the store remembers.
@@ -212,7 +247,42 @@ mod tests {
         assert_eq!(config.resumed_at, Duration::ZERO);
         assert_eq!(config.login.starting_balance, Stars::new(50_000));
         assert!(config.login.any_channel);
-        assert!(config.accounts.is_empty());
+        // The one standing account is the two-step demo account.
+        let [account] = config.accounts.as_slice() else {
+            panic!("one account expected: {:?}", config.accounts);
+        };
+        assert_eq!(account.phone.as_deref(), Some(TWO_FACTOR_PHONE));
+        let two_factor = account.two_factor.as_ref().expect("a password");
+        assert_eq!(two_factor.password, TWO_FACTOR_PASSWORD);
+        assert!(account.any_channel);
+    }
+
+    #[test]
+    fn the_two_step_account_keeps_its_password_and_what_the_store_knew() {
+        let options = DemoOptions {
+            drops: 3,
+            opened_at: at(1_764_000_000),
+            now: at(1_764_000_000),
+            ..DemoOptions::default()
+        };
+        let known = KnownAccount {
+            id: AccountId::new(4_000_000_001).expect("valid id"),
+            phone: TWO_FACTOR_PHONE.to_owned(),
+            first_name: Some("Demo 2FA".to_owned()),
+            username: None,
+            premium: true,
+            balance: Some(Stars::new(777)),
+        };
+        let config = demo_market_config(&options, &[known]);
+        assert_eq!(config.validate(), Ok(()));
+        let [account] = config.accounts.as_slice() else {
+            panic!("one account expected: {:?}", config.accounts);
+        };
+        assert_eq!((account.balance, account.premium), (Stars::new(777), true));
+        assert_eq!(
+            account.two_factor.as_ref().map(|t| t.password.as_str()),
+            Some(TWO_FACTOR_PASSWORD)
+        );
     }
 
     #[test]
@@ -251,8 +321,14 @@ mod tests {
         }
         assert_eq!(after[6].release_at, Duration::from_secs(60 + 6 * 180));
 
-        // The account is back once, with its phone normalized and the balance the store saw.
-        let [account] = config.accounts.as_slice() else {
+        // The account is back once, with its phone normalized and the balance the store saw,
+        // beside the standing two-step account.
+        let restored: Vec<_> = config
+            .accounts
+            .iter()
+            .filter(|account| account.phone.as_deref() != Some(TWO_FACTOR_PHONE))
+            .collect();
+        let [account] = restored.as_slice() else {
             panic!("one account expected: {:?}", config.accounts);
         };
         assert_eq!(account.id, known.id);

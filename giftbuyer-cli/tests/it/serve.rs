@@ -425,6 +425,54 @@ fn the_demo_over_mtproto_logs_an_account_in_through_the_real_telegram_adapters()
         account["stars"].as_u64().is_some_and(|stars| stars > 0),
         "the balance came over MTProto: {accounts}"
     );
+    // The demo's two-step account: code, then the password, checked by SRP on DC 3 (its
+    // number's DC, reached by PHONE_MIGRATE_3).
+    let profile_id = json_body(&post(
+        &addr,
+        "/api/profiles",
+        &cookie,
+        r#"{"name":"second","api_id":1,"api_hash":"0123456789abcdef0123456789abcdef"}"#,
+    ))["id"]
+        .clone();
+    let started = json_body(&post(
+        &addr,
+        "/api/accounts/login",
+        &cookie,
+        &format!(r#"{{"phone":"+1 555 000 2222","api_profile_id":{profile_id}}}"#),
+    ));
+    let login_id = started["login_id"].as_str().expect("a login id").to_owned();
+    let code = started["demo_code"]
+        .as_str()
+        .expect("the demo shows the code")
+        .to_owned();
+    let step = json_body(&post(
+        &addr,
+        &format!("/api/accounts/login/{login_id}/code"),
+        &cookie,
+        &format!(r#"{{"code":"{code}"}}"#),
+    ));
+    assert_eq!(step["step"], "password", "{step}");
+    let wrong = post(
+        &addr,
+        &format!("/api/accounts/login/{login_id}/password"),
+        &cookie,
+        r#"{"password":"not it"}"#,
+    );
+    assert!(!wrong.starts_with("HTTP/1.1 200"), "{wrong}");
+    let done = json_body(&post(
+        &addr,
+        &format!("/api/accounts/login/{login_id}/password"),
+        &cookie,
+        r#"{"password":"giftbuyer"}"#,
+    ));
+    assert_eq!(done["step"], "done", "{done}");
+    let accounts = get_json(&addr, "/api/accounts", &cookie);
+    assert_eq!(
+        accounts["accounts"].as_array().map(Vec::len),
+        Some(2),
+        "{accounts}"
+    );
+
     // What the store keeps is a real grammers session on the loopback DCs, not a demo token.
     let dir = server.stop();
     assert!(dir.path().join("data/loopback-telegram-keys.json").exists());

@@ -65,13 +65,15 @@ fn srp_algo(salt1: Vec<u8>, salt2: Vec<u8>) -> tl::enums::PasswordKdfAlgo {
 }
 
 impl MarketBackend {
-    /// Refuses a login step that arrived on another DC than the number's.
-    fn check_dc(&self, context: &CallContext, phone: &str) -> Result<(), RpcFailure> {
+    /// Refuses a login step that arrived on another DC than the number's: `PHONE_MIGRATE_X`
+    /// for the code request, `USER_MIGRATE_X` once the account is being signed in to, as
+    /// Telegram names them.
+    fn check_dc(&self, context: &CallContext, phone: &str, kind: &str) -> Result<(), RpcFailure> {
         let home = self.home_dc(phone);
         if context.dc == home {
             Ok(())
         } else {
-            Err(RpcFailure::migrate("PHONE", home))
+            Err(RpcFailure::migrate(kind, home))
         }
     }
 
@@ -85,7 +87,7 @@ impl MarketBackend {
         if request.api_id <= 0 || request.api_hash.is_empty() {
             return Err(RpcFailure::bad_request("API_ID_INVALID"));
         }
-        self.check_dc(context, &phone)?;
+        self.check_dc(context, &phone, "PHONE")?;
         let sent = self
             .market()
             .request_login_code(&phone)
@@ -110,7 +112,7 @@ impl MarketBackend {
     ) -> Result<Reply, RpcFailure> {
         let request: functions::auth::SignIn = decode(body)?;
         let phone = market_phone(&request.phone_number)?;
-        self.check_dc(context, &phone)?;
+        self.check_dc(context, &phone, "USER")?;
         let code = request
             .phone_code
             .filter(|code| !code.is_empty())

@@ -170,6 +170,15 @@ async fn a_login_on_the_wrong_dc_is_sent_to_the_numbers_dc() {
             .expect("code sent"),
     );
     let code = market.last_code(MIGRATING).expect("code");
+    // Signing in on the wrong DC names the user's DC too.
+    let elsewhere = handle
+        .invoke_in_dc(2, &sign_in(MIGRATING, &hash, &code))
+        .await
+        .expect_err("migrates");
+    assert_eq!(
+        rpc_name(elsewhere),
+        (303, "USER_MIGRATE".to_owned(), Some(1))
+    );
     let user = user_of(
         handle
             .invoke_in_dc(1, &sign_in(MIGRATING, &hash, &code))
