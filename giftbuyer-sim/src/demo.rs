@@ -168,8 +168,8 @@ pub fn demo_market_config(options: &DemoOptions, known: &[KnownAccount]) -> Mark
 /// A demo number whose account has a two-step verification password, so that a demo login can
 /// go through that step too. Its last digit sends it to DC 3 on the loopback Telegram.
 pub const TWO_FACTOR_PHONE: &str = "+15550002222";
-/// The password of [`TWO_FACTOR_PHONE`]'s account, also its hint.
-pub const TWO_FACTOR_PASSWORD: &str = "giftbuyer";
+/// The password of [`TWO_FACTOR_PHONE`]'s account; its hint is "demo".
+pub const TWO_FACTOR_PASSWORD: &str = "demo-password";
 /// Outside the ids new demo accounts get, so it never meets one.
 const TWO_FACTOR_ACCOUNT: i64 = 4_000_000_001;
 
@@ -180,7 +180,7 @@ fn with_two_factor_account(mut config: MarketConfig, phones: &BTreeSet<String>) 
             if account.phone.as_deref() == Some(TWO_FACTOR_PHONE) {
                 *account = account
                     .clone()
-                    .two_factor(TWO_FACTOR_PASSWORD, Some(TWO_FACTOR_PASSWORD));
+                    .two_factor(TWO_FACTOR_PASSWORD, Some("demo"));
             }
         }
         return config;
@@ -193,8 +193,11 @@ fn with_two_factor_account(mut config: MarketConfig, phones: &BTreeSet<String>) 
     }
     let mut spec = AccountSpec::new(id, config.login.starting_balance)
         .phone(TWO_FACTOR_PHONE)
-        .two_factor(TWO_FACTOR_PASSWORD, Some(TWO_FACTOR_PASSWORD));
+        .two_factor(TWO_FACTOR_PASSWORD, Some("demo"));
     spec.first_name = Some("Demo 2FA".to_owned());
+    spec.username = Some("demo_2fa".to_owned());
+    // With Premium, so the demo's premium-only drops have a buyer too.
+    spec.premium = true;
     spec.channels = config.login.channels.clone();
     spec.any_channel = config.login.any_channel;
     config.account(spec)

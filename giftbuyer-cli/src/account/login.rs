@@ -9,15 +9,15 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use giftbuyer_core::Account;
 use giftbuyer_core::ports::{
     ApiCredentials, ApiProfileId, ApiProfileStore as _, Clock, Connector, HistoryStore as _,
     LoggedIn, LoginError, LoginId, LoginProgress, LoginStart, NewAccount, SaveLoginError, Secret,
     TelegramLogin, UserId, mask_phone, save_login,
 };
-use giftbuyer_core::{Account, AccountId, Stars};
 use giftbuyer_engine::TokioClock;
 use giftbuyer_sim::demo::{DemoOptions, demo_market_config};
-use giftbuyer_sim::{AccountSpec, Market, SimConnector, SimLogin};
+use giftbuyer_sim::{Market, SimConnector, SimLogin};
 use giftbuyer_store::Store;
 use giftbuyer_telegram::connector::{ConnectorConfig, TelegramConnector};
 use giftbuyer_telegram::login::{LoginConfig, LoginFlow};
@@ -29,10 +29,6 @@ use crate::store_args::StoreArgs;
 
 /// Tries of a code or a password before the login gives up.
 pub(super) const MAX_TRIES: usize = 3;
-
-/// The demo market's account with a two-step password, so the password step can be tried.
-const DEMO_2FA_PHONE: &str = "+15550002222";
-const DEMO_2FA_PASSWORD: &str = "demo-password";
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct LoginArgs {
@@ -67,16 +63,9 @@ struct Telegram {
 fn telegram(demo: bool, store: &Store) -> anyhow::Result<Telegram> {
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::system());
     if demo {
-        let config = demo_market_config(&DemoOptions::default(), &[]).account(
-            AccountSpec::new(
-                AccountId::new(990_000_001).context("the demo account id")?,
-                Stars::new(25_000),
-            )
-            .premium()
-            .username("demo_2fa")
-            .phone(DEMO_2FA_PHONE)
-            .two_factor(DEMO_2FA_PASSWORD, Some("demo")),
-        );
+        // The demo market's standing account with a two-step password lets the password
+        // step be tried (`giftbuyer_sim::demo::TWO_FACTOR_PHONE`).
+        let config = demo_market_config(&DemoOptions::default(), &[]);
         let market = Market::new(config, clock).context("cannot build the demo market")?;
         return Ok(Telegram {
             login: Arc::new(SimLogin::new(market.clone())),

@@ -463,7 +463,7 @@ fn the_demo_over_mtproto_logs_an_account_in_through_the_real_telegram_adapters()
         &addr,
         &format!("/api/accounts/login/{login_id}/password"),
         &cookie,
-        r#"{"password":"giftbuyer"}"#,
+        r#"{"password":"demo-password"}"#,
     ));
     assert_eq!(done["step"], "done", "{done}");
     let accounts = get_json(&addr, "/api/accounts", &cookie);
