@@ -18,8 +18,8 @@ pub(crate) struct Cli {
 enum Command {
     /// Plan purchases for a scenario (a dry run): prints operations, skips and the report.
     Plan(PlanArgs),
-    /// Run a drop through the engine against the simulated market, in virtual time, and
-    /// measure detection, reaction, purchases and the report.
+    /// Run a drop through the engine against the simulated market, in virtual time (or over
+    /// MTProto in real time), and measure detection, reaction, purchases and the report.
     Simulate(SimulateArgs),
     /// Run the self-hosted server: the JSON API and the engine (`--demo` for the built-in
     /// simulated market).
@@ -67,6 +67,11 @@ pub(crate) struct SimulateArgs {
     /// Language of the report.
     #[arg(long, value_enum, default_value_t = LangArg::En)]
     pub(crate) lang: LangArg,
+    /// Run the accounts over real MTProto: the drop's market behind a loopback Telegram on
+    /// free local ports, and the real adapters (grammers) in front of it. Sockets need real
+    /// time, so the drop then lasts its `duration_ms` of wall time.
+    #[arg(long)]
+    pub(crate) over_mtproto: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

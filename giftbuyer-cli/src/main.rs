@@ -7,6 +7,7 @@ mod plan_cmd;
 mod scenario;
 mod serve;
 mod simulate_cmd;
+mod simulate_mtproto;
 mod soak;
 mod store_args;
 mod store_cmd;

@@ -1,5 +1,6 @@
 //! `giftbuyer simulate`: runs a drop through the real engine against the simulated market in
-//! virtual time, and measures how it did.
+//! virtual time (or, with `--over-mtproto`, through the real adapters over a loopback Telegram
+//! in real time: `simulate_mtproto`), and measures how it did.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -7,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use giftbuyer_core::ports::{
-    Clock, JournalStatus, TelegramAccount as _, UserConfig, UserId, UserSettings,
+    Clock, Connector, JournalStatus, TelegramAccount as _, UserConfig, UserId, UserSettings,
 };
 use giftbuyer_core::report::Lang;
 use giftbuyer_core::{AccountId, GiftId, UnixTime};
@@ -26,14 +27,19 @@ pub(crate) fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     let (source, text) = read_input(&args.input)?;
     let scenario =
         drop_file::parse(&text).with_context(|| format!("invalid drop file {source}"))?;
-    // Virtual time: the clock jumps ahead whenever every task waits, so a drop that lasts
-    // minutes runs in moments and always the same way for the same seed.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .context("cannot start the simulation runtime")?;
-    let result = runtime.block_on(simulate(scenario, args.strategy, Lang::from(args.lang)))?;
+    let lang = Lang::from(args.lang);
+    let result = if args.over_mtproto {
+        crate::simulate_mtproto::run(scenario, args.strategy, lang)?
+    } else {
+        // Virtual time: the clock jumps ahead whenever every task waits, so a drop that lasts
+        // minutes runs in moments and always the same way for the same seed.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .context("cannot start the simulation runtime")?;
+        runtime.block_on(simulate(scenario, args.strategy, lang))?
+    };
     let output = match args.format {
         Format::Json => {
             let mut json =
@@ -50,6 +56,15 @@ pub(crate) fn run(args: &SimulateArgs) -> anyhow::Result<()> {
 #[derive(Debug, Serialize)]
 pub(crate) struct SimulationResult {
     strategy: &'static str,
+    /// `in_process` (the engine calls the simulated market's ports directly) or `mtproto`
+    /// (the real adapters over grammers and a loopback Telegram on TCP).
+    transport: &'static str,
+    /// `virtual` (the clock jumps whenever every task waits) or `real` (wall time: sockets
+    /// cannot run on a virtual clock).
+    time: &'static str,
+    /// What the loopback Telegram was asked, when the run went over MTProto.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wire: Option<WireCalls>,
     /// The slowest detection among the drops: release to the poll that saw it, virtual time.
     detection_delay_ms: u64,
     /// Wall-clock time inside the engine from receiving a catalog with new gifts to each
@@ -65,8 +80,28 @@ pub(crate) struct SimulationResult {
     /// Purchases without an answer.
     unknown: u64,
     stars_spent: u64,
+    /// Purchases the market carried out: never more than `bought` plus `unknown`.
+    market_purchases: usize,
     gifts: Vec<GiftResult>,
     report: String,
+}
+
+/// Calls the loopback Telegram counted, by method: the proof that the engine's polls and
+/// purchases crossed the wire.
+#[derive(Debug, Serialize)]
+pub(crate) struct WireCalls {
+    pub(crate) connections: u64,
+    pub(crate) get_star_gifts: u64,
+    pub(crate) get_stars_status: u64,
+    pub(crate) get_payment_form: u64,
+    pub(crate) send_stars_form: u64,
+}
+
+/// How a simulation ran.
+#[derive(Debug)]
+pub(crate) enum Mode {
+    InProcess,
+    Mtproto(WireCalls),
 }
 
 #[derive(Debug, Serialize)]
@@ -88,6 +123,8 @@ struct GiftResult {
     detection_delay_ms: Option<u64>,
     /// Copies our accounts caught.
     caught: u64,
+    /// Release to the first of our purchases reaching the market, on the market's clock.
+    first_copy_after_ms: Option<u64>,
     sold_to_competitors: u64,
     sold_out: bool,
 }
@@ -103,6 +140,28 @@ async fn simulate(
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(start));
     let market = Market::new(scenario.config.clone(), clock.clone()).context("invalid market")?;
     let bot = SimBot::new(clock.clone(), scenario.bot.clone());
+    let connector = Arc::new(SimConnector::new(market.clone(), Some(bot)));
+    let (store, engine) = engine(&scenario, &market, connector, clock.clone(), strategy, lang)?;
+    let observer = drive(engine, &clock, scenario.duration).await?;
+    Ok(summarize(
+        strategy,
+        Mode::InProcess,
+        &market,
+        &store,
+        &observer,
+    ))
+}
+
+/// The engine for one user who owns every account of the market and the drop file's channels,
+/// with autobuy on, behind `connector`.
+pub(crate) fn engine(
+    scenario: &DropFile,
+    market: &Market,
+    connector: Arc<dyn Connector>,
+    clock: Arc<dyn Clock>,
+    strategy: StrategyArg,
+    lang: Lang,
+) -> anyhow::Result<(Arc<MemoryStore>, Engine)> {
     let store = Arc::new(MemoryStore::new());
     let user_id = UserId::new(1).context("user id")?;
     let accounts: Vec<AccountId> = market.accounts().iter().map(|a| a.account_id()).collect();
@@ -121,13 +180,17 @@ async fn simulate(
         StrategyArg::Engine => EngineConfig::default(),
         StrategyArg::Sequential => EngineConfig::sequential(),
     };
-    let engine = Engine::new(
-        store.clone(),
-        Arc::new(SimConnector::new(market.clone(), Some(bot))),
-        clock.clone(),
-        config,
-    );
+    let engine = Engine::new(store.clone(), connector, clock, config);
+    Ok((store, engine))
+}
 
+/// Runs the engine's poll loop on `clock` for `duration`, lets its purchases finish and
+/// returns what its events showed.
+pub(crate) async fn drive(
+    engine: Engine,
+    clock: &Arc<dyn Clock>,
+    duration: Duration,
+) -> anyhow::Result<Observer> {
     let observer = Arc::new(Mutex::new(Observer::default()));
     let mut events = engine.subscribe();
     let collector = {
@@ -145,7 +208,7 @@ async fn simulate(
         })
     };
 
-    while clock.elapsed() < scenario.duration {
+    while clock.elapsed() < duration {
         if let Err(error) = engine.tick().await {
             anyhow::bail!("the engine failed: {error}");
         }
@@ -164,7 +227,7 @@ async fn simulate(
             observer.missed
         );
     }
-    Ok(summarize(strategy, &market, &store, &observer))
+    Ok(observer)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -175,7 +238,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Reads the engine's events as they happen.
 #[derive(Debug, Default)]
-struct Observer {
+pub(crate) struct Observer {
     last_catalog: Option<Instant>,
     /// Wall time of the catalog response that revealed the latest new gifts.
     detection: Option<Instant>,
@@ -215,8 +278,9 @@ impl Observer {
     }
 }
 
-fn summarize(
+pub(crate) fn summarize(
     strategy: StrategyArg,
+    mode: Mode,
     market: &Market,
     store: &MemoryStore,
     observer: &Observer,
@@ -241,6 +305,7 @@ fn summarize(
             JournalStatus::Planned | JournalStatus::Sending => {}
         }
     }
+    let purchases = market.purchases();
     let mut gifts: Vec<GiftResult> = market
         .gifts()
         .into_iter()
@@ -256,6 +321,12 @@ fn summarize(
                 detected_at_ms: detected.map(millis),
                 detection_delay_ms: detected.map(|at| millis(at.saturating_sub(gift.release_at))),
                 caught: gift.sold_by_us,
+                first_copy_after_ms: purchases
+                    .iter()
+                    .filter(|purchase| purchase.gift == gift.id)
+                    .map(|purchase| purchase.at)
+                    .min()
+                    .map(|at| millis(at.saturating_sub(gift.release_at))),
                 sold_to_competitors: gift.sold_to_competitors,
                 sold_out: gift.sold_out,
             }
@@ -273,11 +344,18 @@ fn summarize(
         .map(|(_, _, text)| text)
         .collect::<Vec<_>>()
         .join("\n");
+    let (transport, time, wire) = match mode {
+        Mode::InProcess => ("in_process", "virtual", None),
+        Mode::Mtproto(calls) => ("mtproto", "real", Some(calls)),
+    };
     SimulationResult {
         strategy: match strategy {
             StrategyArg::Engine => "engine",
             StrategyArg::Sequential => "sequential",
         },
+        transport,
+        time,
+        wire,
         detection_delay_ms,
         reaction_latency_us: percentiles(observer.reaction_us.clone()),
         sent: observer.sent,
@@ -285,6 +363,7 @@ fn summarize(
         failed,
         unknown,
         stars_spent,
+        market_purchases: purchases.len(),
         gifts,
         report,
     }
@@ -316,19 +395,32 @@ fn percentiles(mut samples: Vec<u64>) -> Percentiles {
 impl SimulationResult {
     fn to_text(&self) -> String {
         let mut out = format!("strategy: {}\n", self.strategy);
+        match &self.wire {
+            None => out.push_str("ran in process against the simulated market, in virtual time\n"),
+            Some(wire) => out.push_str(&format!(
+                "ran over MTProto (grammers and the real adapters against a loopback Telegram on TCP), in real time\n\
+                 wire calls: {} getStarGifts, {} getStarsStatus, {} getPaymentForm, {} sendStarsForm over {} connections\n",
+                wire.get_star_gifts,
+                wire.get_stars_status,
+                wire.get_payment_form,
+                wire.send_stars_form,
+                wire.connections
+            )),
+        }
         out.push_str(&format!(
             "detection delay: {} ms (slowest drop)\n",
             self.detection_delay_ms
         ));
         out.push_str(&format!(
-            "reaction latency: p50 {} µs, p99 {} µs over {} accounts' first purchases\n",
+            "reaction latency: p50 {} µs, p99 {} µs, max {} µs over {} accounts' first purchases\n",
             self.reaction_latency_us.p50,
             self.reaction_latency_us.p99,
+            self.reaction_latency_us.max,
             self.reaction_latency_us.samples
         ));
         out.push_str(&format!(
-            "purchases: {} sent, {} bought, {} unknown, {} stars spent\n",
-            self.sent, self.bought, self.unknown, self.stars_spent
+            "purchases: {} sent, {} bought, {} unknown, {} stars spent; {} carried out by the market\n",
+            self.sent, self.bought, self.unknown, self.stars_spent, self.market_purchases
         ));
         for (reason, count) in &self.failed {
             out.push_str(&format!("  failed {reason}: {count}\n"));
@@ -342,14 +434,19 @@ impl SimulationResult {
                 || "not detected".to_owned(),
                 |ms| format!("detected after {ms} ms"),
             );
+            let first = gift
+                .first_copy_after_ms
+                .map(|ms| format!(", first copy after {ms} ms"))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "  {} {} | {}⭐ | supply {} | released at {} ms, {} | caught {} | competitors {}{}\n",
+                "  {} {} | {}⭐ | supply {} | released at {} ms, {}{} | caught {} | competitors {}{}\n",
                 gift.gift_id,
                 gift.title.as_deref().unwrap_or(""),
                 gift.price,
                 supply,
                 gift.released_at_ms,
                 detected,
+                first,
                 gift.caught,
                 gift.sold_to_competitors,
                 if gift.sold_out { " | sold out" } else { "" }

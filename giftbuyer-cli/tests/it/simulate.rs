@@ -102,3 +102,69 @@ fn a_bad_drop_file_names_the_field() {
         "{stderr}"
     );
 }
+
+/// `examples/drops/mtproto_smoke.json` over MTProto: the real adapters, grammers and a loopback
+/// Telegram on TCP, in real time (three seconds of wall time).
+#[test]
+fn a_drop_over_mtproto_is_bought_through_the_wire() {
+    let path = example_path("drops", "mtproto_smoke.json");
+    let args = [
+        "simulate",
+        "-i",
+        path.to_str().expect("utf-8 path"),
+        "--format",
+        "json",
+        "--over-mtproto",
+    ];
+    let result: Value =
+        serde_json::from_str(&stdout_of(&giftbuyer(&args, None))).expect("valid JSON");
+    assert_eq!(result["transport"], "mtproto");
+    assert_eq!(result["time"], "real");
+    let bought = result["bought"].as_u64().expect("bought");
+    assert!(bought > 0, "nothing bought over MTProto: {result}");
+    // No fault was injected, so every purchase has its answer, and the market carried out
+    // exactly the purchases the journal records as bought: none lost, none sent twice.
+    assert_eq!(result["unknown"], 0, "{result}");
+    assert_eq!(
+        result["market_purchases"].as_u64(),
+        Some(bought),
+        "{result}"
+    );
+    let gift = &result["gifts"][0];
+    assert_eq!(gift["title"], "Smoke Bunny");
+    assert_eq!(gift["caught"].as_u64(), Some(bought));
+    assert!(gift["detection_delay_ms"].as_u64().is_some(), "{result}");
+    // The catalog polls and the purchases crossed the wire: the server counted them.
+    let wire = &result["wire"];
+    let polls = wire["get_star_gifts"].as_u64().expect("polls");
+    assert!(polls >= 2, "the engine polled {polls} times over the wire");
+    let sent = wire["send_stars_form"]
+        .as_u64()
+        .expect("sendStarsForm calls");
+    assert!(sent >= bought, "{sent} sendStarsForm for {bought} copies");
+    assert!(wire["get_payment_form"].as_u64() >= Some(sent));
+    let latency = &result["reaction_latency_us"];
+    assert_eq!(latency["samples"], 2, "both accounts sent a first purchase");
+}
+
+#[test]
+fn the_text_output_says_the_run_went_over_mtproto_in_real_time() {
+    let quiet = r#"{"duration_ms": 600,
+        "accounts": [{"id": 4201, "balance": 100, "channels": {}}],
+        "catalog": [{"id": 5170145012310081615, "price": 15, "supply": null}]}"#;
+    let output = stdout_of(&giftbuyer(
+        &["simulate", "-i", "-", "--over-mtproto"],
+        Some(quiet),
+    ));
+    assert!(
+        output.contains("ran over MTProto") && output.contains("in real time"),
+        "{output}"
+    );
+    assert!(output.contains("purchases: 0 sent, 0 bought"), "{output}");
+    let polls: u64 = output
+        .split_once("wire calls: ")
+        .and_then(|(_, rest)| rest.split_once(' '))
+        .and_then(|(count, _)| count.parse().ok())
+        .expect("a count of getStarGifts calls");
+    assert!(polls >= 1, "{output}");
+}
