@@ -1,17 +1,12 @@
 //! Logins over the socket with grammers' sender: a code, a `PHONE_MIGRATE_X` to the number's
 //! DC, a wrong code, and two-step verification whose SRP proof the server checks.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use giftbuyer_core::{AccountId, Stars};
-use giftbuyer_engine::TokioClock;
-use giftbuyer_sim::{AccountSpec, Latency, LatencyConfig, Market, MarketConfig};
-use giftbuyer_tgserver::{MarketBackend, ServerOptions};
+use giftbuyer_sim::{AccountSpec, Market, MarketConfig};
 use grammers_mtsender::{InvocationError, SenderPoolFatHandle};
 use grammers_tl_types::{self as tl, functions};
 
-use crate::support::{memory_session, server_with};
+use crate::support::memory_session;
 
 /// Dialled on DC 2 (the last digit picks the DC: 1 -> 2), no password, Premium.
 const PLAIN: &str = "+15550000011";
@@ -21,22 +16,19 @@ const MIGRATING: &str = "+15550000013";
 const TWO_FACTOR: &str = "+15550000021";
 
 fn market() -> Market {
-    let mut config = MarketConfig::with_seed(7);
-    config.latency = LatencyConfig {
-        base: Latency::new(Duration::ZERO, Duration::ZERO),
-        ..LatencyConfig::default()
-    };
-    config.accounts = vec![
-        AccountSpec::new(AccountId::new(1001).expect("id"), Stars::new(500))
-            .phone(PLAIN)
-            .premium()
-            .username("plain"),
-        AccountSpec::new(AccountId::new(1002).expect("id"), Stars::new(70)).phone(MIGRATING),
-        AccountSpec::new(AccountId::new(1003).expect("id"), Stars::new(9))
-            .phone(TWO_FACTOR)
-            .two_factor("correct horse", Some("the horse")),
-    ];
-    Market::new(config, Arc::new(TokioClock::system())).expect("market")
+    crate::support::instant_market(MarketConfig {
+        accounts: vec![
+            AccountSpec::new(AccountId::new(1001).expect("id"), Stars::new(500))
+                .phone(PLAIN)
+                .premium()
+                .username("plain"),
+            AccountSpec::new(AccountId::new(1002).expect("id"), Stars::new(70)).phone(MIGRATING),
+            AccountSpec::new(AccountId::new(1003).expect("id"), Stars::new(9))
+                .phone(TWO_FACTOR)
+                .two_factor("correct horse", Some("the horse")),
+        ],
+        ..MarketConfig::with_seed(7)
+    })
 }
 
 fn pool(server: &giftbuyer_tgserver::TgServer) -> SenderPoolFatHandle {
@@ -98,8 +90,7 @@ fn user_of(authorization: tl::enums::auth::Authorization) -> tl::types::User {
 #[tokio::test]
 async fn a_code_login_binds_the_key_and_the_account_answers() {
     let market = market();
-    let backend = MarketBackend::new(market.clone(), ServerOptions::default().dcs);
-    let server = server_with(Arc::new(backend)).await;
+    let server = crate::support::market_server(&market).await;
     let handle = pool(&server);
     let hash = hash_of(
         handle
@@ -149,11 +140,7 @@ async fn a_code_login_binds_the_key_and_the_account_answers() {
 #[tokio::test]
 async fn a_login_on_the_wrong_dc_is_sent_to_the_numbers_dc() {
     let market = market();
-    let server = server_with(Arc::new(MarketBackend::new(
-        market.clone(),
-        ServerOptions::default().dcs,
-    )))
-    .await;
+    let server = crate::support::market_server(&market).await;
     let handle = pool(&server);
     let migrate = handle
         .invoke_in_dc(2, &send_code(MIGRATING))
@@ -241,11 +228,7 @@ async fn srp_answer(
 #[tokio::test]
 async fn two_step_verification_is_checked_by_srp() {
     let market = market();
-    let server = server_with(Arc::new(MarketBackend::new(
-        market.clone(),
-        ServerOptions::default().dcs,
-    )))
-    .await;
+    let server = crate::support::market_server(&market).await;
     let handle = pool(&server);
     let hash = hash_of(
         handle
