@@ -75,6 +75,7 @@ async fn serve(args: &TgServerArgs) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&args.state_dir)
         .with_context(|| format!("cannot create {}", args.state_dir.display()))?;
+    let shutdown = crate::serve::shutdown_signal();
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::system());
     let market = market(args, clock)?;
     let dcs: Vec<i32> = (1..=i32::from(args.dcs)).collect();
@@ -120,7 +121,7 @@ async fn serve(args: &TgServerArgs) -> anyhow::Result<()> {
         "point a test server at it: giftbuyer serve --telegram-dc-override {}",
         keys_file.display()
     );
-    crate::serve::shutdown_signal().await;
+    shutdown.await;
     server.shutdown().await;
     println!("loopback telegram stopped");
     Ok(())

@@ -14,9 +14,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use async_trait::async_trait;
 use giftbuyer_core::UnixTime;
-use giftbuyer_core::ports::{
-    AccountStore as _, Clock, EngineStore as _, Secret, SessionVault as _,
-};
+use giftbuyer_core::ports::{Clock, Secret};
 use giftbuyer_http::{BotIdentity, BotVerifier, VerifyError};
 use giftbuyer_sim::demo::{DemoOptions, KnownAccount, demo_market_config};
 use giftbuyer_sim::{BotConfig, Market, SIM_SESSION_PREFIX, SimBot, SimConnector, SimLogin};
@@ -130,36 +128,26 @@ async fn known_accounts(
     store: &Store,
     sessions: DemoSessions,
 ) -> anyhow::Result<Vec<KnownAccount>> {
-    let users = store
-        .users()
+    let stored = super::stored::stored_accounts(store)
         .await
         .context("cannot read the demo's accounts from the store")?;
-    let mut known = Vec::new();
-    for user in users {
-        for id in user.accounts {
-            let record = store
-                .account_by_telegram_id(user.user_id, id)
-                .await
-                .with_context(|| format!("cannot read demo account {id}"))?;
-            let Some(record) = record else { continue };
-            let session = store
-                .load_session(user.user_id, record.row_id)
-                .await
-                .with_context(|| format!("cannot read the session of demo account {id}"))?;
-            if session.is_none_or(|session| !sessions.owns(id.get(), session.data.expose())) {
-                continue;
-            }
-            known.push(KnownAccount {
-                id,
-                phone: record.phone.expose().clone(),
-                first_name: record.first_name,
-                username: record.username,
-                premium: record.premium,
-                balance: record.balance,
-            });
-        }
-    }
-    Ok(known)
+    Ok(stored
+        .into_iter()
+        .filter(|account| {
+            account
+                .session
+                .as_ref()
+                .is_some_and(|session| sessions.owns(account.id.get(), session.data.expose()))
+        })
+        .map(|account| KnownAccount {
+            id: account.id,
+            phone: account.record.phone.expose().clone(),
+            first_name: account.record.first_name,
+            username: account.record.username,
+            premium: account.record.premium,
+            balance: account.record.balance,
+        })
+        .collect())
 }
 
 pub(super) async fn adapters(

@@ -8,7 +8,7 @@ use std::time::Duration;
 use std::path::Path;
 
 use anyhow::Context as _;
-use giftbuyer_core::ports::{AccountStore as _, Clock, EngineStore as _, SessionVault as _};
+use giftbuyer_core::ports::Clock;
 use giftbuyer_store::Store;
 use giftbuyer_telegram::bot_api::BotApiConfig;
 use giftbuyer_telegram::connector::{ConnectorConfig, TelegramConnector};
@@ -63,36 +63,23 @@ pub(super) fn adapters(
 /// session is already on loopback DCs: one real Telegram account in it means this is no test
 /// database, and sending its logins elsewhere would be an accident.
 pub(super) async fn dc_override(store: &Store, path: &Path) -> anyhow::Result<Arc<dyn DcOverride>> {
-    let users = store
-        .users()
+    let accounts = super::stored::stored_accounts(store)
         .await
-        .context("cannot read the accounts to check the dc override")?;
-    for user in users {
-        for id in user.accounts {
-            let Some(record) = store
-                .account_by_telegram_id(user.user_id, id)
-                .await
-                .with_context(|| format!("cannot read account {id}"))?
-            else {
-                continue;
-            };
-            let session = store
-                .load_session(user.user_id, record.row_id)
-                .await
-                .with_context(|| format!("cannot read the session of account {id}"))?;
-            // An account without a session (revoked) has nothing a new login could be confused with.
-            let on_loopback = session.is_none_or(|session| {
-                giftbuyer_telegram::session::decode(session.data.expose()).is_ok_and(|(data, _)| {
-                    data.dc_options
-                        .values()
-                        .all(|dc| dc.ipv4.ip().is_loopback())
-                })
-            });
-            if !on_loopback {
-                anyhow::bail!(
-                    "refusing --telegram-dc-override: account {id} has a session on real Telegram, so this database is not a test database"
-                );
-            }
+        .context("cannot check the accounts before the dc override")?;
+    for account in accounts {
+        // An account without a session (revoked) has nothing a new login could be confused with.
+        let on_loopback = account.session.is_none_or(|session| {
+            giftbuyer_telegram::session::decode(session.data.expose()).is_ok_and(|(data, _)| {
+                data.dc_options
+                    .values()
+                    .all(|dc| dc.ipv4.ip().is_loopback())
+            })
+        });
+        if !on_loopback {
+            anyhow::bail!(
+                "refusing --telegram-dc-override: account {} has a session that is not on a loopback Telegram (a real Telegram or demo account), so this database is not a test database for it",
+                account.id
+            );
         }
     }
     let keys = KeysFile::open(path).context("cannot use the dc override")?;

@@ -10,6 +10,7 @@ mod live;
 mod loopback;
 mod metrics;
 mod reload;
+mod stored;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -100,6 +101,7 @@ pub(crate) fn init_tracing() {
 }
 
 async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal();
     let (store, origin) = args.store.open().await?;
     if let KeyOrigin::Created(path) = &origin {
         tracing::warn!(path = %path.display(), "{NEW_KEY_WARNING}");
@@ -168,7 +170,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         adapters.market
     );
 
-    let served = giftbuyer_http::serve(listener, state, shutdown_signal()).await;
+    let served = giftbuyer_http::serve(listener, state, shutdown).await;
     // Purchases in flight finish and are journaled before the process ends.
     engine.shutdown().await;
     metrics_feed.abort();
@@ -214,31 +216,37 @@ fn http_state(
         .with_account_states(Arc::new(store.clone())))
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-pub(crate) async fn shutdown_signal() {
-    let interrupt = async {
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the
+/// future is first polled, so a signal that arrives just after the start banner still stops the
+/// server gracefully instead of killing it.
+pub(crate) fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        match signals {
+            (Ok(mut interrupt), Ok(mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            (Err(error), _) | (_, Err(error)) => {
+                tracing::error!(%error, "cannot listen for Ctrl-C and SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+        #[cfg(not(unix))]
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::error!(%error, "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
+        tracing::info!("shutting down: finishing the requests and purchases in flight");
     }
-    tracing::info!("shutting down: finishing the requests and purchases in flight");
 }

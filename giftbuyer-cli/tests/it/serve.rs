@@ -477,3 +477,73 @@ fn the_demo_over_mtproto_logs_an_account_in_through_the_real_telegram_adapters()
     let dir = server.stop();
     assert!(dir.path().join("data/loopback-telegram-keys.json").exists());
 }
+
+/// A keys file as `giftbuyer tgserver` writes it, with DCs at `addr`.
+fn keys_file(dir: &std::path::Path, addr: &str) -> std::path::PathBuf {
+    let key = "ab".repeat(256);
+    let text = format!(
+        r#"{{"format":"giftbuyer-loopback-telegram-keys/1","home_dc":2,"dcs":[{{"id":1,"addr":"{addr}","keys":["{key}"]}},{{"id":2,"addr":"{addr}","keys":["{key}"]}}]}}"#
+    );
+    let path = dir.join("keys.json");
+    std::fs::write(&path, text).expect("keys file");
+    path
+}
+
+fn serve_output(data: &std::path::Path, extra: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_giftbuyer"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .args(extra)
+        .env_remove("DATABASE_URL")
+        .env_remove("GIFTBUYER_MASTER_KEY")
+        .env_remove("GIFTBUYER_KEY_FILE")
+        .env_remove("GIFTBUYER_TELEGRAM_DC_OVERRIDE")
+        .output()
+        .expect("run")
+}
+
+#[test]
+fn the_dc_override_is_taken_on_a_test_database_and_refused_where_it_could_be_an_accident() {
+    let keys_dir = tempfile::tempdir().expect("temp dir");
+    let flag = std::ffi::OsStr::new("--telegram-dc-override");
+
+    // A fresh database: the server starts, sending new logins to the loopback Telegram.
+    let good = keys_file(keys_dir.path(), "127.0.0.1:4430");
+    let server = Server::start(&["--telegram-dc-override", good.to_str().expect("utf-8")]);
+    assert!(
+        server.banner.contains("a loopback Telegram"),
+        "{}",
+        server.banner
+    );
+    let dir = server.stop();
+
+    // An address that is not loopback is refused, whatever the database holds.
+    let remote_dir = tempfile::tempdir().expect("temp dir");
+    let remote = keys_file(remote_dir.path(), "149.154.167.50:443");
+    let output = serve_output(&dir.path().join("data"), &[flag, remote.as_os_str()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("is not a loopback address"), "{stderr}");
+
+    // A database that holds an account whose session is not on a loopback Telegram (here a
+    // demo account) is refused, naming the account, before anything else happens.
+    let demo = Server::start(&["--demo"]);
+    let addr = demo.addr.clone();
+    let (_, cookie) = demo.register();
+    add_demo_account(&addr, &cookie);
+    let demo_dir = demo.stop();
+    let output = serve_output(&demo_dir.path().join("data"), &[flag, good.as_os_str()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("refusing --telegram-dc-override: account ")
+            && stderr.contains("not a test database"),
+        "{stderr}"
+    );
+    // With --demo the flag is refused outright.
+    let output = serve_output(
+        &demo_dir.path().join("data"),
+        &[std::ffi::OsStr::new("--demo"), flag, good.as_os_str()],
+    );
+    assert_eq!(output.status.code(), Some(2));
+}
