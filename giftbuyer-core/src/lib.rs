@@ -39,7 +39,7 @@ mod time;
 pub use account::Account;
 pub use channel::{Bounds, Channel, ChannelFilter, ChannelRanking};
 pub use error::ValueError;
-pub use gift::{CatalogGift, GiftDefect, LimitedGift, StickerRef};
+pub use gift::{CatalogGift, GiftAuction, GiftDefect, LimitedGift, StickerRef};
 pub use ids::{AccountId, ChannelId, ChannelRowId, GiftId};
 pub use plan::{Deferred, Operation, Plan, Skip, SkipReason};
 pub use planner::{MAX_OPERATIONS, PlanInput, PlanInputError, plan};
