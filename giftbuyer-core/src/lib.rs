@@ -33,6 +33,7 @@ mod plan;
 mod planner;
 pub mod ports;
 pub mod report;
+pub mod resale;
 mod stars;
 mod time;
 
