@@ -304,7 +304,11 @@ impl fmt::Display for SnipePlan {
         }
         writeln!(f, "skips: {}", self.skips.len())?;
         for skip in &self.skips {
-            writeln!(f, "  watch={} {:?} {}", skip.watch_id, skip.slug, skip.reason)?;
+            writeln!(
+                f,
+                "  watch={} {:?} {}",
+                skip.watch_id, skip.slug, skip.reason
+            )?;
         }
         Ok(())
     }

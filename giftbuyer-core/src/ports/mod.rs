@@ -53,6 +53,6 @@ pub use store::{
 };
 pub use telegram::{
     CatalogResponse, ChannelAccess, ChannelInfo, Profile, PurchaseReceipt, PurchaseRequest,
-    TelegramAccount,
+    ResalePage, ResalePurchaseRequest, TelegramAccount,
 };
 pub use telegram_error::{ErrorClass, TelegramError};
