@@ -19,6 +19,7 @@ use crate::latency::{LatencyConfig, Legs};
 use crate::login::{LoginConfig, LoginState};
 use crate::method::Method;
 use crate::resale::{ResalePurchase, ResaleSpec, ResaleState};
+use giftbuyer_core::resale::ResaleListing;
 
 /// The simulated market, shared by every [`SimAccount`] made from it. Cloning it is cheap and
 /// gives another handle on the same market.
@@ -202,6 +203,18 @@ impl Market {
     /// Every resale purchase the market carried out, in order.
     pub fn resale_purchases(&self) -> Vec<ResalePurchase> {
         self.with_state(|state| state.resale_purchases.clone())
+    }
+
+    /// The listing with this slug once it is listed, and whether it is still on sale now.
+    pub fn listing(&self, slug: &str) -> Option<(ResaleListing, bool)> {
+        let now = self.now().elapsed;
+        self.with_state(|state| {
+            state
+                .resale
+                .iter()
+                .find(|listed| listed.spec.listing.slug == slug && now >= listed.spec.listed_at)
+                .map(|listed| (listed.spec.listing.clone(), listed.on_sale(now)))
+        })
     }
 
     /// Puts a unique gift up for resale while the market runs (its `listed_at` is on the

@@ -94,7 +94,7 @@ pub(crate) struct ResaleState {
 
 impl ResaleState {
     /// Whether the listing is on sale at `now`.
-    fn on_sale(&self, now: Duration) -> bool {
+    pub(crate) fn on_sale(&self, now: Duration) -> bool {
         self.sold_to.is_none()
             && now >= self.spec.listed_at
             && self.spec.taken_at.is_none_or(|taken| now < taken)
