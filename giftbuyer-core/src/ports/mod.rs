@@ -19,6 +19,7 @@ mod login;
 mod new_account;
 mod panel_store;
 mod panel_types;
+mod resale_store;
 mod secret;
 mod store;
 mod telegram;
@@ -45,6 +46,9 @@ pub use panel_types::{
     LockoutPolicy, LoginFailure, MtprotoSession, NewAccount, NewApiProfile, NewChannel,
     NewWebSession, RemainingPoint, RunRecord, SessionTokenHash, StoredReport, UserRecord, Username,
     WebSession, WebSessionId,
+};
+pub use resale_store::{
+    NewWatch, ResaleEntry, ResaleEntryId, ResaleStore, ResaleWatchStore, UserWatch,
 };
 pub use secret::Secret;
 pub use store::{
