@@ -17,6 +17,7 @@ mod notify;
 mod revoked;
 mod rotation;
 mod runs_gate;
+mod sniper;
 mod supervisor;
 
 pub use clock::TokioClock;
@@ -25,4 +26,5 @@ pub use engine::{Engine, EngineError, PollOutcome, PollStats, TickReport};
 pub use events::{EngineEvent, RunSummary};
 pub use manual::{KnownCatalog, ManualBuyError, ManualBuyOutcome, ManualBuyResult};
 pub use memory_store::MemoryStore;
+pub use sniper::{ResaleSniper, SnipeTick, SniperConfig};
 pub use supervisor::{EngineHandle, spawn_supervised};

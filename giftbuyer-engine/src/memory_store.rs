@@ -5,9 +5,10 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use giftbuyer_core::ports::{
-    CatalogDiff, EngineStore, JournalEntry, JournalKey, JournalStatus, StoreError, UserConfig,
-    UserId,
+    CatalogDiff, EngineStore, JournalEntry, JournalKey, JournalStatus, NewWatch, ResaleEntry,
+    ResaleEntryId, ResaleStore, ResaleWatchStore, StoreError, UserConfig, UserId, UserWatch,
 };
+use giftbuyer_core::resale::{ResaleWatch, SnipeBuy, WatchId};
 use giftbuyer_core::{Account, AccountId, CatalogGift, GiftId, Operation, UnixTime};
 
 /// Everything the engine stores, kept in process memory. It honours the same contract as the
@@ -27,6 +28,11 @@ struct Inner {
     journal: BTreeMap<JournalKey, JournalEntry>,
     reports: Vec<(UserId, i64, String)>,
     accounts: HashMap<AccountId, (Account, UnixTime)>,
+    /// Resale watches by id, each with its owner.
+    watches: BTreeMap<WatchId, (UserId, ResaleWatch)>,
+    next_watch: i64,
+    resale: BTreeMap<ResaleEntryId, ResaleEntry>,
+    next_resale: i64,
 }
 
 /// A gift as last seen in the catalog.
@@ -63,6 +69,11 @@ impl MemoryStore {
     /// Ids of every gift seen so far.
     pub fn known_gifts(&self) -> Vec<GiftId> {
         self.lock().catalog.keys().copied().collect()
+    }
+
+    /// Every resale journal entry, in id order.
+    pub fn resale_journal(&self) -> Vec<ResaleEntry> {
+        self.lock().resale.values().cloned().collect()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -254,5 +265,185 @@ fn planned(key: JournalKey, user: UserId, operation: Operation, now: UnixTime) -
         status: JournalStatus::Planned,
         error: None,
         updated_at: now,
+    }
+}
+
+impl Inner {
+    /// Copies a watch has used up: its entries that may have been bought.
+    fn watch_bought(&self, watch: WatchId) -> u32 {
+        let taken = self
+            .resale
+            .values()
+            .filter(|entry| entry.buy.watch_id == watch && entry.status != JournalStatus::Failed)
+            .count();
+        u32::try_from(taken).unwrap_or(u32::MAX)
+    }
+
+    fn with_bought(&self, watch: &ResaleWatch) -> ResaleWatch {
+        ResaleWatch {
+            bought: self.watch_bought(watch.id),
+            ..watch.clone()
+        }
+    }
+}
+
+#[async_trait]
+impl ResaleStore for MemoryStore {
+    async fn resale_watches(&self) -> Result<Vec<UserWatch>, StoreError> {
+        let inner = self.lock();
+        let mut watches: Vec<UserWatch> = inner
+            .watches
+            .values()
+            .map(|(user, watch)| UserWatch {
+                user_id: *user,
+                watch: inner.with_bought(watch),
+            })
+            .collect();
+        watches.sort_by_key(|watch| (watch.user_id, watch.watch.id));
+        Ok(watches)
+    }
+
+    async fn plan_resale(
+        &self,
+        user: UserId,
+        buy: &SnipeBuy,
+        now: UnixTime,
+    ) -> Result<Option<ResaleEntryId>, StoreError> {
+        let mut inner = self.lock();
+        let journaled = inner.resale.values().any(|entry| {
+            entry.user_id == user
+                && entry.buy.slug == buy.slug
+                && entry.status != JournalStatus::Failed
+        });
+        if journaled {
+            return Ok(None);
+        }
+        inner.next_resale += 1;
+        let id = ResaleEntryId::new(inner.next_resale)
+            .map_err(|error| StoreError::Other(error.to_string()))?;
+        inner.resale.insert(
+            id,
+            ResaleEntry {
+                id,
+                user_id: user,
+                buy: buy.clone(),
+                status: JournalStatus::Planned,
+                error: None,
+                updated_at: now,
+            },
+        );
+        Ok(Some(id))
+    }
+
+    async fn transition_resale(
+        &self,
+        id: ResaleEntryId,
+        from: JournalStatus,
+        to: JournalStatus,
+        error: Option<&str>,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
+        if !from.can_become(to) {
+            return Err(StoreError::BadResaleTransition {
+                id: id.get(),
+                from: from.code(),
+                to: to.code(),
+            });
+        }
+        let mut inner = self.lock();
+        let entry = inner
+            .resale
+            .get_mut(&id)
+            .ok_or(StoreError::UnknownResaleEntry(id.get()))?;
+        if entry.status != from {
+            return Ok(false);
+        }
+        entry.status = to;
+        entry.error = error.map(str::to_owned);
+        entry.updated_at = now;
+        Ok(true)
+    }
+
+    async fn recover_resale(&self, now: UnixTime) -> Result<(u64, u64), StoreError> {
+        let (mut unknown, mut failed) = (0, 0);
+        for entry in self.lock().resale.values_mut() {
+            match entry.status {
+                JournalStatus::Sending => {
+                    entry.status = JournalStatus::Unknown;
+                    entry.error = Some("interrupted".to_owned());
+                    unknown += 1;
+                }
+                JournalStatus::Planned => {
+                    entry.status = JournalStatus::Failed;
+                    entry.error = Some("abandoned".to_owned());
+                    failed += 1;
+                }
+                JournalStatus::Bought | JournalStatus::Failed | JournalStatus::Unknown => continue,
+            }
+            entry.updated_at = now;
+        }
+        Ok((unknown, failed))
+    }
+
+    async fn resale_entries(
+        &self,
+        user: UserId,
+        limit: u32,
+    ) -> Result<Vec<ResaleEntry>, StoreError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(self
+            .lock()
+            .resale
+            .values()
+            .rev()
+            .filter(|entry| entry.user_id == user)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl ResaleWatchStore for MemoryStore {
+    async fn create_watch(
+        &self,
+        user: UserId,
+        watch: &NewWatch,
+    ) -> Result<ResaleWatch, StoreError> {
+        let mut inner = self.lock();
+        inner.next_watch += 1;
+        let created = ResaleWatch::new(
+            inner.next_watch,
+            watch.gift_id.get(),
+            watch.attributes.clone(),
+            watch.max_price,
+            watch.recipient,
+            i64::from(watch.copies),
+        )
+        .map_err(|error| StoreError::Other(error.to_string()))?;
+        inner.watches.insert(created.id, (user, created.clone()));
+        Ok(created)
+    }
+
+    async fn list_watches(&self, user: UserId) -> Result<Vec<ResaleWatch>, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .watches
+            .values()
+            .filter(|(owner, _)| *owner == user)
+            .map(|(_, watch)| inner.with_bought(watch))
+            .collect())
+    }
+
+    async fn delete_watch(&self, user: UserId, watch: WatchId) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let owned = inner
+            .watches
+            .get(&watch)
+            .is_some_and(|(owner, _)| *owner == user);
+        if owned {
+            inner.watches.remove(&watch);
+        }
+        Ok(owned)
     }
 }

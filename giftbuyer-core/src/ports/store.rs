@@ -117,6 +117,14 @@ pub enum StoreError {
         from: &'static str,
         to: &'static str,
     },
+    #[error("resale entry {0} not found")]
+    UnknownResaleEntry(i64),
+    #[error("resale entry {id} cannot go from {from} to {to}")]
+    BadResaleTransition {
+        id: i64,
+        from: &'static str,
+        to: &'static str,
+    },
     #[error("storage error: {0}")]
     Other(String),
 }

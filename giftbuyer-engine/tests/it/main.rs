@@ -5,3 +5,4 @@ mod fake;
 mod interactions;
 mod manual;
 mod on_sim;
+mod sniper;
