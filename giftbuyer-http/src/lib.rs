@@ -71,6 +71,7 @@ mod openapi;
 mod panel;
 mod ports;
 mod profiles;
+mod resale;
 mod settings;
 mod state;
 mod stickers;
@@ -114,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(profiles::routes())
         .merge(channels::routes())
+        .merge(resale::routes())
         .merge(channel_check::routes())
         .merge(settings::routes())
         .merge(history::routes())

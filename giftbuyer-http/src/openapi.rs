@@ -23,6 +23,7 @@ use crate::gifts::GiftsApi;
 use crate::health::SystemApi;
 use crate::history::HistoryApi;
 use crate::profiles::ProfilesApi;
+use crate::resale::ResaleApi;
 use crate::settings::SettingsApi;
 use crate::state::AppState;
 
@@ -44,6 +45,7 @@ use crate::state::AppState;
         (name = "accounts", description = "Telegram accounts: login (phone, code, 2FA password), list, delete, refresh (NDJSON)"),
         (name = "gifts", description = "The gift catalog and its live stream (SSE)"),
         (name = "history", description = "Autobuy runs, spending and the audit log"),
+        (name = "resale", description = "Resale watches, the sniper's purchases and live listings of upgraded gifts"),
         (name = "system", description = "Health, metrics and this document"),
     )
 )]
@@ -69,6 +71,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(AuthApi::openapi());
     doc.merge(ProfilesApi::openapi());
     doc.merge(ChannelsApi::openapi());
+    doc.merge(ResaleApi::openapi());
     doc.merge(ChannelCheckApi::openapi());
     doc.merge(SettingsApi::openapi());
     doc.merge(HistoryApi::openapi());

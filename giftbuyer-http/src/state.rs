@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use giftbuyer_core::UnixTime;
 use giftbuyer_core::ports::{
-    AccountCatalogs, Clock, Connector, EventFeed, LockoutPolicy, PanelStore, TelegramLogin,
+    AccountCatalogs, Clock, Connector, EventFeed, LockoutPolicy, PanelStore, ResaleStore,
+    ResaleWatchStore, TelegramLogin,
 };
 use tokio::sync::watch;
 
@@ -142,6 +143,8 @@ pub struct AppState {
     gift_actions: Option<Arc<dyn GiftActions>>,
     account_catalogs: Option<Arc<dyn AccountCatalogs>>,
     config_listener: Option<Arc<dyn ConfigListener>>,
+    resale_watches: Option<Arc<dyn ResaleWatchStore>>,
+    resale_journal: Option<Arc<dyn ResaleStore>>,
     /// The web panel served outside `/api`; `None` serves the embedded build, which is
     /// prepared on first use, so that states that never serve it (tests) skip the work.
     panel: Option<PanelAssets>,
@@ -184,6 +187,7 @@ impl fmt::Debug for AppState {
             .field("events", &self.events.is_some())
             .field("account_catalogs", &self.account_catalogs.is_some())
             .field("config_listener", &self.config_listener.is_some())
+            .field("resale", &self.resale_watches.is_some())
             .field("panel", &self.panel.as_ref().map(PanelAssets::is_built))
             .finish_non_exhaustive()
     }
@@ -245,12 +249,35 @@ impl AppState {
             gift_actions: None,
             account_catalogs: None,
             config_listener: None,
+            resale_watches: None,
+            resale_journal: None,
             panel: None,
             login: None,
             connector: None,
             account_states: None,
             events: None,
         })
+    }
+
+    /// Serves the resale routes: my watches and what the sniper bought for them. The binary
+    /// passes the store, which keeps both. Without them, those routes answer 503.
+    #[must_use]
+    pub fn with_resale(
+        mut self,
+        watches: Arc<dyn ResaleWatchStore>,
+        journal: Arc<dyn ResaleStore>,
+    ) -> Self {
+        self.resale_watches = Some(watches);
+        self.resale_journal = Some(journal);
+        self
+    }
+
+    pub(crate) fn resale_watches(&self) -> Option<&Arc<dyn ResaleWatchStore>> {
+        self.resale_watches.as_ref()
+    }
+
+    pub(crate) fn resale_journal(&self) -> Option<&Arc<dyn ResaleStore>> {
+        self.resale_journal.as_ref()
     }
 
     /// Verifies bot tokens with Telegram when they are set, and shows the bot's username in
