@@ -39,6 +39,7 @@ fn channels() -> Vec<Channel> {
             let price =
                 Bounds::new(None, Some(500 + 100 * (i as u64 % 7)), "price").expect("valid bounds");
             Channel {
+                exclude: giftbuyer_core::ExcludeList::EMPTY,
                 row_id: ChannelRowId::new(i + 1).expect("valid row"),
                 channel_id: ChannelId::from_mtproto(1_900_000_000 + i).expect("valid channel"),
                 filter: ChannelFilter { price, supply },

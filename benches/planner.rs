@@ -165,6 +165,7 @@ fn filter(rng: &mut SplitMix64) -> ChannelFilter {
 fn channels(rng: &mut SplitMix64, count: usize) -> Vec<Channel> {
     (0..count)
         .map(|i| Channel {
+            exclude: giftbuyer_core::ExcludeList::EMPTY,
             row_id: ChannelRowId::new(i as i64 + 1).expect("positive row id"),
             // Bot API form, `-100` followed by the MTProto id; 2,000 channels stay far inside
             // the valid range.

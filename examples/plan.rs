@@ -27,6 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // are checked on construction, so an inverted range cannot reach the planner.
     let channels = vec![
         Channel {
+            exclude: giftbuyer_core::ExcludeList::EMPTY,
             row_id: ChannelRowId::new(1)?,
             channel_id: ChannelId::new(-1001234567890)?,
             filter: ChannelFilter {
@@ -36,6 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             title: Some("Rare".to_owned()),
         },
         Channel {
+            exclude: giftbuyer_core::ExcludeList::EMPTY,
             row_id: ChannelRowId::new(2)?,
             channel_id: ChannelId::new(-1009876543210)?,
             filter: ChannelFilter::default(),

@@ -143,6 +143,7 @@ fn account_from_wire(wire: &AccountWire) -> anyhow::Result<Account> {
 
 fn channel_from_wire(wire: &ChannelWire) -> anyhow::Result<Channel> {
     Ok(Channel {
+        exclude: giftbuyer_core::ExcludeList::EMPTY,
         row_id: ChannelRowId::new(wire.id).context("id")?,
         channel_id: ChannelId::new(wire.channel_id).context("channel_id")?,
         filter: ChannelFilter {
@@ -167,6 +168,7 @@ fn gift_from_wire(wire: GiftWire) -> anyhow::Result<CatalogGift> {
         locks.insert(account_id, until);
     }
     Ok(CatalogGift {
+        birthday: false,
         id: wire.id,
         price: wire.price,
         limited: wire.limited,

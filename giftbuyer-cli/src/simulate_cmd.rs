@@ -168,6 +168,7 @@ pub(crate) fn engine(
     store.set_users(vec![UserConfig {
         user_id,
         settings: UserSettings {
+            priority: giftbuyer_core::Priority::ScarcestFirst,
             autobuy: true,
             notification_chats: Vec::new(),
             report_lang: lang,

@@ -29,6 +29,11 @@ const SQLITE: &[Migration] = &[
         name: "spending_index",
         sql: include_str!("../migrations/sqlite/0002_spending_index.sql"),
     },
+    Migration {
+        version: 3,
+        name: "exclude_and_priority",
+        sql: include_str!("../migrations/sqlite/0003_exclude_and_priority.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -41,6 +46,11 @@ const POSTGRES: &[Migration] = &[
         version: 2,
         name: "spending_index",
         sql: include_str!("../migrations/postgres/0002_spending_index.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "exclude_and_priority",
+        sql: include_str!("../migrations/postgres/0003_exclude_and_priority.sql"),
     },
 ];
 

@@ -43,6 +43,7 @@ pub(super) fn world(seed: u64, users: u32, accounts: u32, drops: u32) -> anyhow:
         let channels: Vec<Channel> = (1..=2)
             .map(|n| {
                 Ok(Channel {
+                    exclude: giftbuyer_core::ExcludeList::EMPTY,
                     row_id: ChannelRowId::new(i64::from(user * 10 + n))?,
                     channel_id: channel(user, n)?,
                     filter: ChannelFilter {

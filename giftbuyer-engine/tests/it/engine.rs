@@ -23,6 +23,7 @@ pub(crate) struct Harness {
 
 fn channel(row: i64, suffix: i64, supply_max: Option<u64>) -> Channel {
     Channel {
+        exclude: giftbuyer_core::ExcludeList::EMPTY,
         row_id: ChannelRowId::new(row).expect("valid row"),
         channel_id: ChannelId::from_mtproto(suffix).expect("valid channel"),
         filter: ChannelFilter {
@@ -37,6 +38,7 @@ pub(crate) fn user(id: i64, accounts: &[i64]) -> UserConfig {
     UserConfig {
         user_id: UserId::new(id).expect("valid user"),
         settings: UserSettings {
+            priority: giftbuyer_core::Priority::ScarcestFirst,
             autobuy: true,
             notification_chats: vec![ChatId::new(-100_500).expect("valid chat")],
             report_lang: Lang::En,

@@ -18,6 +18,7 @@ fn a_star_gift_maps_field_for_field() {
     assert_eq!(
         gift,
         CatalogGift {
+            birthday: false,
             id: 7,
             price: 25,
             limited: true,
@@ -55,6 +56,7 @@ fn absent_optional_fields_stay_absent() {
     assert_eq!(
         gift,
         CatalogGift {
+            birthday: false,
             id: 8,
             price: 25,
             limited: false,

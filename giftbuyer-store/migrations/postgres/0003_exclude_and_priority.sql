@@ -1,0 +1,7 @@
+-- Exclude lists of channels and the planner's priority per user. Rows written before this
+-- migration read as empty exclude lists and today's order, so nothing changes for them.
+-- Gift ids are stored as comma-separated decimal numbers and kinds as comma-separated codes
+-- (`birthday`, `premium_only`): a list is always read and written whole with its channel.
+ALTER TABLE channels ADD COLUMN exclude_gift_ids TEXT NOT NULL DEFAULT '';
+ALTER TABLE channels ADD COLUMN exclude_kinds TEXT NOT NULL DEFAULT '';
+ALTER TABLE user_settings ADD COLUMN priority TEXT NOT NULL DEFAULT 'scarcest_first';
