@@ -20,7 +20,7 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::auth::AuthUser;
 use crate::client::ClientInfo;
-use crate::common::{Patch, audit, check_label, origin_text, path_id};
+use crate::common::{Patch, audit, check_label, named, origin_text, path_id};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -79,13 +79,23 @@ pub(crate) struct ExcludeRequest {
 
 /// A gift kind, named after the `starGift` flag that marks it. Any other name is refused
 /// with a 422 that quotes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum GiftKindWire {
     /// `birthday`: Telegram's birthday gifts.
     Birthday,
     /// `require_premium`: gifts only Premium accounts may buy.
     PremiumOnly,
+}
+
+impl<'de> Deserialize<'de> for GiftKindWire {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        named(
+            deserializer,
+            &["birthday", "premium_only"],
+            &[Self::Birthday, Self::PremiumOnly],
+        )
+    }
 }
 
 impl From<GiftKindWire> for GiftKind {
