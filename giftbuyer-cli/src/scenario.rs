@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context as _, anyhow};
 use giftbuyer_core::{
     Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId,
-    ExcludeList, PlanInput, Priority, Stars, UnixTime,
+    ExcludeList, GiftAuction, PlanInput, Priority, Stars, UnixTime,
 };
 use serde::Deserialize;
 
@@ -82,6 +82,19 @@ struct GiftWire {
     #[serde(default)]
     locks: BTreeMap<String, i64>,
     title: Option<String>,
+    auction: Option<AuctionWire>,
+}
+
+/// `starGift.auction` with its fields, raw like the rest of the entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuctionWire {
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    gifts_per_round: i64,
+    #[serde(default)]
+    start_date: i64,
 }
 
 /// A parsed scenario, ready for the planner.
@@ -204,6 +217,11 @@ fn gift_from_wire(wire: GiftWire) -> anyhow::Result<CatalogGift> {
         locks,
         sticker: None,
         title: wire.title,
+        auction: wire.auction.map(|auction| GiftAuction {
+            slug: auction.slug,
+            gifts_per_round: auction.gifts_per_round,
+            start_date: auction.start_date,
+        }),
     })
 }
 
@@ -291,6 +309,10 @@ mod tests {
                 r#"{"gifts": [{"id": 99999999999999999999, "price": 1}]}"#,
                 "gifts[0].id: invalid type: floating point `1e+20`, expected i64 at line 1 column 38",
             ),
+            (
+                r#"{"gifts": [{"id": 1, "price": 5, "auction": {"rounds": 3}}]}"#,
+                "gifts[0].auction.rounds: unknown field `rounds`, expected one of `slug`, `gifts_per_round`, `start_date` at line 1 column 53",
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(error_of(text), expected, "{text}");
@@ -318,6 +340,33 @@ mod tests {
         assert!(scenario.input.gifts()[0].birthday);
         let plain = parse("{}", UnixTime::default()).expect("valid");
         assert_eq!(plain.input.priority(), Priority::ScarcestFirst);
+    }
+
+    #[test]
+    fn an_auction_entry_reaches_the_planner_and_is_never_bought() {
+        let text = r#"{"now": 1764000000,
+            "accounts": [{"id": 1, "balance": 10000}],
+            "channels": [{"id": 1, "channel_id": -1001234567890}],
+            "gifts": [{"id": 9, "price": 500, "limited": true, "supply": 100, "remaining": 100,
+                       "auction": {"slug": "pepe", "gifts_per_round": 10, "start_date": 1764003600}}]}"#;
+        let scenario = parse(text, UnixTime::default()).expect("valid");
+        assert_eq!(
+            scenario.input.gifts()[0].auction,
+            Some(GiftAuction {
+                slug: "pepe".into(),
+                gifts_per_round: 10,
+                start_date: 1_764_003_600,
+            })
+        );
+        let plan = giftbuyer_core::plan(&scenario.input, scenario.now);
+        assert!(plan.operations.is_empty(), "{plan}");
+        assert_eq!(
+            plan.skips
+                .iter()
+                .map(|skip| skip.reason)
+                .collect::<Vec<_>>(),
+            [giftbuyer_core::SkipReason::Auction]
+        );
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub enum ValueError {
     ApiProfileId(i64),
     #[error("account row id must be positive, got {0}")]
     AccountRowId(i64),
+    #[error("watch id must be positive, got {0}")]
+    WatchId(i64),
     #[error(
         "username must be 3 to 32 characters among latin letters, digits, '_', '.' and '-', got {0:?}"
     )]

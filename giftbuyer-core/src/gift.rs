@@ -16,6 +16,31 @@ pub struct StickerRef {
     pub size: i64,
 }
 
+/// The auction a gift is released through (`starGift.auction` with its `auction_slug`,
+/// `gifts_per_round` and `auction_start_date`), as Telegram sent it.
+///
+/// Telegram's rule is that such a gift "must not be bought through the normal gift sending
+/// flow": it is bid for (`inputInvoiceStarGiftAuctionBid`), never bought with
+/// `inputInvoiceStarGift`. The fields are kept raw, like the rest of the entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GiftAuction {
+    /// The auction's deep-link slug (`t.me/auction/<slug>`); may be empty if Telegram left it out.
+    pub slug: String,
+    /// How many gifts each round hands to its top bidders.
+    pub gifts_per_round: i64,
+    /// When the first round starts, in Unix seconds; 0 or negative when unknown.
+    pub start_date: i64,
+}
+
+impl GiftAuction {
+    /// The start date, when it is a valid time.
+    pub fn starts_at(&self) -> Option<UnixTime> {
+        UnixTime::from_secs(self.start_date)
+            .ok()
+            .filter(|start| start.secs() > 0)
+    }
+}
+
 /// One `starGift` entry of `payments.getStarGifts`, as Telegram sent it (layer 230).
 ///
 /// Nothing here is trusted: ids and prices may be zero, supply may be missing or inconsistent.
@@ -42,6 +67,8 @@ pub struct CatalogGift {
     pub locks: BTreeMap<AccountId, UnixTime>,
     pub sticker: Option<StickerRef>,
     pub title: Option<String>,
+    /// Set for a gift released through an auction, which is never bought as a purchase.
+    pub auction: Option<GiftAuction>,
 }
 
 /// Why a catalog entry cannot be bought, in the order the planner checks.
@@ -49,6 +76,9 @@ pub struct CatalogGift {
 pub enum GiftDefect {
     /// The id is zero or negative.
     InvalidId,
+    /// The gift is sold by auction, which only takes bids: buying it as a purchase would fail on
+    /// every account (or worse), so it is never planned as one.
+    Auction,
     /// The price is zero or negative.
     InvalidPrice,
     /// The gift is not limited, so it never sells out and is not worth racing for.
@@ -82,6 +112,11 @@ impl CatalogGift {
     /// account cannot buy more, which the planner reports per account.
     pub fn check(&self) -> Result<LimitedGift, GiftDefect> {
         let id = GiftId::new(self.id).map_err(|_| GiftDefect::InvalidId)?;
+        // Checked before the price and supply, whatever those say: an auction's entry carries
+        // a starting price and a supply, and would otherwise look like an ordinary limited gift.
+        if self.auction.is_some() {
+            return Err(GiftDefect::Auction);
+        }
         let price = match Stars::from_i64(self.price) {
             Ok(price) if price > Stars::ZERO => price,
             _ => return Err(GiftDefect::InvalidPrice),
@@ -157,6 +192,27 @@ mod tests {
         use GiftDefect::*;
         let cases = [
             (limited(0, 0, None, None), Err(InvalidId)),
+            (
+                CatalogGift {
+                    auction: Some(GiftAuction::default()),
+                    ..limited(0, 5, Some(10), Some(10))
+                },
+                Err(InvalidId),
+            ),
+            (
+                CatalogGift {
+                    auction: Some(GiftAuction::default()),
+                    ..limited(1, 0, None, None)
+                },
+                Err(Auction),
+            ),
+            (
+                CatalogGift {
+                    auction: Some(GiftAuction::default()),
+                    ..limited(1, 500, Some(10), Some(10))
+                },
+                Err(Auction),
+            ),
             (limited(1, 0, None, None), Err(InvalidPrice)),
             (limited(1, -5, Some(10), Some(1)), Err(InvalidPrice)),
             (
@@ -204,6 +260,20 @@ mod tests {
                 checked.per_user_cap
             ),
             (7, 25, 1000, 10, true, Some(0))
+        );
+    }
+
+    #[test]
+    fn an_auction_start_counts_only_when_it_is_a_time() {
+        let at = |start_date| GiftAuction {
+            start_date,
+            ..GiftAuction::default()
+        };
+        assert_eq!(at(0).starts_at(), None);
+        assert_eq!(at(-5).starts_at(), None);
+        assert_eq!(
+            at(1_764_000_000).starts_at(),
+            Some(UnixTime::from_secs(1_764_000_000).expect("valid"))
         );
     }
 

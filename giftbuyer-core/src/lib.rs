@@ -35,6 +35,7 @@ mod plan;
 mod planner;
 pub mod ports;
 pub mod report;
+pub mod resale;
 mod stars;
 mod time;
 
@@ -42,7 +43,7 @@ pub use account::Account;
 pub use channel::{Bounds, Channel, ChannelFilter, ChannelRanking};
 pub use error::ValueError;
 pub use exclude::{ExcludeList, GiftKind, GiftKinds, MAX_EXCLUDED_GIFTS};
-pub use gift::{CatalogGift, GiftDefect, LimitedGift, StickerRef};
+pub use gift::{CatalogGift, GiftAuction, GiftDefect, LimitedGift, StickerRef};
 pub use ids::{AccountId, ChannelId, ChannelRowId, GiftId};
 pub use plan::{Deferred, Operation, Plan, Skip, SkipReason};
 pub use planner::{MAX_OPERATIONS, PlanInput, PlanInputError, Priority, UnknownPriority, plan};

@@ -20,6 +20,8 @@ pub struct Operation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SkipReason {
     InvalidId,
+    /// A gift sold by auction: it takes bids, never purchases.
+    Auction,
     InvalidPrice,
     Unlimited,
     NoSupplyForLimited,
@@ -41,6 +43,7 @@ impl SkipReason {
     pub const fn code(self) -> &'static str {
         match self {
             Self::InvalidId => "invalid_id",
+            Self::Auction => "auction",
             Self::InvalidPrice => "invalid_price",
             Self::Unlimited => "unlimited",
             Self::NoSupplyForLimited => "no_supply_for_limited",
@@ -55,8 +58,9 @@ impl SkipReason {
         }
     }
 
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::InvalidId,
+        Self::Auction,
         Self::InvalidPrice,
         Self::Unlimited,
         Self::NoSupplyForLimited,
@@ -75,6 +79,7 @@ impl From<GiftDefect> for SkipReason {
     fn from(defect: GiftDefect) -> Self {
         match defect {
             GiftDefect::InvalidId => Self::InvalidId,
+            GiftDefect::Auction => Self::Auction,
             GiftDefect::InvalidPrice => Self::InvalidPrice,
             GiftDefect::Unlimited => Self::Unlimited,
             GiftDefect::NoSupplyForLimited => Self::NoSupplyForLimited,

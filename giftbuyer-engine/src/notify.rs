@@ -202,6 +202,10 @@ pub(crate) fn announcement(gift: &CatalogGift, lang: Lang) -> String {
             "на пользователя",
         ),
     };
+    let (auction, per_round, starts) = match lang {
+        Lang::En => ("🔨 Auction (bids only)", "per round", "starts"),
+        Lang::Ru => ("🔨 Аукцион (только ставки)", "за раунд", "начало"),
+    };
     let mut text = format!("{new_gift} {}", gift.id);
     if let Some(title) = gift.title.as_deref() {
         let title: String = title
@@ -224,6 +228,15 @@ pub(crate) fn announcement(gift: &CatalogGift, lang: Lang) -> String {
     }
     if let Some(cap) = gift.per_user_remains {
         text.push_str(&format!("\n👤 {cap} {per_user}"));
+    }
+    if let Some(details) = &gift.auction {
+        text.push_str(&format!("\n{auction}"));
+        if details.gifts_per_round > 0 {
+            text.push_str(&format!(" | {} {per_round}", details.gifts_per_round));
+        }
+        if let Some(start) = details.starts_at() {
+            text.push_str(&format!(" | {starts} {start}"));
+        }
     }
     text
 }
@@ -275,6 +288,27 @@ mod tests {
         assert_eq!(
             announcement(&plain, Lang::Ru),
             "🎁 Новый подарок 5\n💰 15⭐ | без лимита"
+        );
+        let auctioned = CatalogGift {
+            id: 9,
+            price: 100,
+            limited: true,
+            supply: Some(500),
+            remaining: Some(500),
+            auction: Some(giftbuyer_core::GiftAuction {
+                slug: "pepe".into(),
+                gifts_per_round: 50,
+                start_date: 1_764_000_000,
+            }),
+            ..CatalogGift::default()
+        };
+        assert_eq!(
+            announcement(&auctioned, Lang::En),
+            "🎁 New gift 9\n💰 100⭐ | 📦 500/500\n🔨 Auction (bids only) | 50 per round | starts 2025-11-24 16:00:00 UTC"
+        );
+        assert_eq!(
+            announcement(&auctioned, Lang::Ru),
+            "🎁 Новый подарок 9\n💰 100⭐ | 📦 500/500\n🔨 Аукцион (только ставки) | 50 за раунд | начало 2025-11-24 16:00:00 UTC"
         );
     }
 }

@@ -66,8 +66,21 @@ pub(crate) struct GiftResponse {
     pub(crate) last_seen: i64,
     /// When the gift was seen going from available to sold out (unix seconds).
     pub(crate) sold_out_at: Option<i64>,
+    /// Set for a gift sold by auction, which takes bids only and is never bought as a purchase.
+    pub(crate) auction: Option<GiftAuctionResponse>,
     /// My accounts' own per-user limits and locks on this gift, where they have any.
     pub(crate) accounts: Vec<AccountGiftResponse>,
+}
+
+/// The auction a gift is sold through.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct GiftAuctionResponse {
+    /// The auction's link slug (`t.me/auction/<slug>`); empty when Telegram gave none.
+    pub(crate) slug: String,
+    /// Gifts each round hands to its top bidders.
+    pub(crate) gifts_per_round: i64,
+    /// When the first round starts (unix seconds); absent when unknown.
+    pub(crate) start_date: Option<i64>,
 }
 
 /// What one of my accounts last saw of a gift limited per user or locked for it.
@@ -101,6 +114,11 @@ impl From<&KnownGift> for GiftResponse {
             first_seen: known.first_seen.secs(),
             last_seen: known.last_seen.secs(),
             sold_out_at: known.sold_out_at.map(|at| at.secs()),
+            auction: gift.auction.as_ref().map(|auction| GiftAuctionResponse {
+                slug: auction.slug.clone(),
+                gifts_per_round: auction.gifts_per_round,
+                start_date: auction.starts_at().map(|start| start.secs()),
+            }),
             accounts: Vec::new(),
         }
     }

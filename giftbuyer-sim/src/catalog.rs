@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use giftbuyer_core::{AccountId, CatalogGift, GiftId, Stars, StickerRef, UnixTime};
+use giftbuyer_core::{AccountId, CatalogGift, GiftAuction, GiftId, Stars, StickerRef, UnixTime};
 
 use crate::competitors::{CompetitorConfig, Drain, sellout_time};
 use crate::config::ConfigError;
@@ -24,6 +24,16 @@ pub enum Demand {
     SellsOutAfter(Duration),
     /// Nobody else buys; only the simulated accounts take copies.
     Nobody,
+}
+
+/// How a gift sold by auction is announced: Telegram lists it with `starGift.auction` and
+/// takes bids for it, never purchases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuctionSpec {
+    /// Gifts each round hands to its top bidders, at least 1.
+    pub gifts_per_round: u64,
+    /// How long after the gift appears in the catalog the first round starts.
+    pub starts_after: Duration,
 }
 
 /// A gift of the catalog, existing from the start or dropped later.
@@ -52,6 +62,8 @@ pub struct GiftSpec {
     /// gift. Real gift stickers run to tens of KiB, so a test of chunked downloads gives one
     /// that large here.
     pub sticker: Option<Arc<[u8]>>,
+    /// Set for a gift sold by auction: the market lists it as one and refuses to sell it.
+    pub auction: Option<AuctionSpec>,
 }
 
 impl GiftSpec {
@@ -71,6 +83,7 @@ impl GiftSpec {
             demand: Demand::Calibrated,
             locks: BTreeMap::new(),
             sticker: None,
+            auction: None,
         }
     }
 
@@ -133,6 +146,13 @@ impl GiftSpec {
         self
     }
 
+    /// Sells the gift by auction instead of as a purchase.
+    #[must_use]
+    pub fn auctioned(mut self, auction: AuctionSpec) -> Self {
+        self.auction = Some(auction);
+        self
+    }
+
     /// Shows this `.tgs` file as the gift's sticker instead of the generated one.
     #[must_use]
     pub fn sticker(mut self, tgs: impl Into<Arc<[u8]>>) -> Self {
@@ -140,8 +160,17 @@ impl GiftSpec {
         self
     }
 
-    /// Checks what the types cannot: a limited gift has copies, and no more left than made.
+    /// Checks what the types cannot: a limited gift has copies, and no more left than made; an
+    /// auction hands out at least one gift a round, and only of a limited gift.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(auction) = self.auction {
+            if self.supply.is_none() {
+                return Err(ConfigError::UnlimitedAuction(self.id));
+            }
+            if auction.gifts_per_round == 0 {
+                return Err(ConfigError::EmptyAuctionRound(self.id));
+            }
+        }
         match (self.supply, self.remaining) {
             (Some(0), _) => Err(ConfigError::ZeroSupply(self.id)),
             (Some(supply), Some(remaining)) if remaining > supply => {
@@ -305,6 +334,21 @@ impl GiftState {
                 .unwrap_or_default(),
             sticker: Some(self.sticker.clone()),
             title: self.spec.title.clone(),
+            auction: self.spec.auction.map(|auction| {
+                // The start on the market's clock, moved onto the Unix clock by the distance
+                // from now; whole seconds, like Telegram's dates.
+                let start = self.spec.release_at.saturating_add(auction.starts_after);
+                let offset = if start >= now {
+                    to_i64(start.saturating_sub(now).as_secs())
+                } else {
+                    -to_i64(now.saturating_sub(start).as_secs())
+                };
+                GiftAuction {
+                    slug: format!("gift-{}", self.spec.id),
+                    gifts_per_round: to_i64(auction.gifts_per_round),
+                    start_date: unix_now.secs().saturating_add(offset),
+                }
+            }),
         }
     }
 }
@@ -355,6 +399,15 @@ pub(crate) fn catalog_hash(gifts: &[CatalogGift]) -> i32 {
             }
             None => hash.u64(0),
         }
+        match &gift.auction {
+            Some(auction) => {
+                hash.u64(auction.slug.len() as u64 + 1);
+                hash.bytes(auction.slug.as_bytes());
+                hash.i64(auction.gifts_per_round);
+                hash.i64(auction.start_date);
+            }
+            None => hash.u64(0),
+        }
     }
     let folded = (hash.0 ^ (hash.0 >> 32)) as u32 as i32;
     if folded == 0 { 1 } else { folded }
@@ -386,6 +439,8 @@ impl Fnv {
 
 #[cfg(test)]
 mod tests {
+    use giftbuyer_core::GiftDefect;
+
     use super::*;
 
     fn gift() -> CatalogGift {
@@ -449,6 +504,10 @@ mod tests {
                 sticker: Some(StickerRef::default()),
                 ..gift()
             },
+            CatalogGift {
+                auction: Some(GiftAuction::default()),
+                ..gift()
+            },
         ];
         for variant in variants {
             assert_ne!(
@@ -460,6 +519,61 @@ mod tests {
         assert_ne!(catalog_hash(&[]), base);
         assert_ne!(catalog_hash(&[gift(), gift()]), base);
         assert_eq!(catalog_hash(&[gift()]), base);
+    }
+
+    #[test]
+    fn an_auction_gift_is_listed_with_its_round_size_and_start() {
+        let id = GiftId::new(4).expect("valid");
+        let spec = GiftSpec::limited(id, Stars::new(500), 100)
+            .released_at(Duration::from_secs(10))
+            .auctioned(AuctionSpec {
+                gifts_per_round: 20,
+                starts_after: Duration::from_secs(60),
+            });
+        assert_eq!(spec.validate(), Ok(()));
+        let state = GiftState::new(spec, &CompetitorConfig::default(), 0);
+        let account = AccountId::new(1).expect("valid");
+        let unix_now = UnixTime::from_secs(1_000_000).expect("valid");
+        // 30 s after the market started, the auction starts 40 s from now.
+        let listed = state.to_catalog(account, Duration::from_secs(30), unix_now);
+        assert_eq!(
+            listed.auction,
+            Some(GiftAuction {
+                slug: "gift-4".into(),
+                gifts_per_round: 20,
+                start_date: 1_000_040,
+            })
+        );
+        let later = state.to_catalog(account, Duration::from_secs(100), unix_now);
+        assert_eq!(
+            later.auction.map(|auction| auction.start_date),
+            Some(999_970)
+        );
+        assert_eq!(listed.check().map(|gift| gift.id), Err(GiftDefect::Auction));
+    }
+
+    #[test]
+    fn an_auction_needs_a_limited_gift_and_a_round_of_at_least_one() {
+        let id = GiftId::new(4).expect("valid");
+        let auction = AuctionSpec {
+            gifts_per_round: 1,
+            starts_after: Duration::ZERO,
+        };
+        assert_eq!(
+            GiftSpec::unlimited(id, Stars::new(5))
+                .auctioned(auction)
+                .validate(),
+            Err(ConfigError::UnlimitedAuction(id))
+        );
+        assert_eq!(
+            GiftSpec::limited(id, Stars::new(5), 10)
+                .auctioned(AuctionSpec {
+                    gifts_per_round: 0,
+                    ..auction
+                })
+                .validate(),
+            Err(ConfigError::EmptyAuctionRound(id))
+        );
     }
 
     #[test]

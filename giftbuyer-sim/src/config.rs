@@ -128,6 +128,10 @@ pub enum ConfigError {
     },
     #[error("gift {0} is unlimited, so it cannot have a remaining count")]
     RemainingWithoutSupply(GiftId),
+    #[error("gift {0} is unlimited, so it cannot be sold by auction")]
+    UnlimitedAuction(GiftId),
+    #[error("gift {0} is sold by auction, so each round must hand out at least one gift")]
+    EmptyAuctionRound(GiftId),
     #[error("the competitors' curve must be between 1 and 16, got {0}")]
     Curve(f64),
     #[error(

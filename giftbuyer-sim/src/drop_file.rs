@@ -46,7 +46,7 @@
 //! | `channels[]` | The user's channel list, as in a scenario file: row `id`, `channel_id`, optional `title`, price and supply bounds, and an optional `exclude` list (`gift_ids`, and `kinds` among `birthday` and `premium_only`). Titles are also what the accounts see. |
 //! | `catalog[]` | Gifts on sale before the start. `supply` null is an unlimited gift. `remaining` is what is left at the start (default the supply; 0 is sold out). With `sellout_ms` competitors take the rest by then; without, nobody else buys it any more. |
 //! | `drops[]` | Gifts released at `at_ms`. `supply` null is an unlimited gift. Competitors sell a limited one out `sellout_ms` after the release, by default in the time real drops of that supply took. |
-//! | `catalog[]`, `drops[]` | Also `id`, `price` (stars), `require_premium`, `birthday` (Telegram's birthday flag), `per_user_limit` (copies per account in all), `title`, `locks` (per account id, until when in unix seconds the gift is locked for it). |
+//! | `catalog[]`, `drops[]` | Also `id`, `price` (stars), `require_premium`, `birthday` (Telegram's birthday flag), `per_user_limit` (copies per account in all), `title`, `locks` (per account id, until when in unix seconds the gift is locked for it), `auction` (a limited gift sold by auction, which takes bids and is never bought: `gifts_per_round`, and `starts_after_ms` from its appearance to the first round, default 0). |
 //! | `faults[]` | For `method` and optionally one `account`: on `calls` `[first, last]` (numbered from 1, per account when `account` is given), in `window_ms` `[from, until)` of arrival time, with `probability`, or on every call when none is given. The call gets `error` (a Telegram error name, with `code`, default 400, 420 for flood waits), hangs for `hang_ms`, or is cut off (`disconnect`); `executed` says whether the server carried a hung or cut-off request out. |
 //! | `login` | What accounts created by logging in with a new number get: `starting_balance` (default 2500), `channels`; and `code_ttl_ms` (default 300000). |
 //! | `bot` | The notification bot: `latency_ms` (default 50), `max_per_second_per_chat` (`RetryAfter` beyond it), chats that `blocked` the bot and chats `missing` (never started). |
@@ -64,7 +64,7 @@ use serde::Deserialize;
 
 use crate::account::{AccountSpec, TwoFactor};
 use crate::bot::BotConfig;
-use crate::catalog::{Demand, GiftSpec};
+use crate::catalog::{AuctionSpec, Demand, GiftSpec};
 use crate::competitors::CompetitorConfig;
 use crate::config::MarketConfig;
 use crate::faults::{Fault, FaultAction, FaultWhen};
@@ -262,6 +262,7 @@ struct CatalogGiftWire {
     sellout_ms: Option<u64>,
     #[serde(default)]
     locks: BTreeMap<String, i64>,
+    auction: Option<AuctionWire>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -280,6 +281,17 @@ struct DropWire {
     sellout_ms: Option<u64>,
     #[serde(default)]
     locks: BTreeMap<String, i64>,
+    auction: Option<AuctionWire>,
+}
+
+/// A gift sold by auction: how many gifts a round hands out, and when the first round starts
+/// after the gift appears.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuctionWire {
+    gifts_per_round: i64,
+    #[serde(default)]
+    starts_after_ms: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -626,6 +638,7 @@ struct GiftFields {
     per_user_limit: Option<i64>,
     title: Option<String>,
     locks: BTreeMap<String, i64>,
+    auction: Option<AuctionWire>,
 }
 
 fn gift_from_catalog_wire(wire: CatalogGiftWire, path: &str) -> Result<GiftSpec, DropFileError> {
@@ -643,6 +656,7 @@ fn gift_from_catalog_wire(wire: CatalogGiftWire, path: &str) -> Result<GiftSpec,
         per_user_limit: wire.per_user_limit,
         title: wire.title,
         locks: wire.locks,
+        auction: wire.auction,
     };
     gift_from_fields(fields, Duration::ZERO, demand, path)
 }
@@ -662,6 +676,7 @@ fn gift_from_drop_wire(wire: DropWire, path: &str) -> Result<GiftSpec, DropFileE
         per_user_limit: wire.per_user_limit,
         title: wire.title,
         locks: wire.locks,
+        auction: wire.auction,
     };
     gift_from_fields(fields, Duration::from_millis(wire.at_ms), demand, path)
 }
@@ -730,6 +745,30 @@ fn gift_from_fields(
         let until = UnixTime::from_secs(until).map_err(|err| field(&lock_path, err))?;
         locks.insert(account_id, until);
     }
+    let auction = fields
+        .auction
+        .map(|auction| {
+            if supply.is_none() {
+                return Err(field(
+                    format!("{path}.auction"),
+                    "an unlimited gift (supply null) cannot be sold by auction",
+                ));
+            }
+            let gifts_per_round = u64::try_from(auction.gifts_per_round)
+                .ok()
+                .filter(|&gifts| gifts > 0)
+                .ok_or_else(|| {
+                    field(
+                        format!("{path}.auction.gifts_per_round"),
+                        format!("must be positive, got {}", auction.gifts_per_round),
+                    )
+                })?;
+            Ok(AuctionSpec {
+                gifts_per_round,
+                starts_after: Duration::from_millis(auction.starts_after_ms),
+            })
+        })
+        .transpose()?;
     Ok(GiftSpec {
         id,
         price,
@@ -747,6 +786,7 @@ fn gift_from_fields(
         },
         locks,
         sticker: None,
+        auction,
     })
 }
 

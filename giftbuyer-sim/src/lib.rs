@@ -38,7 +38,7 @@ mod sim_login;
 
 pub use account::{AccountSpec, SimAccount, TwoFactor};
 pub use bot::{BotConfig, BotContent, BotDelivery, SimBot};
-pub use catalog::{Demand, GiftSpec};
+pub use catalog::{AuctionSpec, Demand, GiftSpec};
 pub use competitors::{CompetitorConfig, sellout_time};
 pub use config::{ConfigError, MarketConfig};
 pub use connector::SimConnector;

@@ -34,6 +34,10 @@ impl State {
             .iter()
             .find(|gift| gift.id() == request.gift_id && gift.is_released(now.elapsed))
             .ok_or_else(|| rpc("STARGIFT_INVALID"))?;
+        // An auction gift only takes bids; Telegram refuses the gift itself as a purchase.
+        if gift.spec.auction.is_some() {
+            return Err(rpc("STARGIFT_INVALID"));
+        }
         if gift.sold_out_at(now.elapsed) {
             return Err(TelegramError::GiftSoldOut);
         }

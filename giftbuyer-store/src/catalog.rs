@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use giftbuyer_core::ports::{
     CatalogDiff, CatalogStore, KnownGift, PanelStoreError, RemainingPoint,
 };
-use giftbuyer_core::{CatalogGift, GiftId, StickerRef, UnixTime};
+use giftbuyer_core::{CatalogGift, GiftAuction, GiftId, StickerRef, UnixTime};
 use sqlx::AssertSqlSafe;
 
 use crate::db::{Backend, BeginWrite, RowExt, check_text, opt_time, time, values_list, with_db};
@@ -21,7 +21,7 @@ use crate::{Error, Store};
 /// Serialises catalog recordings across PostgreSQL instances (SQLite's `BEGIN IMMEDIATE`
 /// already does on one file).
 const CATALOG_LOCK_KEY: i64 = 0x6769_6674_6361_7401;
-const GIFT_COLUMNS: usize = 17;
+const GIFT_COLUMNS: usize = 20;
 const GIFT_CHUNK: usize = 50;
 const HISTORY_CHUNK: usize = 200;
 /// Titles are untrusted; anything longer is cut rather than refused.
@@ -94,7 +94,8 @@ pub(crate) async fn record(
                 "INSERT INTO gifts (id, price, limited, sold_out_flag, sold_out, supply, \
                  remaining, require_premium, title, sticker_document_id, sticker_access_hash, \
                  sticker_file_reference, sticker_dc_id, sticker_size, first_seen, last_seen, \
-                 sold_out_at) VALUES {} \
+                 sold_out_at, auction_slug, auction_gifts_per_round, auction_start_date) \
+                 VALUES {} \
                  ON CONFLICT (id) DO UPDATE SET price = excluded.price, \
                  limited = excluded.limited, sold_out_flag = excluded.sold_out_flag, \
                  sold_out = excluded.sold_out, supply = excluded.supply, \
@@ -106,13 +107,17 @@ pub(crate) async fn record(
                  sticker_access_hash = excluded.sticker_access_hash, \
                  sticker_file_reference = excluded.sticker_file_reference, \
                  sticker_dc_id = excluded.sticker_dc_id, sticker_size = excluded.sticker_size, \
-                 last_seen = excluded.last_seen, sold_out_at = excluded.sold_out_at",
+                 last_seen = excluded.last_seen, sold_out_at = excluded.sold_out_at, \
+                 auction_slug = excluded.auction_slug, \
+                 auction_gifts_per_round = excluded.auction_gifts_per_round, \
+                 auction_start_date = excluded.auction_start_date",
                 values_list(backend, chunk.len(), GIFT_COLUMNS)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for write in chunk {
                 let gift = write.gift;
                 let sticker = gift.sticker.as_ref();
+                let auction = gift.auction.as_ref();
                 query = query
                     .bind(gift.id)
                     .bind(gift.price)
@@ -130,7 +135,10 @@ pub(crate) async fn record(
                     .bind(sticker.map(|s| s.size))
                     .bind(seen)
                     .bind(seen)
-                    .bind(write.sold_out_at);
+                    .bind(write.sold_out_at)
+                    .bind(auction.map(|a| clean_title(&a.slug)))
+                    .bind(auction.map(|a| a.gifts_per_round))
+                    .bind(auction.map(|a| a.start_date));
             }
             query.execute(&mut *tx).await?;
         }
@@ -255,7 +263,8 @@ async fn known_gifts(store: &Store) -> Result<Vec<KnownGift>, Error> {
         let rows = sqlx::query(
             "SELECT id, price, limited, sold_out_flag, supply, remaining, require_premium, title, \
              sticker_document_id, sticker_access_hash, sticker_file_reference, sticker_dc_id, \
-             sticker_size, sticker_cache_path, first_seen, last_seen, sold_out_at \
+             sticker_size, sticker_cache_path, first_seen, last_seen, sold_out_at, \
+             auction_slug, auction_gifts_per_round, auction_start_date \
              FROM gifts ORDER BY id",
         )
         .fetch_all(pool)
@@ -289,6 +298,14 @@ fn known_gift<R: RowExt>(row: &R) -> Result<KnownGift, Error> {
             require_premium: row.flag("require_premium")?,
             title: row.opt_text("title")?,
             sticker,
+            auction: match row.opt_text("auction_slug")? {
+                None => None,
+                Some(slug) => Some(GiftAuction {
+                    slug,
+                    gifts_per_round: row.opt_int("auction_gifts_per_round")?.unwrap_or_default(),
+                    start_date: row.opt_int("auction_start_date")?.unwrap_or_default(),
+                }),
+            },
             ..CatalogGift::default()
         },
         first_seen: time("first_seen", row.int("first_seen")?)?,

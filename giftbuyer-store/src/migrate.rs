@@ -31,8 +31,13 @@ const SQLITE: &[Migration] = &[
     },
     Migration {
         version: 3,
+        name: "gift_auction",
+        sql: include_str!("../migrations/sqlite/0003_gift_auction.sql"),
+    },
+    Migration {
+        version: 4,
         name: "exclude_and_priority",
-        sql: include_str!("../migrations/sqlite/0003_exclude_and_priority.sql"),
+        sql: include_str!("../migrations/sqlite/0004_exclude_and_priority.sql"),
     },
 ];
 
@@ -49,8 +54,13 @@ const POSTGRES: &[Migration] = &[
     },
     Migration {
         version: 3,
+        name: "gift_auction",
+        sql: include_str!("../migrations/postgres/0003_gift_auction.sql"),
+    },
+    Migration {
+        version: 4,
         name: "exclude_and_priority",
-        sql: include_str!("../migrations/postgres/0003_exclude_and_priority.sql"),
+        sql: include_str!("../migrations/postgres/0004_exclude_and_priority.sql"),
     },
 ];
 

@@ -67,6 +67,7 @@ pub(super) struct Texts {
     pub(super) reason: &'static str,
     pub(super) unknown_outcome: &'static str,
     pub(super) locked_until: &'static str,
+    pub(super) auction_starts: &'static str,
     pub(super) unlimited: &'static str,
     pub(super) skip_reasons: [&'static str; SkipReason::ALL.len()],
 }
@@ -92,9 +93,11 @@ static EN: Texts = Texts {
     reason: "reason",
     unknown_outcome: "outcome unknown, not resent",
     locked_until: "locked until",
+    auction_starts: "starts",
     unlimited: "unlimited",
     skip_reasons: [
         "invalid id",
+        "auction gift (bids only, never bought)",
         "invalid price",
         "non-limited (skipped)",
         "limited without supply",
@@ -123,9 +126,11 @@ static RU: Texts = Texts {
     reason: "причина",
     unknown_outcome: "результат неизвестен, повторно не отправлялось",
     locked_until: "заблокирован до",
+    auction_starts: "начало",
     unlimited: "без лимита",
     skip_reasons: [
         "некорректный id",
+        "аукционный подарок (только ставки, не покупается)",
         "некорректная цена",
         "не лимитированный (пропущен)",
         "лимитированный без тиража",

@@ -115,6 +115,8 @@ pub struct GiftLine {
     /// `None` for an unlimited gift, `Some(None)` for a limited gift without a supply.
     pub supply: Option<Option<i64>>,
     pub status: GiftStatus,
+    /// When the gift's auction starts, for a gift sold by auction whose start date is known.
+    pub auction_start: Option<UnixTime>,
     /// Copies per (channel, account), in the order they were first planned or executed.
     pub placements: Vec<(ChannelId, AccountId, Tally)>,
     /// Deduplicated reasons, in a stable order.
@@ -275,6 +277,10 @@ impl GiftLine {
             price: gift.price,
             supply: gift.limited.then_some(gift.supply),
             status: GiftStatus::Skipped,
+            auction_start: gift
+                .auction
+                .as_ref()
+                .and_then(|auction| auction.starts_at()),
             placements: Vec::new(),
             reasons: Vec::new(),
         }
@@ -287,6 +293,7 @@ impl GiftLine {
             price: i64::try_from(op.price.get()).unwrap_or(i64::MAX),
             supply: Some(i64::try_from(op.supply).ok()),
             status: GiftStatus::Skipped,
+            auction_start: None,
             placements: Vec::new(),
             reasons: Vec::new(),
         }

@@ -7,6 +7,7 @@ use super::{
     AccountLine, ChannelLine, GiftLine, GiftStatus, Lang, Reason, ReasonLine, Report,
     TELEGRAM_MESSAGE_LIMIT, Tally, split_message,
 };
+use crate::SkipReason;
 
 /// Titles come from Telegram and may hold anything; the report shows at most this many characters.
 const TITLE_MAX_CHARS: usize = 48;
@@ -126,7 +127,7 @@ fn gift_line(out: &mut String, gift: &GiftLine, texts: &Texts) {
         if failed && index == 0 {
             let _ = write!(out, "{}: ", texts.reason);
         }
-        reason_text(out, line, texts);
+        reason_text(out, line, gift, texts);
     }
     if first {
         // A gift with neither placements nor reasons cannot come out of `Report::build`, but the
@@ -136,8 +137,14 @@ fn gift_line(out: &mut String, gift: &GiftLine, texts: &Texts) {
     out.push('\n');
 }
 
-fn reason_text(out: &mut String, line: &ReasonLine, texts: &Texts) {
+fn reason_text(out: &mut String, line: &ReasonLine, gift: &GiftLine, texts: &Texts) {
     match &line.reason {
+        Reason::Skip(SkipReason::Auction) => {
+            out.push_str(texts.skip_reason(SkipReason::Auction));
+            if let Some(start) = gift.auction_start {
+                let _ = write!(out, ", {} {start}", texts.auction_starts);
+            }
+        }
         Reason::Skip(reason) => out.push_str(texts.skip_reason(*reason)),
         Reason::Failed(name) => out.push_str(&clean_title(name)),
         Reason::Unknown => out.push_str(texts.unknown_outcome),

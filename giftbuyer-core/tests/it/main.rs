@@ -5,4 +5,6 @@ mod execution_props;
 mod planner_cases;
 mod props;
 mod report_cases;
+mod resale_cases;
+mod resale_props;
 mod support;

@@ -71,6 +71,29 @@ fn rule_1_validation_skips_each_defect_in_order() {
 }
 
 #[test]
+fn rule_1_an_auction_gift_is_never_bought_even_when_everything_else_allows_it() {
+    // Gift 2 is cheap, in stock and accepted everywhere, but it is sold by auction: it takes
+    // bids, so buying it as a purchase would fail on every account. Gift 3 is an auction entry
+    // with a broken price, which still reads as an auction.
+    let gifts = vec![
+        gift(1, 10, 100, 100),
+        auctioned(gift(2, 5, 50, 50), 10, NOW + 600),
+        auctioned(gift(3, 0, 50, 50), 10, 0),
+    ];
+    check(
+        plan_of(vec![acc(1, 1000, true)], vec![ch(1, 1, ANY, ANY)], gifts),
+        expect![[r#"
+            operations: 100 (total 1000⭐)
+              acc=1 → ch=-1000000000001 gift=1 10⭐ supply=100 ×100
+            skips: 2
+              gift=2 auction
+              gift=3 auction
+            deferred: 0
+        "#]],
+    );
+}
+
+#[test]
 fn rule_2_priority_is_smaller_supply_then_higher_price_then_lower_id() {
     let gifts = vec![
         gift(40, 10, 5000, 1),

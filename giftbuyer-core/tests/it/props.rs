@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use giftbuyer_core::{
     Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId,
-    ExcludeList, GiftId, GiftKind, LimitedGift, MAX_OPERATIONS, Plan, PlanInput, Priority,
-    SkipReason, Stars, UnixTime, plan,
+    ExcludeList, GiftAuction, GiftId, GiftKind, LimitedGift, MAX_OPERATIONS, Plan, PlanInput,
+    Priority, SkipReason, Stars, UnixTime, plan,
 };
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -167,6 +167,7 @@ fn is_gift_level(reason: SkipReason) -> bool {
     matches!(
         reason,
         SkipReason::InvalidId
+            | SkipReason::Auction
             | SkipReason::InvalidPrice
             | SkipReason::Unlimited
             | SkipReason::NoSupplyForLimited
@@ -334,6 +335,16 @@ fn catalog_gift() -> impl Strategy<Value = CatalogGift> {
         (prop::bool::weighted(0.3), prop::bool::weighted(0.15)),
         per_user_remains,
         prop_oneof![2 => Just(BTreeMap::new()), 1 => locks],
+        prop::option::weighted(
+            0.1,
+            (1_i64..=50, -1_i64..=NOW + 86_400).prop_map(|(gifts_per_round, start_date)| {
+                GiftAuction {
+                    slug: "auction".into(),
+                    gifts_per_round,
+                    start_date,
+                }
+            }),
+        ),
     )
         .prop_map(
             |(
@@ -345,6 +356,7 @@ fn catalog_gift() -> impl Strategy<Value = CatalogGift> {
                 (require_premium, birthday),
                 per_user_remains,
                 locks,
+                auction,
             )| CatalogGift {
                 id: 0,
                 price,
@@ -356,6 +368,7 @@ fn catalog_gift() -> impl Strategy<Value = CatalogGift> {
                 birthday,
                 per_user_remains,
                 locks,
+                auction,
                 ..CatalogGift::default()
             },
         )
@@ -475,6 +488,24 @@ proptest! {
             prop_assert!(checked.is_ok(), "{op:?} buys a defective gift: {checked:?}");
             let facts = checked.expect("checked above");
             prop_assert_eq!((op.price, op.supply), (facts.price, facts.supply), "{:?}", op);
+        }
+    }
+
+    /// Invariant 5b: a gift sold by auction is never bought, whatever its price, supply and
+    /// the balances say, and is skipped as `auction` when its id is valid.
+    #[test]
+    fn auction_gifts_are_never_bought(case in cases()) {
+        let plan = case.plan();
+        for op in &plan.operations {
+            prop_assert!(case.gift(op.gift_id).auction.is_none(), "{op:?} buys an auction gift");
+        }
+        for gift in case.gifts.iter().filter(|gift| gift.auction.is_some() && gift.id > 0) {
+            prop_assert!(
+                plan.skips.iter().any(|skip| skip.gift_id == gift.id
+                    && skip.reason == SkipReason::Auction
+                    && skip.account_id.is_none()),
+                "auction gift {} is not skipped as auction", gift.id
+            );
         }
     }
 

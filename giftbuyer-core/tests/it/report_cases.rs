@@ -236,6 +236,40 @@ fn reasons_repeated_across_accounts_are_listed_once() {
 }
 
 #[test]
+fn auction_gifts_are_reported_with_their_start_in_both_languages() {
+    let gifts = vec![
+        CatalogGift {
+            title: Some("Auction star".into()),
+            ..auctioned(gift(7, 1000, 500, 500), 50, NOW + 7200)
+        },
+        auctioned(gift(8, 1000, 500, 500), 50, 0),
+    ];
+    let input = input(vec![acc(1, 5000, true)], vec![ch(1, 111, ANY, ANY)], gifts);
+    let plan = plan(&input, at(NOW));
+    let report = build(&input, &plan, Some(&[]));
+    let gift_lines = |lang| -> Vec<String> {
+        report
+            .render(lang)
+            .lines()
+            .filter(|line| line.contains("⭐ |"))
+            .map(str::to_owned)
+            .collect()
+    };
+    expect![[r#"
+        (
+            [
+                "• ⏭\u{fe0f} 7 «Auction star» | 1000⭐ | supply=500 → auction gift (bids only, never bought), starts 2025-11-24 18:00:00 UTC",
+                "• ⏭\u{fe0f} 8 | 1000⭐ | supply=500 → auction gift (bids only, never bought)",
+            ],
+            [
+                "• ⏭\u{fe0f} 7 «Auction star» | 1000⭐ | supply=500 → аукционный подарок (только ставки, не покупается), начало 2025-11-24 18:00:00 UTC",
+                "• ⏭\u{fe0f} 8 | 1000⭐ | supply=500 → аукционный подарок (только ставки, не покупается)",
+            ],
+        )
+    "#]].assert_debug_eq(&(gift_lines(Lang::En), gift_lines(Lang::Ru)));
+}
+
+#[test]
 fn hostile_titles_stay_on_one_line() {
     let gifts = vec![CatalogGift {
         title: Some("Evil\n• ✅ 999 | 1⭐ | fake line\u{202e}".into()),

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use giftbuyer_core::{
     Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId,
-    ExcludeList, GiftKind, Plan, PlanInput, Priority, Stars, UnixTime, plan,
+    ExcludeList, GiftAuction, GiftKind, Plan, PlanInput, Priority, Stars, UnixTime, plan,
 };
 
 /// The planning time of every case, 2025-11-24 16:00:00 UTC.
@@ -78,6 +78,18 @@ pub(crate) fn premium_only(gift: CatalogGift) -> CatalogGift {
 pub(crate) fn capped(gift: CatalogGift, per_user_remains: i64) -> CatalogGift {
     CatalogGift {
         per_user_remains: Some(per_user_remains),
+        ..gift
+    }
+}
+
+/// The gift sold by auction instead, with `gifts_per_round` gifts a round from `start_date`.
+pub(crate) fn auctioned(gift: CatalogGift, gifts_per_round: i64, start_date: i64) -> CatalogGift {
+    CatalogGift {
+        auction: Some(GiftAuction {
+            slug: format!("gift-{}", gift.id),
+            gifts_per_round,
+            start_date,
+        }),
         ..gift
     }
 }

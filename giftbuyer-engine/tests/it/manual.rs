@@ -112,10 +112,17 @@ async fn another_users_account_or_channel_and_bad_gifts_are_refused() {
     h.fake.add_account(21, 100, true);
     let mut unlimited = limited(3, 10, 100, 50);
     unlimited.limited = false;
+    let mut auctioned = limited(4, 10, 100, 50);
+    auctioned.auction = Some(giftbuyer_core::GiftAuction {
+        slug: "pepe".into(),
+        gifts_per_round: 10,
+        start_date: 0,
+    });
     h.fake.set_catalog(vec![
         limited(1, 10, 100, 50),
         limited(2, 10, 100, 0),
         unlimited,
+        auctioned,
     ]);
     h.engine.tick().await.expect("tick");
 
@@ -141,6 +148,11 @@ async fn another_users_account_or_channel_and_bad_gifts_are_refused() {
     assert!(matches!(
         buy(1, 11, 111, 3).await,
         Err(ManualBuyError::NotBuyable(reason)) if reason.code() == "unlimited"
+    ));
+    // A gift sold by auction takes bids only: the purchase is refused before anything is sent.
+    assert!(matches!(
+        buy(1, 11, 111, 4).await,
+        Err(ManualBuyError::NotBuyable(reason)) if reason.code() == "auction"
     ));
     assert!(h.fake.state().buys.is_empty());
     assert!(h.store.journal().is_empty());

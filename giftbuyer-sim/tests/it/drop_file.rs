@@ -107,7 +107,7 @@ fn errors_name_the_field() {
         ),
         (
             r#"{"duration_ms": 1, "catalog": [{"id": 5, "price": 1, "at_ms": 1}]}"#,
-            "catalog[0].at_ms: unknown field `at_ms`, expected one of `id`, `price`, `supply`, `remaining`, `require_premium`, `birthday`, `per_user_limit`, `title`, `sellout_ms`, `locks` at line 1 column 60",
+            "catalog[0].at_ms: unknown field `at_ms`, expected one of `id`, `price`, `supply`, `remaining`, `require_premium`, `birthday`, `per_user_limit`, `title`, `sellout_ms`, `locks`, `auction` at line 1 column 60",
         ),
         (
             r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": 1, "locks": {"abc": 5}}]}"#,
@@ -164,6 +164,18 @@ fn errors_name_the_field() {
         (
             r#"{"duration_ms": 1, "start_unix": -1}"#,
             "start_unix: unix time must not be negative, got -1",
+        ),
+        (
+            r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": 1, "supply": 10, "auction": {"gifts_per_round": 0}}]}"#,
+            "drops[0].auction.gifts_per_round: must be positive, got 0",
+        ),
+        (
+            r#"{"duration_ms": 1, "catalog": [{"id": 5, "price": 1, "supply": null, "auction": {"gifts_per_round": 3}}]}"#,
+            "catalog[0].auction: an unlimited gift (supply null) cannot be sold by auction",
+        ),
+        (
+            r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": 1, "supply": 10, "auction": {"rounds": 3}}]}"#,
+            "drops[0].auction.rounds: unknown field `rounds`, expected `gifts_per_round` or `starts_after_ms` at line 1 column 97",
         ),
     ];
     let mismatches: Vec<String> = cases

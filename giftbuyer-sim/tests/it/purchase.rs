@@ -8,7 +8,8 @@ use giftbuyer_core::ports::{
     ChannelAccess, Clock as _, PurchaseRequest, TelegramAccount, TelegramError,
 };
 use giftbuyer_sim::{
-    AccountSpec, CompetitorConfig, Demand, GiftSpec, Latency, LatencyConfig, MarketConfig, Purchase,
+    AccountSpec, AuctionSpec, CompetitorConfig, Demand, GiftSpec, Latency, LatencyConfig,
+    MarketConfig, Purchase,
 };
 
 use crate::support::*;
@@ -64,10 +65,19 @@ async fn purchase_rules_apply_in_order() {
             GiftSpec::limited(gift_id(60), Stars::new(50), 100)
                 .released_at(Duration::from_secs(3_600))
                 .demand(nobody),
+        )
+        .gift(
+            GiftSpec::limited(gift_id(70), Stars::new(50), 5)
+                .remaining(0)
+                .auctioned(AuctionSpec {
+                    gifts_per_round: 5,
+                    starts_after: Duration::ZERO,
+                })
+                .demand(nobody),
         );
     let (market, _clock) = start(config);
 
-    let cases: [(i64, PurchaseRequest, TelegramError); 11] = [
+    let cases: [(i64, PurchaseRequest, TelegramError); 12] = [
         // An unknown channel, though the gift is sold out too.
         (1, request(10, 50, 3), TelegramError::NotMember),
         (1, request(10, 50, 4), TelegramError::NotMember),
@@ -75,6 +85,8 @@ async fn purchase_rules_apply_in_order() {
         (1, request(999, 50, 1), rpc("STARGIFT_INVALID")),
         // Not released yet.
         (1, request(60, 50, 1), rpc("STARGIFT_INVALID")),
+        // Sold by auction, which takes bids only; this comes before its being sold out.
+        (1, request(70, 50, 1), rpc("STARGIFT_INVALID")),
         // Sold out comes before Premium.
         (2, request(10, 50, 1), TelegramError::GiftSoldOut),
         // Premium comes before the lock.

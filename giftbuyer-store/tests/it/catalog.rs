@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use giftbuyer_core::ports::{CatalogStore as _, EngineStore, PanelStoreError, RemainingPoint};
-use giftbuyer_core::{CatalogGift, GiftId, StickerRef};
+use giftbuyer_core::{CatalogGift, GiftAuction, GiftId, StickerRef};
 use giftbuyer_engine::MemoryStore;
 
 use crate::support::{TestDb, at, on_every_backend};
@@ -218,7 +218,51 @@ async fn racing_recorders_report_each_gift_once(db: &TestDb) {
     assert_eq!(reported, (1..=40).collect::<Vec<_>>());
 }
 
+/// A gift sold by auction stays one when read back, so a manual purchase from the stored
+/// catalog refuses it like the live one; a later sighting without the auction clears it.
+async fn an_auction_gift_is_remembered_as_one(db: &TestDb) {
+    let store = db.store().await;
+    store.record_catalog(&[], at(1)).await.expect("seed");
+    let auction = GiftAuction {
+        slug: "plush-pepe".into(),
+        gifts_per_round: 50,
+        start_date: 1_800_000_000,
+    };
+    let listed = CatalogGift {
+        auction: Some(auction.clone()),
+        ..limited(4, Some(100))
+    };
+    let empty_slug = CatalogGift {
+        auction: Some(GiftAuction::default()),
+        ..limited(5, Some(100))
+    };
+    store
+        .record_catalog(&[listed, empty_slug, limited(6, Some(1))], at(2))
+        .await
+        .expect("recorded");
+    let known = store.known_gifts().await.expect("known");
+    let auction_of = |id: i64| {
+        known
+            .iter()
+            .find(|gift| gift.gift.id == id)
+            .map(|gift| gift.gift.auction.clone())
+            .expect("known gift")
+    };
+    assert_eq!(auction_of(4), Some(auction));
+    assert_eq!(auction_of(5), Some(GiftAuction::default()));
+    assert_eq!(auction_of(6), None);
+
+    store
+        .record_catalog(&[limited(4, Some(100))], at(3))
+        .await
+        .expect("again");
+    let known = store.known_gifts().await.expect("known");
+    let gift = known.iter().find(|gift| gift.gift.id == 4).expect("gift 4");
+    assert_eq!(gift.gift.auction, None);
+}
+
 on_every_backend!(
+    an_auction_gift_is_remembered_as_one,
     diffs_match_the_memory_store,
     first_run_seeds_then_reports_changes,
     racing_recorders_report_each_gift_once,

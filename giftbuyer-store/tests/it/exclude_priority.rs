@@ -1,5 +1,5 @@
 //! Channel exclude lists and the planner's priority setting: saved and read back on each
-//! backend, through the panel's reads and the engine's, and rows written before migration 3
+//! backend, through the panel's reads and the engine's, and rows written before migration 4
 //! read as an empty list and the default order.
 
 use giftbuyer_core::ports::{
@@ -80,7 +80,7 @@ async fn exclude_lists_and_priority_round_trip(db: &TestDb) {
 async fn rows_from_before_the_migration_read_as_defaults(db: &TestDb) {
     let store = db.store().await;
     let alice = user(&store, "alice").await;
-    // Written as the code before migration 3 wrote them, without the new columns.
+    // Written as the code before migration 4 wrote them, without the new columns.
     let raw = db.raw().await;
     raw.execute(&format!(
         "INSERT INTO channels (user_id, channel_id, title, price_min, price_max, supply_min, \

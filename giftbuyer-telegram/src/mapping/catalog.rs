@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use giftbuyer_core::ports::CatalogResponse;
-use giftbuyer_core::{AccountId, CatalogGift, StickerRef, UnixTime};
+use giftbuyer_core::{AccountId, CatalogGift, GiftAuction, StickerRef, UnixTime};
 use grammers_tl_types::{enums, functions, types};
 
 /// The catalog request: `payments.getStarGifts#c4563590 hash:int`.
@@ -61,7 +61,23 @@ pub fn catalog_gift(gift: &types::StarGift, account: AccountId) -> CatalogGift {
         locks,
         sticker: sticker_ref(&gift.sticker),
         title: gift.title.clone(),
+        auction: auction(gift),
     }
+}
+
+/// The auction of a gift sold by one. The schema ties `auction` and its three fields to one
+/// flag; any of them present marks the gift as an auction, since buying an auction gift as a
+/// purchase is what must never happen.
+fn auction(gift: &types::StarGift) -> Option<GiftAuction> {
+    let listed = gift.auction
+        || gift.auction_slug.is_some()
+        || gift.gifts_per_round.is_some()
+        || gift.auction_start_date.is_some();
+    listed.then(|| GiftAuction {
+        slug: gift.auction_slug.clone().unwrap_or_default(),
+        gifts_per_round: i64::from(gift.gifts_per_round.unwrap_or(0)),
+        start_date: i64::from(gift.auction_start_date.unwrap_or(0)),
+    })
 }
 
 /// The sticker document of a gift, or `None` for `documentEmpty`.

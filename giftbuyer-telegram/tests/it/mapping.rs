@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use giftbuyer_core::ports::{CatalogResponse, ChannelAccess, TelegramError};
-use giftbuyer_core::{CatalogGift, Stars, StickerRef, UnixTime};
+use giftbuyer_core::{CatalogGift, GiftAuction, GiftDefect, Stars, StickerRef, UnixTime};
 use giftbuyer_telegram::errors::map_invocation_error;
 use giftbuyer_telegram::mapping::*;
 use grammers_mtsender::{InvocationError, RpcError};
@@ -39,6 +39,7 @@ fn a_star_gift_maps_field_for_field() {
                 size: 4096,
             }),
             title: Some("Heart".to_owned()),
+            auction: None,
         }
     );
 }
@@ -68,6 +69,7 @@ fn absent_optional_fields_stay_absent() {
             locks: BTreeMap::new(),
             sticker: None,
             title: None,
+            auction: None,
         }
     );
 }
@@ -90,6 +92,44 @@ fn the_birthday_flag_survives_the_wire_and_maps_onto_the_gift() {
     assert!(gift.birthday);
     assert!(gift.kinds().contains(giftbuyer_core::GiftKind::Birthday));
     assert!(!catalog_gift(&star_gift(11), account(5)).birthday);
+}
+
+#[test]
+fn an_auction_gift_keeps_its_auction_through_the_wire() {
+    let listed = enums::StarGift::Gift(types::StarGift {
+        auction: true,
+        auction_slug: Some("plush-pepe".into()),
+        gifts_per_round: Some(50),
+        auction_start_date: Some(1_800_000_000),
+        ..star_gift(11)
+    });
+    let enums::StarGift::Gift(listed) =
+        enums::StarGift::from_bytes(&listed.to_bytes()).expect("round trip")
+    else {
+        panic!("a starGift was sent");
+    };
+    let gift = catalog_gift(&listed, account(5));
+    assert_eq!(
+        gift.auction,
+        Some(GiftAuction {
+            slug: "plush-pepe".into(),
+            gifts_per_round: 50,
+            start_date: 1_800_000_000,
+        })
+    );
+    assert_eq!(
+        gift.check().map(|gift| gift.id.get()),
+        Err(GiftDefect::Auction)
+    );
+    // The flag alone is enough: a gift that says it is sold by auction is never bought.
+    let flag_only = catalog_gift(
+        &types::StarGift {
+            auction: true,
+            ..star_gift(12)
+        },
+        account(5),
+    );
+    assert_eq!(flag_only.auction, Some(GiftAuction::default()));
 }
 
 #[test]

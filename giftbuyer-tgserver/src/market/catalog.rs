@@ -95,7 +95,7 @@ impl MarketBackend {
             require_premium: gift.require_premium,
             limited_per_user: per_user.is_some(),
             peer_color_available: false,
-            auction: false,
+            auction: gift.auction.is_some(),
             id: gift.id,
             sticker: sticker.document,
             stars: gift.price,
@@ -116,9 +116,15 @@ impl MarketBackend {
             per_user_total: per_user.map(|(total, _)| total),
             per_user_remains: per_user.map(|(_, remains)| remains),
             locked_until_date: gift.locks.get(&account).map(|until| count(until.secs())),
-            auction_slug: None,
-            gifts_per_round: None,
-            auction_start_date: None,
+            auction_slug: gift.auction.as_ref().map(|auction| auction.slug.clone()),
+            gifts_per_round: gift
+                .auction
+                .as_ref()
+                .map(|auction| count(auction.gifts_per_round)),
+            auction_start_date: gift
+                .auction
+                .as_ref()
+                .map(|auction| count(auction.start_date)),
             upgrade_variants: None,
             background: None,
         })

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use giftbuyer_core::ports::{CatalogResponse, PurchaseRequest, TelegramAccount, TelegramError};
 use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId, Stars, StickerRef, UnixTime};
-use giftbuyer_sim::{AccountSpec, FloodConfig, GiftSpec, Market, MarketConfig, SimAccount};
+use giftbuyer_sim::{
+    AccountSpec, AuctionSpec, FloodConfig, GiftSpec, Market, MarketConfig, SimAccount,
+};
 use giftbuyer_telegram::account::{AccountConfig, MtprotoAccount};
 use giftbuyer_tgserver::{
     AuthKey, FaultAction, FaultRule, MarketBackend, RpcFailure, ServerOptions, TgServer,
@@ -25,6 +27,8 @@ const HOME: i32 = 2;
 const AT_HOME: i64 = 1000;
 const ON_DC1: i64 = 999;
 const ON_DC3: i64 = 1001;
+/// A gift sold by auction, which takes bids only.
+const AUCTION: i64 = 1005;
 
 fn id(raw: i64) -> GiftId {
     GiftId::new(raw).expect("gift id")
@@ -53,6 +57,8 @@ fn config(flood: FloodConfig) -> MarketConfig {
             .premium()
             .any_channel(),
     ];
+    // A titled channel is one the server lists in the account's dialogs.
+    config.channel_titles.insert(channel(), "Gifts".to_owned());
     // The schema's dates are `int`, so a lock has to end before 2038 to travel.
     let lock = UnixTime::from_secs(2_000_000_000).expect("time");
     config.gifts = vec![
@@ -69,6 +75,10 @@ fn config(flood: FloodConfig) -> MarketConfig {
             .locked_for(user(), lock),
         GiftSpec::limited(id(1003), Stars::new(15), 5).remaining(0),
         GiftSpec::unlimited(id(1004), Stars::new(10)),
+        GiftSpec::limited(id(AUCTION), Stars::new(500), 100).auctioned(AuctionSpec {
+            gifts_per_round: 20,
+            starts_after: Duration::from_secs(3_600),
+        }),
     ];
     config
 }
@@ -192,7 +202,7 @@ async fn the_catalog_arrives_exactly_as_the_market_has_it_and_a_current_hash_is_
     let (hash, gifts) = catalog(account.star_gifts(0).await.expect("catalog"));
     let (market_hash, market_gifts) = catalog(setup.sim().star_gifts(0).await.expect("market"));
     assert_eq!(hash, market_hash);
-    assert_eq!(gifts.len(), 5);
+    assert_eq!(gifts.len(), 6);
 
     // Every field but the sticker is the market's, unchanged by the trip over the wire.
     let without_sticker = |gifts: &[CatalogGift]| {
@@ -225,6 +235,40 @@ async fn the_catalog_arrives_exactly_as_the_market_has_it_and_a_current_hash_is_
     assert!(sold_out.sold_out);
     let unlimited = gifts.iter().find(|gift| gift.id == 1004).expect("gift");
     assert_eq!((unlimited.limited, unlimited.supply), (false, None));
+    // The auction travels in `starGift.auction` and its fields; its start is an hour after
+    // the market's start, as the market has it.
+    let auctioned = gifts.iter().find(|gift| gift.id == AUCTION).expect("gift");
+    let auction = auctioned.auction.clone().expect("an auction gift");
+    assert_eq!(
+        (auction.slug.as_str(), auction.gifts_per_round),
+        ("gift-1005", 20)
+    );
+    assert!(auction.starts_at().is_some(), "{auction:?}");
+    // Should anything still try to buy it as a purchase, Telegram's refusal comes back and the
+    // market sells nothing.
+    let refused = account
+        .buy_gift(PurchaseRequest {
+            gift_id: id(AUCTION),
+            channel_id: channel(),
+            price: Stars::new(500),
+            hide_name: false,
+            message: None,
+        })
+        .await;
+    assert_eq!(
+        refused,
+        Err(TelegramError::Rpc {
+            code: 400,
+            name: "STARGIFT_INVALID".into()
+        })
+    );
+    assert!(
+        setup
+            .market
+            .purchases()
+            .iter()
+            .all(|purchase| purchase.gift != id(AUCTION))
+    );
 
     // The sticker is the market's document, kept on the server's DC for the gift and with the
     // server's own file reference.

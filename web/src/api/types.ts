@@ -81,6 +81,12 @@ export interface AccountGift {
   seen_at: number;
 }
 
+export interface GiftAuction {
+  slug: string;
+  gifts_per_round: number;
+  start_date: number | null;
+}
+
 export interface Gift {
   /** Telegram gift ids exceed 2^53: large ones arrive as strings (see api/json.ts). */
   id: BigId;
@@ -95,6 +101,8 @@ export interface Gift {
   first_seen: number;
   last_seen: number;
   sold_out_at: number | null;
+  /** Set for a gift sold by auction: it takes bids only and is never bought as a purchase. */
+  auction?: GiftAuction | null;
   /** My accounts' per-user limits and locks on this gift, where they have any. */
   accounts?: AccountGift[];
 }

@@ -27,6 +27,19 @@ describe('GiftCard', () => {
     expect((screen.getByRole('button', { name: 'Buy…' }) as HTMLButtonElement).disabled).toBe(true);
   });
 
+  it('marks an auction gift with its start and offers no purchase', () => {
+    const auction = { slug: 'plush-pepe', gifts_per_round: 50, start_date: 1_700_003_600 };
+    renderUi(<GiftCard gift={{ ...base, auction }} fresh={false} onSeen={() => undefined} onBuy={() => undefined} />);
+    expect(screen.getByTestId('gift-auction').textContent).toMatch(/^Auction from /);
+    expect(screen.getByTestId('gift-auction').getAttribute('title')).toBe('Sold by auction: it takes bids only and is never bought as a purchase');
+    expect((screen.getByRole('button', { name: 'Buy…' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('names an auction without a known start plainly', () => {
+    renderUi(<GiftCard gift={{ ...base, auction: { slug: '', gifts_per_round: 0, start_date: null } }} fresh={false} onSeen={() => undefined} onBuy={() => undefined} />);
+    expect(screen.getByTestId('gift-auction').textContent).toBe('Auction');
+  });
+
   it('derives per-user limits and locks from my accounts', () => {
     const g: Gift = {
       ...base,

@@ -32,6 +32,13 @@ function GiftCardView({ gift: g, fresh, onSeen, onBuy }: { gift: Gift; fresh: bo
         {g.limited && <span className="badge badge-limited">{t('gifts.limited')}</span>}
         {g.sold_out && <span className="badge badge-soldout">{t('gifts.soldOut')}</span>}
         {g.require_premium && <span className="badge badge-premium">{t('gifts.premiumOnly')}</span>}
+        {g.auction && (
+          <span className="badge badge-warn" data-testid="gift-auction" title={t('gifts.auctionHint')}>
+            {g.auction.start_date !== null
+              ? t('gifts.auctionStarts', { date: dateTime(g.auction.start_date) })
+              : t('gifts.auction')}
+          </span>
+        )}
         {limits.perUserRemains !== null && <span className="badge">{t('gifts.perUser', { n: limits.perUserRemains })}</span>}
         {limits.lockedUntil !== null && (
           <span className="badge badge-warn" title={dateTime(limits.lockedUntil)}>
@@ -48,7 +55,8 @@ function GiftCardView({ gift: g, fresh, onSeen, onBuy }: { gift: Gift; fresh: bo
         </div>
       )}
       <div className="muted small">{t('gifts.firstSeen', { date: dateTime(g.first_seen) })}</div>
-      <button type="button" className="btn btn-small btn-block" onClick={() => onBuy(g)} disabled={g.sold_out}>
+      {/* An auction gift takes bids only: Telegram refuses it as a purchase, so it offers none. */}
+      <button type="button" className="btn btn-small btn-block" onClick={() => onBuy(g)} disabled={g.sold_out || !!g.auction} title={g.auction ? t('gifts.auctionHint') : undefined}>
         {t('gifts.buy')}
       </button>
     </article>
