@@ -97,6 +97,8 @@ export interface Gift {
   remaining: number | null;
   sold_out: boolean;
   require_premium: boolean;
+  /** Telegram's birthday flag; absent from servers older than the exclude lists. */
+  birthday?: boolean;
   has_sticker: boolean;
   first_seen: number;
   last_seen: number;

@@ -147,6 +147,7 @@ export const en = {
   'gifts.limited': 'Limited',
   'gifts.soldOut': 'Sold out',
   'gifts.premiumOnly': 'Premium only',
+  'gifts.birthday': 'Birthday',
   'gifts.auction': 'Auction',
   'gifts.auctionStarts': 'Auction from {date}',
   'gifts.auctionHint': 'Sold by auction: it takes bids only and is never bought as a purchase',

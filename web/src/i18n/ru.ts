@@ -149,6 +149,7 @@ export const ru: Record<MessageKey, string> = {
   'gifts.limited': 'Лимитированный',
   'gifts.soldOut': 'Распродан',
   'gifts.premiumOnly': 'Только Premium',
+  'gifts.birthday': 'День рождения',
   'gifts.auction': 'Аукцион',
   'gifts.auctionStarts': 'Аукцион с {date}',
   'gifts.auctionHint': 'Продаётся на аукционе: только ставки, обычной покупкой не покупается',
