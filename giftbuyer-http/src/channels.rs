@@ -12,7 +12,8 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use giftbuyer_core::ports::{NewChannel, PanelStoreError};
 use giftbuyer_core::{
-    Bounds, Channel, ChannelFilter, ChannelId, ChannelRanking, ChannelRowId, ExcludeList, GiftKind,
+    Bounds, Channel, ChannelFilter, ChannelId, ChannelRanking, ChannelRowId, ExcludeList, GiftId,
+    GiftKind, GiftKinds,
 };
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::{Deserialize, Serialize};
@@ -155,7 +156,7 @@ impl<'de> Deserialize<'de> for GiftIdInput {
 }
 
 /// Gifts a channel never takes.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub(crate) struct ExcludeResponse {
     /// Gift ids in ascending order.
     gift_ids: Vec<i64>,
@@ -209,7 +210,8 @@ pub(crate) struct ChannelPatchRequest {
     exclude: Patch<ExcludeRequest>,
 }
 
-/// A gift to place: its price in stars and its total supply.
+/// A gift to place: its price in stars and its total supply, and optionally its id and kinds,
+/// which exclude lists select on.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PreviewRequest {
@@ -217,10 +219,17 @@ pub(crate) struct PreviewRequest {
     price: u64,
     #[schema(example = 10000)]
     supply: u64,
+    /// The gift's id, an integer or its decimal string; channels that exclude it are left out.
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    gift_id: Option<GiftIdInput>,
+    /// The gift's kinds; channels that exclude one of them are left out.
+    #[serde(default)]
+    kinds: Vec<GiftKindWire>,
 }
 
 /// One of my channels.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub(crate) struct ChannelResponse {
     /// The row id, used in paths.
     id: i64,
@@ -259,8 +268,9 @@ pub(crate) struct ChannelList {
 pub(crate) struct PreviewResponse {
     /// The channel the engine tries first, if any accepts the gift.
     best: Option<ChannelResponse>,
-    /// Every channel that accepts it, best first: the engine falls back along this list when
-    /// a channel refuses a purchase.
+    /// Every channel that takes it (its bounds accept the gift and its exclude list does not
+    /// name the given id or kinds), best first: the engine falls back along this list when a
+    /// channel refuses a purchase.
     matching: Vec<ChannelResponse>,
     /// When set in my settings, every purchase goes to this channel instead and the filters
     /// above are not used.
@@ -545,7 +555,7 @@ pub(crate) async fn remove(
     responses(
         (status = 200, description = "The channels that accept the gift, best first", body = PreviewResponse),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 422, description = "price or supply is missing or negative", body = ErrorBody),
+        (status = 422, description = "price or supply is missing or negative, gift_id is not positive, or a kind is unknown", body = ErrorBody),
     )
 )]
 pub(crate) async fn preview(
@@ -555,15 +565,26 @@ pub(crate) async fn preview(
 ) -> Result<Json<PreviewResponse>, ApiError> {
     let channels = state.store().channels(auth.user_id).await?;
     let settings = state.store().settings(auth.user_id).await?;
+    let gift = body
+        .gift_id
+        .map(|raw| GiftId::new(raw.0))
+        .transpose()
+        .map_err(|error| ApiError::invalid("gift_id", error.to_string()))?;
+    let kinds: GiftKinds = body.kinds.into_iter().map(GiftKind::from).collect();
+    // Without an id only the kinds can be excluded, which is what the planner would decide for
+    // a gift no list names.
+    let takes = |channel: &&Channel| match gift {
+        Some(id) => !channel.exclude.matches(id, kinds),
+        None => !channel.exclude.kinds().intersects(kinds),
+    };
     let ranking = ChannelRanking::new(&channels);
     let matching: Vec<ChannelResponse> = ranking
         .matching(body.price, body.supply)
+        .filter(takes)
         .map(ChannelResponse::from)
         .collect();
     Ok(Json(PreviewResponse {
-        best: ranking
-            .best_for(body.price, body.supply)
-            .map(ChannelResponse::from),
+        best: matching.first().cloned(),
         matching,
         forced_target: settings.forced_target.map(ChannelId::get),
     }))

@@ -287,6 +287,12 @@ async fn the_preview_ranks_matching_channels_as_the_engine_does() {
     assert_eq!(preview(2000, 1000).await["forced_target"], OTHER);
 
     for (body, field) in [
+        (json!({"price": 1, "supply": 1, "gift_id": 0}), "gift_id"),
+        (json!({"price": 1, "supply": 1, "gift_id": "x"}), "gift_id"),
+        (
+            json!({"price": 1, "supply": 1, "kinds": ["plush"]}),
+            "kinds[0]",
+        ),
         (json!({"price": -1, "supply": 5}), "price"),
         (json!({"price": 1}), "supply"),
         (json!({"price": 1, "supply": 1.5}), "supply"),
@@ -467,5 +473,48 @@ async fn hostile_exclude_lists_are_refused_by_name() {
     assert_eq!(
         app.get("/api/channels", &cookie).await.json()["channels"][0],
         created
+    );
+}
+
+#[tokio::test]
+async fn the_preview_leaves_out_channels_that_exclude_the_gift() {
+    let app = TestApp::new().await;
+    let (cookie, _) = app.user("alice").await;
+    let wide = create(&app, &cookie, json!({"channel_id": CHANNEL})).await;
+    let narrow = create(
+        &app,
+        &cookie,
+        json!({"channel_id": OTHER, "supply_max": 5000,
+               "exclude": {"gift_ids": [BIG_GIFT], "kinds": ["birthday"]}}),
+    )
+    .await;
+    let preview = |extra: Value| {
+        let cookie = cookie.clone();
+        let app = &app;
+        async move {
+            let mut body = json!({"price": 100, "supply": 1000});
+            for (key, value) in extra.as_object().expect("object") {
+                body[key] = value.clone();
+            }
+            app.post("/api/channels/preview", &cookie, body)
+                .await
+                .ok(StatusCode::OK)
+        }
+    };
+    // Without an id or kinds, both channels accept it and the narrow one is best.
+    assert_eq!(preview(json!({})).await["matching"], json!([narrow, wide]));
+    for extra in [
+        json!({"gift_id": BIG_GIFT.to_string()}),
+        json!({"gift_id": BIG_GIFT}),
+        json!({"kinds": ["birthday"]}),
+        json!({"gift_id": 5, "kinds": ["premium_only", "birthday"]}),
+    ] {
+        let answer = preview(extra.clone()).await;
+        assert_eq!(answer["best"], wide, "{extra}");
+        assert_eq!(answer["matching"], json!([wide]), "{extra}");
+    }
+    assert_eq!(
+        preview(json!({"gift_id": 5, "kinds": ["premium_only"]})).await["best"],
+        narrow
     );
 }
