@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use giftbuyer_core::{
-    Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId, Plan,
-    PlanInput, SkipReason, Stars, UnixTime, plan,
+    Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId,
+    ExcludeList, Plan, PlanInput, SkipReason, Stars, UnixTime, plan,
 };
 
 /// The benchmarked sizes as (accounts, channels, gifts). The middle two are the sizes the
@@ -165,12 +165,12 @@ fn filter(rng: &mut SplitMix64) -> ChannelFilter {
 fn channels(rng: &mut SplitMix64, count: usize) -> Vec<Channel> {
     (0..count)
         .map(|i| Channel {
-            exclude: giftbuyer_core::ExcludeList::EMPTY,
             row_id: ChannelRowId::new(i as i64 + 1).expect("positive row id"),
             // Bot API form, `-100` followed by the MTProto id; 2,000 channels stay far inside
             // the valid range.
             channel_id: ChannelId::new(-1_001_000_000_000 - i as i64).expect("Bot API channel id"),
             filter: filter(rng),
+            exclude: ExcludeList::EMPTY,
             title: Some(format!("channel {i}")),
         })
         .collect()

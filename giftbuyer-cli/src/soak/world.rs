@@ -8,7 +8,7 @@ use giftbuyer_core::ports::{
     ChannelAccess, ChatId, TelegramError, UserConfig, UserId, UserSettings,
 };
 use giftbuyer_core::{
-    AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, GiftId, Stars,
+    AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, ExcludeList, GiftId, Stars,
 };
 use giftbuyer_sim::{
     AccountSpec, BotConfig, Fault, FaultAction, FaultWhen, GiftSpec, MarketConfig, Method,
@@ -43,13 +43,13 @@ pub(super) fn world(seed: u64, users: u32, accounts: u32, drops: u32) -> anyhow:
         let channels: Vec<Channel> = (1..=2)
             .map(|n| {
                 Ok(Channel {
-                    exclude: giftbuyer_core::ExcludeList::EMPTY,
                     row_id: ChannelRowId::new(i64::from(user * 10 + n))?,
                     channel_id: channel(user, n)?,
                     filter: ChannelFilter {
                         price: Bounds::UNBOUNDED,
                         supply: Bounds::UNBOUNDED,
                     },
+                    exclude: ExcludeList::EMPTY,
                     title: None,
                 })
             })
