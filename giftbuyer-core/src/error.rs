@@ -40,6 +40,8 @@ pub enum ValueError {
     AccountRowId(i64),
     #[error("watch id must be positive, got {0}")]
     WatchId(i64),
+    #[error("resale entry id must be positive, got {0}")]
+    ResaleEntryId(i64),
     #[error(
         "username must be 3 to 32 characters among latin letters, digits, '_', '.' and '-', got {0:?}"
     )]

@@ -8,9 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use giftbuyer_core::ports::{
     CatalogResponse, ChannelAccess, ChannelInfo, Profile, PurchaseReceipt, PurchaseRequest,
-    TelegramAccount, TelegramError,
+    ResalePage, ResalePurchaseRequest, TelegramAccount, TelegramError,
 };
-use giftbuyer_core::{AccountId, ChannelId, Stars, StickerRef, UnixTime};
+use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars, StickerRef, UnixTime};
 
 use crate::config::ConfigError;
 use crate::flood::FloodState;
@@ -240,6 +240,32 @@ impl TelegramAccount for SimAccount {
         self.market
             .call(id, Method::Buy, move |state, now| {
                 state.buy(id, request, now)
+            })
+            .await
+    }
+
+    async fn resale_listings(
+        &self,
+        gift_id: GiftId,
+        offset: &str,
+        limit: i32,
+    ) -> Result<ResalePage, TelegramError> {
+        let offset = offset.to_owned();
+        self.market
+            .call(self.id, Method::Resale, move |state, now| {
+                state.resale_listings(gift_id, &offset, limit, now)
+            })
+            .await
+    }
+
+    async fn buy_resale(
+        &self,
+        request: ResalePurchaseRequest,
+    ) -> Result<PurchaseReceipt, TelegramError> {
+        let id = self.id;
+        self.market
+            .call(id, Method::ResaleBuy, move |state, now| {
+                state.buy_resale(id, request, now)
             })
             .await
     }

@@ -13,6 +13,7 @@ use crate::faults::Fault;
 use crate::flood::FloodConfig;
 use crate::latency::LatencyConfig;
 use crate::login::LoginConfig;
+use crate::resale::ResaleSpec;
 
 /// The starting state and the rules of a simulated market.
 ///
@@ -49,6 +50,8 @@ pub struct MarketConfig {
     /// before are out (with the supply competitors would have taken since) and the next ones
     /// come on time. The caller's clock still drives it; this is added to its readings.
     pub resumed_at: Duration,
+    /// Unique gifts put up for resale, each appearing at its `listed_at`.
+    pub resale: Vec<ResaleSpec>,
 }
 
 impl MarketConfig {
@@ -103,7 +106,20 @@ impl MarketConfig {
             }
             gift.validate()?;
         }
+        let mut slugs = BTreeSet::new();
+        for listing in &self.resale {
+            listing.validate()?;
+            if !slugs.insert(listing.listing.slug.as_str()) {
+                return Err(ConfigError::DuplicateListing(listing.listing.slug.clone()));
+            }
+        }
         self.faults.iter().try_for_each(Fault::validate)
+    }
+
+    #[must_use]
+    pub fn listing(mut self, listing: ResaleSpec) -> Self {
+        self.resale.push(listing);
+        self
     }
 }
 
@@ -128,6 +144,12 @@ pub enum ConfigError {
     },
     #[error("gift {0} is unlimited, so it cannot have a remaining count")]
     RemainingWithoutSupply(GiftId),
+    #[error(
+        "resale listing {0:?} needs a slug, positive ids, a positive price and to be taken no earlier than listed"
+    )]
+    InvalidListing(String),
+    #[error("resale listing {0:?} is listed twice")]
+    DuplicateListing(String),
     #[error("gift {0} is unlimited, so it cannot be sold by auction")]
     UnlimitedAuction(GiftId),
     #[error("gift {0} is sold by auction, so each round must hand out at least one gift")]

@@ -39,7 +39,7 @@
 //! | `seed` | Every random draw derives from it: the same file always runs the same way. Default 0. |
 //! | `start_unix` | Wall time at the start, in unix seconds, for the caller's clock. Optional. |
 //! | `duration_ms` | How long the simulation runs, in virtual milliseconds. Required. |
-//! | `latency_ms` | Round trip `rtt` plus a uniform `jitter`, per call; `methods` overrides them per method (`catalog`, `profile`, `balance`, `buy`, `sticker`, `channel_info`). Default 60 + 20. |
+//! | `latency_ms` | Round trip `rtt` plus a uniform `jitter`, per call; `methods` overrides them per method (`catalog`, `profile`, `balance`, `buy`, `sticker`, `channel_info`, `resale`, `resale_buy`). Default 60 + 20. |
 //! | `flood` | An account calling `getStarGifts` again within `catalog_min_interval_ms` gets `FLOOD_WAIT_<flood_wait_seconds>` (defaults 1000 and 3); `purchases_per_second` limits purchase requests per account (default none). |
 //! | `competitors` | Other buyers start `reaction_ms` after a release (default 300) and buy along `1 - (1 - x)^curve` (default 2: fast first, then slower). |
 //! | `accounts[]` | The simulated Telegram accounts: `id`, `balance` (required), `premium`, `premium_until` (unix seconds), `username`, `first_name`, `extra_rtt_ms` (a slower link), `phone` and `password`/`password_hint` for the login, and `channels`: per Bot API channel id, `can_post`, `read_only` or `not_member`; channels not listed are not visible. |
@@ -49,6 +49,7 @@
 //! | `catalog[]`, `drops[]` | Also `id`, `price` (stars), `require_premium`, `birthday` (Telegram's birthday flag), `per_user_limit` (copies per account in all), `title`, `locks` (per account id, until when in unix seconds the gift is locked for it), `auction` (a limited gift sold by auction, which takes bids and is never bought: `gifts_per_round`, and `starts_after_ms` from its appearance to the first round, default 0). |
 //! | `faults[]` | For `method` and optionally one `account`: on `calls` `[first, last]` (numbered from 1, per account when `account` is given), in `window_ms` `[from, until)` of arrival time, with `probability`, or on every call when none is given. The call gets `error` (a Telegram error name, with `code`, default 400, 420 for flood waits), hangs for `hang_ms`, or is cut off (`disconnect`); `executed` says whether the server carried a hung or cut-off request out. |
 //! | `login` | What accounts created by logging in with a new number get: `starting_balance` (default 2500), `channels`; and `code_ttl_ms` (default 300000). |
+//! | `resale[]` | Unique gifts listed for resale: `gift_id` (the gift type), `num` (the item's number), `price` in stars, optional `slug` (default `gift<id>-<num>`), `title`, `model`, `backdrop`, `symbol`, `require_premium`; listed at `at_ms` (default 0) until a competitor buys it at `taken_ms` (default never). |
 //! | `bot` | The notification bot: `latency_ms` (default 50), `max_per_second_per_chat` (`RetryAfter` beyond it), chats that `blocked` the bot and chats `missing` (never started). |
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -56,6 +57,7 @@ use std::fmt;
 use std::time::Duration;
 
 use giftbuyer_core::ports::{ChannelAccess, ChatId, TelegramError};
+use giftbuyer_core::resale::GiftAttributes;
 use giftbuyer_core::{
     AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, ExcludeList, GiftId, Stars,
     UnixTime,
@@ -72,6 +74,7 @@ use crate::flood::FloodConfig;
 use crate::latency::{Latency, LatencyConfig};
 use crate::login::LoginConfig;
 use crate::method::Method;
+use crate::resale::ResaleSpec;
 
 /// A parsed drop file.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +129,27 @@ struct DropFileWire {
     faults: Vec<FaultWire>,
     login: Option<LoginWire>,
     bot: Option<BotWire>,
+    #[serde(default)]
+    resale: Vec<ResaleWire>,
+}
+
+/// A unique gift listed for resale.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResaleWire {
+    gift_id: i64,
+    num: i64,
+    price: i64,
+    slug: Option<String>,
+    title: Option<String>,
+    model: Option<String>,
+    backdrop: Option<String>,
+    symbol: Option<String>,
+    #[serde(default)]
+    require_premium: bool,
+    #[serde(default)]
+    at_ms: u64,
+    taken_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -137,6 +161,8 @@ enum MethodWire {
     Buy,
     Sticker,
     ChannelInfo,
+    Resale,
+    ResaleBuy,
 }
 
 impl From<MethodWire> for Method {
@@ -148,6 +174,8 @@ impl From<MethodWire> for Method {
             MethodWire::Buy => Self::Buy,
             MethodWire::Sticker => Self::Sticker,
             MethodWire::ChannelInfo => Self::ChannelInfo,
+            MethodWire::Resale => Self::Resale,
+            MethodWire::ResaleBuy => Self::ResaleBuy,
         }
     }
 }
@@ -473,6 +501,22 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
         None => BotConfig::default(),
     };
 
+    let mut resale = Vec::with_capacity(wire.resale.len());
+    for (index, listing) in wire.resale.into_iter().enumerate() {
+        let path = format!("resale[{index}]");
+        let listing = resale_from_wire(listing, &path)?;
+        if resale
+            .iter()
+            .any(|known: &ResaleSpec| known.listing.slug == listing.listing.slug)
+        {
+            return Err(field(
+                format!("{path}.slug"),
+                format!("duplicate slug {:?}", listing.listing.slug),
+            ));
+        }
+        resale.push(listing);
+    }
+
     let config = MarketConfig {
         seed: wire.seed,
         latency,
@@ -484,6 +528,7 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
         login,
         channel_titles,
         resumed_at: Duration::ZERO,
+        resale,
     };
     // Every rule was checked above with its field's path; this only guards against the two
     // drifting apart.
@@ -788,6 +833,52 @@ fn gift_from_fields(
         sticker: None,
         auction,
     })
+}
+
+fn resale_from_wire(wire: ResaleWire, path: &str) -> Result<ResaleSpec, DropFileError> {
+    let gift_id = GiftId::new(wire.gift_id).map_err(|err| field(format!("{path}.gift_id"), err))?;
+    if wire.num <= 0 {
+        return Err(field(
+            format!("{path}.num"),
+            format!("must be positive, got {}", wire.num),
+        ));
+    }
+    let price = Stars::from_i64(wire.price)
+        .ok()
+        .filter(|&price| price > Stars::ZERO)
+        .ok_or_else(|| {
+            field(
+                format!("{path}.price"),
+                format!("must be positive, got {}", wire.price),
+            )
+        })?;
+    let mut spec =
+        ResaleSpec::new(gift_id, wire.num, price).listed_at(Duration::from_millis(wire.at_ms));
+    if let Some(taken) = wire.taken_ms {
+        if taken < wire.at_ms {
+            return Err(field(
+                format!("{path}.taken_ms"),
+                format!("must not be before at_ms {}, got {taken}", wire.at_ms),
+            ));
+        }
+        spec = spec.taken_at(Duration::from_millis(taken));
+    }
+    if let Some(slug) = wire.slug {
+        if slug.is_empty() || slug.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
+            return Err(field(format!("{path}.slug"), "must be a non-empty word"));
+        }
+        spec.listing.slug = slug;
+    }
+    if let Some(title) = wire.title {
+        spec.listing.title = title;
+    }
+    spec.listing.attributes = GiftAttributes {
+        model: wire.model,
+        backdrop: wire.backdrop,
+        symbol: wire.symbol,
+    };
+    spec.listing.require_premium = wire.require_premium;
+    Ok(spec)
 }
 
 fn fault_from_wire(

@@ -33,6 +33,7 @@ pub mod lottie;
 mod market;
 mod method;
 mod purchase;
+mod resale;
 mod rng;
 mod sim_login;
 
@@ -49,5 +50,6 @@ pub use latency::{Latency, LatencyConfig};
 pub use login::{LoginConfig, LoginError, SentCode, normalize_phone};
 pub use market::{GiftSnapshot, Market, Purchase};
 pub use method::Method;
+pub use resale::{MAX_RESALE_PAGE, ResalePurchase, ResaleSpec};
 pub use rng::SplitMix64;
 pub use sim_login::{CodeObserver, DEFAULT_MAX_PENDING_PER_USER, SIM_SESSION_PREFIX, SimLogin};

@@ -18,6 +18,8 @@ use crate::flood::FloodConfig;
 use crate::latency::{LatencyConfig, Legs};
 use crate::login::{LoginConfig, LoginState};
 use crate::method::Method;
+use crate::resale::{ResalePurchase, ResaleSpec, ResaleState};
+use giftbuyer_core::resale::ResaleListing;
 
 /// The simulated market, shared by every [`SimAccount`] made from it. Cloning it is cheap and
 /// gives another handle on the same market.
@@ -93,6 +95,8 @@ pub(crate) struct State {
     /// Calls an injected fault hit, so a soak can say how many faults it met.
     faults_hit: u64,
     pub(crate) purchases: Vec<Purchase>,
+    pub(crate) resale: Vec<ResaleState>,
+    pub(crate) resale_purchases: Vec<ResalePurchase>,
     pub(crate) login: LoginState,
     pub(crate) login_config: LoginConfig,
 }
@@ -124,6 +128,7 @@ impl Market {
             login,
             channel_titles,
             resumed_at,
+            resale,
         } = config;
         let mut active_faults = Faults::default();
         for fault in faults {
@@ -148,6 +153,14 @@ impl Market {
             market_calls: BTreeMap::new(),
             faults_hit: 0,
             purchases: Vec::new(),
+            resale: resale
+                .into_iter()
+                .map(|spec| ResaleState {
+                    spec,
+                    sold_to: None,
+                })
+                .collect(),
+            resale_purchases: Vec::new(),
             login: LoginState::default(),
             login_config: login,
         };
@@ -185,6 +198,43 @@ impl Market {
     /// Every purchase carried out so far, in order.
     pub fn purchases(&self) -> Vec<Purchase> {
         self.with_state(|state| state.purchases.clone())
+    }
+
+    /// Every resale purchase the market carried out, in order.
+    pub fn resale_purchases(&self) -> Vec<ResalePurchase> {
+        self.with_state(|state| state.resale_purchases.clone())
+    }
+
+    /// The listing with this slug once it is listed, and whether it is still on sale now.
+    pub fn listing(&self, slug: &str) -> Option<(ResaleListing, bool)> {
+        let now = self.now().elapsed;
+        self.with_state(|state| {
+            state
+                .resale
+                .iter()
+                .find(|listed| listed.spec.listing.slug == slug && now >= listed.spec.listed_at)
+                .map(|listed| (listed.spec.listing.clone(), listed.on_sale(now)))
+        })
+    }
+
+    /// Puts a unique gift up for resale while the market runs (its `listed_at` is on the
+    /// market's clock).
+    pub fn add_listing(&self, spec: ResaleSpec) -> Result<(), ConfigError> {
+        spec.validate()?;
+        self.with_state(|state| {
+            if state
+                .resale
+                .iter()
+                .any(|listed| listed.spec.listing.slug == spec.listing.slug)
+            {
+                return Err(ConfigError::DuplicateListing(spec.listing.slug.clone()));
+            }
+            state.resale.push(ResaleState {
+                spec,
+                sold_to: None,
+            });
+            Ok(())
+        })
     }
 
     pub fn balance(&self, account: AccountId) -> Option<Stars> {
@@ -489,7 +539,14 @@ impl State {
         match method {
             Method::Catalog => account.flood.admit_catalog(&flood, now),
             Method::Buy => account.flood.admit_purchase(&flood, now),
-            Method::Profile | Method::Balance | Method::Sticker | Method::ChannelInfo => Ok(()),
+            // Resale polls are not flood-limited here yet: Telegram limits them too, at a rate
+            // it does not publish, and the resale monitor paces itself like the catalog's.
+            Method::Profile
+            | Method::Balance
+            | Method::Sticker
+            | Method::ChannelInfo
+            | Method::Resale
+            | Method::ResaleBuy => Ok(()),
         }
     }
 

@@ -17,16 +17,22 @@ pub enum Method {
     Sticker,
     /// `channels.getChannels` and the account's rights in it.
     ChannelInfo,
+    /// `payments.getResaleStarGifts`.
+    Resale,
+    /// `payments.getPaymentForm` and `payments.sendStarsForm` for a resale listing.
+    ResaleBuy,
 }
 
 impl Method {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 8] = [
         Self::Catalog,
         Self::Profile,
         Self::Balance,
         Self::Buy,
         Self::Sticker,
         Self::ChannelInfo,
+        Self::Resale,
+        Self::ResaleBuy,
     ];
 
     /// The name used in drop files.
@@ -38,6 +44,8 @@ impl Method {
             Self::Buy => "buy",
             Self::Sticker => "sticker",
             Self::ChannelInfo => "channel_info",
+            Self::Resale => "resale",
+            Self::ResaleBuy => "resale_buy",
         }
     }
 
@@ -50,6 +58,8 @@ impl Method {
             Self::Buy => 4,
             Self::Sticker => 5,
             Self::ChannelInfo => 6,
+            Self::Resale => 7,
+            Self::ResaleBuy => 8,
         }
     }
 }

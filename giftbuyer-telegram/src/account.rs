@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use giftbuyer_core::ports::{
     CatalogResponse, ChannelAccess, ChannelInfo, Profile, PurchaseReceipt, PurchaseRequest,
-    TelegramAccount, TelegramError,
+    ResalePage, ResalePurchaseRequest, TelegramAccount, TelegramError,
 };
-use giftbuyer_core::{AccountId, ChannelId, Stars, StickerRef};
+use giftbuyer_core::resale::Recipient;
+use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars, StickerRef};
 use grammers_mtsender::InvocationError;
 use grammers_session::Session;
 use grammers_tl_types::{RemoteCall, enums, functions, types};
@@ -205,6 +206,31 @@ impl MtprotoAccount {
         let form = self
             .call(None, &mapping::payment_form_request(invoice.clone()))
             .await?;
+        let form_id = mapping::check_payment_form(&form, request.price)?;
+        let result = self
+            .call(None, &mapping::send_stars_form_request(form_id, invoice))
+            .await?;
+        mapping::payment_result(&result)?;
+        Ok(PurchaseReceipt { form_id })
+    }
+
+    async fn buy_listing(
+        &self,
+        request: ResalePurchaseRequest,
+    ) -> Result<PurchaseReceipt, TelegramError> {
+        let to = match request.recipient {
+            Recipient::Channel(channel) => {
+                let access_hash = self.channel_access_hash(channel).await?;
+                mapping::input_peer_channel(channel, access_hash)
+            }
+            Recipient::Buyer => enums::InputPeer::PeerSelf,
+        };
+        let invoice = mapping::resale_invoice(&request.slug, to);
+        let form = self
+            .call(None, &mapping::payment_form_request(invoice.clone()))
+            .await?;
+        // A seller may have raised the price since the listing was polled: the form's price
+        // must be the listing's, or nothing is paid.
         let form_id = mapping::check_payment_form(&form, request.price)?;
         let result = self
             .call(None, &mapping::send_stars_form_request(form_id, invoice))
@@ -434,6 +460,25 @@ impl TelegramAccount for MtprotoAccount {
 
     async fn buy_gift(&self, request: PurchaseRequest) -> Result<PurchaseReceipt, TelegramError> {
         self.buy(request).await
+    }
+
+    async fn resale_listings(
+        &self,
+        gift_id: GiftId,
+        offset: &str,
+        limit: i32,
+    ) -> Result<ResalePage, TelegramError> {
+        let answer = self
+            .call(None, &mapping::resale_request(gift_id, offset, limit))
+            .await?;
+        Ok(mapping::resale_page(answer))
+    }
+
+    async fn buy_resale(
+        &self,
+        request: ResalePurchaseRequest,
+    ) -> Result<PurchaseReceipt, TelegramError> {
+        self.buy_listing(request).await
     }
 
     async fn download_sticker(&self, sticker: StickerRef) -> Result<Vec<u8>, TelegramError> {

@@ -19,6 +19,7 @@ mod login;
 mod new_account;
 mod panel_store;
 mod panel_types;
+mod resale_store;
 mod secret;
 mod store;
 mod telegram;
@@ -46,6 +47,9 @@ pub use panel_types::{
     NewWebSession, RemainingPoint, RunRecord, SessionTokenHash, StoredReport, UserRecord, Username,
     WebSession, WebSessionId,
 };
+pub use resale_store::{
+    NewWatch, ResaleEntry, ResaleEntryId, ResaleStore, ResaleWatchStore, UserWatch,
+};
 pub use secret::Secret;
 pub use store::{
     CatalogDiff, EngineStore, JournalEntry, JournalKey, JournalStatus, StoreError, UserConfig,
@@ -53,6 +57,6 @@ pub use store::{
 };
 pub use telegram::{
     CatalogResponse, ChannelAccess, ChannelInfo, Profile, PurchaseReceipt, PurchaseRequest,
-    TelegramAccount,
+    ResalePage, ResalePurchaseRequest, TelegramAccount,
 };
 pub use telegram_error::{ErrorClass, TelegramError};

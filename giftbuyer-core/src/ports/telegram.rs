@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::TelegramError;
+use crate::resale::{Recipient, ResaleListing};
 use crate::{AccountId, CatalogGift, ChannelId, GiftId, Stars, StickerRef, UnixTime};
 
 /// The answer to `payments.getStarGifts(hash)`.
@@ -46,6 +47,29 @@ pub struct PurchaseReceipt {
     pub form_id: i64,
 }
 
+/// One page of `payments.getResaleStarGifts(sort_by_price)` for one gift type: the cheapest
+/// listings first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ResalePage {
+    pub listings: Vec<ResaleListing>,
+    /// How many listings the gift type has in all (`count`).
+    pub count: i64,
+    /// The offset of the next page; `None` on the last one.
+    pub next_offset: Option<String>,
+}
+
+/// One resale purchase: the unique gift `slug` for `recipient`, sent through
+/// `payments.getPaymentForm` with `inputInvoiceStarGiftResale` and `payments.sendStarsForm`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResalePurchaseRequest {
+    pub slug: String,
+    pub recipient: Recipient,
+    /// The price the listing showed. The adapter compares it with the payment form and refuses
+    /// with [`TelegramError::PriceChanged`] rather than pay another amount: a seller may raise
+    /// the price between the poll and the purchase.
+    pub price: Stars,
+}
+
 /// What an account may do in a channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelAccess {
@@ -85,6 +109,21 @@ pub trait TelegramAccount: Send + Sync {
 
     /// Buys one copy of a gift for a channel.
     async fn buy_gift(&self, request: PurchaseRequest) -> Result<PurchaseReceipt, TelegramError>;
+
+    /// `payments.getResaleStarGifts(sort_by_price, gift_id, offset, limit)`: a page of the
+    /// gift type's resale listings, cheapest first; `offset` is `""` for the first page.
+    async fn resale_listings(
+        &self,
+        gift_id: GiftId,
+        offset: &str,
+        limit: i32,
+    ) -> Result<ResalePage, TelegramError>;
+
+    /// Buys one listed unique gift. Sent at most once per call, like [`Self::buy_gift`].
+    async fn buy_resale(
+        &self,
+        request: ResalePurchaseRequest,
+    ) -> Result<PurchaseReceipt, TelegramError>;
 
     /// Downloads a gift's sticker: the gzipped Lottie animation (`.tgs`).
     async fn download_sticker(&self, sticker: StickerRef) -> Result<Vec<u8>, TelegramError>;

@@ -8,8 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use giftbuyer_core::ports::{
     BotError, CatalogResponse, ChannelAccess, ChannelInfo, ChatId, Clock, Connector,
-    NotificationBot, Profile, PurchaseReceipt, PurchaseRequest, Sticker, TelegramAccount,
-    TelegramError, UserId,
+    NotificationBot, Profile, PurchaseReceipt, PurchaseRequest, ResalePage, ResalePurchaseRequest,
+    Sticker, TelegramAccount, TelegramError, UserId,
 };
 use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId, Stars, StickerRef, UnixTime};
 
@@ -129,6 +129,25 @@ impl TelegramAccount for FakeAccount {
             premium,
             premium_until: None,
         })
+    }
+
+    /// This fake market lists nothing for resale, so a purchase names no known listing.
+    async fn resale_listings(
+        &self,
+        _gift_id: GiftId,
+        _offset: &str,
+        _limit: i32,
+    ) -> Result<ResalePage, TelegramError> {
+        self.fake.clock.sleep(self.fake.rtt).await;
+        Ok(ResalePage::default())
+    }
+
+    async fn buy_resale(
+        &self,
+        _request: ResalePurchaseRequest,
+    ) -> Result<PurchaseReceipt, TelegramError> {
+        self.fake.clock.sleep(self.fake.rtt).await;
+        Err(TelegramError::from_rpc(400, "STARGIFT_SLUG_INVALID"))
     }
 
     async fn stars_balance(&self) -> Result<Stars, TelegramError> {

@@ -10,13 +10,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use giftbuyer_core::ports::{
     BotError, CatalogResponse, ChannelInfo, ChatId, Clock, Connector, EngineStore as _,
-    JournalStatus, NotificationBot, Profile, PurchaseReceipt, PurchaseRequest, Sticker,
-    TelegramAccount, TelegramError, UserConfig, UserId, UserSettings,
+    JournalStatus, NotificationBot, Profile, PurchaseReceipt, PurchaseRequest, ResalePage,
+    ResalePurchaseRequest, Sticker, TelegramAccount, TelegramError, UserConfig, UserId,
+    UserSettings,
 };
 use giftbuyer_core::report::Lang;
 use giftbuyer_core::{
     Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId,
-    Operation, PlanInput, Stars, StickerRef, UnixTime, plan,
+    GiftId, Operation, PlanInput, Stars, StickerRef, UnixTime, plan,
 };
 use giftbuyer_engine::{Engine, EngineConfig, MemoryStore, PollOutcome, TokioClock};
 use mockall::{Sequence, mock};
@@ -31,6 +32,10 @@ mock! {
         async fn profile(&self) -> Result<Profile, TelegramError>;
         async fn stars_balance(&self) -> Result<Stars, TelegramError>;
         async fn buy_gift(&self, request: PurchaseRequest)
+        -> Result<PurchaseReceipt, TelegramError>;
+        async fn resale_listings(&self, gift_id: GiftId, offset: &str, limit: i32)
+        -> Result<ResalePage, TelegramError>;
+        async fn buy_resale(&self, request: ResalePurchaseRequest)
         -> Result<PurchaseReceipt, TelegramError>;
         async fn download_sticker(&self, sticker: StickerRef) -> Result<Vec<u8>, TelegramError>;
         async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, TelegramError>;

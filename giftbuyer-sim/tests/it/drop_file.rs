@@ -39,7 +39,7 @@ fn errors_name_the_field() {
         ("{}", "missing field `duration_ms` at line 1 column 2"),
         (
             r#"{"duration_ms": 1, "seeed": 4}"#,
-            "seeed: unknown field `seeed`, expected one of `seed`, `start_unix`, `duration_ms`, `latency_ms`, `flood`, `competitors`, `accounts`, `channels`, `catalog`, `drops`, `faults`, `login`, `bot` at line 1 column 26",
+            "seeed: unknown field `seeed`, expected one of `seed`, `start_unix`, `duration_ms`, `latency_ms`, `flood`, `competitors`, `accounts`, `channels`, `catalog`, `drops`, `faults`, `login`, `bot`, `resale` at line 1 column 26",
         ),
         (
             r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": "25"}]}"#,
@@ -123,7 +123,7 @@ fn errors_name_the_field() {
         ),
         (
             r#"{"duration_ms": 1, "latency_ms": {"methods": {"purchase": {"rtt": 1}}}}"#,
-            "latency_ms.methods: unknown variant `purchase`, expected one of `catalog`, `profile`, `balance`, `buy`, `sticker`, `channel_info` at line 1 column 56",
+            "latency_ms.methods: unknown variant `purchase`, expected one of `catalog`, `profile`, `balance`, `buy`, `sticker`, `channel_info`, `resale`, `resale_buy` at line 1 column 56",
         ),
         (
             r#"{"duration_ms": 1, "faults": [{"method": "buy", "account": 9, "error": "X"}]}"#,

@@ -9,5 +9,6 @@ mod faults;
 mod flood;
 mod login;
 mod purchase;
+mod resale;
 mod sim_login;
 mod support;

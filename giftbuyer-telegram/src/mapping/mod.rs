@@ -7,6 +7,7 @@ mod catalog;
 mod channel;
 mod profile;
 mod purchase;
+mod resale;
 
 pub use balance::{stars_balance, stars_status_request};
 pub use catalog::{catalog_gift, catalog_response, star_gifts_request, sticker_ref};
@@ -18,3 +19,4 @@ pub use purchase::{
     check_payment_form, payment_form_request, payment_result, send_stars_form_request,
     star_gift_invoice,
 };
+pub use resale::{resale_invoice, resale_listing, resale_page, resale_request};

@@ -196,6 +196,61 @@ async fn a_changed_price_pays_nothing() {
 }
 
 #[tokio::test]
+async fn a_resale_purchase_pays_the_listing_for_the_buyer_or_a_channel_and_checks_its_price() {
+    use giftbuyer_core::ports::ResalePurchaseRequest;
+    use giftbuyer_core::resale::Recipient;
+    let request = |recipient, price| ResalePurchaseRequest {
+        slug: "pepe-7".into(),
+        recipient,
+        price: Stars::new(price),
+    };
+    let (net, account) = setup(true).await;
+    net.answer(&star_gift_form(556, 900)).answer(&paid());
+    let receipt = account
+        .buy_resale(request(Recipient::Buyer, 900))
+        .await
+        .expect("bought");
+    assert_eq!(receipt.form_id, 556);
+    let seen = net.seen();
+    let form = functions::payments::GetPaymentForm::from_bytes(&seen[0].1[4..]).expect("form");
+    let send = functions::payments::SendStarsForm::from_bytes(&seen[1].1[4..]).expect("send");
+    assert_eq!(send.invoice, form.invoice);
+    let enums::InputInvoice::StarGiftResale(invoice) = send.invoice else {
+        panic!("a resale invoice");
+    };
+    assert_eq!(
+        (invoice.slug.as_str(), invoice.ton, invoice.to_id),
+        ("pepe-7", false, enums::InputPeer::PeerSelf)
+    );
+
+    // To a channel, through its cached access hash; a seller's new price pays nothing.
+    let (net, account) = setup(true).await;
+    net.answer(&star_gift_form(557, 950));
+    assert_eq!(
+        account
+            .buy_resale(request(Recipient::Channel(channel(CHANNEL)), 900))
+            .await,
+        Err(TelegramError::PriceChanged {
+            expected: Stars::new(900),
+            actual: Stars::new(950)
+        })
+    );
+    let seen = net.seen();
+    assert_eq!(seen.len(), 1, "no sendStarsForm");
+    let form = functions::payments::GetPaymentForm::from_bytes(&seen[0].1[4..]).expect("form");
+    let enums::InputInvoice::StarGiftResale(invoice) = form.invoice else {
+        panic!("a resale invoice");
+    };
+    assert_eq!(
+        invoice.to_id,
+        enums::InputPeer::Channel(types::InputPeerChannel {
+            channel_id: CHANNEL_MTPROTO,
+            access_hash: 4242
+        })
+    );
+}
+
+#[tokio::test]
 async fn purchase_errors_are_returned_without_a_retry() {
     for (code, name, expected) in [
         (420, "FLOOD_WAIT_9", TelegramError::FloodWait { seconds: 9 }),

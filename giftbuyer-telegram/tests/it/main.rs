@@ -8,5 +8,6 @@ mod login;
 mod login_port;
 mod mapping;
 mod requests;
+mod resale;
 mod session;
 mod wiring;

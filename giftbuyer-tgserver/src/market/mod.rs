@@ -8,6 +8,7 @@ mod channels;
 mod files;
 mod login;
 mod payments;
+mod resale;
 mod users;
 
 use std::collections::HashMap;
@@ -169,6 +170,9 @@ impl MarketBackend {
             payments::GetPaymentForm::CONSTRUCTOR_ID => self.get_payment_form(&context, body),
             payments::SendStarsForm::CONSTRUCTOR_ID => self.send_stars_form(&context, body).await,
             payments::GetStarGifts::CONSTRUCTOR_ID => self.star_gifts(&context, body).await,
+            payments::GetResaleStarGifts::CONSTRUCTOR_ID => {
+                self.resale_star_gifts(&context, body).await
+            }
             upload::GetFile::CONSTRUCTOR_ID => self.get_file(&context, body).await,
             auth::ExportAuthorization::CONSTRUCTOR_ID => self.export_authorization(&context, body),
             auth::ImportAuthorization::CONSTRUCTOR_ID => {

@@ -1,5 +1,6 @@
 //! Gift purchases as Telegram runs them: `payments.getPaymentForm(inputInvoiceStarGift)`
-//! answers `payments.paymentFormStarGift` and keeps the form server-side;
+//! answers `payments.paymentFormStarGift` and keeps the form server-side (a resale form,
+//! `inputInvoiceStarGiftResale`, is made in `resale` and kept the same way);
 //! `payments.sendStarsForm` pays it through the market's account port (`buy_gift`, with its
 //! latency, flood limits, faults and rules) and answers `payments.paymentResult` with the
 //! updates of the purchase.
@@ -15,7 +16,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
-use giftbuyer_core::ports::{PurchaseRequest, TelegramAccount, TelegramError};
+use giftbuyer_core::ports::{
+    PurchaseRequest, ResalePurchaseRequest, TelegramAccount, TelegramError,
+};
+use giftbuyer_core::resale::Recipient;
 use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars};
 use grammers_tl_types::{self as tl, Serializable, functions};
 
@@ -36,14 +40,30 @@ struct Form {
     account: AccountId,
     /// The invoice exactly as `getPaymentForm` received it; `sendStarsForm` must repeat it.
     invoice: Vec<u8>,
-    channel: ChannelId,
-    gift: GiftId,
+    /// What the form asks for, fixed when it was made.
     price: Stars,
-    hide_name: bool,
-    message: Option<String>,
     /// On the market's clock, so a virtual clock expires forms too.
     created: Duration,
     used: bool,
+    what: FormFor,
+}
+
+/// What a form pays for.
+#[derive(Debug, Clone)]
+pub(super) enum FormFor {
+    /// A catalog gift for a channel (`inputInvoiceStarGift`).
+    Gift(GiftForm),
+    /// A listed unique gift (`inputInvoiceStarGiftResale`).
+    Resale { slug: String, recipient: Recipient },
+}
+
+/// A catalog gift's form.
+#[derive(Debug, Clone)]
+pub(super) struct GiftForm {
+    channel: ChannelId,
+    gift: GiftId,
+    hide_name: bool,
+    message: Option<String>,
 }
 
 /// The forms handed out, oldest first.
@@ -165,8 +185,12 @@ impl MarketBackend {
     ) -> Result<Reply, RpcFailure> {
         let request: functions::payments::GetPaymentForm = decode(body)?;
         let me = self.account(context)?.account_id();
-        let tl::enums::InputInvoice::StarGift(invoice) = &request.invoice else {
-            return Err(RpcFailure::bad_request("INVOICE_INVALID"));
+        let invoice = match &request.invoice {
+            tl::enums::InputInvoice::StarGift(invoice) => invoice,
+            tl::enums::InputInvoice::StarGiftResale(resale) => {
+                return self.resale_payment_form(context, &request.invoice, resale);
+            }
+            _ => return Err(RpcFailure::bad_request("INVOICE_INVALID")),
         };
         let channel = self.input_peer_channel(me, &invoice.peer)?;
         let gift = GiftId::new(invoice.gift_id)
@@ -180,54 +204,81 @@ impl MarketBackend {
         if invoice.include_upgrade {
             return Err(RpcFailure::bad_request("STARGIFT_UPGRADE_UNAVAILABLE"));
         }
-        let form_id = random_form_id()?;
-        let now = self.market().clock().elapsed();
         let message = invoice.message.as_ref().map(|text| {
             let tl::enums::TextWithEntities::Entities(text) = text;
             text.text.clone()
         });
+        self.new_form(
+            me,
+            &request.invoice,
+            gift.price,
+            gift.title.clone().unwrap_or_else(|| "Gift".to_owned()),
+            FormFor::Gift(GiftForm {
+                channel,
+                gift: gift.id,
+                hide_name: invoice.hide_name,
+                message,
+            }),
+        )
+    }
+
+    /// Makes and keeps a form for `what`, priced `price`, and answers it.
+    pub(super) fn new_form(
+        &self,
+        me: AccountId,
+        invoice: &tl::enums::InputInvoice,
+        price: Stars,
+        label: String,
+        what: FormFor,
+    ) -> Result<Reply, RpcFailure> {
+        let form_id = random_form_id()?;
+        let now = self.market().clock().elapsed();
         self.forms().insert(
             form_id,
             Form {
                 account: me,
-                invoice: request.invoice.to_bytes(),
-                channel,
-                gift: gift.id,
-                price: gift.price,
-                hide_name: invoice.hide_name,
-                message,
+                invoice: invoice.to_bytes(),
+                price,
                 created: now,
                 used: false,
+                what,
             },
             now,
         );
-        Ok(Reply::answer(&tl::enums::payments::PaymentForm::StarGift(
-            tl::types::payments::PaymentFormStarGift {
-                form_id,
-                invoice: tl::enums::Invoice::Invoice(tl::types::Invoice {
-                    test: false,
-                    name_requested: false,
-                    phone_requested: false,
-                    email_requested: false,
-                    shipping_address_requested: false,
-                    flexible: false,
-                    phone_to_provider: false,
-                    email_to_provider: false,
-                    recurring: false,
-                    currency: STARS_CURRENCY.to_owned(),
-                    prices: vec![tl::enums::LabeledPrice::Price(tl::types::LabeledPrice {
-                        label: gift.title.clone().unwrap_or_else(|| "Gift".to_owned()),
-                        amount: stars_amount(gift.price),
-                    })],
-                    max_tip_amount: None,
-                    suggested_tip_amounts: None,
-                    terms_url: None,
-                    subscription_period: None,
-                }),
-            },
-        )))
+        Ok(star_form_answer(form_id, label, price))
     }
+}
 
+/// `payments.paymentFormStarGift` for a form: one labelled price in Stars.
+fn star_form_answer(form_id: i64, label: String, price: Stars) -> Reply {
+    Reply::answer(&tl::enums::payments::PaymentForm::StarGift(
+        tl::types::payments::PaymentFormStarGift {
+            form_id,
+            invoice: tl::enums::Invoice::Invoice(tl::types::Invoice {
+                test: false,
+                name_requested: false,
+                phone_requested: false,
+                email_requested: false,
+                shipping_address_requested: false,
+                flexible: false,
+                phone_to_provider: false,
+                email_to_provider: false,
+                recurring: false,
+                currency: STARS_CURRENCY.to_owned(),
+                prices: vec![tl::enums::LabeledPrice::Price(tl::types::LabeledPrice {
+                    label,
+                    amount: stars_amount(price),
+                })],
+                max_tip_amount: None,
+                suggested_tip_amounts: None,
+                terms_url: None,
+                subscription_period: None,
+            }),
+        },
+    ))
+}
+
+impl MarketBackend {
     /// `payments.sendStarsForm`: pays a form once.
     ///
     /// `FORM_ID_EMPTY` for id 0; `FORM_EXPIRED` for a form this account was never given, one
@@ -249,19 +300,36 @@ impl MarketBackend {
         let now = self.market().clock().elapsed();
         let invoice = request.invoice.to_bytes();
         let form = self.forms().take(request.form_id, me, &invoice, now)?;
-        let purchase = PurchaseRequest {
-            gift_id: form.gift,
-            channel_id: form.channel,
-            price: form.price,
-            hide_name: form.hide_name,
-            message: form.message.clone(),
+        let bought = match &form.what {
+            FormFor::Gift(gift) => sim
+                .buy_gift(PurchaseRequest {
+                    gift_id: gift.gift,
+                    channel_id: gift.channel,
+                    price: form.price,
+                    hide_name: gift.hide_name,
+                    message: gift.message.clone(),
+                })
+                .await
+                .map(|_receipt| ()),
+            FormFor::Resale { slug, recipient } => sim
+                .buy_resale(ResalePurchaseRequest {
+                    slug: slug.clone(),
+                    recipient: *recipient,
+                    price: form.price,
+                })
+                .await
+                .map(|_receipt| ()),
         };
-        match sim.buy_gift(purchase).await {
-            Ok(_receipt) => Ok(Reply::answer(&tl::enums::payments::PaymentResult::Result(
-                tl::types::payments::PaymentResult {
-                    updates: self.purchase_updates(me, &form).await,
-                },
-            ))),
+        match bought {
+            Ok(()) => {
+                let updates = match &form.what {
+                    FormFor::Gift(gift) => self.purchase_updates(me, gift, form.price).await,
+                    FormFor::Resale { .. } => self.balance_updates(me),
+                };
+                Ok(Reply::answer(&tl::enums::payments::PaymentResult::Result(
+                    tl::types::payments::PaymentResult { updates },
+                )))
+            }
             Err(error) => {
                 if certainly_not_paid(&error) {
                     self.forms().release(request.form_id);
@@ -277,7 +345,12 @@ impl MarketBackend {
     /// The updates of a purchase: the gift's service message in the channel
     /// (`updateNewChannelMessage` with `messageActionStarGift`, sent by the account) and the
     /// account's new star balance (`updateStarsBalance`), with the channel they mention.
-    async fn purchase_updates(&self, me: AccountId, form: &Form) -> tl::enums::Updates {
+    async fn purchase_updates(
+        &self,
+        me: AccountId,
+        form: &GiftForm,
+        price: Stars,
+    ) -> tl::enums::Updates {
         let unix = i32::try_from(self.market().clock().unix_now().secs()).unwrap_or(i32::MAX);
         let snapshot = self.market().gift(form.gift);
         let gift = tl::enums::StarGift::Gift(tl::types::StarGift {
@@ -293,7 +366,7 @@ impl MarketBackend {
             sticker: tl::enums::Document::Empty(tl::types::DocumentEmpty {
                 id: form.gift.get(),
             }),
-            stars: stars_amount(form.price),
+            stars: stars_amount(price),
             availability_remains: snapshot
                 .as_ref()
                 .and_then(|gift| gift.remaining)
@@ -377,18 +450,7 @@ impl MarketBackend {
                 pts_count: 1,
             },
         )];
-        // The balance is read straight from the market: a second account call would count as
-        // a balance request and could meet that method's faults.
-        if let Some(balance) = self.market().balance(me) {
-            updates.push(tl::enums::Update::StarsBalance(
-                tl::types::UpdateStarsBalance {
-                    balance: tl::enums::StarsAmount::Amount(tl::types::StarsAmount {
-                        amount: stars_amount(balance),
-                        nanos: 0,
-                    }),
-                },
-            ));
-        }
+        updates.extend(self.balance_update(me));
         let channel = self
             .dialog_channels(me)
             .into_iter()
@@ -406,6 +468,35 @@ impl MarketBackend {
     }
 }
 
+impl MarketBackend {
+    /// `updateStarsBalance` with the account's balance. It is read straight from the market: a
+    /// second account call would count as a balance request and could meet that method's
+    /// faults.
+    fn balance_update(&self, me: AccountId) -> Option<tl::enums::Update> {
+        self.market().balance(me).map(|balance| {
+            tl::enums::Update::StarsBalance(tl::types::UpdateStarsBalance {
+                balance: tl::enums::StarsAmount::Amount(tl::types::StarsAmount {
+                    amount: stars_amount(balance),
+                    nanos: 0,
+                }),
+            })
+        })
+    }
+
+    /// The updates of a resale purchase: the account's new balance. (Telegram also sends the
+    /// gift's service message; the adapter reads neither.)
+    fn balance_updates(&self, me: AccountId) -> tl::enums::Updates {
+        let unix = i32::try_from(self.market().clock().unix_now().secs()).unwrap_or(i32::MAX);
+        tl::enums::Updates::Updates(tl::types::Updates {
+            updates: self.balance_update(me).into_iter().collect(),
+            users: Vec::new(),
+            chats: Vec::new(),
+            date: unix,
+            seq: 0,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,13 +505,15 @@ mod tests {
         Form {
             account: AccountId::new(account).expect("id"),
             invoice: vec![1, 2, 3],
-            channel: ChannelId::new(-1_001_234_567_890).expect("channel"),
-            gift: GiftId::new(5).expect("gift"),
             price: Stars::new(10),
-            hide_name: false,
-            message: None,
             created,
             used: false,
+            what: FormFor::Gift(GiftForm {
+                channel: ChannelId::new(-1_001_234_567_890).expect("channel"),
+                gift: GiftId::new(5).expect("gift"),
+                hide_name: false,
+                message: None,
+            }),
         }
     }
 

@@ -7,4 +7,5 @@ mod login;
 mod payments;
 mod protocol;
 mod raw;
+mod resale;
 mod support;

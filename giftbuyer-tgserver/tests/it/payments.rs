@@ -625,6 +625,22 @@ impl TelegramAccount for WirePurchases {
         self.wire.buy_gift(request).await
     }
 
+    async fn resale_listings(
+        &self,
+        gift_id: giftbuyer_core::GiftId,
+        offset: &str,
+        limit: i32,
+    ) -> Result<giftbuyer_core::ports::ResalePage, TelegramError> {
+        self.sim.resale_listings(gift_id, offset, limit).await
+    }
+
+    async fn buy_resale(
+        &self,
+        request: giftbuyer_core::ports::ResalePurchaseRequest,
+    ) -> Result<giftbuyer_core::ports::PurchaseReceipt, TelegramError> {
+        self.wire.buy_resale(request).await
+    }
+
     async fn download_sticker(
         &self,
         sticker: giftbuyer_core::StickerRef,
