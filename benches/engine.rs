@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use giftbuyer_core::ports::{ChannelAccess, UserConfig, UserId, UserSettings};
 use giftbuyer_core::{
-    AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, GiftId, Stars,
+    AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, ExcludeList, GiftId, Stars,
 };
 use giftbuyer_engine::{Engine, EngineConfig, EngineEvent, MemoryStore, TokioClock};
 use giftbuyer_sim::{
@@ -42,6 +42,7 @@ fn channels() -> Vec<Channel> {
                 row_id: ChannelRowId::new(i + 1).expect("valid row"),
                 channel_id: ChannelId::from_mtproto(1_900_000_000 + i).expect("valid channel"),
                 filter: ChannelFilter { price, supply },
+                exclude: ExcludeList::EMPTY,
                 title: None,
             }
         })

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use giftbuyer_core::{
-    Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId, Plan,
-    PlanInput, SkipReason, Stars, UnixTime, plan,
+    Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId,
+    ExcludeList, Plan, PlanInput, SkipReason, Stars, UnixTime, plan,
 };
 
 /// The benchmarked sizes as (accounts, channels, gifts). The middle two are the sizes the
@@ -170,6 +170,7 @@ fn channels(rng: &mut SplitMix64, count: usize) -> Vec<Channel> {
             // the valid range.
             channel_id: ChannelId::new(-1_001_000_000_000 - i as i64).expect("Bot API channel id"),
             filter: filter(rng),
+            exclude: ExcludeList::EMPTY,
             title: Some(format!("channel {i}")),
         })
         .collect()

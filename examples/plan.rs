@@ -5,7 +5,7 @@
 use giftbuyer_core::report::{Execution, Lang, Outcome, Report, Run};
 use giftbuyer_core::{
     Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId,
-    PlanInput, Stars, UnixTime, plan,
+    ExcludeList, GiftKind, PlanInput, Stars, UnixTime, plan,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,8 +23,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
     ];
 
-    // Rare gifts (supply up to 10 000) go to one channel, everything else to another. Bounds
-    // are checked on construction, so an inverted range cannot reach the planner.
+    // Rare gifts (supply up to 10 000) go to one channel, everything else to another, and the
+    // rare channel never takes birthday gifts. Bounds and exclude lists are checked on
+    // construction, so an inverted range or a bad gift id cannot reach the planner.
     let channels = vec![
         Channel {
             row_id: ChannelRowId::new(1)?,
@@ -33,12 +34,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 price: Bounds::UNBOUNDED,
                 supply: Bounds::new(None, Some(10_000), "supply")?,
             },
+            exclude: ExcludeList::new([], [GiftKind::Birthday])?,
             title: Some("Rare".to_owned()),
         },
         Channel {
             row_id: ChannelRowId::new(2)?,
             channel_id: ChannelId::new(-1009876543210)?,
             filter: ChannelFilter::default(),
+            exclude: ExcludeList::EMPTY,
             title: Some("Everything".to_owned()),
         },
     ];

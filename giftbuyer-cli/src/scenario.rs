@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context as _, anyhow};
 use giftbuyer_core::{
     Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId,
-    GiftAuction, PlanInput, Stars, UnixTime,
+    ExcludeList, GiftAuction, PlanInput, Priority, Stars, UnixTime,
 };
 use serde::Deserialize;
 
@@ -18,6 +18,8 @@ use serde::Deserialize;
 struct ScenarioWire {
     /// Planning time in unix seconds; the current time when omitted.
     now: Option<i64>,
+    /// `scarcest_first` (the default) or `priciest_first`.
+    priority: Option<String>,
     #[serde(default)]
     accounts: Vec<AccountWire>,
     #[serde(default)]
@@ -45,6 +47,18 @@ struct ChannelWire {
     supply_min: Option<i64>,
     supply_max: Option<i64>,
     title: Option<String>,
+    #[serde(default)]
+    exclude: ExcludeWire,
+}
+
+/// Gifts a channel never takes: ids, and kinds by their codes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExcludeWire {
+    #[serde(default)]
+    gift_ids: Vec<i64>,
+    #[serde(default)]
+    kinds: Vec<String>,
 }
 
 /// A catalog entry as Telegram would send it: ids and prices are not validated here, because
@@ -62,6 +76,8 @@ struct GiftWire {
     remaining: Option<i64>,
     #[serde(default)]
     require_premium: bool,
+    #[serde(default)]
+    birthday: bool,
     per_user_remains: Option<i64>,
     #[serde(default)]
     locks: BTreeMap<String, i64>,
@@ -142,7 +158,11 @@ pub(crate) fn parse(text: &str, default_now: UnixTime) -> anyhow::Result<Scenari
         .enumerate()
         .map(|(index, gift)| gift_from_wire(gift).with_context(|| format!("gifts[{index}]")))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let input = PlanInput::new(accounts, channels, gifts)?;
+    let priority = match &wire.priority {
+        Some(code) => code.parse::<Priority>().context("priority")?,
+        None => Priority::default(),
+    };
+    let input = PlanInput::new(accounts, channels, gifts)?.with_priority(priority);
     Ok(Scenario { now, input })
 }
 
@@ -164,6 +184,11 @@ fn channel_from_wire(wire: &ChannelWire) -> anyhow::Result<Channel> {
             supply: Bounds::from_i64(wire.supply_min, wire.supply_max, "supply")
                 .context("supply_min/supply_max")?,
         },
+        exclude: ExcludeList::from_codes(
+            wire.exclude.gift_ids.iter().copied(),
+            wire.exclude.kinds.iter().map(String::as_str),
+        )
+        .context("exclude")?,
         title: wire.title.clone(),
     })
 }
@@ -187,6 +212,7 @@ fn gift_from_wire(wire: GiftWire) -> anyhow::Result<CatalogGift> {
         supply: wire.supply,
         remaining: wire.remaining,
         require_premium: wire.require_premium,
+        birthday: wire.birthday,
         per_user_remains: wire.per_user_remains,
         locks,
         sticker: None,
@@ -264,6 +290,22 @@ mod tests {
                 "now: unix time must not be negative, got -5",
             ),
             (
+                r#"{"priority": "cheapest_first"}"#,
+                "priority: unknown priority \"cheapest_first\": expected \"scarcest_first\" or \"priciest_first\"",
+            ),
+            (
+                r#"{"channels": [{"id": 1, "channel_id": -1001234567890, "exclude": {"kinds": ["birthday", "plush"]}}]}"#,
+                "channels[0]: exclude: unknown gift kind \"plush\": expected \"birthday\" or \"premium_only\"",
+            ),
+            (
+                r#"{"channels": [{"id": 1, "channel_id": -1001234567890, "exclude": {"gift_ids": [3, -3]}}]}"#,
+                "channels[0]: exclude: gift id must be positive, got -3",
+            ),
+            (
+                r#"{"channels": [{"id": 1, "channel_id": -1001234567890, "exclude": {"ids": [3]}}]}"#,
+                "channels[0].exclude.ids: unknown field `ids`, expected `gift_ids` or `kinds` at line 1 column 71",
+            ),
+            (
                 r#"{"gifts": [{"id": 99999999999999999999, "price": 1}]}"#,
                 "gifts[0].id: invalid type: floating point `1e+20`, expected i64 at line 1 column 38",
             ),
@@ -275,6 +317,29 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(error_of(text), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn priority_exclude_lists_and_the_birthday_flag_are_read() {
+        let text = r#"{"priority": "priciest_first",
+            "channels": [{"id": 1, "channel_id": -1001234567890,
+                          "exclude": {"gift_ids": [9, 9, 4], "kinds": ["premium_only"]}}],
+            "gifts": [{"id": 4, "price": 1, "birthday": true}]}"#;
+        let scenario = parse(text, UnixTime::default()).expect("valid");
+        assert_eq!(scenario.input.priority(), Priority::PriciestFirst);
+        let exclude = &scenario.input.channels()[0].exclude;
+        assert_eq!(
+            exclude.gift_ids().map(|id| id.get()).collect::<Vec<_>>(),
+            vec![4, 9]
+        );
+        assert!(
+            exclude
+                .kinds()
+                .contains(giftbuyer_core::GiftKind::PremiumOnly)
+        );
+        assert!(scenario.input.gifts()[0].birthday);
+        let plain = parse("{}", UnixTime::default()).expect("valid");
+        assert_eq!(plain.input.priority(), Priority::ScarcestFirst);
     }
 
     #[test]

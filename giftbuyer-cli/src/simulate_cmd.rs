@@ -11,7 +11,7 @@ use giftbuyer_core::ports::{
     Clock, Connector, JournalStatus, TelegramAccount as _, UserConfig, UserId, UserSettings,
 };
 use giftbuyer_core::report::Lang;
-use giftbuyer_core::{AccountId, GiftId, UnixTime};
+use giftbuyer_core::{AccountId, GiftId, Priority, UnixTime};
 use giftbuyer_engine::{Engine, EngineConfig, EngineEvent, MemoryStore, TokioClock};
 use giftbuyer_sim::drop_file::{self, DropFile};
 use giftbuyer_sim::{Market, SimBot, SimConnector};
@@ -172,6 +172,8 @@ pub(crate) fn engine(
             notification_chats: Vec::new(),
             report_lang: lang,
             forced_target: None,
+            // Drop files have no priority setting; the drop plays out in the default order.
+            priority: Priority::default(),
         },
         accounts,
         channels: scenario.channels.clone(),

@@ -1,6 +1,7 @@
-//! Channels that receive bought gifts, their price and supply filters, and how they rank.
+//! Channels that receive bought gifts, their price and supply filters, exclude lists, and how
+//! they rank.
 
-use crate::{ChannelId, ChannelRowId, ValueError};
+use crate::{ChannelId, ChannelRowId, ExcludeList, GiftId, GiftKinds, ValueError};
 
 /// An inclusive range of non-negative numbers where either end may be open.
 ///
@@ -99,10 +100,18 @@ pub struct Channel {
     pub row_id: ChannelRowId,
     pub channel_id: ChannelId,
     pub filter: ChannelFilter,
+    /// Gift ids and kinds the channel never takes, even when its filter accepts them.
+    pub exclude: ExcludeList,
     pub title: Option<String>,
 }
 
 impl Channel {
+    /// Whether the channel takes the gift: its filter accepts the price and supply, and its
+    /// exclude list names neither the gift nor any of its kinds.
+    pub fn takes(&self, gift: GiftId, kinds: GiftKinds, price: u64, supply: u64) -> bool {
+        self.filter.accepts(price, supply) && !self.exclude.matches(gift, kinds)
+    }
+
     /// The key that orders channels from best to worst for any gift they both accept: the
     /// narrowest supply window, then the higher price maximum (an open one counts as 0), then
     /// the lower row id. It does not depend on the gift, which lets the planner sort channels
@@ -134,13 +143,28 @@ impl<'a> ChannelRanking<'a> {
         self.matching(price, supply).next()
     }
 
-    /// Every channel that accepts the gift, best first; the engine falls back along this list
-    /// when a channel refuses a purchase.
+    /// Every channel whose filter accepts a gift of this price and supply, best first, without
+    /// looking at exclude lists (which need the gift's id and kinds; see [`Self::taking`]).
     pub fn matching(&self, price: u64, supply: u64) -> impl Iterator<Item = &'a Channel> + '_ {
         self.ranked
             .iter()
             .copied()
             .filter(move |channel| channel.filter.accepts(price, supply))
+    }
+
+    /// Every channel that takes the gift ([`Channel::takes`]), best first; the engine falls
+    /// back along this order when a channel refuses a purchase.
+    pub fn taking(
+        &self,
+        gift: GiftId,
+        kinds: GiftKinds,
+        price: u64,
+        supply: u64,
+    ) -> impl Iterator<Item = &'a Channel> + '_ {
+        self.ranked
+            .iter()
+            .copied()
+            .filter(move |channel| channel.takes(gift, kinds, price, supply))
     }
 }
 

@@ -46,4 +46,8 @@ pub enum ValueError {
         "username must be 3 to 32 characters among latin letters, digits, '_', '.' and '-', got {0:?}"
     )]
     Username(String),
+    #[error("unknown gift kind {0:?}: expected \"birthday\" or \"premium_only\"")]
+    GiftKind(String),
+    #[error("an exclude list holds at most {max} distinct gift ids")]
+    TooManyExcludedGifts { max: usize },
 }

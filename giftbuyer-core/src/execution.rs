@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::ports::{ErrorClass, TelegramError};
 use crate::report::{Execution, Outcome};
-use crate::{AccountId, Channel, ChannelId, GiftId, Operation, Plan};
+use crate::{AccountId, Channel, ChannelId, GiftId, GiftKinds, Operation, Plan};
 
 /// Tunable rules of execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +79,7 @@ pub const MOVED: &str = "moved";
 pub struct RunExecution {
     policy: ExecutionPolicy,
     channels: Vec<Channel>,
+    gift_kinds: BTreeMap<GiftId, GiftKinds>,
     queues: BTreeMap<AccountId, VecDeque<Attempt>>,
     next_seq: u32,
     gift_stops: HashMap<GiftId, String>,
@@ -91,7 +92,8 @@ pub struct RunExecution {
 
 impl RunExecution {
     /// Prepares the plan's operations, numbered `0..` in plan order, one queue per account.
-    /// `channels` are the channels the plan was made with; moves fall back along their ranking.
+    /// `channels` are the channels the plan was made with; moves fall back along their ranking,
+    /// to channels that take the gift (exclude lists included).
     pub fn new(plan: &Plan, channels: &[Channel], policy: ExecutionPolicy) -> Self {
         let mut queues: BTreeMap<AccountId, VecDeque<Attempt>> = BTreeMap::new();
         for (seq, operation) in (0u32..).zip(&plan.operations) {
@@ -109,6 +111,7 @@ impl RunExecution {
         Self {
             policy,
             channels,
+            gift_kinds: plan.gift_kinds.clone(),
             queues,
             next_seq: u32::try_from(plan.operations.len()).unwrap_or(u32::MAX),
             gift_stops: HashMap::new(),
@@ -274,10 +277,16 @@ impl RunExecution {
             .filter(|(account, _)| *account == op.account_id)
             .map(|(_, channel)| *channel)
             .collect();
+        // A plan built by hand may not know the gift's kinds; its exclude lists by id still apply.
+        let kinds = self
+            .gift_kinds
+            .get(&op.gift_id)
+            .copied()
+            .unwrap_or_default();
         let channel = self
             .channels
             .iter()
-            .filter(|channel| channel.filter.accepts(op.price.get(), op.supply))
+            .filter(|channel| channel.takes(op.gift_id, kinds, op.price.get(), op.supply))
             .find(|channel| !bad.contains(&channel.channel_id))?
             .channel_id;
         Some(self.fresh_attempt(Operation {

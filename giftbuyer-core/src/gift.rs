@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::{AccountId, GiftId, Stars, UnixTime};
+use crate::{AccountId, GiftId, GiftKind, GiftKinds, Stars, UnixTime};
 
 /// A reference to the sticker document of a gift, enough for an adapter to download its `.tgs`.
 ///
@@ -57,6 +57,8 @@ pub struct CatalogGift {
     pub supply: Option<i64>,
     pub remaining: Option<i64>,
     pub require_premium: bool,
+    /// Telegram's `birthday` flag: a gift offered for birthdays, which some users never want.
+    pub birthday: bool,
     /// How many more copies the account that fetched the catalog may buy; `None` means the gift
     /// has no per-user limit. The planner applies it to each account, because each account is a
     /// separate Telegram user with its own allowance.
@@ -147,6 +149,18 @@ impl CatalogGift {
                 .per_user_remains
                 .map(|cap| u64::try_from(cap).unwrap_or(0)),
         })
+    }
+
+    /// The kinds the entry's flags mark it as, which exclude lists select on.
+    pub fn kinds(&self) -> GiftKinds {
+        let mut kinds = GiftKinds::EMPTY;
+        if self.birthday {
+            kinds = kinds.with(GiftKind::Birthday);
+        }
+        if self.require_premium {
+            kinds = kinds.with(GiftKind::PremiumOnly);
+        }
+        kinds
     }
 
     /// Until when the gift is locked for `account`, if it is locked after `now`.

@@ -11,6 +11,7 @@
 //!     row_id: ChannelRowId::new(1)?,
 //!     channel_id: ChannelId::new(-1001234567890)?,
 //!     filter: ChannelFilter::default(),
+//!     exclude: ExcludeList::EMPTY,
 //!     title: None,
 //! };
 //! let gift = CatalogGift {
@@ -26,6 +27,7 @@
 mod account;
 mod channel;
 mod error;
+mod exclude;
 pub mod execution;
 mod gift;
 mod ids;
@@ -40,9 +42,10 @@ mod time;
 pub use account::Account;
 pub use channel::{Bounds, Channel, ChannelFilter, ChannelRanking};
 pub use error::ValueError;
+pub use exclude::{ExcludeList, GiftKind, GiftKinds, MAX_EXCLUDED_GIFTS};
 pub use gift::{CatalogGift, GiftAuction, GiftDefect, LimitedGift, StickerRef};
 pub use ids::{AccountId, ChannelId, ChannelRowId, GiftId};
 pub use plan::{Deferred, Operation, Plan, Skip, SkipReason};
-pub use planner::{MAX_OPERATIONS, PlanInput, PlanInputError, plan};
+pub use planner::{MAX_OPERATIONS, PlanInput, PlanInputError, Priority, UnknownPriority, plan};
 pub use stars::Stars;
 pub use time::UnixTime;

@@ -1,8 +1,9 @@
 //! What the planner decides: purchases in order, skipped gifts with reasons, deferred gifts.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::{AccountId, ChannelId, GiftDefect, GiftId, Stars, UnixTime};
+use crate::{AccountId, ChannelId, GiftDefect, GiftId, GiftKinds, Stars, UnixTime};
 
 /// One purchase of one copy of a gift by an account onto a channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,6 +28,9 @@ pub enum SkipReason {
     InvalidSupply,
     SoldOut,
     NoChannelMatch,
+    /// Some channel's filter accepts the gift, but every such channel's exclude list names the
+    /// gift or one of its kinds.
+    Excluded,
     PremiumRequired,
     PerUserCapReached,
     NotEnoughStars,
@@ -46,6 +50,7 @@ impl SkipReason {
             Self::InvalidSupply => "invalid_supply",
             Self::SoldOut => "sold_out",
             Self::NoChannelMatch => "no_channel_match",
+            Self::Excluded => "excluded",
             Self::PremiumRequired => "premium_required",
             Self::PerUserCapReached => "per_user_cap_reached",
             Self::NotEnoughStars => "not_enough_stars",
@@ -53,7 +58,7 @@ impl SkipReason {
         }
     }
 
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::InvalidId,
         Self::Auction,
         Self::InvalidPrice,
@@ -62,6 +67,7 @@ impl SkipReason {
         Self::InvalidSupply,
         Self::SoldOut,
         Self::NoChannelMatch,
+        Self::Excluded,
         Self::PremiumRequired,
         Self::PerUserCapReached,
         Self::NotEnoughStars,
@@ -115,6 +121,9 @@ pub struct Plan {
     pub operations: Vec<Operation>,
     pub skips: Vec<Skip>,
     pub deferred: Vec<Deferred>,
+    /// The kinds of every gift the operations buy, so that execution's move to another channel
+    /// honours exclude lists by kind as the planner did.
+    pub gift_kinds: BTreeMap<GiftId, GiftKinds>,
 }
 
 impl Plan {

@@ -5,6 +5,8 @@
 
 use std::cmp::Reverse;
 use std::collections::HashSet;
+use std::fmt;
+use std::str::FromStr;
 
 use crate::{
     Account, CatalogGift, Channel, ChannelId, ChannelRanking, Deferred, LimitedGift, Operation,
@@ -30,6 +32,53 @@ pub enum PlanInputError {
     DuplicateGift { index: usize, id: i64 },
 }
 
+/// The order in which the planner takes gifts: the first gifts get the stars when a balance
+/// cannot buy everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Priority {
+    /// Smaller supply first, then higher price, then lower id: the rarest gifts sell out
+    /// fastest and are worth the most later.
+    #[default]
+    ScarcestFirst,
+    /// Higher price first, then smaller supply, then lower id: the most expensive gift of a
+    /// range is bought before cheaper ones take the balance.
+    PriciestFirst,
+}
+
+impl Priority {
+    pub const ALL: [Self; 2] = [Self::ScarcestFirst, Self::PriciestFirst];
+
+    /// The stable machine-readable code, as written in JSON and in the store.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::ScarcestFirst => "scarcest_first",
+            Self::PriciestFirst => "priciest_first",
+        }
+    }
+}
+
+/// An unsupported priority code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown priority {0:?}: expected \"scarcest_first\" or \"priciest_first\"")]
+pub struct UnknownPriority(pub String);
+
+impl FromStr for Priority {
+    type Err = UnknownPriority;
+
+    fn from_str(code: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|priority| priority.code() == code)
+            .ok_or_else(|| UnknownPriority(code.to_owned()))
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
 /// Accounts, channels and catalog entries to plan over, free of duplicates.
 ///
 /// The lists are kept in a canonical order (accounts and gifts by id, channels best first), so
@@ -39,6 +88,7 @@ pub struct PlanInput {
     accounts: Vec<Account>,
     channels: Vec<Channel>,
     gifts: Vec<CatalogGift>,
+    priority: Priority,
 }
 
 impl PlanInput {
@@ -68,7 +118,18 @@ impl PlanInput {
             accounts,
             channels,
             gifts,
+            priority: Priority::default(),
         })
+    }
+
+    /// The same input planned in another gift order.
+    #[must_use]
+    pub fn with_priority(self, priority: Priority) -> Self {
+        Self { priority, ..self }
+    }
+
+    pub const fn priority(&self) -> Priority {
+        self.priority
     }
 
     pub fn accounts(&self) -> &[Account] {
@@ -108,10 +169,12 @@ struct Candidate<'a> {
 ///
 /// 1. Each catalog entry is checked ([`CatalogGift::check`]); a defect is a skip without an
 ///    account. These skips come first, in gift id order.
-/// 2. Valid gifts are taken in priority order: smaller supply first, then higher price, then
-///    lower id.
-/// 3. Each gift goes to its best channel (see [`Channel::rank_key`]); a gift no channel accepts
-///    is skipped with `no_channel_match`.
+/// 2. Valid gifts are taken in the input's [`Priority`] order: by default smaller supply first,
+///    then higher price, then lower id; with [`Priority::PriciestFirst`] higher price first,
+///    then smaller supply, then lower id.
+/// 3. Each gift goes to its best channel (see [`Channel::rank_key`]) among those that take it
+///    ([`Channel::takes`]); a gift no channel's filter accepts is skipped with
+///    `no_channel_match`, and one that every accepting channel excludes with `excluded`.
 /// 4. Accounts buy in descending balance (ties: lower id). Each account walks the gifts in
 ///    priority order that still have stock: a gift locked for the account after `now` is
 ///    deferred; a premium-only gift is skipped on a non-premium account; a per-user cap of 0
@@ -133,23 +196,40 @@ pub fn plan(input: &PlanInput, now: UnixTime) -> Plan {
             }),
         }
     }
-    valid.sort_unstable_by_key(|(_, facts)| (facts.supply, Reverse(facts.price), facts.id));
+    // Ids are unique, so both keys are total orders and the unstable sort is deterministic.
+    match input.priority {
+        Priority::ScarcestFirst => {
+            valid.sort_unstable_by_key(|(_, facts)| (facts.supply, Reverse(facts.price), facts.id))
+        }
+        Priority::PriciestFirst => {
+            valid.sort_unstable_by_key(|(_, facts)| (Reverse(facts.price), facts.supply, facts.id))
+        }
+    }
 
     let mut candidates = Vec::with_capacity(valid.len());
     for (gift, facts) in valid {
-        match ranking.best_for(facts.price.get(), facts.supply) {
-            Some(channel) => candidates.push(Candidate {
+        let kinds = gift.kinds();
+        let mut accepting = ranking.matching(facts.price.get(), facts.supply).peekable();
+        let reason = if accepting.peek().is_none() {
+            SkipReason::NoChannelMatch
+        } else if let Some(channel) =
+            accepting.find(|channel| !channel.exclude.matches(facts.id, kinds))
+        {
+            candidates.push(Candidate {
                 gift,
                 facts,
                 channel_id: channel.channel_id,
                 stock: facts.remaining,
-            }),
-            None => plan.skips.push(Skip {
-                gift_id: facts.id.get(),
-                reason: SkipReason::NoChannelMatch,
-                account_id: None,
-            }),
-        }
+            });
+            continue;
+        } else {
+            SkipReason::Excluded
+        };
+        plan.skips.push(Skip {
+            gift_id: facts.id.get(),
+            reason,
+            account_id: None,
+        });
     }
 
     let mut accounts: Vec<&Account> = input.accounts.iter().collect();
@@ -221,6 +301,7 @@ fn plan_account(
         // `copies <= room <= MAX_OPERATIONS`, so the conversion cannot truncate.
         plan.operations
             .extend(std::iter::repeat_n(operation, copies as usize));
+        plan.gift_kinds.insert(facts.id, candidate.gift.kinds());
         balance -= copies * facts.price.get();
         candidate.stock -= copies;
     }

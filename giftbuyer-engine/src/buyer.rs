@@ -39,8 +39,7 @@ async fn run_locked(
     gifts: &[CatalogGift],
 ) -> Result<(), giftbuyer_core::ports::StoreError> {
     let accounts = fresh_accounts(shared, &user.accounts).await;
-    let channels = target_channels(user);
-    let input = match PlanInput::new(accounts, channels, gifts.to_vec()) {
+    let input = match plan_input(user, accounts, gifts) {
         Ok(input) => input,
         Err(error) => {
             tracing::error!(user = %user.user_id, %error, "cannot plan for this user's configuration");
@@ -175,6 +174,9 @@ pub(crate) async fn refresh_account(shared: Arc<Shared>, id: AccountId) -> Optio
 }
 
 /// The user's channels, or only the forced target when one is set.
+///
+/// The forced target ignores channel filters, but when it is also one of the user's channels
+/// its exclude list still holds: an excluded gift is one the user never wants there.
 fn target_channels(user: &UserConfig) -> Vec<Channel> {
     match user.settings.forced_target {
         None => user.channels.clone(),
@@ -182,9 +184,27 @@ fn target_channels(user: &UserConfig) -> Vec<Channel> {
             row_id: ChannelRowId::new(1).unwrap_or_else(|_| unreachable!("1 is positive")),
             channel_id,
             filter: ChannelFilter::default(),
+            exclude: user
+                .channels
+                .iter()
+                .find(|channel| channel.channel_id == channel_id)
+                .map(|channel| channel.exclude.clone())
+                .unwrap_or_default(),
             title: None,
         }],
     }
+}
+
+/// The plan input for a run: the user's priority applies to which gifts get the stars first.
+fn plan_input(
+    user: &UserConfig,
+    accounts: Vec<Account>,
+    gifts: &[CatalogGift],
+) -> Result<PlanInput, giftbuyer_core::PlanInputError> {
+    Ok(
+        PlanInput::new(accounts, target_channels(user), gifts.to_vec())?
+            .with_priority(user.settings.priority),
+    )
 }
 
 /// Sends one account's purchases of a run, in order, journaling each before it goes out.

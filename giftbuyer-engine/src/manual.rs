@@ -11,8 +11,8 @@ use giftbuyer_core::execution::{ExecutionPolicy, RunExecution};
 use giftbuyer_core::ports::{StoreError, UserConfig, UserId};
 use giftbuyer_core::report::Outcome;
 use giftbuyer_core::{
-    AccountId, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId, GiftId, Operation,
-    Plan, PlanInput, SkipReason,
+    AccountId, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId, ExcludeList, GiftId,
+    Operation, Plan, PlanInput, SkipReason,
 };
 use tokio::sync::oneshot;
 
@@ -166,6 +166,7 @@ fn target_channel(user: &UserConfig, channel: ChannelId) -> Option<Channel> {
         row_id: ChannelRowId::new(1).unwrap_or_else(|_| unreachable!("1 is positive")),
         channel_id: channel,
         filter: ChannelFilter::default(),
+        exclude: ExcludeList::EMPTY,
         title: None,
     })
 }

@@ -1,5 +1,6 @@
 //! `/api/channels`: the channels bought gifts are sent to, each with the price and supply
-//! bounds that select its gifts, and a preview of which channels would take a given gift.
+//! bounds that select its gifts and the exclude list of gifts it never takes, and a preview of
+//! which channels would take a given gift.
 //!
 //! Validation reuses the core's rules (`ChannelId` for the Bot API form, `Bounds` for
 //! `min <= max`), so the panel refuses exactly what the engine could not use, and names the
@@ -10,13 +11,17 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use giftbuyer_core::ports::{NewChannel, PanelStoreError};
-use giftbuyer_core::{Bounds, Channel, ChannelFilter, ChannelId, ChannelRanking, ChannelRowId};
+use giftbuyer_core::{
+    Bounds, Channel, ChannelFilter, ChannelId, ChannelRanking, ChannelRowId, ExcludeList, GiftId,
+    GiftKind, GiftKinds,
+};
+use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::auth::AuthUser;
 use crate::client::ClientInfo;
-use crate::common::{Patch, audit, check_label, origin_text, path_id};
+use crate::common::{Patch, audit, check_label, named, origin_text, path_id};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -56,6 +61,124 @@ pub(crate) struct NewChannelRequest {
     supply_min: Option<i64>,
     #[serde(default)]
     supply_max: Option<i64>,
+    /// Gifts never bought onto this channel; absent or null means none.
+    #[serde(default)]
+    exclude: Option<ExcludeRequest>,
+}
+
+/// Gifts a channel never takes, even when its bounds accept them.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExcludeRequest {
+    /// Positive gift ids, at most 1000 once duplicates are removed. Each is an integer or its
+    /// decimal string: gift ids exceed what a JavaScript number holds exactly.
+    #[serde(default)]
+    gift_ids: Vec<GiftIdInput>,
+    #[serde(default)]
+    kinds: Vec<GiftKindWire>,
+}
+
+/// A gift kind, named after the `starGift` flag that marks it. Any other name is refused
+/// with a 422 that quotes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum GiftKindWire {
+    /// `birthday`: Telegram's birthday gifts.
+    Birthday,
+    /// `require_premium`: gifts only Premium accounts may buy.
+    PremiumOnly,
+}
+
+impl<'de> Deserialize<'de> for GiftKindWire {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        named(
+            deserializer,
+            &["birthday", "premium_only"],
+            &[Self::Birthday, Self::PremiumOnly],
+        )
+    }
+}
+
+impl From<GiftKindWire> for GiftKind {
+    fn from(kind: GiftKindWire) -> Self {
+        match kind {
+            GiftKindWire::Birthday => Self::Birthday,
+            GiftKindWire::PremiumOnly => Self::PremiumOnly,
+        }
+    }
+}
+
+impl From<GiftKind> for GiftKindWire {
+    fn from(kind: GiftKind) -> Self {
+        match kind {
+            GiftKind::Birthday => Self::Birthday,
+            GiftKind::PremiumOnly => Self::PremiumOnly,
+        }
+    }
+}
+
+/// A gift id given as a JSON integer or as its decimal string.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(value_type = i64, example = 5_170_145_012_310_081_615_i64)]
+pub(crate) struct GiftIdInput(i64);
+
+impl<'de> Deserialize<'de> for GiftIdInput {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IdVisitor;
+
+        impl Visitor<'_> for IdVisitor {
+            type Value = GiftIdInput;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a gift id: an integer or its decimal string")
+            }
+
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<GiftIdInput, E> {
+                Ok(GiftIdInput(value))
+            }
+
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<GiftIdInput, E> {
+                i64::try_from(value)
+                    .map(GiftIdInput)
+                    .map_err(|_| E::invalid_value(Unexpected::Unsigned(value), &self))
+            }
+
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<GiftIdInput, E> {
+                value
+                    .parse()
+                    .map(GiftIdInput)
+                    .map_err(|_| E::invalid_value(Unexpected::Str(value), &self))
+            }
+        }
+
+        deserializer.deserialize_any(IdVisitor)
+    }
+}
+
+/// Gifts a channel never takes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct ExcludeResponse {
+    /// Gift ids in ascending order.
+    gift_ids: Vec<i64>,
+    kinds: Vec<GiftKindWire>,
+}
+
+impl From<&ExcludeList> for ExcludeResponse {
+    fn from(exclude: &ExcludeList) -> Self {
+        Self {
+            gift_ids: exclude.gift_ids().map(|id| id.get()).collect(),
+            kinds: exclude.kinds().iter().map(GiftKindWire::from).collect(),
+        }
+    }
+}
+
+/// The exclude list of a request, checked by the core's rules. Kinds were checked when the
+/// body was read, so what is left to refuse is about the ids.
+fn parse_exclude(raw: Option<ExcludeRequest>) -> Result<ExcludeList, ApiError> {
+    let raw = raw.unwrap_or_default();
+    let kinds = raw.kinds.into_iter().map(GiftKind::from);
+    ExcludeList::new(raw.gift_ids.iter().map(|id| id.0), kinds)
+        .map_err(|error| ApiError::invalid("exclude.gift_ids", error.to_string()))
 }
 
 /// Changes to a channel: an absent field keeps its value, `null` clears a title or a bound.
@@ -81,9 +204,14 @@ pub(crate) struct ChannelPatchRequest {
     #[serde(default)]
     #[schema(value_type = Option<i64>)]
     supply_max: Patch<i64>,
+    /// Replaces the whole exclude list; `null` empties it.
+    #[serde(default)]
+    #[schema(value_type = Option<ExcludeRequest>)]
+    exclude: Patch<ExcludeRequest>,
 }
 
-/// A gift to place: its price in stars and its total supply.
+/// A gift to place: its price in stars and its total supply, and optionally its id and kinds,
+/// which exclude lists select on.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PreviewRequest {
@@ -91,10 +219,17 @@ pub(crate) struct PreviewRequest {
     price: u64,
     #[schema(example = 10000)]
     supply: u64,
+    /// The gift's id, an integer or its decimal string; channels that exclude it are left out.
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    gift_id: Option<GiftIdInput>,
+    /// The gift's kinds; channels that exclude one of them are left out.
+    #[serde(default)]
+    kinds: Vec<GiftKindWire>,
 }
 
 /// One of my channels.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub(crate) struct ChannelResponse {
     /// The row id, used in paths.
     id: i64,
@@ -104,6 +239,7 @@ pub(crate) struct ChannelResponse {
     price_max: Option<u64>,
     supply_min: Option<u64>,
     supply_max: Option<u64>,
+    exclude: ExcludeResponse,
 }
 
 impl From<&Channel> for ChannelResponse {
@@ -116,6 +252,7 @@ impl From<&Channel> for ChannelResponse {
             price_max: channel.filter.price.max(),
             supply_min: channel.filter.supply.min(),
             supply_max: channel.filter.supply.max(),
+            exclude: ExcludeResponse::from(&channel.exclude),
         }
     }
 }
@@ -131,8 +268,9 @@ pub(crate) struct ChannelList {
 pub(crate) struct PreviewResponse {
     /// The channel the engine tries first, if any accepts the gift.
     best: Option<ChannelResponse>,
-    /// Every channel that accepts it, best first: the engine falls back along this list when
-    /// a channel refuses a purchase.
+    /// Every channel that takes it (its bounds accept the gift and its exclude list does not
+    /// name the given id or kinds), best first: the engine falls back along this list when a
+    /// channel refuses a purchase.
     matching: Vec<ChannelResponse>,
     /// When set in my settings, every purchase goes to this channel instead and the filters
     /// above are not used.
@@ -244,11 +382,13 @@ pub(crate) async fn create(
         (body.price_min, body.price_max),
         (body.supply_min, body.supply_max),
     )?;
+    let exclude = parse_exclude(body.exclude)?;
     let now = state.now();
     let new = NewChannel {
         channel_id,
         title: title.clone(),
         filter,
+        exclude: exclude.clone(),
     };
     let row_id = state
         .store()
@@ -265,6 +405,7 @@ pub(crate) async fn create(
         row_id,
         channel_id,
         filter,
+        exclude,
         title,
     };
     Ok((StatusCode::CREATED, Json(ChannelResponse::from(&channel))))
@@ -308,6 +449,11 @@ pub(crate) async fn update(
         Patch::Clear => Patch::Clear,
         Patch::Keep => Patch::Keep,
     };
+    let new_exclude = match body.exclude {
+        Patch::Set(exclude) => Some(parse_exclude(Some(exclude))?),
+        Patch::Clear => Some(ExcludeList::EMPTY),
+        Patch::Keep => None,
+    };
     let current = state
         .store()
         .channels(auth.user_id)
@@ -335,6 +481,7 @@ pub(crate) async fn update(
         row_id,
         channel_id: new_channel_id.unwrap_or(current.channel_id),
         filter,
+        exclude: new_exclude.unwrap_or_else(|| current.exclude.clone()),
         title,
     };
     if channel != current {
@@ -408,7 +555,7 @@ pub(crate) async fn remove(
     responses(
         (status = 200, description = "The channels that accept the gift, best first", body = PreviewResponse),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 422, description = "price or supply is missing or negative", body = ErrorBody),
+        (status = 422, description = "price or supply is missing or negative, gift_id is not positive, or a kind is unknown", body = ErrorBody),
     )
 )]
 pub(crate) async fn preview(
@@ -418,15 +565,26 @@ pub(crate) async fn preview(
 ) -> Result<Json<PreviewResponse>, ApiError> {
     let channels = state.store().channels(auth.user_id).await?;
     let settings = state.store().settings(auth.user_id).await?;
+    let gift = body
+        .gift_id
+        .map(|raw| GiftId::new(raw.0))
+        .transpose()
+        .map_err(|error| ApiError::invalid("gift_id", error.to_string()))?;
+    let kinds: GiftKinds = body.kinds.into_iter().map(GiftKind::from).collect();
+    // Without an id only the kinds can be excluded, which is what the planner would decide for
+    // a gift no list names.
+    let takes = |channel: &&Channel| match gift {
+        Some(id) => !channel.exclude.matches(id, kinds),
+        None => !channel.exclude.kinds().intersects(kinds),
+    };
     let ranking = ChannelRanking::new(&channels);
     let matching: Vec<ChannelResponse> = ranking
         .matching(body.price, body.supply)
+        .filter(takes)
         .map(ChannelResponse::from)
         .collect();
     Ok(Json(PreviewResponse {
-        best: ranking
-            .best_for(body.price, body.supply)
-            .map(ChannelResponse::from),
+        best: matching.first().cloned(),
         matching,
         forced_target: settings.forced_target.map(ChannelId::get),
     }))

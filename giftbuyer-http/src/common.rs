@@ -80,6 +80,25 @@ impl<T> Patch<T> {
     }
 }
 
+/// Reads a string and looks it up among `names`, for enums named by strings in requests.
+///
+/// serde's derived enum deserializer meets a JSON number or `true` where it expects a variant
+/// name with a syntax error, which the API would answer as malformed JSON (400) though the
+/// document is well formed; reading a string first makes both a wrong type and an unknown
+/// name a 422 for the field.
+pub(crate) fn named<'de, D: Deserializer<'de>, T: Copy>(
+    deserializer: D,
+    names: &'static [&'static str],
+    values: &[T],
+) -> Result<T, D::Error> {
+    let raw = String::deserialize(deserializer)?;
+    names
+        .iter()
+        .position(|name| *name == raw)
+        .map(|index| values[index])
+        .ok_or_else(|| serde::de::Error::unknown_variant(&raw, names))
+}
+
 /// Checks a short name or title: at most `max` characters and no control characters (a line
 /// break or an escape sequence in a title would garble the panel, the logs and bot messages).
 /// Surrounding whitespace is removed first.

@@ -58,6 +58,8 @@ pub(crate) struct GiftResponse {
     pub(crate) remaining: Option<i64>,
     pub(crate) sold_out: bool,
     pub(crate) require_premium: bool,
+    /// Telegram's birthday flag; channels may exclude birthday gifts.
+    pub(crate) birthday: bool,
     /// Whether the sticker can be fetched (the catalog carried a reference to it).
     pub(crate) has_sticker: bool,
     /// When the gift first appeared in the catalog (unix seconds).
@@ -110,6 +112,7 @@ impl From<&KnownGift> for GiftResponse {
             // as the planner judges it.
             sold_out: gift.sold_out || (gift.limited && gift.remaining == Some(0)),
             require_premium: gift.require_premium,
+            birthday: gift.birthday,
             has_sticker: gift.sticker.is_some(),
             first_seen: known.first_seen.secs(),
             last_seen: known.last_seen.secs(),

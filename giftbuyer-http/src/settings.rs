@@ -1,5 +1,5 @@
 //! `/api/settings`: autobuy on or off, notification chats, the forced buy target, the report
-//! language, and the bot token.
+//! language, the order in which new gifts get the stars, and the bot token.
 //!
 //! The bot token is write-only: responses say whether one is set and, when a
 //! [`BotVerifier`](crate::BotVerifier) is configured, the bot's username. It is checked for
@@ -15,15 +15,15 @@ use std::fmt::Write as _;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use giftbuyer_core::ChannelId;
 use giftbuyer_core::ports::{ChatId, Secret, UserSettings};
 use giftbuyer_core::report::Lang;
+use giftbuyer_core::{ChannelId, Priority};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::auth::AuthUser;
 use crate::client::ClientInfo;
-use crate::common::{Patch, audit, origin_text};
+use crate::common::{Patch, audit, named, origin_text};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
 use crate::ports::VerifyError;
@@ -60,6 +60,45 @@ pub(crate) struct SettingsResponse {
     /// `en` or `ru`.
     #[schema(example = "en")]
     report_lang: String,
+    priority: PriorityWire,
+}
+
+/// The order in which new gifts get the stars when a balance cannot buy them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PriorityWire {
+    /// Smaller supply first, then higher price, then lower id (the default).
+    ScarcestFirst,
+    /// Higher price first, then smaller supply, then lower id.
+    PriciestFirst,
+}
+
+impl<'de> Deserialize<'de> for PriorityWire {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        named(
+            deserializer,
+            &["scarcest_first", "priciest_first"],
+            &[Self::ScarcestFirst, Self::PriciestFirst],
+        )
+    }
+}
+
+impl From<Priority> for PriorityWire {
+    fn from(priority: Priority) -> Self {
+        match priority {
+            Priority::ScarcestFirst => Self::ScarcestFirst,
+            Priority::PriciestFirst => Self::PriciestFirst,
+        }
+    }
+}
+
+impl From<PriorityWire> for Priority {
+    fn from(priority: PriorityWire) -> Self {
+        match priority {
+            PriorityWire::ScarcestFirst => Self::ScarcestFirst,
+            PriorityWire::PriciestFirst => Self::PriciestFirst,
+        }
+    }
 }
 
 // No `Debug`: it may hold the bot token.
@@ -87,6 +126,10 @@ pub(crate) struct SettingsPatchRequest {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     report_lang: Patch<String>,
+    /// `scarcest_first` or `priciest_first`. Cannot be null.
+    #[serde(default)]
+    #[schema(value_type = Option<PriorityWire>)]
+    priority: Patch<PriorityWire>,
 }
 
 fn response(
@@ -105,6 +148,7 @@ fn response(
         forced_target: settings.forced_target.map(ChannelId::get),
         autobuy: settings.autobuy,
         report_lang: settings.report_lang.code().to_owned(),
+        priority: settings.priority.into(),
     }
 }
 
@@ -238,6 +282,7 @@ pub(crate) async fn change(
         .not_null("report_lang")?
         .map(|raw| parse_lang(&raw))
         .transpose()?;
+    let priority = body.priority.not_null("priority")?.map(Priority::from);
 
     // A new token is verified before anything is saved, so a refused token leaves every
     // setting as it was.
@@ -271,6 +316,9 @@ pub(crate) async fn change(
     }
     if let Some(lang) = lang {
         next.report_lang = lang;
+    }
+    if let Some(priority) = priority {
+        next.priority = priority;
     }
     // The settings and the token are written together, so a failure leaves both as they were.
     let changed = next != current;
@@ -361,6 +409,9 @@ fn describe_changes(old: &UserSettings, new: &UserSettings) -> String {
     }
     if old.report_lang != new.report_lang {
         parts.push(format!("report_lang {}", new.report_lang));
+    }
+    if old.priority != new.priority {
+        parts.push(format!("priority {}", new.priority));
     }
     format!("changed settings: {}", parts.join(", "))
 }

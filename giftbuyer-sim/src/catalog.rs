@@ -48,6 +48,8 @@ pub struct GiftSpec {
     /// supply.
     pub remaining: Option<u64>,
     pub require_premium: bool,
+    /// Telegram's `birthday` flag.
+    pub birthday: bool,
     /// How many copies one account may buy in all (`per_user_total`).
     pub per_user_limit: Option<u64>,
     /// When the gift appears in the catalog, on the market's clock (`Duration::ZERO` for a gift
@@ -75,6 +77,7 @@ impl GiftSpec {
             supply: Some(supply),
             remaining: None,
             require_premium: false,
+            birthday: false,
             per_user_limit: None,
             release_at: Duration::ZERO,
             demand: Demand::Calibrated,
@@ -103,6 +106,13 @@ impl GiftSpec {
     #[must_use]
     pub fn premium_only(mut self) -> Self {
         self.require_premium = true;
+        self
+    }
+
+    /// Flags the gift as a birthday gift, as Telegram's `birthday` flag does.
+    #[must_use]
+    pub fn birthday(mut self) -> Self {
+        self.birthday = true;
         self
     }
 
@@ -316,6 +326,7 @@ impl GiftState {
             supply: self.spec.supply.map(to_i64),
             remaining: remaining.map(to_i64),
             require_premium: self.spec.require_premium,
+            birthday: self.spec.birthday,
             per_user_remains: self.per_user_remains(account).map(to_i64),
             locks: self
                 .locked_until(account, unix_now)
@@ -358,7 +369,7 @@ pub(crate) fn catalog_hash(gifts: &[CatalogGift]) -> i32 {
         hash.i64(gift.id);
         hash.i64(gift.price);
         hash.u64(u64::from(gift.limited) | u64::from(gift.sold_out) << 1);
-        hash.u64(u64::from(gift.require_premium));
+        hash.u64(u64::from(gift.require_premium) | u64::from(gift.birthday) << 1);
         for value in [gift.supply, gift.remaining, gift.per_user_remains] {
             match value {
                 Some(value) => {
@@ -471,6 +482,10 @@ mod tests {
             },
             CatalogGift {
                 require_premium: true,
+                ..gift()
+            },
+            CatalogGift {
+                birthday: true,
                 ..gift()
             },
             CatalogGift {

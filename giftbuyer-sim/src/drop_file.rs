@@ -19,11 +19,12 @@
 //!                "phone": "+15550001001", "password": "hunter2", "password_hint": "the usual",
 //!                "channels": {"-1001234567890": "can_post", "-1001234567891": "read_only"}}],
 //!  "channels": [{"id": 1, "channel_id": -1001234567890, "title": "Rare gifts",
-//!                "price_min": null, "price_max": null, "supply_min": null, "supply_max": null}],
+//!                "price_min": null, "price_max": null, "supply_min": null, "supply_max": null,
+//!                "exclude": {"gift_ids": [9002], "kinds": ["birthday"]}}],
 //!  "catalog": [{"id": 100, "price": 25, "supply": null, "title": "Heart"},
 //!              {"id": 200, "price": 2500, "supply": 10000, "remaining": 0}],
 //!  "drops": [{"at_ms": 5000, "id": 9001, "price": 30000, "supply": 5000,
-//!             "require_premium": true, "per_user_limit": null, "title": "Plush Pepe",
+//!             "require_premium": true, "birthday": false, "per_user_limit": null, "title": "Plush Pepe",
 //!             "sellout_ms": null, "locks": {"1001": 1764003600}}],
 //!  "faults": [{"method": "buy", "account": 1001, "calls": [1, 1], "error": "FLOOD_WAIT_2"},
 //!             {"method": "buy", "window_ms": [5000, 6000], "hang_ms": 30000, "executed": true},
@@ -42,10 +43,10 @@
 //! | `flood` | An account calling `getStarGifts` again within `catalog_min_interval_ms` gets `FLOOD_WAIT_<flood_wait_seconds>` (defaults 1000 and 3); `purchases_per_second` limits purchase requests per account (default none). |
 //! | `competitors` | Other buyers start `reaction_ms` after a release (default 300) and buy along `1 - (1 - x)^curve` (default 2: fast first, then slower). |
 //! | `accounts[]` | The simulated Telegram accounts: `id`, `balance` (required), `premium`, `premium_until` (unix seconds), `username`, `first_name`, `extra_rtt_ms` (a slower link), `phone` and `password`/`password_hint` for the login, and `channels`: per Bot API channel id, `can_post`, `read_only` or `not_member`; channels not listed are not visible. |
-//! | `channels[]` | The user's channel list, as in a scenario file: row `id`, `channel_id`, optional `title`, and price and supply bounds. Titles are also what the accounts see. |
+//! | `channels[]` | The user's channel list, as in a scenario file: row `id`, `channel_id`, optional `title`, price and supply bounds, and an optional `exclude` list (`gift_ids`, and `kinds` among `birthday` and `premium_only`). Titles are also what the accounts see. |
 //! | `catalog[]` | Gifts on sale before the start. `supply` null is an unlimited gift. `remaining` is what is left at the start (default the supply; 0 is sold out). With `sellout_ms` competitors take the rest by then; without, nobody else buys it any more. |
 //! | `drops[]` | Gifts released at `at_ms`. `supply` null is an unlimited gift. Competitors sell a limited one out `sellout_ms` after the release, by default in the time real drops of that supply took. |
-//! | `catalog[]`, `drops[]` | Also `id`, `price` (stars), `require_premium`, `per_user_limit` (copies per account in all), `title`, `locks` (per account id, until when in unix seconds the gift is locked for it), `auction` (a limited gift sold by auction, which takes bids and is never bought: `gifts_per_round`, and `starts_after_ms` from its appearance to the first round, default 0). |
+//! | `catalog[]`, `drops[]` | Also `id`, `price` (stars), `require_premium`, `birthday` (Telegram's birthday flag), `per_user_limit` (copies per account in all), `title`, `locks` (per account id, until when in unix seconds the gift is locked for it), `auction` (a limited gift sold by auction, which takes bids and is never bought: `gifts_per_round`, and `starts_after_ms` from its appearance to the first round, default 0). |
 //! | `faults[]` | For `method` and optionally one `account`: on `calls` `[first, last]` (numbered from 1, per account when `account` is given), in `window_ms` `[from, until)` of arrival time, with `probability`, or on every call when none is given. The call gets `error` (a Telegram error name, with `code`, default 400, 420 for flood waits), hangs for `hang_ms`, or is cut off (`disconnect`); `executed` says whether the server carried a hung or cut-off request out. |
 //! | `login` | What accounts created by logging in with a new number get: `starting_balance` (default 2500), `channels`; and `code_ttl_ms` (default 300000). |
 //! | `resale[]` | Unique gifts listed for resale: `gift_id` (the gift type), `num` (the item's number), `price` in stars, optional `slug` (default `gift<id>-<num>`), `title`, `model`, `backdrop`, `symbol`, `require_premium`; listed at `at_ms` (default 0) until a competitor buys it at `taken_ms` (default never). |
@@ -58,7 +59,8 @@ use std::time::Duration;
 use giftbuyer_core::ports::{ChannelAccess, ChatId, TelegramError};
 use giftbuyer_core::resale::GiftAttributes;
 use giftbuyer_core::{
-    AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, GiftId, Stars, UnixTime,
+    AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, ExcludeList, GiftId, Stars,
+    UnixTime,
 };
 use serde::Deserialize;
 
@@ -257,6 +259,18 @@ struct ChannelWire {
     price_max: Option<i64>,
     supply_min: Option<i64>,
     supply_max: Option<i64>,
+    #[serde(default)]
+    exclude: ExcludeWire,
+}
+
+/// A channel's exclude list: gift ids and kind codes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExcludeWire {
+    #[serde(default)]
+    gift_ids: Vec<i64>,
+    #[serde(default)]
+    kinds: Vec<String>,
 }
 
 /// The fields a catalog gift and a drop share.
@@ -269,6 +283,8 @@ struct CatalogGiftWire {
     remaining: Option<i64>,
     #[serde(default)]
     require_premium: bool,
+    #[serde(default)]
+    birthday: bool,
     per_user_limit: Option<i64>,
     title: Option<String>,
     sellout_ms: Option<u64>,
@@ -286,6 +302,8 @@ struct DropWire {
     supply: Option<i64>,
     #[serde(default)]
     require_premium: bool,
+    #[serde(default)]
+    birthday: bool,
     per_user_limit: Option<i64>,
     title: Option<String>,
     sellout_ms: Option<u64>,
@@ -645,6 +663,11 @@ fn channel_from_wire(wire: ChannelWire, path: &str) -> Result<Channel, DropFileE
             supply: Bounds::from_i64(wire.supply_min, wire.supply_max, "supply")
                 .map_err(|err| field(format!("{path}.supply_min/supply_max"), err))?,
         },
+        exclude: ExcludeList::from_codes(
+            wire.exclude.gift_ids,
+            wire.exclude.kinds.iter().map(String::as_str),
+        )
+        .map_err(|err| field(format!("{path}.exclude"), err))?,
         title: wire.title,
     })
 }
@@ -656,6 +679,7 @@ struct GiftFields {
     supply: Option<i64>,
     remaining: Option<i64>,
     require_premium: bool,
+    birthday: bool,
     per_user_limit: Option<i64>,
     title: Option<String>,
     locks: BTreeMap<String, i64>,
@@ -673,6 +697,7 @@ fn gift_from_catalog_wire(wire: CatalogGiftWire, path: &str) -> Result<GiftSpec,
         supply: wire.supply,
         remaining: wire.remaining,
         require_premium: wire.require_premium,
+        birthday: wire.birthday,
         per_user_limit: wire.per_user_limit,
         title: wire.title,
         locks: wire.locks,
@@ -692,6 +717,7 @@ fn gift_from_drop_wire(wire: DropWire, path: &str) -> Result<GiftSpec, DropFileE
         supply: wire.supply,
         remaining: None,
         require_premium: wire.require_premium,
+        birthday: wire.birthday,
         per_user_limit: wire.per_user_limit,
         title: wire.title,
         locks: wire.locks,
@@ -795,6 +821,7 @@ fn gift_from_fields(
         supply,
         remaining,
         require_premium: fields.require_premium,
+        birthday: fields.birthday,
         per_user_limit,
         release_at,
         demand: if supply.is_some() {

@@ -21,7 +21,7 @@ use crate::{Error, Store};
 /// Serialises catalog recordings across PostgreSQL instances (SQLite's `BEGIN IMMEDIATE`
 /// already does on one file).
 const CATALOG_LOCK_KEY: i64 = 0x6769_6674_6361_7401;
-const GIFT_COLUMNS: usize = 20;
+const GIFT_COLUMNS: usize = 21;
 const GIFT_CHUNK: usize = 50;
 const HISTORY_CHUNK: usize = 200;
 /// Titles are untrusted; anything longer is cut rather than refused.
@@ -94,8 +94,8 @@ pub(crate) async fn record(
                 "INSERT INTO gifts (id, price, limited, sold_out_flag, sold_out, supply, \
                  remaining, require_premium, title, sticker_document_id, sticker_access_hash, \
                  sticker_file_reference, sticker_dc_id, sticker_size, first_seen, last_seen, \
-                 sold_out_at, auction_slug, auction_gifts_per_round, auction_start_date) \
-                 VALUES {} \
+                 sold_out_at, auction_slug, auction_gifts_per_round, auction_start_date, \
+                 birthday) VALUES {} \
                  ON CONFLICT (id) DO UPDATE SET price = excluded.price, \
                  limited = excluded.limited, sold_out_flag = excluded.sold_out_flag, \
                  sold_out = excluded.sold_out, supply = excluded.supply, \
@@ -110,7 +110,8 @@ pub(crate) async fn record(
                  last_seen = excluded.last_seen, sold_out_at = excluded.sold_out_at, \
                  auction_slug = excluded.auction_slug, \
                  auction_gifts_per_round = excluded.auction_gifts_per_round, \
-                 auction_start_date = excluded.auction_start_date",
+                 auction_start_date = excluded.auction_start_date, \
+                 birthday = excluded.birthday",
                 values_list(backend, chunk.len(), GIFT_COLUMNS)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -138,7 +139,8 @@ pub(crate) async fn record(
                     .bind(write.sold_out_at)
                     .bind(auction.map(|a| clean_title(&a.slug)))
                     .bind(auction.map(|a| a.gifts_per_round))
-                    .bind(auction.map(|a| a.start_date));
+                    .bind(auction.map(|a| a.start_date))
+                    .bind(gift.birthday);
             }
             query.execute(&mut *tx).await?;
         }
@@ -264,7 +266,7 @@ async fn known_gifts(store: &Store) -> Result<Vec<KnownGift>, Error> {
             "SELECT id, price, limited, sold_out_flag, supply, remaining, require_premium, title, \
              sticker_document_id, sticker_access_hash, sticker_file_reference, sticker_dc_id, \
              sticker_size, sticker_cache_path, first_seen, last_seen, sold_out_at, \
-             auction_slug, auction_gifts_per_round, auction_start_date \
+             auction_slug, auction_gifts_per_round, auction_start_date, birthday \
              FROM gifts ORDER BY id",
         )
         .fetch_all(pool)
@@ -296,6 +298,7 @@ fn known_gift<R: RowExt>(row: &R) -> Result<KnownGift, Error> {
             supply: row.opt_int("supply")?,
             remaining: row.opt_int("remaining")?,
             require_premium: row.flag("require_premium")?,
+            birthday: row.flag("birthday")?,
             title: row.opt_text("title")?,
             sticker,
             auction: match row.opt_text("auction_slug")? {

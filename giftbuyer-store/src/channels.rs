@@ -1,9 +1,12 @@
-//! A user's channels: the Bot API id, a title, and the price and supply bounds that select the
-//! gifts bought onto each.
+//! A user's channels: the Bot API id, a title, the price and supply bounds that select the
+//! gifts bought onto each, and the exclude list of gifts never bought onto it.
 
 use async_trait::async_trait;
 use giftbuyer_core::ports::{ChannelStore, NewChannel, PanelStoreError, UserId};
-use giftbuyer_core::{Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, UnixTime};
+use giftbuyer_core::{
+    Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, ExcludeList, UnixTime,
+};
+use sqlx::AssertSqlSafe;
 
 use crate::db::{RowExt, check_text, to_db_int, with_db};
 use crate::{Error, Store};
@@ -25,6 +28,34 @@ impl FilterColumns {
     }
 }
 
+/// The columns every channel query selects, in the order [`channel_from_row`] reads them.
+pub(crate) const CHANNEL_COLUMNS: &str = "id, channel_id, title, price_min, price_max, supply_min, \
+     supply_max, exclude_gift_ids, exclude_kinds";
+
+/// An exclude list as its two text columns: comma-separated gift ids and kind codes.
+fn exclude_columns(exclude: &ExcludeList) -> (String, String) {
+    let ids: Vec<String> = exclude.gift_ids().map(|id| id.get().to_string()).collect();
+    let kinds: Vec<&str> = exclude.kinds().iter().map(|kind| kind.code()).collect();
+    (ids.join(","), kinds.join(","))
+}
+
+fn exclude_from_columns(ids: &str, kinds: &str) -> Result<ExcludeList, Error> {
+    let parts = |text: &str| -> Vec<String> {
+        text.split(',')
+            .filter(|part| !part.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let ids = parts(ids)
+        .iter()
+        .map(|id| id.parse::<i64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::corrupt("exclude_gift_ids", e))?;
+    let kinds = parts(kinds);
+    ExcludeList::from_codes(ids, kinds.iter().map(String::as_str))
+        .map_err(|e| Error::corrupt("channel exclude list", e))
+}
+
 pub(crate) fn channel_from_row<R: RowExt>(row: &R) -> Result<Channel, Error> {
     let bounds = |min, max, what| -> Result<Bounds, Error> {
         Bounds::from_i64(row.opt_int(min)?, row.opt_int(max)?, what)
@@ -38,6 +69,7 @@ pub(crate) fn channel_from_row<R: RowExt>(row: &R) -> Result<Channel, Error> {
             price: bounds("price_min", "price_max", "price")?,
             supply: bounds("supply_min", "supply_max", "supply")?,
         },
+        exclude: exclude_from_columns(&row.text("exclude_gift_ids")?, &row.text("exclude_kinds")?)?,
         title: row.opt_text("title")?,
     })
 }
@@ -52,10 +84,12 @@ async fn add(
         check_text("channel title", title, MAX_TITLE_LEN)?;
     }
     let [price_min, price_max, supply_min, supply_max] = FilterColumns::new(&channel.filter)?.0;
+    let (exclude_ids, exclude_kinds) = exclude_columns(&channel.exclude);
     let id = with_db!(store.db(), pool => {
         sqlx::query(
             "INSERT INTO channels (user_id, channel_id, title, price_min, price_max, supply_min, \
-             supply_max, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+             supply_max, exclude_gift_ids, exclude_kinds, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(user.get())
         .bind(channel.channel_id.get())
@@ -64,6 +98,8 @@ async fn add(
         .bind(price_max)
         .bind(supply_min)
         .bind(supply_max)
+        .bind(&exclude_ids)
+        .bind(&exclude_kinds)
         .bind(now.secs())
         .fetch_one(pool)
         .await
@@ -75,10 +111,9 @@ async fn add(
 
 async fn list(store: &Store, user: UserId) -> Result<Vec<Channel>, Error> {
     with_db!(store.db(), pool => {
-        let rows = sqlx::query(
-            "SELECT id, channel_id, title, price_min, price_max, supply_min, supply_max \
-             FROM channels WHERE user_id = $1 ORDER BY id",
-        )
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {CHANNEL_COLUMNS} FROM channels WHERE user_id = $1 ORDER BY id"
+        )))
         .bind(user.get())
         .fetch_all(pool)
         .await?;
@@ -91,10 +126,12 @@ async fn update(store: &Store, user: UserId, channel: &Channel) -> Result<(), Er
         check_text("channel title", title, MAX_TITLE_LEN)?;
     }
     let [price_min, price_max, supply_min, supply_max] = FilterColumns::new(&channel.filter)?.0;
+    let (exclude_ids, exclude_kinds) = exclude_columns(&channel.exclude);
     let updated = with_db!(store.db(), pool => {
         sqlx::query(
             "UPDATE channels SET channel_id = $1, title = $2, price_min = $3, price_max = $4, \
-             supply_min = $5, supply_max = $6 WHERE id = $7 AND user_id = $8",
+             supply_min = $5, supply_max = $6, exclude_gift_ids = $7, exclude_kinds = $8 \
+             WHERE id = $9 AND user_id = $10",
         )
         .bind(channel.channel_id.get())
         .bind(channel.title.as_deref())
@@ -102,6 +139,8 @@ async fn update(store: &Store, user: UserId, channel: &Channel) -> Result<(), Er
         .bind(price_max)
         .bind(supply_min)
         .bind(supply_max)
+        .bind(&exclude_ids)
+        .bind(&exclude_kinds)
         .bind(channel.row_id.get())
         .bind(user.get())
         .execute(pool)

@@ -14,9 +14,10 @@ use giftbuyer_core::ports::{
     UserConfig, UserId, UserSettings,
 };
 use giftbuyer_core::report::Lang;
-use giftbuyer_core::{Account, AccountId, CatalogGift, ChannelId, Operation, UnixTime};
+use giftbuyer_core::{Account, AccountId, CatalogGift, ChannelId, Operation, Priority, UnixTime};
+use sqlx::AssertSqlSafe;
 
-use crate::channels::channel_from_row;
+use crate::channels::{CHANNEL_COLUMNS, channel_from_row};
 use crate::db::{RowExt, to_db_int, with_db};
 use crate::journal::{self, Transition};
 use crate::{Error, Store, catalog};
@@ -168,7 +169,7 @@ async fn load_users(store: &Store) -> Result<Vec<UserConfig>, Error> {
             ))
             .await?;
         let rows = sqlx::query(
-            "SELECT u.id, s.autobuy, s.report_lang, s.forced_target FROM users u \
+            "SELECT u.id, s.autobuy, s.report_lang, s.forced_target, s.priority FROM users u \
              LEFT JOIN user_settings s ON s.user_id = u.id ORDER BY u.id",
         )
         .fetch_all(&mut *tx)
@@ -187,6 +188,7 @@ async fn load_users(store: &Store) -> Result<Vec<UserConfig>, Error> {
                         .map(ChannelId::new)
                         .transpose()
                         .map_err(|e| Error::corrupt("forced_target", e))?,
+                    priority: parse_priority(&row.text("priority")?)?,
                 },
             };
             users.insert(
@@ -224,10 +226,9 @@ async fn load_users(store: &Store) -> Result<Vec<UserConfig>, Error> {
                 user.accounts.push(id);
             }
         }
-        let rows = sqlx::query(
-            "SELECT id, user_id, channel_id, title, price_min, price_max, supply_min, supply_max \
-             FROM channels ORDER BY user_id, id",
-        )
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT user_id, {CHANNEL_COLUMNS} FROM channels ORDER BY user_id, id"
+        )))
         .fetch_all(&mut *tx)
         .await?;
         for row in &rows {
@@ -242,4 +243,8 @@ async fn load_users(store: &Store) -> Result<Vec<UserConfig>, Error> {
 
 pub(crate) fn parse_lang(code: &str) -> Result<Lang, Error> {
     code.parse().map_err(|e| Error::corrupt("report_lang", e))
+}
+
+pub(crate) fn parse_priority(code: &str) -> Result<Priority, Error> {
+    code.parse().map_err(|e| Error::corrupt("priority", e))
 }

@@ -34,6 +34,11 @@ const SQLITE: &[Migration] = &[
         name: "gift_auction",
         sql: include_str!("../migrations/sqlite/0003_gift_auction.sql"),
     },
+    Migration {
+        version: 4,
+        name: "exclude_and_priority",
+        sql: include_str!("../migrations/sqlite/0004_exclude_and_priority.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -51,6 +56,11 @@ const POSTGRES: &[Migration] = &[
         version: 3,
         name: "gift_auction",
         sql: include_str!("../migrations/postgres/0003_gift_auction.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "exclude_and_priority",
+        sql: include_str!("../migrations/postgres/0004_exclude_and_priority.sql"),
     },
 ];
 

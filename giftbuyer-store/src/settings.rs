@@ -1,5 +1,5 @@
-//! A user's settings (autobuy, notification chats, forced target, report language) and their
-//! bot token, which is sealed under the master key.
+//! A user's settings (autobuy, notification chats, forced target, report language, priority)
+//! and their bot token, which is sealed under the master key.
 
 use async_trait::async_trait;
 use giftbuyer_core::ports::{ChatId, PanelStoreError, Secret, SettingsStore, UserId, UserSettings};
@@ -7,7 +7,7 @@ use giftbuyer_core::{ChannelId, UnixTime};
 
 use crate::crypto::{BOT_TOKEN, RowKey};
 use crate::db::{BeginWrite, RowExt, check_text, with_db};
-use crate::engine_store::parse_lang;
+use crate::engine_store::{parse_lang, parse_priority};
 use crate::{Error, Store};
 
 /// Telegram bot tokens are about 46 characters; the bound only stops absurd input.
@@ -25,7 +25,8 @@ fn bot_token_row(user: UserId) -> RowKey {
 async fn load(store: &Store, user: UserId) -> Result<UserSettings, Error> {
     with_db!(store.db(), pool => {
         let Some(row) = sqlx::query(
-            "SELECT autobuy, report_lang, forced_target FROM user_settings WHERE user_id = $1",
+            "SELECT autobuy, report_lang, forced_target, priority FROM user_settings \
+             WHERE user_id = $1",
         )
         .bind(user.get())
         .fetch_optional(pool)
@@ -53,6 +54,7 @@ async fn load(store: &Store, user: UserId) -> Result<UserSettings, Error> {
                 .map(ChannelId::new)
                 .transpose()
                 .map_err(|e| Error::corrupt("forced_target", e))?,
+            priority: parse_priority(&row.text("priority")?)?,
         })
     })
 }
@@ -123,14 +125,16 @@ async fn save(
         if let Some(settings) = settings {
             sqlx::query(
                 "INSERT INTO user_settings (user_id, autobuy, report_lang, forced_target, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id) DO UPDATE SET \
-                 autobuy = excluded.autobuy, report_lang = excluded.report_lang, \
-                 forced_target = excluded.forced_target, updated_at = excluded.updated_at",
+                 priority, updated_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) \
+                 DO UPDATE SET autobuy = excluded.autobuy, report_lang = excluded.report_lang, \
+                 forced_target = excluded.forced_target, priority = excluded.priority, \
+                 updated_at = excluded.updated_at",
             )
             .bind(user.get())
             .bind(settings.autobuy)
             .bind(settings.report_lang.code())
             .bind(settings.forced_target.map(ChannelId::get))
+            .bind(settings.priority.code())
             .bind(now.secs())
             .execute(&mut *tx)
             .await

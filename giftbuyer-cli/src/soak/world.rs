@@ -8,7 +8,7 @@ use giftbuyer_core::ports::{
     ChannelAccess, ChatId, TelegramError, UserConfig, UserId, UserSettings,
 };
 use giftbuyer_core::{
-    AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, GiftId, Stars,
+    AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, ExcludeList, GiftId, Stars,
 };
 use giftbuyer_sim::{
     AccountSpec, BotConfig, Fault, FaultAction, FaultWhen, GiftSpec, MarketConfig, Method,
@@ -49,6 +49,7 @@ pub(super) fn world(seed: u64, users: u32, accounts: u32, drops: u32) -> anyhow:
                         price: Bounds::UNBOUNDED,
                         supply: Bounds::UNBOUNDED,
                     },
+                    exclude: ExcludeList::EMPTY,
                     title: None,
                 })
             })

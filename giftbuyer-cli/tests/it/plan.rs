@@ -179,3 +179,26 @@ fn an_unknown_format_is_refused_by_the_argument_parser() {
         "{stderr}"
     );
 }
+
+/// The exclude-list example: the Rocket is excluded by id on the best channel and goes to the
+/// next one, the birthday Cake is excluded everywhere, and `priciest_first` spends the balance
+/// on the Rocket before the rarer Heart.
+#[test]
+fn plans_the_exclude_and_priority_example() {
+    let path = example("exclude_and_priority.json");
+    let path = path.to_str().expect("utf-8 path");
+    let output = giftbuyer(&["plan", "--input", path, "--format", "json"], None);
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&output)).expect("json");
+    expect![[r#"
+        [{"account_id":1337,"channel_id":-1009876543210,"gift_id":223344,"price":500,"supply":2000},{"account_id":1337,"channel_id":-1009876543210,"gift_id":223344,"price":500,"supply":2000}]
+        [{"gift_id":334455,"reason":"excluded"},{"account_id":1337,"gift_id":123456,"reason":"not_enough_stars"}]"#]].assert_eq(&format!("{}\n{}", json["operations"], json["skips"]));
+    // The same file in the default order buys the rarer Heart first instead.
+    let text = std::fs::read_to_string(path)
+        .expect("example")
+        .replace("priciest_first", "scarcest_first");
+    let output = giftbuyer(&["plan", "--input", "-", "--format", "json"], Some(&text));
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&output)).expect("json");
+    expect![[r#"
+        [{"account_id":1337,"channel_id":-1001234567890,"gift_id":123456,"price":300,"supply":1000},{"account_id":1337,"channel_id":-1001234567890,"gift_id":123456,"price":300,"supply":1000},{"account_id":1337,"channel_id":-1001234567890,"gift_id":123456,"price":300,"supply":1000}]
+        [{"gift_id":334455,"reason":"excluded"},{"account_id":1337,"gift_id":223344,"reason":"not_enough_stars"}]"#]].assert_eq(&format!("{}\n{}", json["operations"], json["skips"]));
+}

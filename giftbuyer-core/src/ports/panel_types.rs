@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use super::{Secret, UserId};
 use crate::ids::positive_id;
-use crate::{AccountId, CatalogGift, ChannelFilter, ChannelId, Stars, UnixTime, ValueError};
+use crate::{
+    AccountId, CatalogGift, ChannelFilter, ChannelId, ExcludeList, Stars, UnixTime, ValueError,
+};
 
 positive_id!(
     /// A web session of the panel (one login on one browser).
@@ -188,6 +190,7 @@ pub struct NewChannel {
     pub channel_id: ChannelId,
     pub title: Option<String>,
     pub filter: ChannelFilter,
+    pub exclude: ExcludeList,
 }
 
 /// An autobuy run, summed up from its journal.

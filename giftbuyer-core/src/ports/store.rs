@@ -7,7 +7,8 @@ use super::ChatId;
 use crate::ids::positive_id;
 use crate::report::Lang;
 use crate::{
-    Account, AccountId, CatalogGift, Channel, ChannelId, GiftId, Operation, UnixTime, ValueError,
+    Account, AccountId, CatalogGift, Channel, ChannelId, GiftId, Operation, Priority, UnixTime,
+    ValueError,
 };
 
 positive_id!(
@@ -26,6 +27,8 @@ pub struct UserSettings {
     pub report_lang: Lang,
     /// When set, every purchase goes to this channel and the channel filters are ignored.
     pub forced_target: Option<ChannelId>,
+    /// The order in which new gifts get the stars.
+    pub priority: Priority,
 }
 
 /// A user with everything the engine needs to buy for them.

@@ -382,3 +382,41 @@ fn endless_flood_waits_give_up_after_the_retry_budget() {
         "#]],
     );
 }
+
+#[test]
+fn a_refused_channel_never_falls_back_onto_one_that_excludes_the_gift() {
+    // Gift 5 is a birthday gift. Channel 2 excludes birthday gifts, channel 3 excludes the id,
+    // channel 4 takes it: when channel 1 refuses, the copies skip 2 and 3 and go to 4.
+    let channels = vec![
+        ch(1, 111, ANY, (None, Some(5000))),
+        excluding(
+            ch(2, 222, ANY, (None, Some(6000))),
+            &[],
+            &[giftbuyer_core::GiftKind::Birthday],
+        ),
+        excluding(ch(3, 333, ANY, (None, Some(7000))), &[5], &[]),
+        ch(4, 444, ANY, ANY),
+    ];
+    let input = input(
+        vec![acc(1, 20, true)],
+        channels.clone(),
+        vec![birthday(gift(5, 10, 1000, 10))],
+    );
+    let plan = plan(&input, at(NOW));
+    check(
+        trace(channels, &plan, ExecutionPolicy::default(), |attempt| {
+            if attempt.operation.channel_id.mtproto_id() == 111 {
+                Err(TelegramError::ChatWriteForbidden)
+            } else {
+                Ok(())
+            }
+        }),
+        expect![[r#"
+            acc=1 send #0 gift=5 ch=-1000000000111 → CHAT_WRITE_FORBIDDEN
+            acc=1 send #2 (new) gift=5 ch=-1000000000444 → bought
+            acc=1 cancel #1 gift=5 ch=-1000000000111: moved
+            acc=1 send #3 (new) gift=5 ch=-1000000000444 → bought
+            report: failed:CHAT_WRITE_FORBIDDEN bought bought
+        "#]],
+    );
+}

@@ -4,7 +4,7 @@
 //! diff: the snapshots are the planner's specification by example.
 
 use expect_test::{Expect, expect};
-use giftbuyer_core::{CatalogGift, Plan, PlanInput, PlanInputError, plan};
+use giftbuyer_core::{CatalogGift, GiftKind, Plan, PlanInput, PlanInputError, Priority, plan};
 
 use crate::support::*;
 
@@ -394,4 +394,145 @@ fn the_plan_is_capped_at_max_operations() {
     assert_eq!(skipped, ["5 operation_limit Some(2)"]);
     assert!(plan.operations[..10].iter().all(|op| op.gift_id.get() == 6));
     assert!(plan.operations[10..].iter().all(|op| op.gift_id.get() == 5));
+}
+
+#[test]
+fn rule_3_a_gift_excluded_by_id_on_the_best_channel_goes_to_the_next() {
+    // Channel 1 has the narrowest window but never takes gift 7; gift 8 still goes there.
+    let channels = vec![
+        excluding(ch(1, 111, ANY, (None, Some(5000))), &[7], &[]),
+        ch(2, 222, ANY, ANY),
+    ];
+    check(
+        plan_of(
+            vec![acc(1, 100, true)],
+            channels,
+            vec![gift(7, 10, 1000, 1), gift(8, 10, 1000, 1)],
+        ),
+        expect![[r#"
+            operations: 2 (total 20⭐)
+              acc=1 → ch=-1000000000222 gift=7 10⭐ supply=1000 ×1
+              acc=1 → ch=-1000000000111 gift=8 10⭐ supply=1000 ×1
+            skips: 0
+            deferred: 0
+        "#]],
+    );
+}
+
+#[test]
+fn rule_3_a_gift_excluded_by_kind_goes_to_the_next_channel() {
+    // Channel 1 never takes birthday gifts (gift 7); channel 2 never takes Premium-only ones.
+    let channels = vec![
+        excluding(
+            ch(1, 111, ANY, (None, Some(5000))),
+            &[],
+            &[GiftKind::Birthday],
+        ),
+        excluding(ch(2, 222, ANY, ANY), &[], &[GiftKind::PremiumOnly]),
+    ];
+    let gifts = vec![
+        birthday(gift(7, 10, 1000, 1)),
+        premium_only(gift(8, 10, 1000, 1)),
+        birthday(premium_only(gift(9, 10, 1000, 1))),
+    ];
+    check(
+        plan_of(vec![acc(1, 100, true)], channels, gifts),
+        expect![[r#"
+            operations: 2 (total 20⭐)
+              acc=1 → ch=-1000000000222 gift=7 10⭐ supply=1000 ×1
+              acc=1 → ch=-1000000000111 gift=8 10⭐ supply=1000 ×1
+            skips: 1
+              gift=9 excluded
+            deferred: 0
+        "#]],
+    );
+}
+
+#[test]
+fn rule_3_a_gift_every_accepting_channel_excludes_is_skipped_as_excluded() {
+    // Gift 7 fits both channels and both exclude it; gift 8 fits no channel at all, which is
+    // still `no_channel_match`, whatever the exclude lists say. Skips come in priority order,
+    // so the pricier gift 8 is first.
+    let channels = vec![
+        excluding(ch(1, 111, (None, Some(100)), ANY), &[7, 8], &[]),
+        excluding(
+            ch(2, 222, (None, Some(100)), ANY),
+            &[],
+            &[GiftKind::Birthday],
+        ),
+        // Channel 3 would take gift 7, but its filter refuses it.
+        ch(3, 333, (Some(500), None), ANY),
+    ];
+    let gifts = vec![birthday(gift(7, 10, 1000, 1)), gift(8, 200, 1000, 1)];
+    check(
+        plan_of(vec![acc(1, 1000, true)], channels, gifts),
+        expect![[r#"
+            operations: 0 (total 0⭐)
+            skips: 2
+              gift=8 no_channel_match
+              gift=7 excluded
+            deferred: 0
+        "#]],
+    );
+}
+
+#[test]
+fn rule_2_the_priority_order_decides_what_a_limited_balance_buys() {
+    // 100 stars: scarcest first buys the rare cheap gift and then what is left; priciest first
+    // spends the balance on the expensive gift of larger supply.
+    let gifts = vec![gift(1, 30, 100, 5), gift(2, 80, 5000, 5)];
+    let accounts = || vec![acc(1, 100, true)];
+    let channels = || vec![ch(1, 111, ANY, ANY)];
+    check(
+        plan_with(
+            Priority::ScarcestFirst,
+            accounts(),
+            channels(),
+            gifts.clone(),
+        ),
+        expect![[r#"
+            operations: 3 (total 90⭐)
+              acc=1 → ch=-1000000000111 gift=1 30⭐ supply=100 ×3
+            skips: 1
+              gift=2 not_enough_stars acc=1
+            deferred: 0
+        "#]],
+    );
+    check(
+        plan_with(Priority::PriciestFirst, accounts(), channels(), gifts),
+        expect![[r#"
+            operations: 1 (total 80⭐)
+              acc=1 → ch=-1000000000111 gift=2 80⭐ supply=5000 ×1
+            skips: 1
+              gift=1 not_enough_stars acc=1
+            deferred: 0
+        "#]],
+    );
+}
+
+#[test]
+fn rule_2_priciest_first_breaks_price_ties_by_smaller_supply_then_lower_id() {
+    let gifts = vec![
+        gift(40, 10, 100, 1),
+        gift(30, 50, 5000, 1),
+        gift(20, 50, 1000, 1),
+        gift(10, 50, 1000, 1),
+    ];
+    check(
+        plan_with(
+            Priority::PriciestFirst,
+            vec![acc(1, 1000, true)],
+            vec![ch(1, 1, ANY, ANY)],
+            gifts,
+        ),
+        expect![[r#"
+            operations: 4 (total 160⭐)
+              acc=1 → ch=-1000000000001 gift=10 50⭐ supply=1000 ×1
+              acc=1 → ch=-1000000000001 gift=20 50⭐ supply=1000 ×1
+              acc=1 → ch=-1000000000001 gift=30 50⭐ supply=5000 ×1
+              acc=1 → ch=-1000000000001 gift=40 10⭐ supply=100 ×1
+            skips: 0
+            deferred: 0
+        "#]],
+    );
 }

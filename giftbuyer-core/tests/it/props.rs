@@ -3,15 +3,16 @@
 //! The generators keep the typical case meaningful: most gifts are valid, limited and accepted
 //! by some channel, so most cases produce operations. A minority of entries break one
 //! validation rule, carry locks around `now`, or have per-user caps, so every branch of the
-//! planner is reached.
+//! planner is reached. Some channels exclude gift ids or kinds, and each case plans in one of
+//! the two priority orders, so the invariants hold for both.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
 use giftbuyer_core::{
     Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId,
-    GiftAuction, GiftId, LimitedGift, MAX_OPERATIONS, Plan, PlanInput, SkipReason, Stars, UnixTime,
-    plan,
+    ExcludeList, GiftAuction, GiftId, GiftKind, LimitedGift, MAX_OPERATIONS, Plan, PlanInput,
+    Priority, SkipReason, Stars, UnixTime, plan,
 };
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -29,6 +30,7 @@ struct Case {
     accounts: Vec<Account>,
     channels: Vec<Channel>,
     gifts: Vec<CatalogGift>,
+    priority: Priority,
 }
 
 impl Case {
@@ -37,13 +39,35 @@ impl Case {
     }
 
     fn plan(&self) -> Plan {
+        self.plan_in(self.priority)
+    }
+
+    fn plan_in(&self, priority: Priority) -> Plan {
         let input = PlanInput::new(
             self.accounts.clone(),
             self.channels.clone(),
             self.gifts.clone(),
         )
-        .expect("generated ids are unique");
+        .expect("generated ids are unique")
+        .with_priority(priority);
         plan(&input, Self::now())
+    }
+
+    /// The planner's gift priority as a sort key: by default smaller supply, then higher
+    /// price, then lower id; in `priciest_first` higher price, then smaller supply, then id.
+    fn gift_priority(&self, facts: &LimitedGift) -> (u64, u64, GiftId) {
+        let cheapness = u64::MAX - facts.price.get();
+        match self.priority {
+            Priority::ScarcestFirst => (facts.supply, cheapness, facts.id),
+            Priority::PriciestFirst => (cheapness, facts.supply, facts.id),
+        }
+    }
+
+    /// Channels whose filter accepts the gift, ignoring exclude lists.
+    fn accepting(&self, facts: &LimitedGift) -> impl Iterator<Item = &Channel> {
+        self.channels
+            .iter()
+            .filter(move |channel| channel.filter.accepts(facts.price.get(), facts.supply))
     }
 
     /// Account ids in the order the planner lets them buy: higher balance first, ties by id.
@@ -76,26 +100,30 @@ impl Case {
             .expect("the plan names only input gifts")
     }
 
-    /// The lowest-ranked channel whose filter accepts a gift of this price and supply,
-    /// computed directly from the definition rather than through `ChannelRanking`.
-    fn best_channel(&self, facts: &LimitedGift) -> Option<&Channel> {
-        self.channels
-            .iter()
-            .filter(|channel| channel.filter.accepts(facts.price.get(), facts.supply))
+    /// The lowest-ranked channel whose filter accepts the gift and whose exclude list names
+    /// neither its id nor a kind of it, computed directly from the definition rather than
+    /// through `ChannelRanking`.
+    fn best_channel(&self, gift: &CatalogGift, facts: &LimitedGift) -> Option<&Channel> {
+        self.accepting(facts)
+            .filter(|channel| !excludes(channel, gift))
             .min_by_key(|channel| channel.rank_key())
     }
 
-    /// A gift the planner should offer to accounts: valid and accepted by some channel.
+    /// A gift the planner should offer to accounts: valid and taken by some channel.
     fn candidate(&self, gift: &CatalogGift) -> Option<(LimitedGift, &Channel)> {
         let facts = gift.check().ok()?;
-        let channel = self.best_channel(&facts)?;
+        let channel = self.best_channel(gift, &facts)?;
         Some((facts, channel))
     }
 }
 
-/// The planner's gift priority: smaller supply, then higher price, then lower id.
-fn gift_priority(facts: &LimitedGift) -> (u64, Reverse<Stars>, GiftId) {
-    (facts.supply, Reverse(facts.price), facts.id)
+/// Whether the channel's exclude list refuses the gift, read from the raw flags rather than
+/// through `CatalogGift::kinds`.
+fn excludes(channel: &Channel, gift: &CatalogGift) -> bool {
+    let kinds = channel.exclude.kinds();
+    channel.exclude.gift_ids().any(|id| id.get() == gift.id)
+        || (gift.birthday && kinds.contains(GiftKind::Birthday))
+        || (gift.require_premium && kinds.contains(GiftKind::PremiumOnly))
 }
 
 /// Copies bought per (account, gift).
@@ -146,6 +174,7 @@ fn is_gift_level(reason: SkipReason) -> bool {
             | SkipReason::InvalidSupply
             | SkipReason::SoldOut
             | SkipReason::NoChannelMatch
+            | SkipReason::Excluded
     )
 }
 
@@ -186,10 +215,28 @@ fn bounds(edges: &'static [u64], limit: u64) -> impl Strategy<Value = Bounds> {
 const PRICE_EDGES: &[u64] = &[0, 1, 25, 100, 500, 1000, 2000];
 const SUPPLY_EDGES: &[u64] = &[0, 1, 100, 1000, 5000, 10_000];
 
+/// Mostly empty exclude lists; the others name a few of the generated gift ids (`1..=40`)
+/// and sometimes a kind.
+fn exclude_list() -> impl Strategy<Value = ExcludeList> {
+    let listed = (
+        prop::collection::vec(1_i64..=40, 0..6),
+        prop::bool::weighted(0.3),
+        prop::bool::weighted(0.2),
+    )
+        .prop_map(|(ids, birthday, premium)| {
+            let kinds = [
+                birthday.then_some(GiftKind::Birthday),
+                premium.then_some(GiftKind::PremiumOnly),
+            ];
+            ExcludeList::new(ids, kinds.into_iter().flatten()).expect("small positive ids")
+        });
+    prop_oneof![3 => Just(ExcludeList::EMPTY), 2 => listed]
+}
+
 fn channels() -> impl Strategy<Value = Vec<Channel>> {
     let filter = (bounds(PRICE_EDGES, 2500), bounds(SUPPLY_EDGES, 12_000))
         .prop_map(|(price, supply)| ChannelFilter { price, supply });
-    prop::collection::btree_map(1_i64..=20, filter, 0..8)
+    prop::collection::btree_map(1_i64..=20, (filter, exclude_list()), 0..8)
         .prop_flat_map(|rows| {
             let ids = prop::collection::btree_set(ChannelId::MIN..=ChannelId::MAX, rows.len())
                 .prop_map(|ids| ids.into_iter().collect::<Vec<_>>())
@@ -199,7 +246,8 @@ fn channels() -> impl Strategy<Value = Vec<Channel>> {
         .prop_map(|(rows, ids)| {
             rows.into_iter()
                 .zip(ids)
-                .map(|((row_id, filter), channel_id)| Channel {
+                .map(|((row_id, (filter, exclude)), channel_id)| Channel {
+                    exclude,
                     row_id: ChannelRowId::new(row_id).expect("generated row ids are positive"),
                     channel_id: ChannelId::new(channel_id).expect("generated in range"),
                     filter,
@@ -284,7 +332,7 @@ fn catalog_gift() -> impl Strategy<Value = CatalogGift> {
         prop::bool::weighted(0.03),
         supply,
         (remaining, any::<u64>()),
-        prop::bool::weighted(0.3),
+        (prop::bool::weighted(0.3), prop::bool::weighted(0.15)),
         per_user_remains,
         prop_oneof![2 => Just(BTreeMap::new()), 1 => locks],
         prop::option::weighted(
@@ -305,7 +353,7 @@ fn catalog_gift() -> impl Strategy<Value = CatalogGift> {
                 sold_out,
                 supply,
                 (remaining, seed),
-                require_premium,
+                (require_premium, birthday),
                 per_user_remains,
                 locks,
                 auction,
@@ -317,6 +365,7 @@ fn catalog_gift() -> impl Strategy<Value = CatalogGift> {
                 supply,
                 remaining: remaining.apply(supply, seed),
                 require_premium,
+                birthday,
                 per_user_remains,
                 locks,
                 auction,
@@ -338,10 +387,14 @@ fn gifts() -> impl Strategy<Value = Vec<CatalogGift>> {
 }
 
 fn cases() -> impl Strategy<Value = Case> {
-    (accounts(), channels(), gifts()).prop_map(|(accounts, channels, gifts)| Case {
-        accounts,
-        channels,
-        gifts,
+    let priority = prop::sample::select(Priority::ALL.to_vec());
+    (accounts(), channels(), gifts(), priority).prop_map(|(accounts, channels, gifts, priority)| {
+        Case {
+            accounts,
+            channels,
+            gifts,
+            priority,
+        }
     })
 }
 
@@ -353,10 +406,11 @@ fn case_and_shuffle() -> impl Strategy<Value = (Case, Case)> {
             Just(case.channels.clone()).prop_shuffle(),
             Just(case.gifts.clone()).prop_shuffle(),
         )
-            .prop_map(|(accounts, channels, gifts)| Case {
+            .prop_map(move |(accounts, channels, gifts)| Case {
                 accounts,
                 channels,
                 gifts,
+                priority: case.priority,
             });
         (Just(case), shuffled)
     })
@@ -417,8 +471,9 @@ proptest! {
                 channel.filter.accepts(op.price.get(), op.supply),
                 "{op:?} does not fit {channel:?}"
             );
-            let facts = case.gift(op.gift_id).check().expect("bought gifts are valid");
-            let best = case.best_channel(&facts).expect("an accepting channel exists");
+            let gift = case.gift(op.gift_id);
+            let facts = gift.check().expect("bought gifts are valid");
+            let best = case.best_channel(gift, &facts).expect("an accepting channel exists");
             prop_assert_eq!(op.channel_id, best.channel_id, "{:?}", op);
         }
     }
@@ -563,7 +618,7 @@ proptest! {
     }
 
     /// Invariant 10: operations are sorted by account rank (balance descending, ties by id),
-    /// then by gift priority (supply ascending, price descending, id ascending), so the copies
+    /// then by the case's gift priority, so the copies
     /// of one gift by one account are contiguous.
     #[test]
     fn operations_follow_account_and_gift_order(case in cases()) {
@@ -574,7 +629,7 @@ proptest! {
             .iter()
             .map(|op| {
                 let facts = case.gift(op.gift_id).check().expect("bought gifts are valid");
-                (ranks[&op.account_id], gift_priority(&facts))
+                (ranks[&op.account_id], case.gift_priority(&facts))
             })
             .collect();
         for (index, pair) in keys.windows(2).enumerate() {
@@ -588,7 +643,8 @@ proptest! {
 
     /// Invariant 11: a gift that fails validation has exactly one skip, with the reason of its
     /// defect and no account, and nothing else; these skips lead the list in gift id order. A
-    /// valid gift has an account-less skip only when no channel accepts it (`no_channel_match`).
+    /// valid gift has an account-less skip only when no channel's filter accepts it
+    /// (`no_channel_match`) or every channel that accepts it excludes it (`excluded`).
     /// `account_id` is `None` exactly for gift-level reasons.
     #[test]
     fn skips_match_validation(case in cases()) {
@@ -617,11 +673,16 @@ proptest! {
                 Ok(facts) => {
                     let gift_level: Vec<_> =
                         skips.iter().filter(|skip| skip.account_id.is_none()).collect();
-                    if case.best_channel(&facts).is_some() {
+                    if case.best_channel(gift, &facts).is_some() {
                         prop_assert!(gift_level.is_empty(), "{gift:?}: {gift_level:?}");
                     } else {
+                        let expected = if case.accepting(&facts).next().is_none() {
+                            SkipReason::NoChannelMatch
+                        } else {
+                            SkipReason::Excluded
+                        };
                         prop_assert_eq!(gift_level.len(), 1, "{:?}", gift);
-                        prop_assert_eq!(gift_level[0].reason, SkipReason::NoChannelMatch);
+                        prop_assert_eq!(gift_level[0].reason, expected);
                         prop_assert_eq!(skips.len(), 1, "{:?}", gift);
                     }
                 }
@@ -656,7 +717,7 @@ proptest! {
                     .filter(|op| op.account_id == account.id)
                     .filter(|op| {
                         let other = case.gift(op.gift_id).check().expect("bought gifts are valid");
-                        gift_priority(&other) < gift_priority(&facts)
+                        case.gift_priority(&other) < case.gift_priority(&facts)
                     })
                     .map(|op| op.price.get())
                     .sum();
@@ -691,5 +752,62 @@ proptest! {
                 prop_assert_eq!(actual, expected, "gift {} account {}", facts.id, account.id);
             }
         }
+    }
+
+    /// Invariant 13: no operation lands on a channel whose exclude list names its gift or one
+    /// of the gift's kinds, and every gift the exclude lists keep from all accepting channels
+    /// is skipped as `excluded` and never bought.
+    #[test]
+    fn no_operation_lands_on_an_excluding_channel(case in cases()) {
+        let plan = case.plan();
+        for op in &plan.operations {
+            let channel = case
+                .channels
+                .iter()
+                .find(|channel| channel.channel_id == op.channel_id)
+                .expect("the plan names only input channels");
+            let gift = case.gift(op.gift_id);
+            prop_assert!(!excludes(channel, gift), "{op:?} lands on {channel:?} for {gift:?}");
+        }
+        for skip in plan.skips.iter().filter(|skip| skip.reason == SkipReason::Excluded) {
+            prop_assert!(!plan.operations.iter().any(|op| op.gift_id.get() == skip.gift_id));
+        }
+    }
+
+    /// Invariant 14: the priority order changes which gifts get the stars first, never the
+    /// limits. Planned in either order, no account overspends, no per-user cap or stock is
+    /// exceeded, and the same gifts are refused for themselves (defects, no channel,
+    /// excluded), with the same reasons.
+    #[test]
+    fn the_priority_order_keeps_every_limit(case in cases()) {
+        let gift_level = |plan: &Plan| -> Vec<(i64, SkipReason)> {
+            let mut skips: Vec<_> = plan
+                .skips
+                .iter()
+                .filter(|skip| skip.account_id.is_none())
+                .map(|skip| (skip.gift_id, skip.reason))
+                .collect();
+            skips.sort_unstable();
+            skips
+        };
+        let plans = Priority::ALL.map(|priority| case.plan_in(priority));
+        for plan in &plans {
+            let mut spent: HashMap<AccountId, u64> = HashMap::new();
+            for op in &plan.operations {
+                *spent.entry(op.account_id).or_insert(0) += op.price.get();
+            }
+            for (account, spent) in spent {
+                prop_assert!(spent <= case.account(account).balance.get());
+            }
+            for ((_, gift), copies) in copies_per_pair(plan) {
+                if let Some(cap) = case.gift(gift).per_user_remains {
+                    prop_assert!(copies <= u64::try_from(cap).unwrap_or(0));
+                }
+            }
+            for (gift, copies) in copies_per_gift(plan) {
+                prop_assert!(copies <= case.gift(gift).check().map_or(0, |facts| facts.remaining));
+            }
+        }
+        prop_assert_eq!(gift_level(&plans[0]), gift_level(&plans[1]));
     }
 }

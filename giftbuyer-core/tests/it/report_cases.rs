@@ -310,3 +310,57 @@ fn long_reports_split_into_telegram_sized_messages_on_line_boundaries() {
         assert_eq!(messages, split_message(&text, TELEGRAM_MESSAGE_LIMIT));
     }
 }
+
+/// A birthday gift that the only channel excludes: the report names the reason in both
+/// languages, next to a gift bought as usual.
+#[test]
+fn an_excluded_gift_is_reported_with_its_reason() {
+    let gifts = vec![
+        CatalogGift {
+            title: Some("Cake".into()),
+            ..birthday(gift(700, 10, 1000, 10))
+        },
+        CatalogGift {
+            title: Some("Rose".into()),
+            ..gift(800, 10, 1000, 10)
+        },
+    ];
+    let channels = vec![excluding(
+        ch(1, 1234567890, ANY, ANY),
+        &[],
+        &[giftbuyer_core::GiftKind::Birthday],
+    )];
+    let input = input(vec![acc(1337, 10, true)], channels, gifts);
+    let plan = plan(&input, at(NOW));
+    let report = build(&input, &plan, None);
+    check(
+        &report,
+        Lang::En,
+        expect![[r#"
+        🧾 Autobuy plan (dry run)
+        📊 New: 2 | Planned: 1 | Skipped: 1
+        📦 By gift:
+        • ⏭️ 700 «Cake» | 10⭐ | supply=1000 → excluded by every matching channel
+        • 🗓️ 800 «Rose» | 10⭐ | supply=1000 → ch=-1001234567890 acc=1337 ×1
+        🛰️ By channel:
+        • -1001234567890: plan=1
+        👤 By account:
+        • acc=1337: plan=1 💰cost=10 start=10 end=0
+    "#]],
+    );
+    check(
+        &report,
+        Lang::Ru,
+        expect![[r#"
+        🧾 План автопокупки (пробный запуск)
+        📊 Новых: 2 | Запланировано: 1 | Пропущено: 1
+        📦 По подаркам:
+        • ⏭️ 700 «Cake» | 10⭐ | supply=1000 → исключён во всех подходящих каналах
+        • 🗓️ 800 «Rose» | 10⭐ | supply=1000 → ch=-1001234567890 acc=1337 ×1
+        🛰️ По каналам:
+        • -1001234567890: plan=1
+        👤 По аккаунтам:
+        • acc=1337: plan=1 💰cost=10 start=10 end=0
+    "#]],
+    );
+}

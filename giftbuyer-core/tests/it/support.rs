@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use giftbuyer_core::{
     Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId,
-    GiftAuction, Plan, PlanInput, Stars, UnixTime, plan,
+    ExcludeList, GiftAuction, GiftKind, Plan, PlanInput, Priority, Stars, UnixTime, plan,
 };
 
 /// The planning time of every case, 2025-11-24 16:00:00 UTC.
@@ -29,6 +29,7 @@ pub(crate) const ANY: Range = (None, None);
 /// A channel whose Bot API id is `-100` followed by `suffix`.
 pub(crate) fn ch(row: i64, suffix: i64, price: Range, supply: Range) -> Channel {
     Channel {
+        exclude: ExcludeList::EMPTY,
         row_id: ChannelRowId::new(row).expect("valid row id"),
         channel_id: ChannelId::from_mtproto(suffix).expect("valid channel"),
         filter: ChannelFilter {
@@ -48,6 +49,22 @@ pub(crate) fn gift(id: i64, price: i64, supply: i64, remaining: i64) -> CatalogG
         supply: Some(supply),
         remaining: Some(remaining),
         ..CatalogGift::default()
+    }
+}
+
+/// The channel with an exclude list of these gift ids and kinds.
+pub(crate) fn excluding(channel: Channel, ids: &[i64], kinds: &[GiftKind]) -> Channel {
+    Channel {
+        exclude: ExcludeList::new(ids.iter().copied(), kinds.iter().copied())
+            .expect("valid exclude list"),
+        ..channel
+    }
+}
+
+pub(crate) fn birthday(gift: CatalogGift) -> CatalogGift {
+    CatalogGift {
+        birthday: true,
+        ..gift
     }
 }
 
@@ -100,4 +117,16 @@ pub(crate) fn plan_of(
     gifts: Vec<CatalogGift>,
 ) -> Plan {
     plan(&input(accounts, channels, gifts), at(NOW))
+}
+
+pub(crate) fn plan_with(
+    priority: Priority,
+    accounts: Vec<Account>,
+    channels: Vec<Channel>,
+    gifts: Vec<CatalogGift>,
+) -> Plan {
+    plan(
+        &input(accounts, channels, gifts).with_priority(priority),
+        at(NOW),
+    )
 }

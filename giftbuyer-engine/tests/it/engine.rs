@@ -23,6 +23,7 @@ pub(crate) struct Harness {
 
 fn channel(row: i64, suffix: i64, supply_max: Option<u64>) -> Channel {
     Channel {
+        exclude: giftbuyer_core::ExcludeList::EMPTY,
         row_id: ChannelRowId::new(row).expect("valid row"),
         channel_id: ChannelId::from_mtproto(suffix).expect("valid channel"),
         filter: ChannelFilter {
@@ -37,6 +38,7 @@ pub(crate) fn user(id: i64, accounts: &[i64]) -> UserConfig {
     UserConfig {
         user_id: UserId::new(id).expect("valid user"),
         settings: UserSettings {
+            priority: giftbuyer_core::Priority::ScarcestFirst,
             autobuy: true,
             notification_chats: vec![ChatId::new(-100_500).expect("valid chat")],
             report_lang: Lang::En,
@@ -795,4 +797,53 @@ async fn polls_are_counted_and_new_gifts_carry_their_detection_window() {
         "{window:?}"
     );
     assert_eq!(h.engine.poll_stats().changed, 2);
+}
+
+/// The user's priority and exclude lists reach the plan: with `priciest_first` the stars go to
+/// the expensive gift before the rarer cheap one, and the birthday gift skips the channel that
+/// excludes birthday gifts for the next one. A forced target that names that channel keeps its
+/// exclude list: the other user buys only the gift that is not a birthday gift there.
+#[tokio::test(start_paused = true)]
+async fn the_users_priority_and_exclude_lists_reach_the_plan() {
+    let mut config = user(1, &[11, 12]);
+    config.settings.priority = giftbuyer_core::Priority::PriciestFirst;
+    config.channels[0].exclude =
+        giftbuyer_core::ExcludeList::new([], [giftbuyer_core::GiftKind::Birthday]).expect("valid");
+    let mut forced = user(2, &[13]);
+    forced.settings.forced_target = Some(config.channels[0].channel_id);
+    forced.channels = config.channels.clone();
+    let h = harness(EngineConfig::default(), vec![config, forced]);
+    h.fake.add_account(11, 100, true);
+    h.fake.add_account(12, 60, false);
+    h.fake.add_account(13, 10_000, true);
+    h.fake.set_catalog(vec![limited(1, 10, 100, 50)]);
+    h.engine.tick().await.expect("seed");
+    let cake = giftbuyer_core::CatalogGift {
+        birthday: true,
+        ..limited(8, 50, 5000, 100)
+    };
+    h.fake.set_catalog(vec![
+        limited(1, 10, 100, 50),
+        limited(7, 30, 100, 100),
+        cake,
+    ]);
+    h.engine.tick().await.expect("tick");
+    h.engine.settle().await;
+    let mut bought: Vec<(i64, i64, i64)> = h
+        .fake
+        .state()
+        .bought
+        .iter()
+        .map(|(account, gift, ch)| (account.get(), gift.get(), ch.mtproto_id()))
+        .collect();
+    bought.sort_unstable();
+    let (forced, own): (Vec<_>, Vec<_>) = bought.iter().partition(|(account, ..)| *account == 13);
+    assert_eq!(own, [&(11, 8, 222), &(11, 8, 222), &(12, 8, 222)]);
+    // 10 000 stars buy all 100 copies of the 30-star gift and would buy the birthday gift too,
+    // but the forced target excludes it.
+    assert_eq!(forced.len(), 100);
+    assert!(
+        forced.iter().all(|&&entry| entry == (13, 7, 111)),
+        "{forced:?}"
+    );
 }

@@ -98,6 +98,7 @@ fn old_gift() -> CatalogGift {
 
 fn channels() -> Vec<Channel> {
     let channel = |row: i64, suffix: i64, supply_max: Option<u64>| Channel {
+        exclude: giftbuyer_core::ExcludeList::EMPTY,
         row_id: ChannelRowId::new(row).expect("valid row"),
         channel_id: ChannelId::from_mtproto(suffix).expect("valid channel"),
         filter: ChannelFilter {
@@ -113,6 +114,7 @@ fn user(accounts: &[i64], notification_chats: &[i64], autobuy: bool) -> UserConf
     UserConfig {
         user_id: UserId::new(USER).expect("valid user"),
         settings: UserSettings {
+            priority: giftbuyer_core::Priority::ScarcestFirst,
             autobuy,
             notification_chats: notification_chats
                 .iter()

@@ -27,6 +27,7 @@ fn channel_id(suffix: i64) -> ChannelId {
 
 fn channel(row: i64, suffix: i64, supply_max: Option<u64>) -> Channel {
     Channel {
+        exclude: giftbuyer_core::ExcludeList::EMPTY,
         row_id: ChannelRowId::new(row).expect("valid row"),
         channel_id: channel_id(suffix),
         filter: ChannelFilter {
@@ -77,6 +78,7 @@ fn world(config: EngineConfig) -> World {
     store.set_users(vec![UserConfig {
         user_id: UserId::new(1).expect("valid user"),
         settings: UserSettings {
+            priority: giftbuyer_core::Priority::ScarcestFirst,
             autobuy: true,
             notification_chats: vec![ChatId::new(-1_009_999).expect("valid chat")],
             report_lang: Lang::Ru,

@@ -34,7 +34,8 @@ async fn create_list_change_and_delete_a_channel() {
     assert_eq!(
         created,
         json!({"id": id, "channel_id": CHANNEL, "title": "Gifts", "price_min": 100,
-               "price_max": 5000, "supply_min": null, "supply_max": 10000})
+               "price_max": 5000, "supply_min": null, "supply_max": 10000,
+               "exclude": {"gift_ids": [], "kinds": []}})
     );
     assert_eq!(
         app.get("/api/channels", &cookie).await.json(),
@@ -50,7 +51,8 @@ async fn create_list_change_and_delete_a_channel() {
     assert_eq!(
         changed,
         json!({"id": id, "channel_id": CHANNEL, "title": "Gifts", "price_min": 100,
-               "price_max": null, "supply_min": 10, "supply_max": 10000})
+               "price_max": null, "supply_min": 10, "supply_max": 10000,
+               "exclude": {"gift_ids": [], "kinds": []}})
     );
     let renamed = app
         .patch(&path, &cookie, json!({"title": null, "channel_id": OTHER}))
@@ -285,6 +287,12 @@ async fn the_preview_ranks_matching_channels_as_the_engine_does() {
     assert_eq!(preview(2000, 1000).await["forced_target"], OTHER);
 
     for (body, field) in [
+        (json!({"price": 1, "supply": 1, "gift_id": 0}), "gift_id"),
+        (json!({"price": 1, "supply": 1, "gift_id": "x"}), "gift_id"),
+        (
+            json!({"price": 1, "supply": 1, "kinds": ["plush"]}),
+            "kinds[0]",
+        ),
         (json!({"price": -1, "supply": 5}), "price"),
         (json!({"price": 1}), "supply"),
         (json!({"price": 1, "supply": 1.5}), "supply"),
@@ -319,4 +327,194 @@ async fn every_channel_route_needs_a_session_and_a_valid_id() {
             .await
             .assert_error(StatusCode::NOT_FOUND, "not_found");
     }
+}
+
+/// A gift id beyond 2^53, as real gift ids are: it must come back exactly.
+const BIG_GIFT: i64 = 5_170_145_012_310_081_615;
+
+#[tokio::test]
+async fn exclude_lists_are_created_changed_and_cleared() {
+    let app = TestApp::new().await;
+    let (cookie, _) = app.user("alice").await;
+    // Ids may be integers or decimal strings (the panel sends big ids as strings); duplicates
+    // are dropped and the list comes back sorted.
+    let created = create(
+        &app,
+        &cookie,
+        json!({"channel_id": CHANNEL, "exclude": {"gift_ids": [BIG_GIFT, "7", 7],
+               "kinds": ["birthday", "birthday"]}}),
+    )
+    .await;
+    assert_eq!(
+        created["exclude"],
+        json!({"gift_ids": [7, BIG_GIFT], "kinds": ["birthday"]})
+    );
+    assert_eq!(
+        app.get("/api/channels", &cookie).await.json()["channels"][0]["exclude"],
+        created["exclude"]
+    );
+
+    let path = format!("/api/channels/{}", created["id"]);
+    let kept = app
+        .patch(&path, &cookie, json!({"price_max": 100}))
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(
+        kept["exclude"], created["exclude"],
+        "an absent list is kept"
+    );
+    let replaced = app
+        .patch(
+            &path,
+            &cookie,
+            json!({"exclude": {"kinds": ["premium_only", "birthday"]}}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(
+        replaced["exclude"],
+        json!({"gift_ids": [], "kinds": ["birthday", "premium_only"]}),
+        "a list replaces the whole list"
+    );
+    let cleared = app
+        .patch(&path, &cookie, json!({"exclude": null}))
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(cleared["exclude"], json!({"gift_ids": [], "kinds": []}));
+    assert_eq!(
+        app.get("/api/channels", &cookie).await.json()["channels"][0],
+        cleared
+    );
+}
+
+#[tokio::test]
+async fn hostile_exclude_lists_are_refused_by_name() {
+    let app = TestApp::new().await;
+    let (cookie, _) = app.user("alice").await;
+    let with = |exclude: Value| json!({"channel_id": CHANNEL, "exclude": exclude});
+    let too_many: Vec<i64> = (1..=1001).collect();
+    let cases = [
+        (with(json!({"gift_ids": [5, -3]})), "exclude.gift_ids", "-3"),
+        (
+            with(json!({"gift_ids": [0]})),
+            "exclude.gift_ids",
+            "positive",
+        ),
+        (
+            with(json!({"gift_ids": too_many})),
+            "exclude.gift_ids",
+            "1000",
+        ),
+        (
+            with(json!({"kinds": ["plush"]})),
+            "exclude.kinds[0]",
+            "plush",
+        ),
+        (
+            with(json!({"gift_ids": "7"})),
+            "exclude.gift_ids",
+            "sequence",
+        ),
+        (
+            with(json!({"gift_ids": [true]})),
+            "exclude.gift_ids[0]",
+            "gift id",
+        ),
+        (
+            with(json!({"gift_ids": ["7x"]})),
+            "exclude.gift_ids[0]",
+            "7x",
+        ),
+        (
+            with(json!({"gift_ids": [18_446_744_073_709_551_615_u64]})),
+            "exclude.gift_ids[0]",
+            "gift id",
+        ),
+        (
+            with(json!({"kinds": [1]})),
+            "exclude.kinds[0]",
+            "invalid type",
+        ),
+        (
+            with(json!({"kinds": "birthday"})),
+            "exclude.kinds",
+            "sequence",
+        ),
+        (with(json!({"ids": [1]})), "exclude.ids", "unknown field"),
+        // serde reads a struct from an array of its fields, so the first one is at fault.
+        (with(json!([1, 2])), "exclude[0]", "invalid type"),
+    ];
+    for (body, field, needle) in cases {
+        let response = app.post("/api/channels", &cookie, body.clone()).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let message = response.assert_invalid(field);
+        assert!(message.contains(needle), "{body}: {message}");
+    }
+    // A thousand distinct ids fit, and so does a longer list that repeats some.
+    let thousand: Vec<i64> = (1..=1000).chain([1, 2]).collect();
+    let created = create(&app, &cookie, with(json!({"gift_ids": thousand}))).await;
+    assert_eq!(
+        created["exclude"]["gift_ids"].as_array().map(Vec::len),
+        Some(1000)
+    );
+
+    // A PATCH is refused the same way, and changes nothing.
+    let path = format!("/api/channels/{}", created["id"]);
+    for (body, field) in [
+        (json!({"exclude": {"gift_ids": [-1]}}), "exclude.gift_ids"),
+        (
+            json!({"exclude": {"kinds": ["birthday", "auction"]}}),
+            "exclude.kinds[1]",
+        ),
+        (json!({"exclude": 5}), "exclude"),
+    ] {
+        app.patch(&path, &cookie, body).await.assert_invalid(field);
+    }
+    assert_eq!(
+        app.get("/api/channels", &cookie).await.json()["channels"][0],
+        created
+    );
+}
+
+#[tokio::test]
+async fn the_preview_leaves_out_channels_that_exclude_the_gift() {
+    let app = TestApp::new().await;
+    let (cookie, _) = app.user("alice").await;
+    let wide = create(&app, &cookie, json!({"channel_id": CHANNEL})).await;
+    let narrow = create(
+        &app,
+        &cookie,
+        json!({"channel_id": OTHER, "supply_max": 5000,
+               "exclude": {"gift_ids": [BIG_GIFT], "kinds": ["birthday"]}}),
+    )
+    .await;
+    let preview = |extra: Value| {
+        let cookie = cookie.clone();
+        let app = &app;
+        async move {
+            let mut body = json!({"price": 100, "supply": 1000});
+            for (key, value) in extra.as_object().expect("object") {
+                body[key] = value.clone();
+            }
+            app.post("/api/channels/preview", &cookie, body)
+                .await
+                .ok(StatusCode::OK)
+        }
+    };
+    // Without an id or kinds, both channels accept it and the narrow one is best.
+    assert_eq!(preview(json!({})).await["matching"], json!([narrow, wide]));
+    for extra in [
+        json!({"gift_id": BIG_GIFT.to_string()}),
+        json!({"gift_id": BIG_GIFT}),
+        json!({"kinds": ["birthday"]}),
+        json!({"gift_id": 5, "kinds": ["premium_only", "birthday"]}),
+    ] {
+        let answer = preview(extra.clone()).await;
+        assert_eq!(answer["best"], wide, "{extra}");
+        assert_eq!(answer["matching"], json!([wide]), "{extra}");
+    }
+    assert_eq!(
+        preview(json!({"gift_id": 5, "kinds": ["premium_only"]})).await["best"],
+        narrow
+    );
 }

@@ -64,6 +64,7 @@ fn gift(id: i64, remaining: i64) -> CatalogGift {
         supply: Some(1000),
         remaining: Some(remaining),
         require_premium: id == 2,
+        birthday: id == 3,
         title: Some(format!("Gift {id}")),
         ..CatalogGift::default()
     }
@@ -113,6 +114,8 @@ async fn the_catalog_lists_every_known_gift_newest_first() {
     assert_eq!(two["remaining"], 500);
     assert_eq!(two["sold_out"], false);
     assert_eq!(two["require_premium"], true);
+    assert_eq!(two["birthday"], false);
+    assert_eq!(gifts[0]["birthday"], true);
     assert_eq!(two["has_sticker"], false);
     assert_eq!(two["first_seen"], START + 60);
     assert_eq!(two["sold_out_at"], Value::Null);

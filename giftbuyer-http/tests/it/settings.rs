@@ -17,7 +17,7 @@ const UNREACHABLE: &str = "555555555:AAE_network-down-abcdefghijklmnop";
 
 fn defaults() -> Value {
     json!({"bot_token_set": false, "notification_chats": [], "forced_target": null,
-           "autobuy": false, "report_lang": "en"})
+           "autobuy": false, "report_lang": "en", "priority": "scarcest_first"})
 }
 
 /// Accepts [`TOKEN`] as `@gift_test_bot`, refuses [`REFUSED`], cannot reach Telegram for
@@ -387,4 +387,65 @@ async fn settings_need_a_session() {
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
     }
+}
+
+#[tokio::test]
+async fn the_priority_order_round_trips_and_refuses_unknown_values() {
+    let app = TestApp::new().await;
+    let (cookie, user) = app.user("alice").await;
+    let changed = app
+        .patch(
+            "/api/settings",
+            &cookie,
+            json!({"priority": "priciest_first"}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(changed["priority"], "priciest_first");
+    assert_eq!(
+        app.get("/api/settings", &cookie).await.ok(StatusCode::OK)["priority"],
+        "priciest_first"
+    );
+    let stored = app
+        .store
+        .settings(UserId::new(user).expect("id"))
+        .await
+        .expect("settings");
+    assert_eq!(stored.priority, giftbuyer_core::Priority::PriciestFirst);
+    // Other changes keep it.
+    let kept = app
+        .patch("/api/settings", &cookie, json!({"autobuy": true}))
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(kept["priority"], "priciest_first");
+
+    for (body, needle) in [
+        (json!({"priority": "cheapest_first"}), "cheapest_first"),
+        (json!({"priority": null}), "null"),
+        (json!({"priority": 1}), "invalid type"),
+        (json!({"priority": ["scarcest_first"]}), "invalid type"),
+    ] {
+        let message = app
+            .patch("/api/settings", &cookie, body.clone())
+            .await
+            .assert_invalid("priority");
+        assert!(message.contains(needle), "{body}: {message}");
+    }
+    assert_eq!(
+        app.get("/api/settings", &cookie).await.ok(StatusCode::OK)["priority"],
+        "priciest_first"
+    );
+    let back = app
+        .patch(
+            "/api/settings",
+            &cookie,
+            json!({"priority": "scarcest_first"}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(back, {
+        let mut expected = defaults();
+        expected["autobuy"] = json!(true);
+        expected
+    });
 }

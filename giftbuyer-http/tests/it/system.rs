@@ -187,9 +187,30 @@ async fn the_openapi_document_lists_every_route() {
         "LoginStepResponse",
         "AccountList",
         "RefreshEvent",
+        "ExcludeRequest",
+        "ExcludeResponse",
+        "GiftKindWire",
+        "PriorityWire",
     ] {
         assert!(schemas[schema].is_object(), "{schema} missing");
     }
+    // Every reference resolves, so a client generator or the fuzzer never meets a dangling one.
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    for reference in refs {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected reference {reference}"));
+        assert!(schemas[name].is_object(), "{reference} does not resolve");
+    }
+    assert_eq!(
+        schemas["PriorityWire"]["enum"],
+        serde_json::json!(["scarcest_first", "priciest_first"])
+    );
+    assert_eq!(
+        schemas["GiftKindWire"]["enum"],
+        serde_json::json!(["birthday", "premium_only"])
+    );
     assert_eq!(
         doc["components"]["securitySchemes"]["session"]["in"],
         "cookie"
@@ -237,5 +258,20 @@ async fn the_openapi_document_lists_every_route() {
                 "{method} {path}"
             );
         }
+    }
+}
+
+fn collect_refs(value: &Value, refs: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("$ref", Value::String(reference)) => refs.push(reference.clone()),
+                    _ => collect_refs(inner, refs),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_refs(item, refs)),
+        _ => {}
     }
 }

@@ -142,7 +142,7 @@ async fn another_user_sees_and_changes_nothing_of_mine() {
     assert_eq!(
         app.get("/api/settings", &bob).await.ok(StatusCode::OK),
         json!({"bot_token_set": false, "notification_chats": [], "forced_target": null,
-               "autobuy": false, "report_lang": "en"})
+               "autobuy": false, "report_lang": "en", "priority": "scarcest_first"})
     );
     assert_eq!(
         app.get("/api/runs", &bob).await.ok(StatusCode::OK),

@@ -107,7 +107,7 @@ fn errors_name_the_field() {
         ),
         (
             r#"{"duration_ms": 1, "catalog": [{"id": 5, "price": 1, "at_ms": 1}]}"#,
-            "catalog[0].at_ms: unknown field `at_ms`, expected one of `id`, `price`, `supply`, `remaining`, `require_premium`, `per_user_limit`, `title`, `sellout_ms`, `locks`, `auction` at line 1 column 60",
+            "catalog[0].at_ms: unknown field `at_ms`, expected one of `id`, `price`, `supply`, `remaining`, `require_premium`, `birthday`, `per_user_limit`, `title`, `sellout_ms`, `locks`, `auction` at line 1 column 60",
         ),
         (
             r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": 1, "locks": {"abc": 5}}]}"#,
@@ -190,6 +190,21 @@ fn errors_name_the_field() {
         .collect();
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     assert!(drop_file::parse(&with("")).is_ok());
+    let exclude = |list: &str| {
+        format!(
+            r#"{{"duration_ms": 1, "channels": [{{"id": 1, "channel_id": -1001234567890, "exclude": {list}}}]}}"#
+        )
+    };
+    let message = error_of(&exclude(r#"{"kinds": ["plush"]}"#));
+    assert!(
+        message.starts_with("channels[0].exclude: unknown gift kind \"plush\""),
+        "{message}"
+    );
+    let message = error_of(&exclude(r#"{"gift_ids": [-4]}"#));
+    assert!(
+        message.starts_with("channels[0].exclude: gift id must be positive, got -4"),
+        "{message}"
+    );
     assert_eq!(
         error_of(&with(
             r#", "faults": [{"method": "buy", "account": 2, "disconnect": true}]"#
@@ -272,12 +287,14 @@ fn the_documented_example_parses() {
                    "phone": "+15550001001", "password": "hunter2", "password_hint": "the usual",
                    "channels": {"-1001234567890": "can_post", "-1001234567891": "read_only"}}],
      "channels": [{"id": 1, "channel_id": -1001234567890, "title": "Rare gifts",
-                   "price_min": null, "price_max": null, "supply_min": null, "supply_max": null}],
+                   "price_min": null, "price_max": null, "supply_min": null, "supply_max": null,
+                   "exclude": {"gift_ids": [9002], "kinds": ["birthday"]}}],
      "catalog": [{"id": 100, "price": 25, "supply": null, "title": "Heart"},
                  {"id": 200, "price": 2500, "supply": 10000, "remaining": 0}],
      "drops": [{"at_ms": 5000, "id": 9001, "price": 30000, "supply": 5000,
-                "require_premium": true, "per_user_limit": null, "title": "Plush Pepe",
-                "sellout_ms": null, "locks": {"1001": 1764003600}}],
+                "require_premium": true, "birthday": false, "per_user_limit": null,
+                "title": "Plush Pepe", "sellout_ms": null, "locks": {"1001": 1764003600}},
+               {"at_ms": 6000, "id": 9002, "price": 500, "supply": 1000, "birthday": true}],
      "faults": [{"method": "buy", "account": 1001, "calls": [1, 1], "error": "FLOOD_WAIT_2"},
                 {"method": "buy", "window_ms": [5000, 6000], "hang_ms": 30000, "executed": true},
                 {"method": "catalog", "probability": 0.05, "disconnect": true}],
@@ -297,7 +314,14 @@ fn the_documented_example_parses() {
         account.two_factor.as_ref().map(|tf| tf.password.as_str()),
         Some("hunter2")
     );
-    assert_eq!(file.config.gifts.len(), 3);
+    assert_eq!(file.config.gifts.len(), 4);
+    assert!(!file.config.gifts[2].birthday && file.config.gifts[3].birthday);
+    let exclude = &file.channels[0].exclude;
+    assert_eq!(
+        exclude.gift_ids().map(|id| id.get()).collect::<Vec<_>>(),
+        vec![9002]
+    );
+    assert!(exclude.kinds().contains(giftbuyer_core::GiftKind::Birthday));
     assert_eq!(file.config.gifts[2].release_at, ms(5_000));
     assert_eq!(file.config.gifts[2].demand, Demand::Calibrated);
     assert_eq!(file.config.gifts[1].remaining, Some(0));

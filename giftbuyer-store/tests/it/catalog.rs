@@ -261,7 +261,39 @@ async fn an_auction_gift_is_remembered_as_one(db: &TestDb) {
     assert_eq!(gift.gift.auction, None);
 }
 
+/// The birthday flag, a kind exclude lists select on, is kept with the known catalog and
+/// follows the latest sighting.
+async fn the_birthday_flag_is_remembered(db: &TestDb) {
+    let store = db.store().await;
+    store.record_catalog(&[], at(1)).await.expect("seed");
+    let cake = CatalogGift {
+        birthday: true,
+        ..limited(4, Some(100))
+    };
+    let diff = store
+        .record_catalog(&[cake.clone(), limited(5, Some(100))], at(2))
+        .await
+        .expect("recorded");
+    assert!(diff.new_gifts[0].birthday);
+    let birthday_of = |known: &[giftbuyer_core::ports::KnownGift], id: i64| {
+        known
+            .iter()
+            .find(|gift| gift.gift.id == id)
+            .map(|gift| gift.gift.birthday)
+            .expect("known gift")
+    };
+    let known = store.known_gifts().await.expect("known");
+    assert!(birthday_of(&known, 4));
+    assert!(!birthday_of(&known, 5));
+    store
+        .record_catalog(&[limited(4, Some(100))], at(3))
+        .await
+        .expect("again");
+    assert!(!birthday_of(&store.known_gifts().await.expect("known"), 4));
+}
+
 on_every_backend!(
+    the_birthday_flag_is_remembered,
     an_auction_gift_is_remembered_as_one,
     diffs_match_the_memory_store,
     first_run_seeds_then_reports_changes,

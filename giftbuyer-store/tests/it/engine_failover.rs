@@ -60,6 +60,7 @@ async fn seed_user(store: &Store, channel: ChannelId) {
         .await
         .expect("session");
     let new_channel = NewChannel {
+        exclude: giftbuyer_core::ExcludeList::EMPTY,
         channel_id: channel,
         title: None,
         filter: ChannelFilter::default(),

@@ -6,6 +6,7 @@ mod support;
 mod catalog;
 mod coordination;
 mod engine_failover;
+mod exclude_priority;
 mod history;
 mod journal;
 mod migrations;

@@ -9,7 +9,7 @@ async fn migrations_run_from_empty_once(db: &TestDb) {
     let report = migrate(&db.url).await.expect("first migration");
     assert_eq!(
         (report.applied.as_slice(), report.version),
-        (&[1, 2, 3][..], 3)
+        (&[1, 2, 3, 4][..], 4)
     );
     let report = migrate(&db.url).await.expect("second migration");
     assert!(report.applied.is_empty());
@@ -19,7 +19,7 @@ async fn migrations_run_from_empty_once(db: &TestDb) {
     store.close().await;
 
     let raw = db.raw().await;
-    assert_eq!(raw.int("SELECT COUNT(*) FROM schema_migrations").await, 3);
+    assert_eq!(raw.int("SELECT COUNT(*) FROM schema_migrations").await, 4);
     for table in [
         "users",
         "accounts",
@@ -39,7 +39,7 @@ async fn migrations_run_from_empty_once(db: &TestDb) {
             error,
             Error::SchemaTooNew {
                 found: 99,
-                known: 3
+                known: 4
             }
         ),
         "{error}"

@@ -292,6 +292,7 @@ async fn profiles_accounts_and_channels(db: &TestDb) {
     assert!(store.save_account_state(huge, at(6)).await.is_err());
 
     let channel = |id: i64| NewChannel {
+        exclude: giftbuyer_core::ExcludeList::EMPTY,
         channel_id: ChannelId::new(id).expect("channel"),
         title: Some("Gifts 🎁".into()),
         filter: ChannelFilter {
@@ -364,6 +365,7 @@ async fn profiles_accounts_and_channels(db: &TestDb) {
         .await
         .expect("account");
     let settings = UserSettings {
+        priority: giftbuyer_core::Priority::ScarcestFirst,
         autobuy: true,
         notification_chats: vec![
             ChatId::new(-100500).expect("chat"),
@@ -408,6 +410,7 @@ async fn settings_and_history(db: &TestDb) {
         .expect("token");
     // Saving settings keeps the token, and the other way round.
     let settings = UserSettings {
+        priority: giftbuyer_core::Priority::ScarcestFirst,
         autobuy: true,
         notification_chats: vec![ChatId::new(5).expect("chat")],
         report_lang: Lang::Ru,

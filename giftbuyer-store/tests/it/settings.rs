@@ -23,6 +23,7 @@ async fn settings_and_token_save_together(db: &TestDb) {
     let alice = user(&store, "alice").await;
     let bob = user(&store, "bob").await;
     let settings = UserSettings {
+        priority: giftbuyer_core::Priority::ScarcestFirst,
         autobuy: true,
         notification_chats: vec![ChatId::new(5).expect("chat")],
         report_lang: Lang::Ru,

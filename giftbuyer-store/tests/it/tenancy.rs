@@ -92,6 +92,7 @@ pub(crate) async fn populate(store: &Store, name: &str, telegram_id: i64) -> Own
         .add_channel(
             user,
             NewChannel {
+                exclude: giftbuyer_core::ExcludeList::EMPTY,
                 channel_id: ChannelId::new(CHANNEL).expect("channel"),
                 title: Some(format!("{name}'s channel")),
                 filter: ChannelFilter {
@@ -107,6 +108,7 @@ pub(crate) async fn populate(store: &Store, name: &str, telegram_id: i64) -> Own
         .save_settings(
             user,
             &UserSettings {
+                priority: giftbuyer_core::Priority::ScarcestFirst,
                 autobuy: true,
                 notification_chats: vec![giftbuyer_core::ports::ChatId::new(777).expect("chat")],
                 report_lang: Lang::Ru,
@@ -389,6 +391,7 @@ async fn another_user_can_neither_read_nor_change(db: &TestDb) {
     );
     // B may have a channel with the same Telegram id as A's: channels are unique per user.
     let same = NewChannel {
+        exclude: giftbuyer_core::ExcludeList::EMPTY,
         channel_id: ChannelId::new(CHANNEL).expect("channel"),
         title: None,
         filter: ChannelFilter::default(),

@@ -56,6 +56,7 @@ pub fn catalog_gift(gift: &types::StarGift, account: AccountId) -> CatalogGift {
         supply: gift.availability_total.map(i64::from),
         remaining: gift.availability_remains.map(i64::from),
         require_premium: gift.require_premium,
+        birthday: gift.birthday,
         per_user_remains,
         locks,
         sticker: sticker_ref(&gift.sticker),

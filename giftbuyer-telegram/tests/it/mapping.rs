@@ -18,6 +18,7 @@ fn a_star_gift_maps_field_for_field() {
     assert_eq!(
         gift,
         CatalogGift {
+            birthday: false,
             id: 7,
             price: 25,
             limited: true,
@@ -56,6 +57,7 @@ fn absent_optional_fields_stay_absent() {
     assert_eq!(
         gift,
         CatalogGift {
+            birthday: false,
             id: 8,
             price: 25,
             limited: false,
@@ -70,6 +72,26 @@ fn absent_optional_fields_stay_absent() {
             auction: None,
         }
     );
+}
+
+#[test]
+fn the_birthday_flag_survives_the_wire_and_maps_onto_the_gift() {
+    let birthday = types::StarGift {
+        birthday: true,
+        ..star_gift(11)
+    };
+    let wire = enums::StarGift::Gift(birthday).to_bytes();
+    let enums::StarGift::Gift(read) = enums::StarGift::from_bytes(&wire).expect("round trip")
+    else {
+        panic!("a starGift stays a starGift");
+    };
+    // The flag is bit 2 of the constructor's flags, right after its 4-byte constructor id.
+    let flags = u32::from_le_bytes(wire[4..8].try_into().expect("flags"));
+    assert_eq!(flags & (1 << 2), 1 << 2);
+    let gift = catalog_gift(&read, account(5));
+    assert!(gift.birthday);
+    assert!(gift.kinds().contains(giftbuyer_core::GiftKind::Birthday));
+    assert!(!catalog_gift(&star_gift(11), account(5)).birthday);
 }
 
 #[test]

@@ -330,6 +330,7 @@ impl World {
             .add_channel(
                 self.user,
                 NewChannel {
+                    exclude: giftbuyer_core::ExcludeList::EMPTY,
                     channel_id: ChannelId::from_mtproto(CHANNEL_MTPROTO).expect("channel"),
                     title: Some("Gifts".to_owned()),
                     filter: ChannelFilter::default(),
@@ -342,6 +343,7 @@ impl World {
             .save_settings(
                 self.user,
                 &UserSettings {
+                    priority: giftbuyer_core::Priority::ScarcestFirst,
                     autobuy: true,
                     notification_chats: Vec::new(),
                     report_lang: Lang::En,

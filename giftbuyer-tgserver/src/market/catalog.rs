@@ -91,7 +91,7 @@ impl MarketBackend {
         tl::enums::StarGift::Gift(tl::types::StarGift {
             limited,
             sold_out: gift.sold_out,
-            birthday: false,
+            birthday: gift.birthday,
             require_premium: gift.require_premium,
             limited_per_user: per_user.is_some(),
             peer_color_available: false,

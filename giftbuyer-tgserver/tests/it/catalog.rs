@@ -71,6 +71,7 @@ fn config(flood: FloodConfig) -> MarketConfig {
             .sticker(big_sticker(2 * 4096, 2)),
         GiftSpec::limited(id(ON_DC3), Stars::new(75), 10)
             .remaining(4)
+            .birthday()
             .locked_for(user(), lock),
         GiftSpec::limited(id(1003), Stars::new(15), 5).remaining(0),
         GiftSpec::unlimited(id(1004), Stars::new(10)),
@@ -222,6 +223,10 @@ async fn the_catalog_arrives_exactly_as_the_market_has_it_and_a_current_hash_is_
     );
     let locked = gifts.iter().find(|gift| gift.id == ON_DC3).expect("gift");
     assert_eq!(locked.remaining, Some(4));
+    // The birthday flag crosses the wire in both directions (encoded by the server, read by
+    // the adapter), and only on the gift that has it.
+    assert!(locked.birthday);
+    assert_eq!(gifts.iter().filter(|gift| gift.birthday).count(), 1);
     assert_eq!(
         locked.locks.get(&user()).map(|until| until.secs()),
         Some(2_000_000_000)

@@ -716,6 +716,7 @@ async fn the_engine_journals_a_purchase_lost_with_its_connection_as_unknown() {
     store.set_users(vec![UserConfig {
         user_id: UserId::new(1).expect("user"),
         settings: UserSettings {
+            priority: giftbuyer_core::Priority::ScarcestFirst,
             autobuy: true,
             notification_chats: Vec::new(),
             report_lang: giftbuyer_core::report::Lang::En,
@@ -723,6 +724,7 @@ async fn the_engine_journals_a_purchase_lost_with_its_connection_as_unknown() {
         },
         accounts: vec![id(BUYER)],
         channels: vec![giftbuyer_core::Channel {
+            exclude: giftbuyer_core::ExcludeList::EMPTY,
             row_id: ChannelRowId::new(1).expect("row"),
             channel_id: channel(POST),
             filter: ChannelFilter {

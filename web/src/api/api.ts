@@ -48,7 +48,9 @@ export const channels = {
   update: (id: number, c: Partial<T.ChannelInput>) => request<T.Channel>('PATCH', `/api/channels/${id}`, c),
   remove: (id: number) => request<void>('DELETE', `/api/channels/${id}`),
   check: (id: number) => request<T.ChannelCheck>('POST', `/api/channels/${id}/check`, {}),
-  preview: (price: number, supply: number) => request<T.Preview>('POST', '/api/channels/preview', { price, supply }),
+  /** With a gift's id and kinds, channels whose exclude list refuses the gift are left out. */
+  preview: (price: number, supply: number, gift?: { id: T.BigId; kinds: T.GiftKind[] }) =>
+    request<T.Preview>('POST', '/api/channels/preview', gift ? { price, supply, gift_id: String(gift.id), kinds: gift.kinds } : { price, supply }),
 };
 
 export const settings = {

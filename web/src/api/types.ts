@@ -97,6 +97,8 @@ export interface Gift {
   remaining: number | null;
   sold_out: boolean;
   require_premium: boolean;
+  /** Telegram's birthday flag; absent from servers older than the exclude lists. */
+  birthday?: boolean;
   has_sticker: boolean;
   first_seen: number;
   last_seen: number;
@@ -119,6 +121,17 @@ export interface BuyResult {
   error?: string;
 }
 
+/** A kind of gift a channel can exclude, named after Telegram's `starGift` flag. */
+export type GiftKind = 'birthday' | 'premium_only';
+
+export const GIFT_KINDS: readonly GiftKind[] = ['birthday', 'premium_only'];
+
+/** Gifts a channel never takes: ids (big ones as strings) and kinds. */
+export interface ExcludeList {
+  gift_ids: BigId[];
+  kinds: GiftKind[];
+}
+
 export interface Channel {
   id: number;
   channel_id: number;
@@ -127,6 +140,7 @@ export interface Channel {
   price_max: number | null;
   supply_min: number | null;
   supply_max: number | null;
+  exclude: ExcludeList;
 }
 
 export interface ChannelInput {
@@ -136,6 +150,7 @@ export interface ChannelInput {
   price_max: number | null;
   supply_min: number | null;
   supply_max: number | null;
+  exclude: ExcludeList;
 }
 
 export type CheckStatus = 'can_post' | 'read_only' | 'not_a_member' | 'unavailable';
@@ -170,7 +185,11 @@ export interface Settings {
   forced_target: number | null;
   autobuy: boolean;
   report_lang: string;
+  priority: Priority;
 }
+
+/** The order in which new gifts get the stars when a balance cannot buy them all. */
+export type Priority = 'scarcest_first' | 'priciest_first';
 
 /** PATCH /api/settings: a left-out field is kept, `null` clears it. */
 export interface SettingsPatch {
@@ -179,6 +198,7 @@ export interface SettingsPatch {
   forced_target?: number | null;
   autobuy?: boolean;
   report_lang?: string;
+  priority?: Priority;
 }
 
 export interface RunSummary {

@@ -22,6 +22,8 @@ export interface DialogForm<F extends { [K in keyof F]: string }> {
     save: (value: V) => Promise<void>,
     onConflict: (error: ApiError) => Record<string, string>,
     onOtherError: (error: unknown) => void,
+    /** The form field a server field name belongs to (`exclude.gift_ids` -> `exclude_ids`). */
+    fieldOf?: (serverField: string) => string,
   ) => (e: FormEvent) => Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export function useDialogForm<F extends { [K in keyof F]: string }>(initial: F |
       const local = errors[k];
       return server[k] ?? (local ? tk(local) : undefined);
     },
-    submit: (validate, save, onConflict, onOtherError) => async (e) => {
+    submit: (validate, save, onConflict, onOtherError, fieldOf = (f) => f) => async (e) => {
       e.preventDefault();
       const { errors: found, value } = validate(form);
       setErrors(found);
@@ -48,7 +50,11 @@ export function useDialogForm<F extends { [K in keyof F]: string }>(initial: F |
       try {
         await save(value);
       } catch (error) {
-        if (error instanceof ApiError && Object.keys(error.fields).length > 0) setServer(error.fields);
+        if (error instanceof ApiError && Object.keys(error.fields).length > 0) {
+          const mapped: Record<string, string> = {};
+          for (const [field, message] of Object.entries(error.fields)) mapped[fieldOf(field)] = message;
+          setServer(mapped);
+        }
         else if (error instanceof ApiError && error.conflict) setServer(onConflict(error));
         else onOtherError(error);
       } finally {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isBotApiChannelId, parseChatList, validateChannel, validateCredentials, validateProfile, type ChannelForm } from './validation';
+import { isBotApiChannelId, parseChatList, parseGiftIdList, validateChannel, validateCredentials, validateProfile, type ChannelForm } from './validation';
 
 const form = (over: Partial<ChannelForm> = {}): ChannelForm => ({
   channel_id: '-1001234567890',
@@ -8,6 +8,8 @@ const form = (over: Partial<ChannelForm> = {}): ChannelForm => ({
   price_max: '',
   supply_min: '',
   supply_max: '',
+  exclude_ids: '',
+  exclude_kinds: '',
   ...over,
 });
 
@@ -15,7 +17,33 @@ describe('validateChannel', () => {
   it('accepts a Bot API id with open bounds and turns blanks into null', () => {
     const { errors, value } = validateChannel(form({ title: '  Main ' }));
     expect(errors).toEqual({});
-    expect(value).toEqual({ channel_id: -1001234567890, title: 'Main', price_min: null, price_max: null, supply_min: null, supply_max: null });
+    expect(value).toEqual({
+      channel_id: -1001234567890,
+      title: 'Main',
+      price_min: null,
+      price_max: null,
+      supply_min: null,
+      supply_max: null,
+      exclude: { gift_ids: [], kinds: [] },
+    });
+  });
+
+  it('reads the exclude list: big ids stay exact strings, duplicates go, kinds keep their order', () => {
+    const { errors, value } = validateChannel(
+      form({ exclude_ids: '5170145012310081615, 7 7;\n007', exclude_kinds: 'premium_only,birthday' }),
+    );
+    expect(errors).toEqual({});
+    expect(value!.exclude).toEqual({ gift_ids: ['5170145012310081615', 7], kinds: ['birthday', 'premium_only'] });
+  });
+
+  it('refuses gift ids that are not positive whole numbers, or too many', () => {
+    for (const bad of ['-5', '0', '1.5', 'abc', '9223372036854775808']) {
+      expect(validateChannel(form({ exclude_ids: bad })).errors.exclude_ids, bad).toBe('validation.giftIdList');
+    }
+    const many = Array.from({ length: 1001 }, (_, i) => String(i + 1)).join(',');
+    expect(parseGiftIdList(many).error).toBe('validation.giftIdListTooLong');
+    expect(parseGiftIdList(many + ',1').error).toBe('validation.giftIdListTooLong');
+    expect(parseGiftIdList(Array.from({ length: 1000 }, (_, i) => String(i + 1)).join(',') + ',1').value).toHaveLength(1000);
   });
 
   it('refuses ids not in Bot API form', () => {

@@ -1,4 +1,4 @@
-import type { ChannelInput, NewProfile } from '../api/types';
+import type { BigId, ChannelInput, GiftKind, NewProfile } from '../api/types';
 
 /** Field name -> i18n message key. Empty when the form is valid. */
 export type FieldErrors<K extends string = string> = Partial<Record<K, string>>;
@@ -10,6 +10,38 @@ export interface ChannelForm {
   price_max: string;
   supply_min: string;
   supply_max: string;
+  /** Gift ids never bought onto the channel, separated by commas, spaces or new lines. */
+  exclude_ids: string;
+  /** Excluded gift kinds, comma-separated codes (the checkboxes keep it). */
+  exclude_kinds: string;
+}
+
+/** The most gift ids one exclude list holds, as the server enforces. */
+export const MAX_EXCLUDED_GIFTS = 1000;
+
+/**
+ * Parses a list of gift ids. Ids above 2^53 stay decimal strings, because a JavaScript number
+ * would round them onto another gift's id; duplicates are dropped.
+ */
+export function parseGiftIdList(text: string): { value: BigId[]; error?: string } {
+  const parts = text.split(/[\s,;]+/).filter((p) => p !== '');
+  const seen = new Set<string>();
+  const value: BigId[] = [];
+  for (const p of parts) {
+    if (!/^\d+$/.test(p) || /^0+$/.test(p) || BigInt(p) > 9223372036854775807n) return { value: [], error: 'validation.giftIdList' };
+    const canonical = BigInt(p).toString();
+    if (seen.has(canonical)) continue;
+    seen.add(canonical);
+    value.push(Number.isSafeInteger(Number(canonical)) ? Number(canonical) : canonical);
+  }
+  if (value.length > MAX_EXCLUDED_GIFTS) return { value: [], error: 'validation.giftIdListTooLong' };
+  return { value };
+}
+
+/** The kinds kept in a form's comma-separated field, in a stable order. */
+export function parseKinds(text: string): GiftKind[] {
+  const chosen = new Set(text.split(',').filter((k) => k !== ''));
+  return (['birthday', 'premium_only'] as const).filter((k) => chosen.has(k));
 }
 
 const INTEGER = /^-?\d+$/;
@@ -46,6 +78,8 @@ export function validateChannel(form: ChannelForm): { errors: FieldErrors<keyof 
     errors.price_max = 'validation.minMax';
   if (!errors.supply_max && sMin.value !== null && sMax.value !== null && sMin.value > sMax.value)
     errors.supply_max = 'validation.minMax';
+  const ids = parseGiftIdList(form.exclude_ids);
+  if (ids.error) errors.exclude_ids = ids.error;
   if (Object.keys(errors).length > 0) return { errors, value: null };
   return {
     errors,
@@ -56,6 +90,7 @@ export function validateChannel(form: ChannelForm): { errors: FieldErrors<keyof 
       price_max: pMax.value,
       supply_min: sMin.value,
       supply_max: sMax.value,
+      exclude: { gift_ids: ids.value, kinds: parseKinds(form.exclude_kinds) },
     },
   };
 }

@@ -1,6 +1,6 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { accounts as accountsApi, channels as channelsApi, gifts as giftsApi } from '../api/api';
-import type { Account, BuyResult, Channel, Gift } from '../api/types';
+import type { Account, BuyResult, Channel, Gift, GiftKind } from '../api/types';
 import { Modal } from '../components/Modal';
 import { errorText } from '../components/Toasts';
 import { useI18n } from '../i18n';
@@ -24,7 +24,7 @@ export function BuyDialog({ gift, onClose }: { gift: Gift; onClose: () => void }
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    Promise.all([accountsApi.list(), channelsApi.list(), channelsApi.preview(gift.price, gift.supply ?? 0).catch(() => null)])
+    Promise.all([accountsApi.list(), channelsApi.list(), channelsApi.preview(gift.price, gift.supply ?? 0, { id: gift.id, kinds: giftKinds(gift) }).catch(() => null)])
       .then(([a, c, preview]) => {
         setAccounts(a);
         setChannels(c);
@@ -116,4 +116,12 @@ export function BuyDialog({ gift, onClose }: { gift: Gift; onClose: () => void }
       )}
     </Modal>
   );
+}
+
+/** The kinds of a gift that channels' exclude lists select on. */
+export function giftKinds(gift: Gift): GiftKind[] {
+  const kinds: GiftKind[] = [];
+  if (gift.birthday) kinds.push('birthday');
+  if (gift.require_premium) kinds.push('premium_only');
+  return kinds;
 }

@@ -1,11 +1,11 @@
 import { channels as api } from '../api/api';
-import type { Channel } from '../api/types';
-import { Field } from '../components/Field';
+import { GIFT_KINDS, type Channel, type GiftKind } from '../api/types';
+import { Checkbox, Field } from '../components/Field';
 import { Modal } from '../components/Modal';
 import { useToast } from '../components/Toasts';
 import { useI18n } from '../i18n';
 import { useDialogForm } from '../lib/useDialogForm';
-import { validateChannel, type ChannelForm } from '../lib/validation';
+import { parseKinds, validateChannel, type ChannelForm } from '../lib/validation';
 
 const str = (n: number | null | undefined) => (n === null || n === undefined ? '' : String(n));
 
@@ -17,7 +17,16 @@ export function toForm(c: Channel | null): ChannelForm {
     price_max: str(c?.price_max),
     supply_min: str(c?.supply_min),
     supply_max: str(c?.supply_max),
+    exclude_ids: c ? c.exclude.gift_ids.map(String).join(', ') : '',
+    exclude_kinds: c ? c.exclude.kinds.join(',') : '',
   };
+}
+
+/** The server names exclude-list problems by their path in the body. */
+function fieldOf(serverField: string): string {
+  if (serverField.startsWith('exclude.gift_ids')) return 'exclude_ids';
+  if (serverField.startsWith('exclude')) return 'exclude_kinds';
+  return serverField;
 }
 
 /** Adds a channel, or edits one (a PATCH with every field, so cleared bounds become null). */
@@ -37,7 +46,14 @@ export function ChannelDialog({ channel, onClose, onSaved }: { channel: Channel 
     },
     () => ({ channel_id: t('channels.exists') }),
     toast.error,
+    fieldOf,
   );
+  const kinds = parseKinds(form.exclude_kinds);
+  const toggleKind = (kind: GiftKind) => {
+    const next = kinds.includes(kind) ? kinds.filter((k) => k !== kind) : [...kinds, kind];
+    set('exclude_kinds')({ target: { value: next.join(',') } });
+  };
+  const kindsError = err('exclude_kinds');
 
   const num = { inputMode: 'numeric' as const, min: 0, type: 'number' };
   return (
@@ -54,6 +70,24 @@ export function ChannelDialog({ channel, onClose, onSaved }: { channel: Channel 
           <Field label={t('channels.supplyMax')} name="supply_max" {...num} value={form.supply_max} onChange={set('supply_max')} error={err('supply_max')} />
         </div>
         <p className="muted small">{t('channels.boundsHint')}</p>
+        <Field label={t('channels.excludeIds')} name="exclude_ids" value={form.exclude_ids} onChange={set('exclude_ids')} error={err('exclude_ids')} hint={t('channels.excludeIdsHint')} placeholder="5170145012310081615, 6028601630662853006" />
+        <fieldset className="radio-list">
+          <legend>{t('channels.excludeKinds')}</legend>
+          {GIFT_KINDS.map((kind) => (
+            <Checkbox
+              key={kind}
+              name={`exclude_${kind}`}
+              label={t(kind === 'birthday' ? 'channels.kindBirthday' : 'channels.kindPremiumOnly')}
+              checked={kinds.includes(kind)}
+              onChange={() => toggleKind(kind)}
+            />
+          ))}
+          {kindsError && (
+            <div className="field-error" role="alert">
+              {kindsError}
+            </div>
+          )}
+        </fieldset>
         <div className="actions">
           <button type="button" className="btn" onClick={onClose}>
             {t('common.cancel')}

@@ -6,7 +6,7 @@ import { ChannelsScreen } from './ChannelsScreen';
 beforeEach(() => localStorage.clear());
 afterEach(() => vi.unstubAllGlobals());
 
-const channel = { id: 7, channel_id: -1001234567890, title: null, price_min: null, price_max: 5000, supply_min: null, supply_max: null };
+const channel = { id: 7, channel_id: -1001234567890, title: null, price_min: null, price_max: 5000, supply_min: null, supply_max: null, exclude: { gift_ids: [], kinds: [] } };
 
 describe('ChannelsScreen', () => {
   it('shows each channel\'s last access check in the list, and keeps it across visits', async () => {

@@ -81,7 +81,10 @@ export function ChannelsScreen() {
               <tbody>
                 {channels.map((c) => (
                   <tr key={c.id} data-testid="channel-row">
-                    <td data-label={t('channels.titleField')}>{c.title ?? '—'}</td>
+                    <td data-label={t('channels.titleField')}>
+                      {c.title ?? '—'}
+                      <ExcludedNote channel={c} />
+                    </td>
                     <td data-label={t('channels.id')} className="mono">
                       {c.channel_id}
                     </td>
@@ -177,5 +180,22 @@ function AccessCell({ summary }: { summary: AccessSummary | undefined }) {
     <span className={`badge status-${ok ? 'bought' : 'failed'}`} title={t('channels.accessCheckedAt', { date: dateTime(summary.checkedAt) })}>
       {t('channels.accessSummary', { ok: summary.canPost, total: summary.total })}
     </span>
+  );
+}
+
+/** A short line under a channel's title naming what its exclude list refuses. */
+function ExcludedNote({ channel }: { channel: Channel }) {
+  const { t } = useI18n();
+  const { gift_ids: ids, kinds } = channel.exclude ?? { gift_ids: [], kinds: [] };
+  if (ids.length === 0 && kinds.length === 0) return null;
+  const items = [
+    ...kinds.map((k) => t(k === 'birthday' ? 'channels.kindBirthday' : 'channels.kindPremiumOnly')),
+    ...ids.slice(0, 3).map(String),
+  ];
+  const list = items.join(', ') + (ids.length > 3 ? ', …' : '');
+  return (
+    <div className="muted small" data-testid="channel-excluded">
+      {t('channels.excluded', { list })}
+    </div>
   );
 }

@@ -21,6 +21,11 @@ describe('GiftCard', () => {
     expect(screen.getByTestId('gift-card').getAttribute('data-gift-id')).toBe('7000000000000000003');
   });
 
+  it('marks a birthday gift, which channels may exclude', () => {
+    renderUi(<GiftCard gift={{ ...base, birthday: true }} fresh={false} onSeen={() => undefined} onBuy={() => undefined} />, 'ru');
+    expect(screen.getByText('День рождения')).toBeTruthy();
+  });
+
   it('marks a sold-out gift and disables buying', () => {
     renderUi(<GiftCard gift={{ ...base, sold_out: true, remaining: 0 }} fresh={false} onSeen={() => undefined} onBuy={() => undefined} />);
     expect(screen.getByText('Sold out')).toBeTruthy();

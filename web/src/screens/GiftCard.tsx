@@ -32,6 +32,7 @@ function GiftCardView({ gift: g, fresh, onSeen, onBuy }: { gift: Gift; fresh: bo
         {g.limited && <span className="badge badge-limited">{t('gifts.limited')}</span>}
         {g.sold_out && <span className="badge badge-soldout">{t('gifts.soldOut')}</span>}
         {g.require_premium && <span className="badge badge-premium">{t('gifts.premiumOnly')}</span>}
+        {g.birthday && <span className="badge">{t('gifts.birthday')}</span>}
         {g.auction && (
           <span className="badge badge-warn" data-testid="gift-auction" title={t('gifts.auctionHint')}>
             {g.auction.start_date !== null

@@ -27,7 +27,7 @@ describe('PurchasesScreen', () => {
         },
       ],
       'GET /api/accounts': () => [200, { accounts: [{ id: 1, telegram_id: 7230754733, username: 'buyer', masked_phone: '+1555****567', premium: false, premium_until: null, stars: 0, stars_refreshed_at: null, api_profile_id: null, logged_in: true }] }],
-      'GET /api/channels': () => [200, { channels: [{ id: 1, channel_id: -1001234567890, title: 'Main', price_min: null, price_max: null, supply_min: null, supply_max: null }] }],
+      'GET /api/channels': () => [200, { channels: [{ id: 1, channel_id: -1001234567890, title: 'Main', price_min: null, price_max: null, supply_min: null, supply_max: null, exclude: { gift_ids: [], kinds: [] } }] }],
       'GET /api/gifts': () => [200, { gifts: [{ id: 7000000000000000005, title: 'Lol Pop', price: 1000, limited: true, supply: 100, remaining: 0, sold_out: true, require_premium: false, has_sticker: false, first_seen: 1, last_seen: 1, sold_out_at: 1 }] }],
     });
     renderUi(<PurchasesScreen />);

@@ -22,7 +22,14 @@ function server(initial: Settings) {
   return calls;
 }
 
-const base: Settings = { bot_token_set: false, notification_chats: [], forced_target: -1001111111111, autobuy: false, report_lang: 'en' };
+const base: Settings = {
+  bot_token_set: false,
+  notification_chats: [],
+  forced_target: -1001111111111,
+  autobuy: false,
+  report_lang: 'en',
+  priority: 'scarcest_first',
+};
 
 describe('SettingsScreen', () => {
   it('switches autobuy with a PATCH of that field only and shows the state clearly', async () => {
@@ -46,6 +53,25 @@ describe('SettingsScreen', () => {
     fireEvent.click(screen.getAllByRole('button', { name: 'Save' }).at(-1)!);
     await waitFor(() => expect(calls.some((c) => c.method === 'PATCH')).toBe(true));
     expect(calls.find((c) => c.method === 'PATCH')!.body).toEqual({ notification_chats: [-1002222222222, 42], forced_target: null });
+  });
+
+  it('changes the buying order with a PATCH of that field only, in either language', async () => {
+    const calls = server(base);
+    renderUi(<SettingsScreen />);
+    const select = (await screen.findByLabelText('When the stars cannot buy every new gift')) as HTMLSelectElement;
+    expect(select.value).toBe('scarcest_first');
+    expect(screen.getByRole('option', { name: 'Priciest first: higher price, then smaller supply' })).toBeTruthy();
+    fireEvent.change(select, { target: { value: 'priciest_first' } });
+    await waitFor(() => expect((screen.getByLabelText('When the stars cannot buy every new gift') as HTMLSelectElement).value).toBe('priciest_first'));
+    expect(calls.filter((c) => c.method === 'PATCH').map((c) => c.body)).toEqual([{ priority: 'priciest_first' }]);
+  });
+
+  it('names the buying order in Russian', async () => {
+    server({ ...base, priority: 'priciest_first' });
+    renderUi(<SettingsScreen />, 'ru');
+    const select = (await screen.findByLabelText('Когда звёзд не хватает на все новые подарки')) as HTMLSelectElement;
+    expect(select.value).toBe('priciest_first');
+    expect(screen.getByRole('option', { name: 'Сначала редкие: меньший тираж, затем дороже' })).toBeTruthy();
   });
 
   it('keeps the bot token write-only: field errors, then the bot name once set', async () => {

@@ -1,7 +1,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { settings as api } from '../api/api';
 import { ApiError } from '../api/errors';
-import type { Settings, SettingsPatch } from '../api/types';
+import type { Priority, Settings, SettingsPatch } from '../api/types';
 import { Field } from '../components/Field';
 import { useToast } from '../components/Toasts';
 import { useI18n } from '../i18n';
@@ -37,6 +37,7 @@ export function SettingsScreen() {
       <AutobuySection settings={data} save={save} />
       <BotSection settings={data} save={save} />
       <TargetsSection settings={data} save={save} />
+      <PrioritySection settings={data} save={save} />
       <LangSection settings={data} save={save} />
     </div>
   );
@@ -167,6 +168,36 @@ function TargetsSection({ settings, save }: { settings: Settings; save: Save }) 
           </button>
         </div>
       </form>
+    </section>
+  );
+}
+
+function PrioritySection({ settings, save }: { settings: Settings; save: Save }) {
+  const { t } = useI18n();
+  const id = useId();
+  const [error, setError] = useState<string | undefined>();
+  const change = async (priority: Priority) => {
+    const fields = await save({ priority });
+    setError(fields?.priority);
+  };
+  return (
+    <section className="panel" aria-labelledby={`${id}-h`}>
+      <h2 id={`${id}-h`}>{t('settings.priority')}</h2>
+      <div className="field field-inline">
+        <label htmlFor={id}>{t('settings.priorityLabel')}</label>
+        <select id={id} value={settings.priority} onChange={(e) => void change(e.target.value as Priority)} aria-describedby={`${id}-hint`}>
+          <option value="scarcest_first">{t('settings.priorityScarcest')}</option>
+          <option value="priciest_first">{t('settings.priorityPriciest')}</option>
+        </select>
+      </div>
+      <p className="muted small" id={`${id}-hint`}>
+        {t('settings.priorityHint')}
+      </p>
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
     </section>
   );
 }
