@@ -122,6 +122,12 @@ impl From<GiftKind> for GiftKindWire {
 #[schema(value_type = i64, example = 5_170_145_012_310_081_615_i64)]
 pub(crate) struct GiftIdInput(i64);
 
+impl GiftIdInput {
+    pub(crate) const fn get(self) -> i64 {
+        self.0
+    }
+}
+
 impl<'de> Deserialize<'de> for GiftIdInput {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct IdVisitor;

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::auth::AuthUser;
+use crate::channels::GiftIdInput;
 use crate::client::ClientInfo;
 use crate::common::{audit, origin_text, path_id};
 use crate::error::{ApiError, ErrorBody};
@@ -51,9 +52,9 @@ pub(crate) struct ResaleApi;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewWatchRequest {
-    /// The gift type (`starGift.id`) whose upgraded items to watch.
-    #[schema(example = 5170145012310081615_i64)]
-    gift_id: i64,
+    /// The gift type (`starGift.id`) whose upgraded items to watch, as an integer or its
+    /// decimal string (ids exceed what a JavaScript number holds exactly).
+    gift_id: GiftIdInput,
     /// The most stars paid for one listing, 1 to 100 000 000.
     #[schema(example = 2500)]
     max_price: i64,
@@ -286,8 +287,8 @@ pub(crate) async fn create(
     auth: AuthUser,
     ApiJson(body): ApiJson<NewWatchRequest>,
 ) -> Result<(StatusCode, Json<WatchResponse>), ApiError> {
-    let gift_id =
-        GiftId::new(body.gift_id).map_err(|_| watch_error(WatchError::GiftId(body.gift_id)))?;
+    let raw_gift = body.gift_id.get();
+    let gift_id = GiftId::new(raw_gift).map_err(|_| watch_error(WatchError::GiftId(raw_gift)))?;
     let max_price = u64::try_from(body.max_price)
         .ok()
         .filter(|price| (1..=MAX_WATCH_PRICE).contains(price))

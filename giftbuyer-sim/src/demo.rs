@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use giftbuyer_core::{AccountId, GiftId, Stars, UnixTime};
 
-use crate::{AccountSpec, GiftSpec, LoginConfig, MarketConfig, normalize_phone};
+use crate::{AccountSpec, GiftSpec, LoginConfig, MarketConfig, ResaleSpec, normalize_phone};
 
 /// How the demo market behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +139,7 @@ pub fn demo_market_config(options: &DemoOptions, known: &[KnownAccount]) -> Mark
         }
         config = config.gift(gift);
     }
+    config.resale = demo_listings(options, resumed_at);
     config.login = LoginConfig {
         starting_balance: options.starting_balance,
         // A newcomer adds their own channels, which the demo cannot know in advance.
@@ -163,6 +164,52 @@ pub fn demo_market_config(options: &DemoOptions, known: &[KnownAccount]) -> Mark
         config = config.account(spec);
     }
     with_two_factor_account(config, &phones)
+}
+
+/// The gift type whose upgraded items the demo lists for resale (the standing Heart).
+pub const RESALE_GIFT: i64 = 5_170_145_012_310_081_615;
+/// A new listing this often; each is taken by a competitor a while after it appears.
+const LISTING_EVERY: Duration = Duration::from_secs(45);
+/// How many listings are scheduled after the market (re)starts: about sixteen hours' worth.
+const LISTINGS_AHEAD: u64 = 1_280;
+const MODELS: [&str; 4] = ["Cap", "Frog", "Star", "Ghost"];
+const BACKDROPS: [&str; 3] = ["Black", "Ivory", "Emerald"];
+const SYMBOLS: [&str; 3] = ["Moon", "Leaf", "Crown"];
+
+/// The demo's resale market: a Heart item listed every 45 s at a price between 600 and 6,000
+/// stars with a model, backdrop and symbol drawn from small sets, taken by a competitor 20 to
+/// 110 s later. Slugs carry the listing's time since the market opened, so a resumed demo never
+/// lists an item twice; listings that appeared before a restart are left out.
+fn demo_listings(options: &DemoOptions, resumed_at: Duration) -> Vec<ResaleSpec> {
+    let Ok(gift) = GiftId::new(RESALE_GIFT) else {
+        return Vec::new();
+    };
+    let first = u64::try_from(resumed_at.as_nanos() / LISTING_EVERY.as_nanos())
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    let mut listings = Vec::new();
+    for index in first..first.saturating_add(LISTINGS_AHEAD) {
+        let Some(at) = u32::try_from(index)
+            .ok()
+            .and_then(|index| LISTING_EVERY.checked_mul(index))
+        else {
+            break;
+        };
+        let draw =
+            crate::rng::SplitMix64::keyed(options.seed, &[0x5245_5341_4c45, index]).next_u64();
+        let price = 600 + draw % 5_401;
+        let num = i64::try_from(index).unwrap_or(i64::MAX);
+        let pick =
+            |set: &[&'static str], shift: u32| set[((draw >> shift) % set.len() as u64) as usize];
+        let mut spec = ResaleSpec::new(gift, num, Stars::new(price))
+            .listed_at(at)
+            .taken_at(at + Duration::from_secs(20 + (draw >> 40) % 91))
+            .attributes(pick(&MODELS, 16), pick(&BACKDROPS, 24), pick(&SYMBOLS, 32));
+        spec.listing.slug = format!("heart-{}", at.as_secs());
+        spec.listing.title = "Heart".to_owned();
+        listings.push(spec);
+    }
+    listings
 }
 
 /// A demo number whose account has a two-step verification password, so that a demo login can
@@ -285,6 +332,58 @@ mod tests {
         assert_eq!(
             account.two_factor.as_ref().map(|t| t.password.as_str()),
             Some(TWO_FACTOR_PASSWORD)
+        );
+    }
+
+    #[test]
+    fn resale_listings_come_every_45_seconds_and_a_resumed_market_lists_only_new_ones() {
+        let opened = DemoOptions {
+            opened_at: at(1_764_000_000),
+            now: at(1_764_000_000),
+            ..DemoOptions::default()
+        };
+        let config = demo_market_config(&opened, &[]);
+        assert_eq!(config.validate(), Ok(()));
+        assert_eq!(config.resale.len(), LISTINGS_AHEAD as usize);
+        let first = &config.resale[0];
+        assert_eq!(first.listing.gift_id, RESALE_GIFT);
+        assert_eq!(first.listed_at, Duration::from_secs(45));
+        assert_eq!(first.listing.slug, "heart-45");
+        let taken = first.taken_at.expect("a competitor takes it") - first.listed_at;
+        assert!((20..=110).contains(&taken.as_secs()), "{taken:?}");
+        assert!(config.resale.iter().all(|spec| {
+            spec.listing
+                .price
+                .is_some_and(|price| (600..=6_000).contains(&price))
+                && spec.listing.attributes.model.is_some()
+        }));
+        let ids: BTreeSet<i64> = config
+            .resale
+            .iter()
+            .map(|spec| spec.listing.unique_id)
+            .collect();
+        assert_eq!(ids.len(), config.resale.len(), "unique ids are distinct");
+
+        // Restarted 1000 s later: the next listing is at 1035 s, and no slug repeats.
+        let resumed = demo_market_config(
+            &DemoOptions {
+                now: at(1_764_001_000),
+                ..opened
+            },
+            &[],
+        );
+        assert_eq!(resumed.resale[0].listed_at, Duration::from_secs(1_035));
+        let before: BTreeSet<&str> = config
+            .resale
+            .iter()
+            .filter(|spec| spec.listed_at <= Duration::from_secs(1_000))
+            .map(|spec| spec.listing.slug.as_str())
+            .collect();
+        assert!(
+            resumed
+                .resale
+                .iter()
+                .all(|spec| !before.contains(spec.listing.slug.as_str()))
         );
     }
 

@@ -32,7 +32,7 @@ impl ResaleSpec {
     pub fn new(gift_id: GiftId, num: i64, price: Stars) -> Self {
         Self {
             listing: ResaleListing {
-                unique_id: gift_id.get().saturating_mul(1_000_000).saturating_add(num),
+                unique_id: unique_id(gift_id, num),
                 gift_id: gift_id.get(),
                 slug: format!("gift{gift_id}-{num}"),
                 title: format!("Gift {gift_id}"),
@@ -83,6 +83,14 @@ impl ResaleSpec {
         }
         Ok(())
     }
+}
+
+/// A positive id for item `num` of a gift type, distinct per item like Telegram's
+/// `starGiftUnique.id` (gift ids are too large to combine arithmetically).
+fn unique_id(gift_id: GiftId, num: i64) -> i64 {
+    let draw = crate::rng::SplitMix64::keyed(0x554e_4951_5545, &[gift_id.get() as u64, num as u64])
+        .next_u64();
+    i64::try_from(draw >> 1).unwrap_or(i64::MAX).max(1)
 }
 
 /// A listing in the market and who, if anyone, bought it.

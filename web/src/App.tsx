@@ -12,6 +12,7 @@ import { ChannelsScreen } from './screens/ChannelsScreen';
 import { DashboardScreen } from './screens/DashboardScreen';
 import { GiftsScreen } from './screens/GiftsScreen';
 import { PurchasesScreen } from './screens/PurchasesScreen';
+import { ResaleScreen } from './screens/ResaleScreen';
 import { SessionsScreen } from './screens/SessionsScreen';
 import { SettingsScreen } from './screens/SettingsScreen';
 import { GiftIcon } from './components/Icons';
@@ -21,6 +22,7 @@ const ROUTES: { path: string; label: MessageKey; screen: () => React.JSX.Element
   { path: '/gifts', label: 'nav.gifts', screen: GiftsScreen },
   { path: '/channels', label: 'nav.channels', screen: ChannelsScreen },
   { path: '/purchases', label: 'nav.purchases', screen: PurchasesScreen },
+  { path: '/resale', label: 'nav.resale', screen: ResaleScreen },
   { path: '/settings', label: 'nav.settings', screen: SettingsScreen },
   { path: '/sessions', label: 'nav.sessions', screen: SessionsScreen },
 ];

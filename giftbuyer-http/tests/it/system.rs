@@ -151,6 +151,11 @@ async fn the_openapi_document_lists_every_route() {
         ("post", "/api/gifts/{id}/buy"),
         ("post", "/api/gifts/refresh"),
         ("get", "/api/gifts/{id}/sticker"),
+        ("get", "/api/resale/watches"),
+        ("post", "/api/resale/watches"),
+        ("delete", "/api/resale/watches/{id}"),
+        ("get", "/api/resale/purchases"),
+        ("get", "/api/resale/listings/{gift_id}"),
     ];
     for (method, path) in routes {
         assert!(

@@ -42,6 +42,15 @@ export const gifts = {
     requestNdjson<T.GiftRefreshEvent>('POST', '/api/gifts/refresh', onEvent, {}, signal),
 };
 
+export const resale = {
+  watches: () => request<{ watches: T.ResaleWatch[] }>('GET', '/api/resale/watches').then((r) => r.watches),
+  addWatch: (w: T.ResaleWatchInput) => request<T.ResaleWatch>('POST', '/api/resale/watches', w),
+  removeWatch: (id: number) => request<void>('DELETE', `/api/resale/watches/${id}`),
+  purchases: () => request<{ purchases: T.ResalePurchase[] }>('GET', '/api/resale/purchases').then((r) => r.purchases),
+  listings: (giftId: string) =>
+    request<{ count: number; listings: T.ResaleListing[] }>('GET', `/api/resale/listings/${encodeURIComponent(giftId)}`),
+};
+
 export const channels = {
   list: () => request<{ channels: T.Channel[] }>('GET', '/api/channels').then((r) => r.channels),
   create: (c: T.ChannelInput) => request<T.Channel>('POST', '/api/channels', c),

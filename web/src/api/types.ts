@@ -247,3 +247,53 @@ export interface Spending {
   total_stars: number;
   available: boolean;
 }
+
+export interface ResaleWatch {
+  id: number;
+  gift_id: BigId;
+  max_price: number;
+  copies: number;
+  bought: number;
+  model: string | null;
+  backdrop: string | null;
+  symbol: string | null;
+  /** The receiving channel; null for the buying account itself. */
+  to_channel_id: number | null;
+}
+
+export interface ResaleWatchInput {
+  /** Sent as a decimal string: gift ids exceed what a number holds exactly. */
+  gift_id: string;
+  max_price: number;
+  copies: number;
+  model?: string | null;
+  backdrop?: string | null;
+  symbol?: string | null;
+  to_channel_id?: number | null;
+}
+
+export interface ResalePurchase {
+  id: number;
+  watch_id: number;
+  account_id: number;
+  gift_id: BigId;
+  slug: string;
+  price: number;
+  to_channel_id: number | null;
+  status: 'planned' | 'sending' | 'bought' | 'failed' | 'unknown';
+  error: string | null;
+  updated_at: number;
+}
+
+export interface ResaleListing {
+  unique_id: BigId;
+  gift_id: BigId;
+  slug: string;
+  title: string;
+  num: number;
+  price: number | null;
+  model: string | null;
+  backdrop: string | null;
+  symbol: string | null;
+  require_premium: boolean;
+}

@@ -1,0 +1,75 @@
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { renderUi, stubApi } from '../test/render';
+import { ResaleScreen } from './ResaleScreen';
+
+afterEach(() => vi.unstubAllGlobals());
+
+const channel = { id: 7, channel_id: -1001234567890, title: 'Collection', price_min: null, price_max: null, supply_min: null, supply_max: null, exclude: { gift_ids: [], kinds: [] } };
+const watch = { id: 3, gift_id: 5170145012310081615n.toString(), max_price: 2500, copies: 2, bought: 1, model: 'cap', backdrop: null, symbol: null, to_channel_id: -1001234567890 };
+
+describe('ResaleScreen', () => {
+  it('lists watches with their progress and receiver, shows live listings and what was bought', async () => {
+    stubApi({
+      'GET /api/resale/watches': () => [200, { watches: [watch] }],
+      'GET /api/channels': () => [200, { channels: [channel] }],
+      'GET /api/resale/purchases': () => [
+        200,
+        { purchases: [{ id: 1, watch_id: 3, account_id: 11, gift_id: watch.gift_id, slug: 'pepe-9', price: 2400, to_channel_id: null, status: 'unknown', error: 'timeout', updated_at: 1_800_000_000 }] },
+      ],
+      'GET /api/resale/listings/5170145012310081615': () => [
+        200,
+        { count: 1, listings: [{ unique_id: 1, gift_id: watch.gift_id, slug: 'pepe-10', title: 'Plush Pepe', num: 10, price: 2600, model: 'Cap', backdrop: 'Black', symbol: null, require_premium: false }] },
+      ],
+    });
+    renderUi(<ResaleScreen />);
+    const row = await screen.findByTestId('resale-watch');
+    expect(within(row).getByText('Gift 5170145012310081615 · up to ★2,500')).toBeTruthy();
+    await waitFor(() => expect(row.textContent).toContain('cap · 1 of 2 bought · Collection'));
+    fireEvent.click(within(row).getByRole('button', { name: 'Listings' }));
+    const listings = await screen.findByTestId('resale-listings');
+    expect(listings.textContent).toContain('Plush Pepe #10');
+    expect(listings.textContent).toContain('★2,600');
+    expect(listings.textContent).toContain('Cap · Black');
+    const bought = await screen.findByTestId('resale-purchase');
+    expect(bought.textContent).toContain('pepe-9 · ★2,400');
+    expect(bought.textContent).toContain('outcome unknown, not resent (timeout)');
+    expect(bought.textContent).toContain('The buying account');
+  });
+
+  it('sends a new watch with the gift id as an exact string and shows the server\'s field errors', async () => {
+    let sent: unknown = null;
+    const calls = stubApi({
+      'GET /api/resale/watches': () => [200, { watches: [] }],
+      'GET /api/channels': () => [200, { channels: [channel] }],
+      'GET /api/resale/purchases': () => [200, { purchases: [] }],
+      'POST /api/resale/watches': (body) => {
+        sent = body;
+        return [422, { error: { code: 'invalid', message: 'model: too long', fields: { model: 'model must be 1 to 64 characters without control characters' } } }];
+      },
+    });
+    renderUi(<ResaleScreen />);
+    await screen.findByText('No watches yet.');
+    // Local checks first: nothing is sent while the gift id is not a number.
+    fireEvent.change(screen.getByLabelText('Gift id'), { target: { value: 'abc' } });
+    fireEvent.change(screen.getByLabelText('Max price (stars)'), { target: { value: '2500' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add watch' }));
+    expect(await screen.findByText('A gift id is a positive number')).toBeTruthy();
+    expect(calls.some((call) => call.method === 'POST')).toBe(false);
+
+    fireEvent.change(screen.getByLabelText('Gift id'), { target: { value: '5170145012310081615' } });
+    fireEvent.change(screen.getByLabelText('Model (optional)'), { target: { value: 'x'.repeat(70) } });
+    fireEvent.change(screen.getByLabelText('Receiver'), { target: { value: '-1001234567890' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add watch' }));
+    expect(await screen.findByText('model must be 1 to 64 characters without control characters')).toBeTruthy();
+    expect(sent).toEqual({
+      gift_id: '5170145012310081615',
+      max_price: 2500,
+      copies: 1,
+      model: 'x'.repeat(70),
+      backdrop: null,
+      symbol: null,
+      to_channel_id: -1001234567890,
+    });
+  });
+});
