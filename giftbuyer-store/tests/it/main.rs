@@ -10,6 +10,7 @@ mod history;
 mod journal;
 mod migrations;
 mod panel;
+mod resale;
 mod revoked;
 mod secrets;
 mod settings;
