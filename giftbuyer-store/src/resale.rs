@@ -44,8 +44,13 @@ macro_rules! watch_select {
     };
 }
 
-const ENTRY_COLUMNS: &str = "SELECT id, user_id, watch_id, account_id, unique_id, gift_id, slug, \
-     price, channel_id, status, error, updated_at FROM resale_journal";
+/// The columns of a journal entry.
+macro_rules! entry_select {
+    () => {
+        "SELECT id, user_id, watch_id, account_id, unique_id, gift_id, slug, price, channel_id, \
+         status, error, updated_at FROM resale_journal"
+    };
+}
 
 #[async_trait]
 impl ResaleStore for Store {
@@ -302,9 +307,10 @@ async fn recover(store: &Store, now: UnixTime) -> Result<(u64, u64), Error> {
 
 async fn entries(store: &Store, user: UserId, limit: u32) -> Result<Vec<ResaleEntry>, Error> {
     with_db!(store.db(), pool => {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{ENTRY_COLUMNS} WHERE user_id = $1 ORDER BY id DESC LIMIT $2"
-        )))
+        let rows = sqlx::query(concat!(
+            entry_select!(),
+            " WHERE user_id = $1 ORDER BY id DESC LIMIT $2"
+        ))
         .bind(user.get())
         .bind(i64::from(limit))
         .fetch_all(pool)
