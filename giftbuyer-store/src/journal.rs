@@ -280,7 +280,7 @@ pub(crate) fn status_from_code(code: &str) -> Option<JournalStatus> {
     .find(|status| status.code() == code)
 }
 
-fn clean_error(error: &str) -> String {
+pub(crate) fn clean_error(error: &str) -> String {
     error
         .chars()
         .map(|c| if c == '\0' { '\u{fffd}' } else { c })

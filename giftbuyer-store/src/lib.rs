@@ -2,7 +2,9 @@
 //! database, with every secret encrypted at rest.
 //!
 //! [`Store`] implements the engine's port ([`EngineStore`](giftbuyer_core::ports::EngineStore))
-//! and the panel's ([`PanelStore`](giftbuyer_core::ports::PanelStore)). The URL picks the
+//! and the panel's ([`PanelStore`](giftbuyer_core::ports::PanelStore)), and the resale
+//! market's ([`ResaleStore`](giftbuyer_core::ports::ResaleStore) and
+//! [`ResaleWatchStore`](giftbuyer_core::ports::ResaleWatchStore)). The URL picks the
 //! backend at run time, and each backend applies its own migrations when it connects:
 //!
 //! ```no_run
@@ -43,6 +45,7 @@ mod journal;
 mod keyfile;
 mod leadership;
 mod migrate;
+mod resale;
 mod rotate;
 mod settings;
 mod users;

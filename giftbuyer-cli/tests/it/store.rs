@@ -18,10 +18,10 @@ fn migrate_creates_the_schema_once() {
     let first = stdout_of(&run(&["migrate", "--database-url", &url]));
     assert_eq!(
         first,
-        "applied migrations 1, 2, 3, 4; the schema is at version 4\n"
+        "applied migrations 1, 2, 3, 4, 5; the schema is at version 5\n"
     );
     let second = stdout_of(&run(&["migrate", "--database-url", &url]));
-    assert_eq!(second, "the schema is up to date (version 4)\n");
+    assert_eq!(second, "the schema is up to date (version 5)\n");
 }
 
 #[test]

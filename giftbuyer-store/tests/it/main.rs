@@ -11,6 +11,7 @@ mod history;
 mod journal;
 mod migrations;
 mod panel;
+mod resale;
 mod revoked;
 mod secrets;
 mod settings;
