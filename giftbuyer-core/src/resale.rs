@@ -17,6 +17,10 @@ use crate::{Account, AccountId, ChannelId, GiftId, Stars, ValueError};
 /// keeps a typo (10 000 instead of 10) from emptying every account.
 pub const MAX_WATCH_COPIES: u32 = 100;
 
+/// The longest slug a listing may have to be bought: Telegram's are a word and a number, and
+/// the journal keys purchases on it.
+pub const MAX_SLUG_BYTES: usize = 256;
+
 /// The longest attribute name a watch may filter on; Telegram's names are short words.
 pub const MAX_ATTRIBUTE_CHARS: usize = 64;
 
@@ -224,7 +228,8 @@ pub struct SnipeBuy {
 /// Why a listing a watch looked at was not bought.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SnipeSkipReason {
-    /// The listing has no slug or no valid ids, so it cannot be bought or keyed.
+    /// The listing's slug is empty, too long or holds control characters, or its id is not
+    /// valid, so it cannot be bought or journaled.
     InvalidListing,
     /// The seller takes TON only, or gave no price in stars.
     NoStarPrice,
@@ -370,7 +375,10 @@ pub fn plan_snipes(
                     reason,
                 });
             };
-            if listing.slug.is_empty() || listing.unique_id <= 0 {
+            let bad_slug = listing.slug.is_empty()
+                || listing.slug.len() > MAX_SLUG_BYTES
+                || listing.slug.chars().any(char::is_control);
+            if bad_slug || listing.unique_id <= 0 {
                 skip(&mut plan, SnipeSkipReason::InvalidListing);
                 continue;
             }

@@ -446,7 +446,9 @@ impl Engine {
 
     /// Whether this instance may poll or buy on request: always without an election,
     /// otherwise only while [`Engine::run`] leads.
-    pub(crate) fn may_act(&self) -> bool {
+    /// Whether this instance may poll and buy now: it holds the leadership, or runs without an
+    /// election. Other tasks that buy (the resale sniper) follow the same rule.
+    pub fn may_act(&self) -> bool {
         self.leadership.is_none() || self.leading.load(Ordering::Acquire)
     }
 

@@ -254,6 +254,38 @@ async function run(page, base) {
     if (focused !== 'Check access') fail(`focus did not return to the opening button (it is on "${focused}")`);
   });
 
+  // Before autobuy spends the demo account's stars on drops: the demo lists an upgraded Heart
+  // every 45 s at 600 to 6,000 stars, and the sniper buys the first one under the watch's price.
+  await step('watch the resale market until a listing is bought (up to 150 s)', async () => {
+    await goTo(page, 'Resale', '/resale');
+    await page.getByLabel('Gift id').fill('5170145012310081615');
+    await page.getByLabel('Max price (stars)').fill('6000');
+    await page.getByLabel('How many').fill('1');
+    await page.getByRole('button', { name: 'Add watch' }).click();
+    const row = page.getByTestId('resale-watch').first();
+    await row.waitFor();
+    await row.getByRole('button', { name: 'Listings' }).click();
+    const deadline = Date.now() + 150_000;
+    let bought = null;
+    while (!bought) {
+      bought = await page.evaluate(async () => {
+        const { purchases } = await (await fetch('/api/resale/purchases')).json();
+        return purchases.find((p) => p.status === 'bought') ?? null;
+      });
+      if (bought) break;
+      if (Date.now() > deadline) fail('the sniper bought no resale listing within 150 s');
+      await page.waitForTimeout(2000);
+    }
+    log(`resale: bought ${bought.slug} for ${bought.price} stars`);
+    await goTo(page, 'Gifts', '/gifts');
+    await goTo(page, 'Resale', '/resale');
+    const purchase = page.getByTestId('resale-purchase').filter({ hasText: bought.slug });
+    await purchase.waitFor();
+    if (!((await purchase.textContent()) ?? '').includes('bought')) fail(`resale purchase ${bought.slug} is not shown as bought`);
+    await page.getByTestId('resale-watch').filter({ hasText: '1 of 1 bought' }).waitFor();
+    await shot(page, 'resale');
+  });
+
   await step('enable autobuy', async () => {
     await goTo(page, 'Settings', '/settings');
     const sw = page.getByTestId('autobuy-switch');

@@ -10,6 +10,7 @@ mod live;
 mod loopback;
 mod metrics;
 mod reload;
+mod sniper;
 mod stored;
 
 use std::future::Future;
@@ -21,7 +22,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use giftbuyer_core::ports::{AccountCatalogs, Clock, Connector, EventFeed, TelegramLogin};
-use giftbuyer_engine::{Engine, EngineConfig, TokioClock, spawn_supervised};
+use giftbuyer_engine::{
+    Engine, EngineConfig, ResaleSniper, SniperConfig, TokioClock, spawn_supervised,
+};
 use giftbuyer_http::{AppState, BotVerifier, HttpConfig};
 use giftbuyer_store::{KeyOrigin, Store};
 use tokio::task::JoinHandle;
@@ -151,6 +154,14 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let changes = reload::follow_changes(&store, engine.clone())
         .await
         .context("cannot follow settings changes")?;
+    let sniper = ResaleSniper::new(
+        Arc::new(store.clone()),
+        Arc::new(store.clone()),
+        adapters.connector.clone(),
+        clock.clone(),
+        SniperConfig::default(),
+    );
+    let sniper = sniper::spawn(sniper, engine.clone(), sniper::POLL_EVERY);
     let engine = spawn_supervised(engine, Duration::from_secs(1));
 
     let state = http_state(args, &store, clock, &adapters)?
@@ -172,6 +183,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
 
     let served = giftbuyer_http::serve(listener, state, shutdown).await;
     // Purchases in flight finish and are journaled before the process ends.
+    sniper.shutdown().await;
     engine.shutdown().await;
     metrics_feed.abort();
     changes.abort();
@@ -213,7 +225,8 @@ fn http_state(
         .with_bot_verifier(adapters.bot_verifier.clone())
         .with_login(adapters.login.clone())
         .with_connector(adapters.connector.clone())
-        .with_account_states(Arc::new(store.clone())))
+        .with_account_states(Arc::new(store.clone()))
+        .with_resale(Arc::new(store.clone()), Arc::new(store.clone())))
 }
 
 /// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the

@@ -176,15 +176,19 @@ fn invalid_listings_are_passed_over_with_a_reason() {
         listing("free", 7, 4, Some(0)),
         listing("dup", 7, 5, Some(50)),
         listing("dup", 7, 6, Some(10)),
+        listing("nul\u{0}slug", 7, 7, Some(20)),
+        listing(&"s".repeat(257), 7, 8, Some(30)),
     ];
     check(
         plan_snipes(&[watch(1, 7, 1000, 5)], &listings, &[acc(10, 5000, true)]),
         expect![[r#"
             buys: 1 (total 50⭐)
               watch=1 acc=10 → self gift=7 "dup" 50⭐
-            skips: 4
+            skips: 6
               watch=1 "negative" no_star_price
               watch=1 "free" no_star_price
+              watch=1 "nul\0slug" invalid_listing
+              watch=1 "sssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss" invalid_listing
               watch=1 "" invalid_listing
               watch=1 "zero" invalid_listing
         "#]],

@@ -18,6 +18,7 @@ mod history;
 mod panel;
 mod profiles;
 mod rate_limits;
+mod resale;
 mod serve;
 mod sessions;
 mod settings;
