@@ -15,8 +15,9 @@ use std::time::Duration;
 
 use giftbuyer_core::ports::{
     Clock, Connector, EngineStore, ErrorClass, JournalStatus, ResalePage, ResalePurchaseRequest,
-    ResaleStore, StoreError, TelegramAccount, TelegramError, UserId, UserWatch,
+    ResaleStore, StoreError, TelegramAccount, TelegramError, UserConfig, UserId, UserWatch,
 };
+use giftbuyer_core::report::{ResaleLine, TELEGRAM_MESSAGE_LIMIT, resale_report, split_message};
 use giftbuyer_core::resale::{ResaleWatch, SnipeBuy, plan_snipes};
 use giftbuyer_core::{Account, AccountId, GiftId, Stars};
 
@@ -132,12 +133,16 @@ impl ResaleSniper {
     /// Polls every watched gift type once and buys what the watches want.
     pub async fn tick(&self) -> Result<SnipeTick, StoreError> {
         let mut tick = SnipeTick::default();
-        let users: HashMap<UserId, Vec<AccountId>> = self
+        let configs: HashMap<UserId, UserConfig> = self
             .store
             .users()
             .await?
             .into_iter()
-            .map(|user| (user.user_id, user.accounts))
+            .map(|user| (user.user_id, user))
+            .collect();
+        let users: HashMap<UserId, Vec<AccountId>> = configs
+            .iter()
+            .map(|(id, user)| (*id, user.accounts.clone()))
             .collect();
         let mut by_gift: BTreeMap<GiftId, Vec<UserWatch>> = BTreeMap::new();
         for watch in self.resale.resale_watches().await? {
@@ -179,8 +184,11 @@ impl ResaleSniper {
                     .await;
                 let plan = plan_snipes(&user_watches, &listings, &accounts);
                 let sent: BTreeSet<String> = plan.buys.iter().map(|buy| buy.slug.clone()).collect();
-                self.buy_all(user, plan.buys, &mut tick).await?;
+                let lines = self.buy_all(user, plan.buys, &mut tick).await?;
                 listings.retain(|listing| !sent.contains(&listing.slug));
+                if let Some(config) = configs.get(&user) {
+                    self.report(config, &lines).await;
+                }
             }
         }
         Ok(tick)
@@ -296,11 +304,25 @@ impl ResaleSniper {
         user: UserId,
         buys: Vec<SnipeBuy>,
         tick: &mut SnipeTick,
-    ) -> Result<(), StoreError> {
-        let outcomes =
-            futures_util::future::join_all(buys.into_iter().map(|buy| self.buy(user, buy))).await;
-        for outcome in outcomes {
-            match outcome? {
+    ) -> Result<Vec<ResaleLine>, StoreError> {
+        let outcomes = futures_util::future::join_all(buys.into_iter().map(|buy| async move {
+            let outcome = self.buy(user, buy.clone()).await;
+            (buy, outcome)
+        }))
+        .await;
+        let mut lines = Vec::new();
+        for (buy, outcome) in outcomes {
+            let (outcome, error) = outcome?;
+            let status = match outcome {
+                BuyOutcome::Skipped => None,
+                BuyOutcome::Bought => Some(JournalStatus::Bought),
+                BuyOutcome::Failed => Some(JournalStatus::Failed),
+                BuyOutcome::Unknown => Some(JournalStatus::Unknown),
+            };
+            if let Some(status) = status {
+                lines.push(ResaleLine { buy, status, error });
+            }
+            match outcome {
                 BuyOutcome::Skipped => {}
                 BuyOutcome::Bought => {
                     tick.sent += 1;
@@ -316,18 +338,60 @@ impl ResaleSniper {
                 }
             }
         }
-        Ok(())
+        Ok(lines)
+    }
+
+    /// Tells the user's notification chats what was bought, through the user's bot, on a task
+    /// of its own so that no later purchase of the tick waits for the bot. A failed delivery is
+    /// logged; the journal holds the truth either way.
+    async fn report(&self, user: &UserConfig, lines: &[ResaleLine]) {
+        let Some(text) = resale_report(lines, user.settings.report_lang) else {
+            return;
+        };
+        if user.settings.notification_chats.is_empty() {
+            return;
+        }
+        let bot = match self.connector.bot(user.user_id).await {
+            Ok(Some(bot)) => bot,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(user = %user.user_id, %error, "no bot to report resale purchases");
+                return;
+            }
+        };
+        let chats = user.settings.notification_chats.clone();
+        let timeout = self.config.call_timeout;
+        let user_id = user.user_id;
+        tokio::spawn(async move {
+            for chat in chats {
+                for message in split_message(&text, TELEGRAM_MESSAGE_LIMIT) {
+                    match tokio::time::timeout(timeout, bot.send_message(chat, message)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(error)) => {
+                            tracing::warn!(user = %user_id, %error, "a resale report was not delivered");
+                        }
+                        Err(_) => {
+                            tracing::warn!(user = %user_id, "a resale report timed out");
+                        }
+                    }
+                }
+            }
+        });
     }
 
     /// One purchase through the journal: planned, then sending (compare-and-set), then sent
     /// once, then its outcome.
-    async fn buy(&self, user: UserId, buy: SnipeBuy) -> Result<BuyOutcome, StoreError> {
+    async fn buy(
+        &self,
+        user: UserId,
+        buy: SnipeBuy,
+    ) -> Result<(BuyOutcome, Option<String>), StoreError> {
         let Some(id) = self
             .resale
             .plan_resale(user, &buy, self.clock.unix_now())
             .await?
         else {
-            return Ok(BuyOutcome::Skipped);
+            return Ok((BuyOutcome::Skipped, None));
         };
         let account = match self.connector.account(buy.account_id).await {
             Ok(account) => account,
@@ -342,7 +406,7 @@ impl ResaleSniper {
                         self.clock.unix_now(),
                     )
                     .await?;
-                return Ok(BuyOutcome::Failed);
+                return Ok((BuyOutcome::Failed, Some(name.into_owned())));
             }
         };
         let moved = self
@@ -356,7 +420,7 @@ impl ResaleSniper {
             )
             .await?;
         if !moved {
-            return Ok(BuyOutcome::Skipped);
+            return Ok((BuyOutcome::Skipped, None));
         }
         let (status, error, outcome) = self.send(account.as_ref(), &buy).await;
         if status == JournalStatus::Bought || status == JournalStatus::Unknown {
@@ -375,7 +439,7 @@ impl ResaleSniper {
                 self.clock.unix_now(),
             )
             .await?;
-        Ok(outcome)
+        Ok((outcome, error))
     }
 
     async fn send(

@@ -6,11 +6,13 @@
 
 mod lang;
 mod render;
+mod resale;
 mod split;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use lang::{Lang, UnknownLang};
+pub use resale::{ResaleLine, resale_report};
 pub use split::{TELEGRAM_MESSAGE_LIMIT, split_message};
 
 use crate::{

@@ -364,3 +364,51 @@ fn an_excluded_gift_is_reported_with_its_reason() {
     "#]],
     );
 }
+
+#[test]
+fn a_resale_tick_is_reported_per_purchase_in_both_languages() {
+    use giftbuyer_core::ports::JournalStatus;
+    use giftbuyer_core::report::{ResaleLine, resale_report};
+    use giftbuyer_core::resale::{Recipient, SnipeBuy, WatchId};
+    use giftbuyer_core::{AccountId, GiftId, Stars};
+    let buy = |slug: &str, price, recipient| SnipeBuy {
+        watch_id: WatchId::new(3).expect("valid"),
+        account_id: AccountId::new(11).expect("valid"),
+        unique_id: 1,
+        gift_id: GiftId::new(77).expect("valid"),
+        slug: slug.into(),
+        price: Stars::new(price),
+        recipient,
+    };
+    let channel = ChannelId::new(-1001234567890).expect("valid");
+    let lines = [
+        ResaleLine {
+            buy: buy("pepe-1", 900, Recipient::Buyer),
+            status: JournalStatus::Bought,
+            error: None,
+        },
+        ResaleLine {
+            buy: buy("pepe-2\nfake line", 950, Recipient::Channel(channel)),
+            status: JournalStatus::Failed,
+            error: Some("STARGIFT_NOT_FOUND".into()),
+        },
+        ResaleLine {
+            buy: buy("pepe-3", 990, Recipient::Buyer),
+            status: JournalStatus::Unknown,
+            error: Some("timeout".into()),
+        },
+    ];
+    assert_eq!(resale_report(&[], Lang::En), None);
+    expect![[r#"
+        🛒 Resale
+        • ✅ pepe-1 | 900⭐ | acc=11 → self | watch 3 | bought
+        • ❌ pepe-2 fake line | 950⭐ | acc=11 → ch=-1001234567890 | watch 3 | failed (STARGIFT_NOT_FOUND)
+        • ❓ pepe-3 | 990⭐ | acc=11 → self | watch 3 | outcome unknown, not resent (timeout)
+    "#]].assert_eq(&resale_report(&lines, Lang::En).expect("a report"));
+    expect![[r#"
+        🛒 Перепродажа
+        • ✅ pepe-1 | 900⭐ | acc=11 → себе | наблюдение 3 | куплено
+        • ❌ pepe-2 fake line | 950⭐ | acc=11 → ch=-1001234567890 | наблюдение 3 | не удалось (STARGIFT_NOT_FOUND)
+        • ❓ pepe-3 | 990⭐ | acc=11 → себе | наблюдение 3 | результат неизвестен, повторно не отправлялось (timeout)
+    "#]].assert_eq(&resale_report(&lines, Lang::Ru).expect("a report"));
+}

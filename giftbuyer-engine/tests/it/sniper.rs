@@ -280,3 +280,56 @@ async fn two_users_watching_one_item_do_not_both_send_for_it() {
         "the older user is served first"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn what_was_bought_is_reported_to_the_users_chats_in_their_language() {
+    use giftbuyer_core::ports::ChatId;
+    use giftbuyer_core::report::Lang;
+    use giftbuyer_sim::{BotConfig, SimBot};
+    let clock = Arc::new(TokioClock::starting_at(unix(1_764_000_000)));
+    let mut config =
+        MarketConfig::with_seed(9).account(AccountSpec::new(account(1), Stars::new(1_000)));
+    config.resale = vec![ResaleSpec::new(gift(), 1, Stars::new(400))];
+    let market = Market::new(config, clock.clone()).expect("valid market");
+    let bot = SimBot::new(clock.clone(), BotConfig::default());
+    let store = Arc::new(MemoryStore::new());
+    let chat = ChatId::new(-100_777).expect("valid chat");
+    store.set_users(vec![UserConfig {
+        user_id: user(),
+        settings: UserSettings {
+            notification_chats: vec![chat],
+            report_lang: Lang::Ru,
+            ..UserSettings::default()
+        },
+        accounts: vec![account(1)],
+        channels: Vec::new(),
+    }]);
+    let sniper = ResaleSniper::new(
+        store.clone(),
+        store.clone(),
+        Arc::new(SimConnector::new(market.clone(), Some(bot.clone()))),
+        clock,
+        SniperConfig::default(),
+    );
+    let world = World {
+        market,
+        store,
+        sniper,
+    };
+    watch(&world, 1_000, 1, Recipient::Buyer).await;
+    let tick = world.sniper.tick().await.expect("tick");
+    assert_eq!(tick.bought, 1);
+    // The report goes out on its own task, after the purchase.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let texts = bot.texts(chat);
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].starts_with("🛒 Перепродажа\n• ✅ gift77-1 | 400⭐ | acc=1 → себе"),
+        "{}",
+        texts[0]
+    );
+    // A tick that buys nothing says nothing.
+    world.sniper.tick().await.expect("tick");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(bot.texts(chat).len(), 1);
+}
