@@ -8,6 +8,7 @@ mod scenario;
 mod serve;
 mod simulate_cmd;
 mod simulate_mtproto;
+mod simulate_resale;
 mod soak;
 mod store_args;
 mod store_cmd;

@@ -83,6 +83,9 @@ pub(crate) struct SimulationResult {
     /// Purchases the market carried out: never more than `bought` plus `unknown`.
     market_purchases: usize,
     gifts: Vec<GiftResult>,
+    /// What the resale sniper caught, when the drop file has watches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resale: Option<crate::simulate_resale::ResaleResult>,
     report: String,
 }
 
@@ -141,15 +144,22 @@ async fn simulate(
     let market = Market::new(scenario.config.clone(), clock.clone()).context("invalid market")?;
     let bot = SimBot::new(clock.clone(), scenario.bot.clone());
     let connector = Arc::new(SimConnector::new(market.clone(), Some(bot)));
-    let (store, engine) = engine(&scenario, &market, connector, clock.clone(), strategy, lang)?;
-    let observer = drive(engine, &clock, scenario.duration).await?;
-    Ok(summarize(
-        strategy,
-        Mode::InProcess,
+    let (store, engine) = engine(
+        &scenario,
         &market,
-        &store,
-        &observer,
-    ))
+        connector.clone(),
+        clock.clone(),
+        strategy,
+        lang,
+    )?;
+    let sniper = crate::simulate_resale::start(&scenario, &store, connector, &clock).await?;
+    let observer = drive(engine, &clock, scenario.duration).await?;
+    let mut result = summarize(strategy, Mode::InProcess, &market, &store, &observer);
+    if let Some(sniper) = sniper {
+        sniper.await.context("the resale sniper failed")?;
+        result.resale = Some(crate::simulate_resale::result(&scenario, &market, &store));
+    }
+    Ok(result)
 }
 
 /// The engine for one user who owns every account of the market and the drop file's channels,
@@ -367,6 +377,7 @@ pub(crate) fn summarize(
         stars_spent,
         market_purchases: purchases.len(),
         gifts,
+        resale: None,
         report,
     }
 }
@@ -426,6 +437,9 @@ impl SimulationResult {
         ));
         for (reason, count) in &self.failed {
             out.push_str(&format!("  failed {reason}: {count}\n"));
+        }
+        if let Some(resale) = &self.resale {
+            out.push_str(&resale.to_text());
         }
         out.push_str("gifts:\n");
         for gift in &self.gifts {

@@ -50,14 +50,18 @@
 //! | `faults[]` | For `method` and optionally one `account`: on `calls` `[first, last]` (numbered from 1, per account when `account` is given), in `window_ms` `[from, until)` of arrival time, with `probability`, or on every call when none is given. The call gets `error` (a Telegram error name, with `code`, default 400, 420 for flood waits), hangs for `hang_ms`, or is cut off (`disconnect`); `executed` says whether the server carried a hung or cut-off request out. |
 //! | `login` | What accounts created by logging in with a new number get: `starting_balance` (default 2500), `channels`; and `code_ttl_ms` (default 300000). |
 //! | `resale[]` | Unique gifts listed for resale: `gift_id` (the gift type), `num` (the item's number), `price` in stars, optional `slug` (default `gift<id>-<num>`), `title`, `model`, `backdrop`, `symbol`, `require_premium`; listed at `at_ms` (default 0) until a competitor buys it at `taken_ms` (default never). |
+//! | `watches[]` | The simulated user's resale watches for `giftbuyer simulate`: `gift_id`, `max_price` in stars, `copies` (default 1, at most 100), optional `model`, `backdrop`, `symbol`, and `to_channel_id` (one of `channels[]`; absent for the buying account). |
 //! | `bot` | The notification bot: `latency_ms` (default 50), `max_per_second_per_chat` (`RetryAfter` beyond it), chats that `blocked` the bot and chats `missing` (never started). |
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Duration;
 
+use giftbuyer_core::ports::NewWatch;
 use giftbuyer_core::ports::{ChannelAccess, ChatId, TelegramError};
-use giftbuyer_core::resale::GiftAttributes;
+use giftbuyer_core::resale::{
+    AttributeFilter, GiftAttributes, MAX_WATCH_COPIES, Recipient, WatchError,
+};
 use giftbuyer_core::{
     AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, ExcludeList, GiftId, Stars,
     UnixTime,
@@ -86,6 +90,8 @@ pub struct DropFile {
     /// The wall time the caller's clock should start at, if the file sets one.
     pub start: Option<UnixTime>,
     pub bot: BotConfig,
+    /// The user's resale watches, for the sniper.
+    pub watches: Vec<NewWatch>,
 }
 
 /// Why a drop file was refused. Messages name the field, e.g.
@@ -131,6 +137,27 @@ struct DropFileWire {
     bot: Option<BotWire>,
     #[serde(default)]
     resale: Vec<ResaleWire>,
+    #[serde(default)]
+    watches: Vec<WatchWire>,
+}
+
+/// A resale watch of the simulated user.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WatchWire {
+    gift_id: i64,
+    max_price: i64,
+    #[serde(default = "one")]
+    copies: i64,
+    model: Option<String>,
+    backdrop: Option<String>,
+    symbol: Option<String>,
+    /// One of `channels[]`' channel ids; absent for the buying account itself.
+    to_channel_id: Option<i64>,
+}
+
+const fn one() -> i64 {
+    1
 }
 
 /// A unique gift listed for resale.
@@ -517,6 +544,15 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
         resale.push(listing);
     }
 
+    let mut watches = Vec::with_capacity(wire.watches.len());
+    for (index, watch) in wire.watches.into_iter().enumerate() {
+        watches.push(watch_from_wire(
+            watch,
+            &format!("watches[{index}]"),
+            &channels,
+        )?);
+    }
+
     let config = MarketConfig {
         seed: wire.seed,
         latency,
@@ -541,6 +577,67 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
         duration: Duration::from_millis(wire.duration_ms),
         start,
         bot,
+        watches,
+    })
+}
+
+fn watch_from_wire(
+    wire: WatchWire,
+    path: &str,
+    channels: &[Channel],
+) -> Result<NewWatch, DropFileError> {
+    let gift_id = GiftId::new(wire.gift_id).map_err(|err| field(format!("{path}.gift_id"), err))?;
+    let max_price = Stars::from_i64(wire.max_price)
+        .ok()
+        .filter(|&price| price > Stars::ZERO)
+        .ok_or_else(|| {
+            field(
+                format!("{path}.max_price"),
+                format!("must be positive, got {}", wire.max_price),
+            )
+        })?;
+    let copies = u32::try_from(wire.copies)
+        .ok()
+        .filter(|copies| (1..=MAX_WATCH_COPIES).contains(copies))
+        .ok_or_else(|| {
+            field(
+                format!("{path}.copies"),
+                format!(
+                    "must be between 1 and {MAX_WATCH_COPIES}, got {}",
+                    wire.copies
+                ),
+            )
+        })?;
+    let attributes = AttributeFilter::new(
+        wire.model.as_deref(),
+        wire.backdrop.as_deref(),
+        wire.symbol.as_deref(),
+    )
+    .map_err(|err| match err {
+        WatchError::Attribute { field: name } => field(format!("{path}.{name}"), err),
+        other => field(path, other),
+    })?;
+    let recipient = match wire.to_channel_id {
+        None => Recipient::Buyer,
+        Some(raw) => {
+            let channel = channels
+                .iter()
+                .find(|channel| channel.channel_id.get() == raw)
+                .ok_or_else(|| {
+                    field(
+                        format!("{path}.to_channel_id"),
+                        format!("{raw} is not one of channels[]"),
+                    )
+                })?;
+            Recipient::Channel(channel.channel_id)
+        }
+    };
+    Ok(NewWatch {
+        gift_id,
+        attributes,
+        max_price,
+        recipient,
+        copies,
     })
 }
 

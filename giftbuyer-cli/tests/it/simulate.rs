@@ -168,3 +168,24 @@ fn the_text_output_says_the_run_went_over_mtproto_in_real_time() {
         .expect("a count of getStarGifts calls");
     assert!(polls >= 1, "{output}");
 }
+
+#[test]
+fn the_resale_sniper_fills_its_watches_without_paying_above_a_maximum() {
+    let result = simulate("resale_drop.json", "engine");
+    let resale = &result["resale"];
+    // Three watches want 5 + 2 + 3 items; the market lists 31 that some watch would take.
+    assert_eq!(resale["listings"], 60, "{resale}");
+    assert_eq!(resale["wanted"], 31, "{resale}");
+    assert_eq!(resale["caught"], 10, "every watch is filled: {resale}");
+    assert_eq!(resale["unknown"], 0);
+    let spent = resale["stars_spent"].as_u64().expect("stars");
+    assert!(spent > 0 && spent <= 5 * 1500 + 2 * 3000 + 3 * 2200, "{spent}");
+    let p50 = resale["catch_after_ms_p50"].as_u64().expect("caught");
+    // Polls every 2 s plus a 70 ms round trip each way: well under two poll intervals.
+    assert!(p50 < 4_000, "{p50}");
+    // The same file runs the same way: virtual time and one seed.
+    assert_eq!(
+        virtual_part(simulate("resale_drop.json", "engine"))["resale"],
+        virtual_part(result)["resale"]
+    );
+}

@@ -222,3 +222,52 @@ fn resale_listings_in_a_drop_file_name_their_field() {
         "resale[0].slug: must be a non-empty word"
     );
 }
+
+#[test]
+fn watches_in_a_drop_file_name_their_field() {
+    let base = |watches: &str| {
+        format!(
+            r#"{{"duration_ms": 1000, "channels": [{{"id": 1, "channel_id": -1001234567890}}], "watches": [{watches}]}}"#
+        )
+    };
+    let parsed = drop_file::parse(&base(
+        r#"{"gift_id": 7, "max_price": 900, "model": " Cap ", "to_channel_id": -1001234567890}"#,
+    ))
+    .expect("valid");
+    let watch = &parsed.watches[0];
+    assert_eq!((watch.copies, watch.max_price), (1, Stars::new(900)));
+    assert_eq!(watch.attributes.model(), Some("cap"));
+    assert_eq!(
+        watch.recipient,
+        Recipient::Channel(channel_of(-1_001_234_567_890))
+    );
+    let error = |watches: &str| {
+        drop_file::parse(&base(watches))
+            .expect_err("invalid")
+            .to_string()
+    };
+    assert_eq!(
+        error(r#"{"gift_id": 0, "max_price": 5}"#),
+        "watches[0].gift_id: gift id must be positive, got 0"
+    );
+    assert_eq!(
+        error(r#"{"gift_id": 7, "max_price": 0}"#),
+        "watches[0].max_price: must be positive, got 0"
+    );
+    assert_eq!(
+        error(r#"{"gift_id": 7, "max_price": 5, "copies": 101}"#),
+        "watches[0].copies: must be between 1 and 100, got 101"
+    );
+    assert_eq!(
+        error(r#"{"gift_id": 7, "max_price": 5, "symbol": ""}"#),
+        "watches[0].symbol: symbol must be 1 to 64 characters without control characters"
+    );
+    assert_eq!(
+        error(r#"{"gift_id": 7, "max_price": 5, "to_channel_id": -1009999999999}"#),
+        "watches[0].to_channel_id: -1009999999999 is not one of channels[]"
+    );
+}
+
+fn channel_of(raw: i64) -> giftbuyer_core::ChannelId {
+    giftbuyer_core::ChannelId::new(raw).expect("valid channel")
+}
