@@ -25,6 +25,7 @@
 //! ```
 
 mod account;
+pub mod auction;
 mod channel;
 mod error;
 mod exclude;

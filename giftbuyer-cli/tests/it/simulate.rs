@@ -179,7 +179,10 @@ fn the_resale_sniper_fills_its_watches_without_paying_above_a_maximum() {
     assert_eq!(resale["caught"], 10, "every watch is filled: {resale}");
     assert_eq!(resale["unknown"], 0);
     let spent = resale["stars_spent"].as_u64().expect("stars");
-    assert!(spent > 0 && spent <= 5 * 1500 + 2 * 3000 + 3 * 2200, "{spent}");
+    assert!(
+        spent > 0 && spent <= 5 * 1500 + 2 * 3000 + 3 * 2200,
+        "{spent}"
+    );
     let p50 = resale["catch_after_ms_p50"].as_u64().expect("caught");
     // Polls every 2 s plus a 70 ms round trip each way: well under two poll intervals.
     assert!(p50 < 4_000, "{p50}");

@@ -1,5 +1,7 @@
 //! Integration tests of the core: data-driven planner and report cases, and planner invariants.
 
+mod auction_cases;
+mod auction_props;
 mod execution_cases;
 mod execution_props;
 mod planner_cases;
