@@ -2,6 +2,7 @@
 //! core's types: the catalog, the balance, the profile, purchases and channel rights. Nothing
 //! here performs I/O, so every rule is tested from constructed TL objects.
 
+mod auction;
 mod balance;
 mod catalog;
 mod channel;
@@ -9,6 +10,9 @@ mod profile;
 mod purchase;
 mod resale;
 
+pub use auction::{
+    AuctionAnswer, auction_answer, auction_state_request, bid_invoice, bidder_state,
+};
 pub use balance::{stars_balance, stars_status_request};
 pub use catalog::{catalog_gift, catalog_response, star_gifts_request, sticker_ref};
 pub use channel::{

@@ -2,6 +2,7 @@
 //! by hand, the Bot API runs in-process on loopback, and MTProto calls go to a scripted fake.
 
 mod account;
+mod auction;
 mod bot_api;
 mod fixtures;
 mod login;
