@@ -7,7 +7,10 @@
 //! and issuing the request. Wall-clock time, not virtual time. The size is the target's: 20
 //! accounts, 10 new gifts, 50 channels.
 
-use std::sync::{Arc, Mutex};
+#[path = "support/latency.rs"]
+mod latency;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -26,7 +29,7 @@ const CHANNELS: i64 = 50;
 const NEW_GIFTS: i64 = 10;
 
 /// Every measured latency, for the percentiles printed at the end.
-static SAMPLES: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
+static SAMPLES: latency::Samples = latency::Samples::new();
 
 fn channels() -> Vec<Channel> {
     (0..CHANNELS)
@@ -139,44 +142,14 @@ fn reaction(c: &mut Criterion) {
         .enable_time()
         .build()
         .expect("runtime");
-    let mut group = c.benchmark_group("engine");
-    group.sample_size(20);
-    group.warm_up_time(Duration::from_millis(200));
-    group.measurement_time(Duration::from_millis(400));
-    group.bench_function("reaction/20acc_10gifts_50ch", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let latency = react_once(&runtime);
-                SAMPLES
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push(latency);
-                total += latency;
-            }
-            total
-        });
-    });
-    group.finish();
-
-    let mut samples = SAMPLES
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
-    samples.sort_unstable();
-    if let Some(&max) = samples.last() {
-        let at = |quantile: f64| {
-            let rank = (quantile * samples.len() as f64).ceil() as usize;
-            samples[rank.clamp(1, samples.len()) - 1]
-        };
-        eprintln!(
-            "reaction latency over {} runs: p50 {:?}, p99 {:?}, max {:?}",
-            samples.len(),
-            at(0.50),
-            at(0.99),
-            max
-        );
-    }
+    SAMPLES.bench(
+        c,
+        ("engine", "reaction/20acc_10gifts_50ch"),
+        20,
+        Duration::from_millis(400),
+        "reaction latency",
+        || react_once(&runtime),
+    );
 }
 
 criterion_group!(benches, reaction);

@@ -8,6 +8,9 @@
 //! sending, then issuing the request. Wall-clock time, not virtual time. Ten accounts, five
 //! watches of the gift type and a page of fifty listings.
 
+#[path = "support/latency.rs"]
+mod latency;
+
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -32,7 +35,7 @@ const LISTINGS: i64 = 50;
 const GIFT: i64 = 77;
 
 /// Every measured latency, for the percentiles printed at the end.
-static SAMPLES: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
+static SAMPLES: latency::Samples = latency::Samples::new();
 
 /// When the last poll's page was handed back and when the first purchase was asked for.
 #[derive(Default)]
@@ -192,44 +195,14 @@ fn reaction(c: &mut Criterion) {
         .enable_time()
         .build()
         .expect("runtime");
-    let mut group = c.benchmark_group("sniper");
-    group.sample_size(30);
-    group.warm_up_time(Duration::from_millis(200));
-    group.measurement_time(Duration::from_millis(500));
-    group.bench_function("reaction/10acc_5watches_50listings", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let latency = react_once(&runtime);
-                SAMPLES
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(latency);
-                total += latency;
-            }
-            total
-        });
-    });
-    group.finish();
-
-    let mut samples = SAMPLES
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    samples.sort_unstable();
-    if let Some(&max) = samples.last() {
-        let at = |quantile: f64| {
-            let rank = (quantile * samples.len() as f64).ceil() as usize;
-            samples[rank.clamp(1, samples.len()) - 1]
-        };
-        eprintln!(
-            "sniper reaction latency over {} runs: p50 {:?}, p99 {:?}, max {:?}",
-            samples.len(),
-            at(0.50),
-            at(0.99),
-            max
-        );
-    }
+    SAMPLES.bench(
+        c,
+        ("sniper", "reaction/10acc_5watches_50listings"),
+        30,
+        Duration::from_millis(500),
+        "sniper reaction latency",
+        || react_once(&runtime),
+    );
 }
 
 criterion_group!(benches, reaction);
