@@ -18,8 +18,8 @@ use giftbuyer_core::ports::{
     ResaleStore, StoreError, TelegramAccount, TelegramError, UserConfig, UserId, UserWatch,
 };
 use giftbuyer_core::report::{ResaleLine, TELEGRAM_MESSAGE_LIMIT, resale_report, split_message};
-use giftbuyer_core::resale::{ResaleWatch, SnipeBuy, plan_snipes};
-use giftbuyer_core::{Account, AccountId, GiftId, Stars};
+use giftbuyer_core::resale::{Recipient, ResaleListing, ResaleWatch, SnipeBuy, plan_snipes};
+use giftbuyer_core::{Account, AccountId, ChannelId, GiftId, Stars};
 
 /// How the sniper polls and buys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +72,15 @@ struct SniperState {
     flood_until: HashMap<AccountId, Duration>,
     /// Each account's balance and Premium, and when they were read.
     accounts: HashMap<AccountId, (Account, Duration)>,
+    /// Accounts a channel refused (not a member, may not post), until when (engine time): they
+    /// are not planned for that channel again until then, so one account without rights does
+    /// not fail every tick.
+    refused: HashMap<(AccountId, ChannelId), Duration>,
 }
+
+/// How long a channel's refusal of an account is believed before the account is tried there
+/// again (its rights may have been granted meanwhile).
+const REFUSAL_MEMORY: Duration = Duration::from_secs(600);
 
 /// The resale sniper over the ports.
 pub struct ResaleSniper {
@@ -182,9 +190,9 @@ impl ResaleSniper {
                 let accounts = self
                     .accounts(users.get(&user).map_or(&[][..], Vec::as_slice))
                     .await;
-                let plan = plan_snipes(&user_watches, &listings, &accounts);
-                let sent: BTreeSet<String> = plan.buys.iter().map(|buy| buy.slug.clone()).collect();
-                let lines = self.buy_all(user, plan.buys, &mut tick).await?;
+                let buys = self.plan_for(&user_watches, &listings, accounts);
+                let sent: BTreeSet<String> = buys.iter().map(|buy| buy.slug.clone()).collect();
+                let lines = self.buy_all(user, buys, &mut tick).await?;
                 listings.retain(|listing| !sent.contains(&listing.slug));
                 if let Some(config) = configs.get(&user) {
                     self.report(config, &lines).await;
@@ -192,6 +200,58 @@ impl ResaleSniper {
             }
         }
         Ok(tick)
+    }
+
+    /// The purchases for one user's watches: planned per receiver, each with the accounts no
+    /// channel refused lately, in the order of the receivers' oldest watch; what one receiver's
+    /// plan spends and takes is gone for the next.
+    fn plan_for(
+        &self,
+        watches: &[ResaleWatch],
+        listings: &[ResaleListing],
+        mut accounts: Vec<Account>,
+    ) -> Vec<SnipeBuy> {
+        let now = self.clock.elapsed();
+        let refused: HashMap<(AccountId, ChannelId), Duration> = {
+            let mut state = self.state();
+            state.refused.retain(|_, until| *until > now);
+            state.refused.clone()
+        };
+        let mut recipients: Vec<Recipient> = Vec::new();
+        for watch in watches {
+            if !recipients.contains(&watch.recipient) {
+                recipients.push(watch.recipient);
+            }
+        }
+        let mut listings = listings.to_vec();
+        let mut buys = Vec::new();
+        for recipient in recipients {
+            let group: Vec<ResaleWatch> = watches
+                .iter()
+                .filter(|watch| watch.recipient == recipient)
+                .cloned()
+                .collect();
+            let usable: Vec<Account> = accounts
+                .iter()
+                .filter(|account| match recipient {
+                    Recipient::Channel(channel) => !refused.contains_key(&(account.id, channel)),
+                    Recipient::Buyer => true,
+                })
+                .copied()
+                .collect();
+            let plan = plan_snipes(&group, &listings, &usable);
+            for buy in &plan.buys {
+                if let Some(account) = accounts
+                    .iter_mut()
+                    .find(|account| account.id == buy.account_id)
+                {
+                    account.balance = account.balance.saturating_sub(buy.price);
+                }
+            }
+            listings.retain(|listing| plan.buys.iter().all(|buy| buy.slug != listing.slug));
+            buys.extend(plan.buys);
+        }
+        buys
     }
 
     /// One page of `gift`'s listings from the next account whose turn it is and that is not
@@ -466,6 +526,14 @@ impl ResaleSniper {
                 {
                     // Telegram says the stars are not there: plan with none until re-read.
                     account.balance = Stars::ZERO;
+                }
+                if error.class() == ErrorClass::Channel
+                    && let Recipient::Channel(channel) = buy.recipient
+                {
+                    let until = self.clock.elapsed() + REFUSAL_MEMORY;
+                    self.state()
+                        .refused
+                        .insert((buy.account_id, channel), until);
                 }
                 (
                     JournalStatus::Failed,

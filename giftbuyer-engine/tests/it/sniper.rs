@@ -333,3 +333,59 @@ async fn what_was_bought_is_reported_to_the_users_chats_in_their_language() {
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(bot.texts(chat).len(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_account_a_channel_refused_is_not_planned_for_it_again() {
+    let clock = Arc::new(TokioClock::starting_at(unix(1_764_000_000)));
+    let mut config = MarketConfig::with_seed(9)
+        .account(
+            AccountSpec::new(account(1), Stars::new(1_000))
+                .channel(channel(), ChannelAccess::CanPost),
+        )
+        .account(
+            // The richer account may only read the channel.
+            AccountSpec::new(account(2), Stars::new(5_000))
+                .channel(channel(), ChannelAccess::ReadOnly),
+        );
+    config.resale = vec![
+        ResaleSpec::new(gift(), 1, Stars::new(300)),
+        ResaleSpec::new(gift(), 2, Stars::new(400)),
+    ];
+    let market = Market::new(config, clock.clone()).expect("valid market");
+    let store = Arc::new(MemoryStore::new());
+    store.set_users(vec![UserConfig {
+        user_id: user(),
+        settings: UserSettings::default(),
+        accounts: vec![account(1), account(2)],
+        channels: Vec::new(),
+    }]);
+    let world = World {
+        sniper: ResaleSniper::new(
+            store.clone(),
+            store.clone(),
+            Arc::new(SimConnector::new(market.clone(), None)),
+            clock,
+            SniperConfig::default(),
+        ),
+        market,
+        store,
+    };
+    watch(&world, 1_000, 2, Recipient::Channel(channel())).await;
+    // The first tick sends both from the richest account, and the channel refuses it.
+    let first = world.sniper.tick().await.expect("tick");
+    assert_eq!((first.sent, first.failed), (2, 2), "{first:?}");
+    // From then on the account that may post buys them; the refused one is left out.
+    let second = world.sniper.tick().await.expect("tick");
+    assert_eq!(
+        (second.sent, second.bought, second.failed),
+        (2, 2, 0),
+        "{second:?}"
+    );
+    let buyers: Vec<AccountId> = world
+        .market
+        .resale_purchases()
+        .iter()
+        .map(|purchase| purchase.account)
+        .collect();
+    assert_eq!(buyers, [account(1), account(1)]);
+}
