@@ -218,6 +218,12 @@ impl Engine {
     }
 
     /// A stream of everything the engine does from now on.
+    /// Where other tasks of this engine's instance (the resale sniper) publish their events, so
+    /// that one subscription follows them all.
+    pub fn publisher(&self) -> broadcast::Sender<EngineEvent> {
+        self.shared.events.clone()
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
         self.shared.events.subscribe()
     }

@@ -64,6 +64,14 @@ pub enum EngineEvent {
         at: Duration,
     },
     RunFinished(RunSummary),
+    /// One resale purchase ended (the resale sniper publishes these through the engine).
+    ResalePurchaseDone {
+        user: UserId,
+        account: AccountId,
+        slug: String,
+        /// `bought`, the error name, or `unknown`.
+        outcome: String,
+    },
     /// A message to one of the user's chats (`what` names it: a run's report, a notice, a
     /// new-gift notification) could not be delivered, so its loss is on record beside the log.
     DeliveryFailed {
@@ -145,6 +153,17 @@ pub(crate) fn live_event(event: EngineEvent) -> Option<LiveEvent> {
             Some(LiveEvent::SessionRevoked { user, account })
         }
         EngineEvent::Seeded { .. } => Some(LiveEvent::CatalogUpdated),
+        EngineEvent::ResalePurchaseDone {
+            user,
+            account,
+            slug,
+            outcome,
+        } => Some(LiveEvent::ResalePurchase {
+            user,
+            account,
+            slug,
+            outcome,
+        }),
         EngineEvent::PurchaseDone {
             user,
             account,

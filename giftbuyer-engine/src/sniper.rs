@@ -20,6 +20,9 @@ use giftbuyer_core::ports::{
 use giftbuyer_core::report::{ResaleLine, TELEGRAM_MESSAGE_LIMIT, resale_report, split_message};
 use giftbuyer_core::resale::{Recipient, ResaleListing, ResaleWatch, SnipeBuy, plan_snipes};
 use giftbuyer_core::{Account, AccountId, ChannelId, GiftId, Stars};
+use tokio::sync::broadcast;
+
+use crate::EngineEvent;
 
 /// How the sniper polls and buys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +93,7 @@ pub struct ResaleSniper {
     clock: Arc<dyn Clock>,
     config: SniperConfig,
     state: Mutex<SniperState>,
+    events: Option<broadcast::Sender<EngineEvent>>,
 }
 
 impl std::fmt::Debug for ResaleSniper {
@@ -124,7 +128,16 @@ impl ResaleSniper {
             clock,
             config,
             state: Mutex::new(SniperState::default()),
+            events: None,
         }
+    }
+
+    /// Publishes each purchase's end as [`EngineEvent::ResalePurchaseDone`] on `events` (the
+    /// engine's [`crate::Engine::publisher`]), for live views.
+    #[must_use]
+    pub fn with_events(mut self, events: broadcast::Sender<EngineEvent>) -> Self {
+        self.events = Some(events);
+        self
     }
 
     fn state(&self) -> MutexGuard<'_, SniperState> {
@@ -380,6 +393,20 @@ impl ResaleSniper {
                 BuyOutcome::Unknown => Some(JournalStatus::Unknown),
             };
             if let Some(status) = status {
+                if let Some(events) = &self.events {
+                    let outcome = match status {
+                        JournalStatus::Bought => "bought".to_owned(),
+                        JournalStatus::Unknown => "unknown".to_owned(),
+                        _ => error.clone().unwrap_or_else(|| "failed".to_owned()),
+                    };
+                    // Nobody listening is not an error.
+                    let _ = events.send(EngineEvent::ResalePurchaseDone {
+                        user,
+                        account: buy.account_id,
+                        slug: buy.slug.clone(),
+                        outcome,
+                    });
+                }
                 lines.push(ResaleLine { buy, status, error });
             }
             match outcome {

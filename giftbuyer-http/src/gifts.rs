@@ -152,6 +152,15 @@ struct GiftIds {
     gifts: Vec<i64>,
 }
 
+/// The `resale_purchase` stream event: one of my resale purchases ended.
+#[derive(Debug, Serialize)]
+struct ResalePurchaseEvent {
+    account: i64,
+    slug: String,
+    /// `bought`, the error name that refused it, or `unknown`.
+    outcome: String,
+}
+
 /// The `purchase` stream event: one of my purchase attempts ended.
 #[derive(Debug, Serialize)]
 struct PurchaseEvent {
@@ -262,7 +271,8 @@ pub(crate) async fn list(
 /// Events: `snapshot` first (the catalog, as `GET /api/gifts` returns it); then `new_gifts`
 /// and `sold_out` (`{"gifts": [ids]}`), `remaining` (`{"gifts": [{"id", "remaining"}]}`, copies
 /// left of limited gifts that changed), `catalog` (the whole catalog again, after a change
-/// that affects all of it), `purchase` (`{account, gift, channel, outcome}`) and
+/// that affects all of it), `purchase` (`{account, gift, channel, outcome}`),
+/// `resale_purchase` (`{account, slug, outcome}`: one of the resale sniper's purchases ended) and
 /// `run_finished` (`{run_id}`) and `session_revoked` (`{account}`: Telegram ended that
 /// account's session; log it in again) for my own purchases and accounts only, and `lagged` (`{missed}`) when the
 /// server dropped events for this client, which should then reload what it shows. Comments
@@ -390,6 +400,19 @@ async fn translate(state: &AppState, user: UserId, event: LiveEvent) -> Option<E
                 account: account.get(),
                 gift: gift.get(),
                 channel: channel.get(),
+                outcome,
+            },
+        ),
+        LiveEvent::ResalePurchase {
+            account,
+            slug,
+            outcome,
+            ..
+        } => json_event(
+            "resale_purchase",
+            &ResalePurchaseEvent {
+                account: account.get(),
+                slug,
                 outcome,
             },
         ),

@@ -160,7 +160,8 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         adapters.connector.clone(),
         clock.clone(),
         SniperConfig::default(),
-    );
+    )
+    .with_events(engine.publisher());
     let sniper = sniper::spawn(sniper, engine.clone(), sniper::POLL_EVERY);
     let engine = spawn_supervised(engine, Duration::from_secs(1));
 

@@ -29,6 +29,14 @@ pub enum LiveEvent {
         channel: ChannelId,
         outcome: String,
     },
+    /// One resale purchase of one user ended. `outcome` is `"bought"`, the Telegram error name
+    /// that refused it, or `"unknown"` when it may or may not have gone through.
+    ResalePurchase {
+        user: UserId,
+        account: AccountId,
+        slug: String,
+        outcome: String,
+    },
     /// One user's autobuy run finished; its report is in the history.
     RunFinished { user: UserId, run_id: i64 },
     /// Telegram revoked the session of one of the user's accounts: it needs a new login.
@@ -41,6 +49,7 @@ impl LiveEvent {
     pub fn user(&self) -> Option<UserId> {
         match self {
             Self::Purchase { user, .. }
+            | Self::ResalePurchase { user, .. }
             | Self::RunFinished { user, .. }
             | Self::SessionRevoked { user, .. } => Some(*user),
             Self::NewGifts { .. }

@@ -389,3 +389,34 @@ async fn an_account_a_channel_refused_is_not_planned_for_it_again() {
         .collect();
     assert_eq!(buyers, [account(1), account(1)]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn each_purchase_end_is_published_for_live_views() {
+    use giftbuyer_engine::EngineEvent;
+    let world = world(vec![ResaleSpec::new(gift(), 1, Stars::new(500))]);
+    let (events, mut received) = tokio::sync::broadcast::channel(8);
+    let World {
+        market,
+        store,
+        sniper,
+    } = world;
+    let world = World {
+        sniper: sniper.with_events(events),
+        market,
+        store,
+    };
+    watch(&world, 1_000, 1, Recipient::Buyer).await;
+    world.sniper.tick().await.expect("tick");
+    match received.try_recv().expect("an event") {
+        EngineEvent::ResalePurchaseDone {
+            user: who,
+            account: by,
+            slug,
+            outcome,
+        } => assert_eq!(
+            (who, by, slug.as_str(), outcome.as_str()),
+            (user(), account(2), "gift77-1", "bought")
+        ),
+        other => panic!("unexpected event {other:?}"),
+    }
+}

@@ -243,6 +243,14 @@ async fn the_stream_sends_the_snapshot_then_the_events_of_the_catalog_and_my_pur
         run_id: 99,
     });
     feed.publish(purchase(alice_id, 4, "STARGIFT_USAGE_LIMITED"));
+    let resale = |user: i64, slug: &str| LiveEvent::ResalePurchase {
+        user: UserId::new(user).expect("valid user"),
+        account: AccountId::new(12).expect("valid account"),
+        slug: slug.to_owned(),
+        outcome: "bought".to_owned(),
+    };
+    feed.publish(resale(bob_id, "bobs-item"));
+    feed.publish(resale(alice_id, "pepe-9"));
     feed.publish(LiveEvent::RunFinished {
         user: UserId::new(alice_id).expect("valid user"),
         run_id: 7,
@@ -251,21 +259,32 @@ async fn the_stream_sends_the_snapshot_then_the_events_of_the_catalog_and_my_pur
     feed.publish(LiveEvent::CatalogUpdated);
 
     let mut received = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..6 {
         received.push(stream.next().await.expect("event"));
     }
     let names: Vec<&str> = received.iter().map(|(name, _)| name.as_str()).collect();
-    // Bob's purchase and run never reach Alice.
+    // Bob's purchases and run never reach Alice.
     assert_eq!(
         names,
         [
             "new_gifts",
             "purchase",
+            "resale_purchase",
             "run_finished",
             "sold_out",
             "catalog"
         ]
     );
+    assert_eq!(
+        received[2].1,
+        serde_json::json!({"account": 12, "slug": "pepe-9", "outcome": "bought"})
+    );
+    let received: Vec<_> = received
+        .into_iter()
+        .enumerate()
+        .filter(|(index, _)| *index != 2)
+        .map(|(_, event)| event)
+        .collect();
     assert_eq!(received[0].1, serde_json::json!({"gifts": [4]}));
     assert_eq!(
         received[1].1,

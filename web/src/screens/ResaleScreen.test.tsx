@@ -1,4 +1,4 @@
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { renderUi, stubApi } from '../test/render';
 import { ResaleScreen } from './ResaleScreen';
@@ -71,5 +71,42 @@ describe('ResaleScreen', () => {
       symbol: null,
       to_channel_id: -1001234567890,
     });
+  });
+});
+
+/** An EventSource the test emits on by hand. */
+class FakeEventSource {
+  static last: FakeEventSource | null = null;
+  onopen: (() => void) | null = null;
+  onerror: (() => void) | null = null;
+  private listeners = new Map<string, ((e: MessageEvent<string>) => void)[]>();
+  constructor(readonly url: string) {
+    FakeEventSource.last = this;
+  }
+  addEventListener(name: string, fn: (e: MessageEvent<string>) => void) {
+    this.listeners.set(name, [...(this.listeners.get(name) ?? []), fn]);
+  }
+  close() {}
+  emit(name: string, data: string) {
+    for (const fn of this.listeners.get(name) ?? []) fn(new MessageEvent(name, { data }));
+  }
+}
+
+describe('ResaleScreen live', () => {
+  it('reloads what was bought when the stream says one of my resale purchases ended', async () => {
+    vi.stubGlobal('EventSource', FakeEventSource);
+    let purchases: unknown[] = [];
+    stubApi({
+      'GET /api/resale/watches': () => [200, { watches: [] }],
+      'GET /api/channels': () => [200, { channels: [] }],
+      'GET /api/resale/purchases': () => [200, { purchases }],
+    });
+    renderUi(<ResaleScreen />);
+    await screen.findByText('Nothing bought yet.');
+    expect(FakeEventSource.last?.url).toBe('/api/gifts/stream');
+    purchases = [{ id: 2, watch_id: 1, account_id: 11, gift_id: '77', slug: 'heart-90', price: 900, to_channel_id: null, status: 'bought', error: null, updated_at: 1_800_000_000 }];
+    act(() => FakeEventSource.last?.emit('resale_purchase', '{"account":11,"slug":"heart-90","outcome":"bought"}'));
+    const row = await screen.findByTestId('resale-purchase');
+    expect(row.textContent).toContain('heart-90 · ★900');
   });
 });

@@ -1,10 +1,11 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { channels as channelsApi, resale as api } from '../api/api';
 import { ApiError } from '../api/errors';
 import type { Channel, ResaleListing, ResaleWatch } from '../api/types';
 import { Field } from '../components/Field';
 import { useToast } from '../components/Toasts';
 import { useI18n, type I18n } from '../i18n';
+import { subscribeSse } from '../lib/sse';
 import { useLoad } from '../lib/useAsync';
 
 /** Who receives a watch's items, in words. */
@@ -130,6 +131,20 @@ export function ResaleScreen() {
   const channels = useLoad(channelsApi.list, toast.error);
   const [shown, setShown] = useState<string | null>(null);
   const myChannels = channels.data ?? [];
+  const reloadPurchases = purchases.reload;
+  const reloadWatches = watches.reload;
+
+  // The sniper's purchases show up as they end: the live stream says when one of mine did.
+  useEffect(
+    () =>
+      subscribeSse('/api/gifts/stream', {
+        resale_purchase: () => {
+          void reloadPurchases();
+          void reloadWatches();
+        },
+      }),
+    [reloadPurchases, reloadWatches],
+  );
 
   const remove = async (w: ResaleWatch) => {
     try {
