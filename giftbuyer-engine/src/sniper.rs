@@ -161,27 +161,21 @@ impl ResaleSniper {
             .into_iter()
             .map(|user| (user.user_id, user))
             .collect();
-        let users: HashMap<UserId, Vec<AccountId>> = configs
-            .iter()
-            .map(|(id, user)| (*id, user.accounts.clone()))
-            .collect();
+        let accounts_of = |user: &UserId| {
+            configs
+                .get(user)
+                .map_or(&[][..], |config| config.accounts.as_slice())
+        };
         let mut by_gift: BTreeMap<GiftId, Vec<UserWatch>> = BTreeMap::new();
         for watch in self.resale.resale_watches().await? {
-            let has_accounts = users
-                .get(&watch.user_id)
-                .is_some_and(|accounts| !accounts.is_empty());
-            if watch.watch.wanted() > 0 && has_accounts {
+            if watch.watch.wanted() > 0 && !accounts_of(&watch.user_id).is_empty() {
                 by_gift.entry(watch.watch.gift_id).or_default().push(watch);
             }
         }
         for (gift, watches) in by_gift {
             let owners: BTreeSet<UserId> = watches.iter().map(|watch| watch.user_id).collect();
-            let pollers: BTreeSet<AccountId> = owners
-                .iter()
-                .filter_map(|user| users.get(user))
-                .flatten()
-                .copied()
-                .collect();
+            let pollers: BTreeSet<AccountId> =
+                owners.iter().flat_map(&accounts_of).copied().collect();
             let Some(page) = self
                 .poll(gift, &pollers.into_iter().collect::<Vec<_>>())
                 .await
@@ -200,9 +194,7 @@ impl ResaleSniper {
                     .filter(|watch| watch.user_id == user)
                     .map(|watch| watch.watch.clone())
                     .collect();
-                let accounts = self
-                    .accounts(users.get(&user).map_or(&[][..], Vec::as_slice))
-                    .await;
+                let accounts = self.accounts(accounts_of(&user)).await;
                 let buys = self.plan_for(&user_watches, &listings, accounts);
                 let sent: BTreeSet<String> = buys.iter().map(|buy| buy.slug.clone()).collect();
                 let lines = self.buy_all(user, buys, &mut tick).await?;
