@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use giftbuyer_core::ports::{
     CatalogDiff, EngineStore, JournalEntry, JournalKey, JournalStatus, NewWatch, ResaleEntry,
     ResaleEntryId, ResaleStore, ResaleWatchStore, StoreError, UserConfig, UserId, UserWatch,
+    check_resale_move,
 };
 use giftbuyer_core::resale::{ResaleWatch, SnipeBuy, WatchId};
 use giftbuyer_core::{Account, AccountId, CatalogGift, GiftId, Operation, UnixTime};
@@ -343,13 +344,7 @@ impl ResaleStore for MemoryStore {
         error: Option<&str>,
         now: UnixTime,
     ) -> Result<bool, StoreError> {
-        if !from.can_become(to) {
-            return Err(StoreError::BadResaleTransition {
-                id: id.get(),
-                from: from.code(),
-                to: to.code(),
-            });
-        }
+        check_resale_move(id, from, to)?;
         let mut inner = self.lock();
         let entry = inner
             .resale

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use giftbuyer_core::ports::{JournalStatus, NewWatch, ResaleEntry, StoreError, TelegramError};
+use giftbuyer_core::ports::{NewWatch, ResaleEntry, StoreError, TelegramError};
 use giftbuyer_core::resale::{
     AttributeFilter, MAX_WATCH_COPIES, Recipient, ResaleListing, ResaleWatch, WatchError, WatchId,
 };
@@ -141,7 +141,7 @@ impl From<&ResaleEntry> for ResalePurchaseResponse {
             slug: entry.buy.slug.clone(),
             price: entry.buy.price.get(),
             to_channel_id: recipient_channel(entry.buy.recipient),
-            status: status_code(entry.status).to_owned(),
+            status: entry.status.code().to_owned(),
             error: entry.error.clone(),
             updated_at: entry.updated_at.secs(),
         }
@@ -208,10 +208,6 @@ fn recipient_channel(recipient: Recipient) -> Option<i64> {
         Recipient::Channel(channel) => Some(channel.get()),
         Recipient::Buyer => None,
     }
-}
-
-fn status_code(status: JournalStatus) -> &'static str {
-    status.code()
 }
 
 fn store_error(error: StoreError) -> ApiError {

@@ -13,7 +13,7 @@
 use async_trait::async_trait;
 use giftbuyer_core::ports::{
     JournalStatus, NewWatch, ResaleEntry, ResaleEntryId, ResaleStore, ResaleWatchStore, StoreError,
-    UserId, UserWatch,
+    UserId, UserWatch, check_resale_move,
 };
 use giftbuyer_core::resale::{
     AttributeFilter, Recipient, ResaleWatch, SnipeBuy, WatchError, WatchId,
@@ -75,13 +75,7 @@ impl ResaleStore for Store {
         error: Option<&str>,
         now: UnixTime,
     ) -> Result<bool, StoreError> {
-        if !from.can_become(to) {
-            return Err(StoreError::BadResaleTransition {
-                id: id.get(),
-                from: from.code(),
-                to: to.code(),
-            });
-        }
+        check_resale_move(id, from, to)?;
         match transition(self, id, from, to, error, now).await? {
             Transition::Moved => Ok(true),
             Transition::Refused => Ok(false),

@@ -203,10 +203,20 @@ impl MtprotoAccount {
         let access_hash = self.channel_access_hash(request.channel_id).await?;
         let peer = mapping::input_peer_channel(request.channel_id, access_hash);
         let invoice = mapping::star_gift_invoice(peer, &request);
+        self.pay(invoice, request.price).await
+    }
+
+    /// Pays `invoice` once: its payment form, checked to ask exactly `price`, then
+    /// `sendStarsForm` with the same invoice.
+    async fn pay(
+        &self,
+        invoice: enums::InputInvoice,
+        price: Stars,
+    ) -> Result<PurchaseReceipt, TelegramError> {
         let form = self
             .call(None, &mapping::payment_form_request(invoice.clone()))
             .await?;
-        let form_id = mapping::check_payment_form(&form, request.price)?;
+        let form_id = mapping::check_payment_form(&form, price)?;
         let result = self
             .call(None, &mapping::send_stars_form_request(form_id, invoice))
             .await?;
@@ -225,18 +235,10 @@ impl MtprotoAccount {
             }
             Recipient::Buyer => enums::InputPeer::PeerSelf,
         };
-        let invoice = mapping::resale_invoice(&request.slug, to);
-        let form = self
-            .call(None, &mapping::payment_form_request(invoice.clone()))
-            .await?;
         // A seller may have raised the price since the listing was polled: the form's price
         // must be the listing's, or nothing is paid.
-        let form_id = mapping::check_payment_form(&form, request.price)?;
-        let result = self
-            .call(None, &mapping::send_stars_form_request(form_id, invoice))
-            .await?;
-        mapping::payment_result(&result)?;
-        Ok(PurchaseReceipt { form_id })
+        self.pay(mapping::resale_invoice(&request.slug, to), request.price)
+            .await
     }
 
     async fn info(&self, channel: ChannelId) -> Result<ChannelInfo, TelegramError> {

@@ -49,6 +49,7 @@ pub use panel_types::{
 };
 pub use resale_store::{
     NewWatch, ResaleEntry, ResaleEntryId, ResaleStore, ResaleWatchStore, UserWatch,
+    check_resale_move,
 };
 pub use secret::Secret;
 pub use store::{

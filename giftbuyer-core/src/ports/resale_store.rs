@@ -27,6 +27,24 @@ pub struct ResaleEntry {
     pub updated_at: UnixTime,
 }
 
+/// Refuses a move of resale entry `id` that [`JournalStatus::can_become`] forbids, as every
+/// [`ResaleStore::transition_resale`] must, before anything is written.
+pub fn check_resale_move(
+    id: ResaleEntryId,
+    from: JournalStatus,
+    to: JournalStatus,
+) -> Result<(), StoreError> {
+    if from.can_become(to) {
+        Ok(())
+    } else {
+        Err(StoreError::BadResaleTransition {
+            id: id.get(),
+            from: from.code(),
+            to: to.code(),
+        })
+    }
+}
+
 /// A user's watch as the sniper reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserWatch {
