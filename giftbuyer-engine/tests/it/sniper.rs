@@ -15,7 +15,7 @@ use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars};
 use giftbuyer_engine::{MemoryStore, ResaleSniper, SnipeTick, SniperConfig, TokioClock};
 use giftbuyer_sim::{
     AccountSpec, Fault, FaultAction, FaultWhen, LatencyConfig, Market, MarketConfig, Method,
-    ResaleSpec, SimConnector,
+    ResaleSpec, SimBot, SimConnector,
 };
 
 use crate::fake::unix;
@@ -46,7 +46,6 @@ struct World {
 
 /// Two accounts of one user (the second richer) and listings of gift 77 that nobody else buys.
 fn world(listings: Vec<ResaleSpec>) -> World {
-    let clock = Arc::new(TokioClock::starting_at(unix(1_764_000_000)));
     let mut config = MarketConfig::with_seed(9)
         .account(
             AccountSpec::new(account(1), Stars::new(1_000))
@@ -58,18 +57,29 @@ fn world(listings: Vec<ResaleSpec>) -> World {
         );
     config.latency = LatencyConfig::default();
     config.resale = listings;
+    world_on(config, one_user(&[1, 2], UserSettings::default()), None)
+}
+
+/// User 1 with these accounts and settings.
+fn one_user(accounts: &[i64], settings: UserSettings) -> Vec<UserConfig> {
+    vec![UserConfig {
+        user_id: user(),
+        settings,
+        accounts: accounts.iter().map(|&id| account(id)).collect(),
+        channels: Vec::new(),
+    }]
+}
+
+/// A sniper over `config`'s market for `users`, with `bot` as every user's bot.
+fn world_on(config: MarketConfig, users: Vec<UserConfig>, bot: Option<SimBot>) -> World {
+    let clock = Arc::new(TokioClock::starting_at(unix(1_764_000_000)));
     let market = Market::new(config, clock.clone()).expect("valid market");
     let store = Arc::new(MemoryStore::new());
-    store.set_users(vec![UserConfig {
-        user_id: user(),
-        settings: UserSettings::default(),
-        accounts: vec![account(1), account(2)],
-        channels: Vec::new(),
-    }]);
+    store.set_users(users);
     let sniper = ResaleSniper::new(
         store.clone(),
         store.clone(),
-        Arc::new(SimConnector::new(market.clone(), None)),
+        Arc::new(SimConnector::new(market.clone(), bot)),
         clock,
         SniperConfig::default(),
     );
@@ -285,37 +295,21 @@ async fn two_users_watching_one_item_do_not_both_send_for_it() {
 async fn what_was_bought_is_reported_to_the_users_chats_in_their_language() {
     use giftbuyer_core::ports::ChatId;
     use giftbuyer_core::report::Lang;
-    use giftbuyer_sim::{BotConfig, SimBot};
-    let clock = Arc::new(TokioClock::starting_at(unix(1_764_000_000)));
+    use giftbuyer_sim::BotConfig;
     let mut config =
         MarketConfig::with_seed(9).account(AccountSpec::new(account(1), Stars::new(1_000)));
     config.resale = vec![ResaleSpec::new(gift(), 1, Stars::new(400))];
-    let market = Market::new(config, clock.clone()).expect("valid market");
-    let bot = SimBot::new(clock.clone(), BotConfig::default());
-    let store = Arc::new(MemoryStore::new());
-    let chat = ChatId::new(-100_777).expect("valid chat");
-    store.set_users(vec![UserConfig {
-        user_id: user(),
-        settings: UserSettings {
-            notification_chats: vec![chat],
-            report_lang: Lang::Ru,
-            ..UserSettings::default()
-        },
-        accounts: vec![account(1)],
-        channels: Vec::new(),
-    }]);
-    let sniper = ResaleSniper::new(
-        store.clone(),
-        store.clone(),
-        Arc::new(SimConnector::new(market.clone(), Some(bot.clone()))),
-        clock,
-        SniperConfig::default(),
+    let bot = SimBot::new(
+        Arc::new(TokioClock::starting_at(unix(1_764_000_000))),
+        BotConfig::default(),
     );
-    let world = World {
-        market,
-        store,
-        sniper,
+    let chat = ChatId::new(-100_777).expect("valid chat");
+    let settings = UserSettings {
+        notification_chats: vec![chat],
+        report_lang: Lang::Ru,
+        ..UserSettings::default()
     };
+    let world = world_on(config, one_user(&[1], settings), Some(bot.clone()));
     watch(&world, 1_000, 1, Recipient::Buyer).await;
     let tick = world.sniper.tick().await.expect("tick");
     assert_eq!(tick.bought, 1);
@@ -336,7 +330,6 @@ async fn what_was_bought_is_reported_to_the_users_chats_in_their_language() {
 
 #[tokio::test(start_paused = true)]
 async fn an_account_a_channel_refused_is_not_planned_for_it_again() {
-    let clock = Arc::new(TokioClock::starting_at(unix(1_764_000_000)));
     let mut config = MarketConfig::with_seed(9)
         .account(
             AccountSpec::new(account(1), Stars::new(1_000))
@@ -351,25 +344,7 @@ async fn an_account_a_channel_refused_is_not_planned_for_it_again() {
         ResaleSpec::new(gift(), 1, Stars::new(300)),
         ResaleSpec::new(gift(), 2, Stars::new(400)),
     ];
-    let market = Market::new(config, clock.clone()).expect("valid market");
-    let store = Arc::new(MemoryStore::new());
-    store.set_users(vec![UserConfig {
-        user_id: user(),
-        settings: UserSettings::default(),
-        accounts: vec![account(1), account(2)],
-        channels: Vec::new(),
-    }]);
-    let world = World {
-        sniper: ResaleSniper::new(
-            store.clone(),
-            store.clone(),
-            Arc::new(SimConnector::new(market.clone(), None)),
-            clock,
-            SniperConfig::default(),
-        ),
-        market,
-        store,
-    };
+    let world = world_on(config, one_user(&[1, 2], UserSettings::default()), None);
     watch(&world, 1_000, 2, Recipient::Channel(channel())).await;
     // The first tick sends both from the richest account, and the channel refuses it.
     let first = world.sniper.tick().await.expect("tick");
