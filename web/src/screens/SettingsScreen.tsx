@@ -127,13 +127,16 @@ function TargetsSection({ settings, save }: { settings: Settings; save: Save }) 
   const [chats, setChats] = useState(settings.notification_chats.join(', '));
   const [forced, setForced] = useState(settings.forced_target === null ? '' : String(settings.forced_target));
   const [errors, setErrors] = useState<Record<string, string>>({});
-  // Follow the saved values when they change (by value: a refetch of the same settings must
-  // not wipe what is being typed).
+  // Follow the saved values when they change, by value and during render: a refetch of the same
+  // settings must not wipe what is being typed, and an effect would run after the first paint,
+  // where it could overwrite a field the user (or a test) changed in between.
   const savedChats = settings.notification_chats.join(', ');
-  useEffect(() => {
+  const [synced, setSynced] = useState({ chats: savedChats, forced: settings.forced_target });
+  if (synced.chats !== savedChats || synced.forced !== settings.forced_target) {
+    setSynced({ chats: savedChats, forced: settings.forced_target });
     setChats(savedChats);
     setForced(settings.forced_target === null ? '' : String(settings.forced_target));
-  }, [savedChats, settings.forced_target]);
+  }
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
