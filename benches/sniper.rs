@@ -16,10 +16,11 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use criterion::{Criterion, criterion_group, criterion_main};
+use giftbuyer_core::auction::AuctionAnswer;
 use giftbuyer_core::ports::{
-    BotError, CatalogResponse, ChannelInfo, Connector, NewWatch, NotificationBot, Profile,
-    PurchaseReceipt, PurchaseRequest, ResalePage, ResalePurchaseRequest, ResaleWatchStore as _,
-    TelegramAccount, TelegramError, UserConfig, UserId, UserSettings,
+    BidRequest, BotError, CatalogResponse, ChannelInfo, Connector, NewWatch, NotificationBot,
+    Profile, PurchaseReceipt, PurchaseRequest, ResalePage, ResalePurchaseRequest,
+    ResaleWatchStore as _, TelegramAccount, TelegramError, UserConfig, UserId, UserSettings,
 };
 use giftbuyer_core::resale::{AttributeFilter, Recipient};
 use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars, StickerRef};
@@ -90,6 +91,16 @@ impl TelegramAccount for Marked {
             .first_buy
             .get_or_insert_with(Instant::now);
         self.inner.buy_resale(request).await
+    }
+    async fn auction_state(
+        &self,
+        gift_id: GiftId,
+        version: i32,
+    ) -> Result<AuctionAnswer, TelegramError> {
+        self.inner.auction_state(gift_id, version).await
+    }
+    async fn place_bid(&self, request: BidRequest) -> Result<PurchaseReceipt, TelegramError> {
+        self.inner.place_bid(request).await
     }
     async fn download_sticker(&self, sticker: StickerRef) -> Result<Vec<u8>, TelegramError> {
         self.inner.download_sticker(sticker).await

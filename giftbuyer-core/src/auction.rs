@@ -17,6 +17,8 @@ pub struct BidLevel {
     pub pos: u32,
     /// The bid at that position, in stars.
     pub amount: Stars,
+    /// When that bid was placed; of two equal bids the earlier ranks higher.
+    pub date: UnixTime,
 }
 
 /// `starGiftAuctionRound` and `starGiftAuctionRoundExtendable`: how long a round lasts and, for
@@ -53,12 +55,67 @@ pub struct AuctionState {
 pub struct BidderState {
     /// The current total bid, if any.
     pub bid: Option<Stars>,
+    /// When the current bid was placed (or last raised).
+    pub bid_date: Option<UnixTime>,
     /// The least the next total may be once a bid stands.
     pub min_bid: Option<Stars>,
     /// The bid fell out of reach and its stars came back.
     pub returned: bool,
     /// Gifts this bidder has won in the auction so far.
     pub acquired: u32,
+}
+
+/// What `payments.getStarGiftAuctionState` answered, checked by the adapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuctionAnswer {
+    /// The state is still the `version` that was sent.
+    NotModified {
+        bidder: BidderState,
+        timeout_secs: u32,
+    },
+    Running {
+        state: AuctionState,
+        bidder: BidderState,
+        /// For how long this call subscribed the account to the auction's updates; call again
+        /// before it runs out to stay subscribed.
+        timeout_secs: u32,
+    },
+    /// The auction ended; no bid can be placed.
+    Finished { bidder: BidderState },
+}
+
+impl AuctionAnswer {
+    /// The bidder's own state, whatever the auction's.
+    pub fn bidder(&self) -> &BidderState {
+        match self {
+            Self::NotModified { bidder, .. }
+            | Self::Running { bidder, .. }
+            | Self::Finished { bidder } => bidder,
+        }
+    }
+}
+
+/// The lowest position (largest number) a standing bid of `bid` placed at `date` can have, as
+/// far as the sparse levels prove; `None` when no level proves any bound.
+///
+/// Telegram does not say where the bidder ranks, only the levels. A level whose bid ranks
+/// below ours (a smaller amount, or the same amount placed later) proves we are above its
+/// position; a level with our exact amount and date is taken to be our own bid. The bound is
+/// pessimistic on purpose: a bidder that thinks it is losing raises (within its maximum), while
+/// one that wrongly thinks it is winning would lose the slot.
+pub fn bidder_position(levels: &[BidLevel], bid: Stars, date: UnixTime) -> Option<u32> {
+    levels
+        .iter()
+        .filter_map(|level| {
+            if level.amount == bid && level.date == date {
+                Some(level.pos)
+            } else if level.amount < bid || (level.amount == bid && level.date > date) {
+                Some(level.pos.saturating_sub(1).max(1))
+            } else {
+                None
+            }
+        })
+        .min()
 }
 
 /// The bidder's limits, from the user's settings: nothing above them is ever sent.

@@ -42,6 +42,10 @@ pub enum ValueError {
     WatchId(i64),
     #[error("resale entry id must be positive, got {0}")]
     ResaleEntryId(i64),
+    #[error("auction plan id must be positive, got {0}")]
+    AuctionPlanId(i64),
+    #[error("bid entry id must be positive, got {0}")]
+    BidEntryId(i64),
     #[error(
         "username must be 3 to 32 characters among latin letters, digits, '_', '.' and '-', got {0:?}"
     )]

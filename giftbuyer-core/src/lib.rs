@@ -26,6 +26,7 @@
 
 mod account;
 pub mod auction;
+pub mod bidding;
 mod channel;
 mod error;
 mod exclude;

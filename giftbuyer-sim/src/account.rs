@@ -6,9 +6,10 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use giftbuyer_core::auction::AuctionAnswer;
 use giftbuyer_core::ports::{
-    CatalogResponse, ChannelAccess, ChannelInfo, Profile, PurchaseReceipt, PurchaseRequest,
-    ResalePage, ResalePurchaseRequest, TelegramAccount, TelegramError,
+    BidRequest, CatalogResponse, ChannelAccess, ChannelInfo, Profile, PurchaseReceipt,
+    PurchaseRequest, ResalePage, ResalePurchaseRequest, TelegramAccount, TelegramError,
 };
 use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars, StickerRef, UnixTime};
 
@@ -268,6 +269,18 @@ impl TelegramAccount for SimAccount {
                 state.buy_resale(id, request, now)
             })
             .await
+    }
+
+    async fn auction_state(
+        &self,
+        _gift_id: GiftId,
+        _version: i32,
+    ) -> Result<AuctionAnswer, TelegramError> {
+        Err(TelegramError::from_rpc(400, "STARGIFT_INVALID"))
+    }
+
+    async fn place_bid(&self, _request: BidRequest) -> Result<PurchaseReceipt, TelegramError> {
+        Err(TelegramError::from_rpc(400, "STARGIFT_INVALID"))
     }
 
     async fn download_sticker(&self, sticker: StickerRef) -> Result<Vec<u8>, TelegramError> {

@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use giftbuyer_core::auction::AuctionAnswer;
 use giftbuyer_core::ports::{
-    CatalogResponse, ChannelAccess, ChannelInfo, Profile, PurchaseReceipt, PurchaseRequest,
-    ResalePage, ResalePurchaseRequest, TelegramAccount, TelegramError,
+    BidRequest, CatalogResponse, ChannelAccess, ChannelInfo, Profile, PurchaseReceipt,
+    PurchaseRequest, ResalePage, ResalePurchaseRequest, TelegramAccount, TelegramError,
 };
 use giftbuyer_core::resale::Recipient;
 use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars, StickerRef};
@@ -213,10 +214,21 @@ impl MtprotoAccount {
         invoice: enums::InputInvoice,
         price: Stars,
     ) -> Result<PurchaseReceipt, TelegramError> {
+        self.pay_checked(invoice, |form| mapping::check_payment_form(form, price))
+            .await
+    }
+
+    /// Fetches the invoice's payment form, lets `check` accept its price (giving the form id)
+    /// and only then pays it.
+    async fn pay_checked(
+        &self,
+        invoice: enums::InputInvoice,
+        check: impl FnOnce(&enums::payments::PaymentForm) -> Result<i64, TelegramError>,
+    ) -> Result<PurchaseReceipt, TelegramError> {
         let form = self
             .call(None, &mapping::payment_form_request(invoice.clone()))
             .await?;
-        let form_id = mapping::check_payment_form(&form, price)?;
+        let form_id = check(&form)?;
         let result = self
             .call(None, &mapping::send_stars_form_request(form_id, invoice))
             .await?;
@@ -224,17 +236,39 @@ impl MtprotoAccount {
         Ok(PurchaseReceipt { form_id })
     }
 
-    async fn buy_listing(
+    /// The peer that receives a gift bought for `recipient`.
+    async fn recipient_peer(
         &self,
-        request: ResalePurchaseRequest,
-    ) -> Result<PurchaseReceipt, TelegramError> {
-        let to = match request.recipient {
+        recipient: Recipient,
+    ) -> Result<enums::InputPeer, TelegramError> {
+        Ok(match recipient {
             Recipient::Channel(channel) => {
                 let access_hash = self.channel_access_hash(channel).await?;
                 mapping::input_peer_channel(channel, access_hash)
             }
             Recipient::Buyer => enums::InputPeer::PeerSelf,
-        };
+        })
+    }
+
+    async fn bid(&self, request: BidRequest) -> Result<PurchaseReceipt, TelegramError> {
+        let peer = self.recipient_peer(request.recipient).await?;
+        let invoice = mapping::bid_invoice(
+            request.gift_id,
+            request.total,
+            request.standing.is_some(),
+            Some(peer),
+        );
+        self.pay_checked(invoice, |form| {
+            mapping::check_bid_form(form, request.total, request.standing)
+        })
+        .await
+    }
+
+    async fn buy_listing(
+        &self,
+        request: ResalePurchaseRequest,
+    ) -> Result<PurchaseReceipt, TelegramError> {
+        let to = self.recipient_peer(request.recipient).await?;
         // A seller may have raised the price since the listing was polled: the form's price
         // must be the listing's, or nothing is paid.
         self.pay(mapping::resale_invoice(&request.slug, to), request.price)
@@ -481,6 +515,21 @@ impl TelegramAccount for MtprotoAccount {
         request: ResalePurchaseRequest,
     ) -> Result<PurchaseReceipt, TelegramError> {
         self.buy_listing(request).await
+    }
+
+    async fn auction_state(
+        &self,
+        gift_id: GiftId,
+        version: i32,
+    ) -> Result<AuctionAnswer, TelegramError> {
+        let answer = self
+            .call(None, &mapping::auction_state_request(gift_id, version))
+            .await?;
+        mapping::auction_answer(answer)
+    }
+
+    async fn place_bid(&self, request: BidRequest) -> Result<PurchaseReceipt, TelegramError> {
+        self.bid(request).await
     }
 
     async fn download_sticker(&self, sticker: StickerRef) -> Result<Vec<u8>, TelegramError> {

@@ -10,6 +10,7 @@
 //! runtime, so the core still names no async runtime. Implementations carry `#[async_trait]`
 //! too; tests mock a port with `mockall::mock!` over the same trait.
 
+mod bid_store;
 mod bot;
 mod clock;
 mod connector;
@@ -25,6 +26,10 @@ mod store;
 mod telegram;
 mod telegram_error;
 
+pub use bid_store::{
+    AuctionPlanStore, BidEntry, BidEntryId, BidStore, NewAuctionPlan, PlannedBid, UserAuctionPlan,
+    check_bid_move,
+};
 pub use bot::{BotError, ChatId, NotificationBot, Sticker};
 pub use clock::Clock;
 pub use connector::Connector;
@@ -57,7 +62,7 @@ pub use store::{
     UserId, UserSettings,
 };
 pub use telegram::{
-    CatalogResponse, ChannelAccess, ChannelInfo, Profile, PurchaseReceipt, PurchaseRequest,
-    ResalePage, ResalePurchaseRequest, TelegramAccount,
+    BidRequest, CatalogResponse, ChannelAccess, ChannelInfo, Profile, PurchaseReceipt,
+    PurchaseRequest, ResalePage, ResalePurchaseRequest, TelegramAccount,
 };
 pub use telegram_error::{ErrorClass, TelegramError};

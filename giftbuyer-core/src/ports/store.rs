@@ -128,6 +128,14 @@ pub enum StoreError {
         from: &'static str,
         to: &'static str,
     },
+    #[error("bid entry {0} not found")]
+    UnknownBidEntry(i64),
+    #[error("bid entry {id} cannot go from {from} to {to}")]
+    BadBidTransition {
+        id: i64,
+        from: &'static str,
+        to: &'static str,
+    },
     #[error("storage error: {0}")]
     Other(String),
 }

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::TelegramError;
+use crate::auction::AuctionAnswer;
 use crate::resale::{Recipient, ResaleListing};
 use crate::{AccountId, CatalogGift, ChannelId, GiftId, Stars, StickerRef, UnixTime};
 
@@ -70,6 +71,20 @@ pub struct ResalePurchaseRequest {
     pub price: Stars,
 }
 
+/// One bid in a gift's auction, sent through `payments.getPaymentForm` with
+/// `inputInvoiceStarGiftAuctionBid` and `payments.sendStarsForm`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BidRequest {
+    pub gift_id: GiftId,
+    pub recipient: Recipient,
+    /// The bid's new total (`bid_amount`).
+    pub total: Stars,
+    /// The total that stands before this bid; set for a raise (`update_bid`). The adapter
+    /// accepts a payment form priced at the new total or at the difference, and refuses any
+    /// other price with [`TelegramError::PriceChanged`]: never more than the bid is paid.
+    pub standing: Option<Stars>,
+}
+
 /// What an account may do in a channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelAccess {
@@ -124,6 +139,18 @@ pub trait TelegramAccount: Send + Sync {
         &self,
         request: ResalePurchaseRequest,
     ) -> Result<PurchaseReceipt, TelegramError>;
+
+    /// `payments.getStarGiftAuctionState` for `gift`'s auction, with the last state version
+    /// applied (0 for none). The call also subscribes the account to the auction's updates for
+    /// the answer's `timeout_secs`.
+    async fn auction_state(
+        &self,
+        gift_id: GiftId,
+        version: i32,
+    ) -> Result<AuctionAnswer, TelegramError>;
+
+    /// Places or raises a bid. Sent at most once per call, like [`Self::buy_gift`].
+    async fn place_bid(&self, request: BidRequest) -> Result<PurchaseReceipt, TelegramError>;
 
     /// Downloads a gift's sticker: the gzipped Lottie animation (`.tgs`).
     async fn download_sticker(&self, sticker: StickerRef) -> Result<Vec<u8>, TelegramError>;

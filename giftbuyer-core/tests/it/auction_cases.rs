@@ -19,6 +19,7 @@ fn levels(pairs: &[(u32, u64)]) -> Vec<BidLevel> {
         .map(|&(pos, amount)| BidLevel {
             pos,
             amount: Stars::new(amount),
+            date: at(START),
         })
         .collect()
 }

@@ -21,6 +21,7 @@ fn levels() -> impl Strategy<Value = Vec<BidLevel>> {
                 .map(|(&pos, amount)| BidLevel {
                     pos,
                     amount: Stars::new(amount),
+                    date: UnixTime::from_secs(START).expect("valid time"),
                 })
                 .collect()
         })
@@ -74,6 +75,7 @@ fn situation() -> impl Strategy<Value = Situation> {
                 let bidder = BidderState {
                     bid: bid.map(|(bid, _, _)| Stars::new(bid)),
                     min_bid: bid.map(|(_, min, _)| Stars::new(min)),
+                    bid_date: bid.map(|_| UnixTime::from_secs(START).expect("valid time")),
                     returned: bid.is_some_and(|(_, _, returned)| returned),
                     acquired,
                 };

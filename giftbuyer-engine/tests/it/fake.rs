@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use giftbuyer_core::auction::AuctionAnswer;
 use giftbuyer_core::ports::{
-    BotError, CatalogResponse, ChannelAccess, ChannelInfo, ChatId, Clock, Connector,
+    BidRequest, BotError, CatalogResponse, ChannelAccess, ChannelInfo, ChatId, Clock, Connector,
     NotificationBot, Profile, PurchaseReceipt, PurchaseRequest, ResalePage, ResalePurchaseRequest,
     Sticker, TelegramAccount, TelegramError, UserId,
 };
@@ -148,6 +149,20 @@ impl TelegramAccount for FakeAccount {
     ) -> Result<PurchaseReceipt, TelegramError> {
         self.fake.clock.sleep(self.fake.rtt).await;
         Err(TelegramError::from_rpc(400, "STARGIFT_SLUG_INVALID"))
+    }
+
+    async fn auction_state(
+        &self,
+        _gift_id: GiftId,
+        _version: i32,
+    ) -> Result<AuctionAnswer, TelegramError> {
+        self.fake.clock.sleep(self.fake.rtt).await;
+        Err(TelegramError::from_rpc(400, "STARGIFT_INVALID"))
+    }
+
+    async fn place_bid(&self, _request: BidRequest) -> Result<PurchaseReceipt, TelegramError> {
+        self.fake.clock.sleep(self.fake.rtt).await;
+        Err(TelegramError::from_rpc(400, "STARGIFT_INVALID"))
     }
 
     async fn stars_balance(&self) -> Result<Stars, TelegramError> {

@@ -8,8 +8,9 @@ use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use giftbuyer_core::auction::AuctionAnswer;
 use giftbuyer_core::ports::{
-    BotError, CatalogResponse, ChannelInfo, ChatId, Clock, Connector, EngineStore as _,
+    BidRequest, BotError, CatalogResponse, ChannelInfo, ChatId, Clock, Connector, EngineStore as _,
     JournalStatus, NotificationBot, Profile, PurchaseReceipt, PurchaseRequest, ResalePage,
     ResalePurchaseRequest, Sticker, TelegramAccount, TelegramError, UserConfig, UserId,
     UserSettings,
@@ -37,6 +38,9 @@ mock! {
         -> Result<ResalePage, TelegramError>;
         async fn buy_resale(&self, request: ResalePurchaseRequest)
         -> Result<PurchaseReceipt, TelegramError>;
+        async fn auction_state(&self, gift_id: GiftId, version: i32)
+        -> Result<AuctionAnswer, TelegramError>;
+        async fn place_bid(&self, request: BidRequest) -> Result<PurchaseReceipt, TelegramError>;
         async fn download_sticker(&self, sticker: StickerRef) -> Result<Vec<u8>, TelegramError>;
         async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, TelegramError>;
     }

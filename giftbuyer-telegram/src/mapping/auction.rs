@@ -1,31 +1,12 @@
 //! Gift auctions: `payments.getStarGiftAuctionState` and its answer mapped onto the core's
 //! auction and bidder states, and the `inputInvoiceStarGiftAuctionBid` invoice a bid pays.
 
-use giftbuyer_core::auction::{AuctionRound, AuctionState, BidLevel, BidderState};
+use giftbuyer_core::auction::{AuctionAnswer, AuctionRound, AuctionState, BidLevel, BidderState};
 use giftbuyer_core::ports::TelegramError;
 use giftbuyer_core::{GiftId, Stars, UnixTime};
 use grammers_tl_types::{enums, functions, types};
 
 use crate::errors::unexpected;
-
-/// What `getStarGiftAuctionState` answered, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuctionAnswer {
-    /// The state is still the `version` that was sent.
-    NotModified {
-        bidder: BidderState,
-        timeout_secs: u32,
-    },
-    Running {
-        state: AuctionState,
-        bidder: BidderState,
-        /// For how long this call subscribed the account to the auction's updates; call again
-        /// before it runs out to stay subscribed.
-        timeout_secs: u32,
-    },
-    /// The auction ended; no bid can be placed.
-    Finished { bidder: BidderState },
-}
 
 /// `payments.getStarGiftAuctionState#5c9ff4d6 auction:InputStarGiftAuction version:int` for
 /// the auction of `gift`, with the last state version applied (0 for none).
@@ -58,6 +39,10 @@ fn count(value: i32) -> u32 {
 pub fn bidder_state(user: &enums::StarGiftAuctionUserState) -> Result<BidderState, TelegramError> {
     let enums::StarGiftAuctionUserState::State(user) = user;
     Ok(BidderState {
+        bid_date: user
+            .bid_date
+            .map(|date| time(date, "a bid placed before 1970"))
+            .transpose()?,
         bid: user
             .bid_amount
             .map(|amount| stars(amount, "a negative standing bid"))
@@ -97,6 +82,7 @@ pub fn auction_answer(
                     Ok(BidLevel {
                         pos,
                         amount: stars(level.amount, "a negative bid level")?,
+                        date: time(level.date, "a bid level placed before 1970")?,
                     })
                 })
                 .collect::<Result<Vec<_>, TelegramError>>()?;
@@ -155,4 +141,23 @@ pub fn bid_invoice(
         bid_amount: i64::try_from(total.get()).unwrap_or(i64::MAX),
         message: None,
     })
+}
+
+/// Checks a bid's payment form: it may ask for the new total or, for a raise, the difference
+/// from the standing bid; any other price pays nothing. Gives the `form_id`.
+pub fn check_bid_form(
+    form: &enums::payments::PaymentForm,
+    total: Stars,
+    standing: Option<Stars>,
+) -> Result<i64, TelegramError> {
+    let (form_id, actual) = super::payment_form_price(form)?;
+    let difference = standing.map(|standing| total.saturating_sub(standing));
+    if actual == total || Some(actual) == difference {
+        Ok(form_id)
+    } else {
+        Err(TelegramError::PriceChanged {
+            expected: difference.unwrap_or(total),
+            actual,
+        })
+    }
 }

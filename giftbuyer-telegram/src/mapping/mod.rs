@@ -11,7 +11,7 @@ mod purchase;
 mod resale;
 
 pub use auction::{
-    AuctionAnswer, auction_answer, auction_state_request, bid_invoice, bidder_state,
+    auction_answer, auction_state_request, bid_invoice, bidder_state, check_bid_form,
 };
 pub use balance::{stars_balance, stars_status_request};
 pub use catalog::{catalog_gift, catalog_response, star_gifts_request, sticker_ref};
@@ -20,7 +20,7 @@ pub use channel::{
 };
 pub use profile::{profile, self_user_request};
 pub use purchase::{
-    check_payment_form, payment_form_request, payment_result, send_stars_form_request,
-    star_gift_invoice,
+    check_payment_form, payment_form_price, payment_form_request, payment_result,
+    send_stars_form_request, star_gift_invoice,
 };
 pub use resale::{resale_invoice, resale_listing, resale_page, resale_request};

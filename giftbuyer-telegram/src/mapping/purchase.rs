@@ -48,6 +48,18 @@ pub fn check_payment_form(
     form: &enums::payments::PaymentForm,
     expected: Stars,
 ) -> Result<i64, TelegramError> {
+    let (form_id, actual) = payment_form_price(form)?;
+    if actual != expected {
+        return Err(TelegramError::PriceChanged { expected, actual });
+    }
+    Ok(form_id)
+}
+
+/// The `form_id` and the price of a star gift form, the sum of its labelled prices in Stars;
+/// any other form kind or currency is refused.
+pub fn payment_form_price(
+    form: &enums::payments::PaymentForm,
+) -> Result<(i64, Stars), TelegramError> {
     let form = match form {
         enums::payments::PaymentForm::StarGift(form) => form,
         enums::payments::PaymentForm::Form(_) | enums::payments::PaymentForm::Stars(_) => {
@@ -69,10 +81,7 @@ pub fn check_payment_form(
         .ok_or_else(|| unexpected("the star gift form's prices overflow"))?;
     let actual =
         Stars::from_i64(total).map_err(|_| unexpected("the star gift form's price is negative"))?;
-    if actual != expected {
-        return Err(TelegramError::PriceChanged { expected, actual });
-    }
-    Ok(form.form_id)
+    Ok((form.form_id, actual))
 }
 
 /// `payments.sendStarsForm#7998c914 form_id:long invoice:InputInvoice`: pays the form.

@@ -2,14 +2,16 @@
 //! with its levels and rounds, the bidder's own state, not-modified and finished answers,
 //! answers no bid may be based on, and the bid invoice.
 
-use giftbuyer_core::auction::{AuctionRound, BidLevel, BidderState};
-use giftbuyer_core::{GiftId, Stars};
-use giftbuyer_telegram::mapping::{
-    AuctionAnswer, auction_answer, auction_state_request, bid_invoice,
-};
+use giftbuyer_core::auction::{AuctionAnswer, AuctionRound, BidLevel, BidderState};
+use giftbuyer_core::{GiftId, Stars, UnixTime};
+use giftbuyer_telegram::mapping::{auction_answer, auction_state_request, bid_invoice};
 use grammers_tl_types::{Deserializable, Serializable, enums, types};
 
 use crate::fixtures::star_gift;
+
+fn at(secs: i64) -> UnixTime {
+    UnixTime::from_secs(secs).expect("valid time")
+}
 
 fn user_state(bid: Option<i64>) -> enums::StarGiftAuctionUserState {
     enums::StarGiftAuctionUserState::State(types::StarGiftAuctionUserState {
@@ -36,7 +38,7 @@ fn running(levels: Vec<(i32, i64)>) -> enums::StarGiftAuctionState {
                 enums::AuctionBidLevel::Level(types::AuctionBidLevel {
                     pos,
                     amount,
-                    date: 1_800_000_100,
+                    date: 1_800_000_100 + pos,
                 })
             })
             .collect(),
@@ -95,11 +97,13 @@ fn a_running_auction_maps_levels_rounds_and_the_bidder() {
         [
             BidLevel {
                 pos: 1,
-                amount: Stars::new(5_000)
+                amount: Stars::new(5_000),
+                date: at(1_800_000_101),
             },
             BidLevel {
                 pos: 10,
-                amount: Stars::new(1_200)
+                amount: Stars::new(1_200),
+                date: at(1_800_000_110),
             },
         ],
         "sorted by position"
@@ -121,6 +125,7 @@ fn a_running_auction_maps_levels_rounds_and_the_bidder() {
         bidder,
         BidderState {
             bid: Some(Stars::new(900)),
+            bid_date: Some(at(1_800_000_000)),
             min_bid: Some(Stars::new(950)),
             returned: false,
             acquired: 1,

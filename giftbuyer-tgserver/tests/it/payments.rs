@@ -641,6 +641,21 @@ impl TelegramAccount for WirePurchases {
         self.wire.buy_resale(request).await
     }
 
+    async fn auction_state(
+        &self,
+        gift_id: giftbuyer_core::GiftId,
+        version: i32,
+    ) -> Result<giftbuyer_core::auction::AuctionAnswer, TelegramError> {
+        self.wire.auction_state(gift_id, version).await
+    }
+
+    async fn place_bid(
+        &self,
+        request: giftbuyer_core::ports::BidRequest,
+    ) -> Result<giftbuyer_core::ports::PurchaseReceipt, TelegramError> {
+        self.wire.place_bid(request).await
+    }
+
     async fn download_sticker(
         &self,
         sticker: giftbuyer_core::StickerRef,
