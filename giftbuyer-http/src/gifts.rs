@@ -161,6 +161,17 @@ struct ResalePurchaseEvent {
     outcome: String,
 }
 
+/// The `bid` stream event: one of my auction bids ended.
+#[derive(Debug, Serialize)]
+struct BidEvent {
+    account: i64,
+    /// The gift's id as a string, exact for JavaScript.
+    gift_id: String,
+    total: u64,
+    /// `placed`, the error name that refused it, or `unknown`.
+    outcome: String,
+}
+
 /// The `purchase` stream event: one of my purchase attempts ended.
 #[derive(Debug, Serialize)]
 struct PurchaseEvent {
@@ -413,6 +424,21 @@ async fn translate(state: &AppState, user: UserId, event: LiveEvent) -> Option<E
             &ResalePurchaseEvent {
                 account: account.get(),
                 slug,
+                outcome,
+            },
+        ),
+        LiveEvent::Bid {
+            account,
+            gift_id,
+            total,
+            outcome,
+            ..
+        } => json_event(
+            "bid",
+            &BidEvent {
+                account: account.get(),
+                gift_id: gift_id.get().to_string(),
+                total: total.get(),
                 outcome,
             },
         ),

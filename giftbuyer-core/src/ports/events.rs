@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use super::UserId;
-use crate::{AccountId, ChannelId, GiftId, UnixTime};
+use crate::{AccountId, ChannelId, GiftId, Stars, UnixTime};
 
 /// Something the engine did that a live view cares about. Internal events (every catalog
 /// poll, every purchase about to be sent) are left out, so that subscribers only wake up for
@@ -37,6 +37,15 @@ pub enum LiveEvent {
         slug: String,
         outcome: String,
     },
+    /// One bid of one user ended. `outcome` is `"placed"`, the Telegram error name that
+    /// refused it, or `"unknown"` when it may or may not have gone through.
+    Bid {
+        user: UserId,
+        account: AccountId,
+        gift_id: GiftId,
+        total: Stars,
+        outcome: String,
+    },
     /// One user's autobuy run finished; its report is in the history.
     RunFinished { user: UserId, run_id: i64 },
     /// Telegram revoked the session of one of the user's accounts: it needs a new login.
@@ -50,6 +59,7 @@ impl LiveEvent {
         match self {
             Self::Purchase { user, .. }
             | Self::ResalePurchase { user, .. }
+            | Self::Bid { user, .. }
             | Self::RunFinished { user, .. }
             | Self::SessionRevoked { user, .. } => Some(*user),
             Self::NewGifts { .. }
