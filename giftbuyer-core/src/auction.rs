@@ -48,6 +48,9 @@ pub struct AuctionState {
     pub total_rounds: u32,
     pub next_round_at: UnixTime,
     pub rounds: Vec<AuctionRound>,
+    /// Gifts each round hands to its top bidders, from the answer's `starGift`; 0 when the
+    /// answer did not say, which [`next_bid`] refuses to bid on.
+    pub gifts_per_round: u32,
 }
 
 /// What Telegram says of the bidder's own bid (`starGiftAuctionUserState`).

@@ -127,7 +127,6 @@ impl fmt::Display for BidHold {
 /// the difference). Then [`next_bid`] decides.
 pub fn decide_bid(
     plan: &AuctionPlan,
-    gifts_per_round: u32,
     state: &AuctionState,
     bidder: &BidderState,
     money: BidMoney,
@@ -148,7 +147,7 @@ pub fn decide_bid(
             .min(money.balance),
         wanted: plan.wanted,
     };
-    match next_bid(state, gifts_per_round, bidder, &limits, position, now) {
+    match next_bid(state, state.gifts_per_round, bidder, &limits, position, now) {
         BidDecision::Bid { total, raise } => Ok((total, raise)),
         BidDecision::Hold(reason) => Err(BidHold::Rule(reason)),
     }

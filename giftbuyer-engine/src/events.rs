@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use giftbuyer_core::ports::{ChatId, EventFeed, EventSubscription, Lagged, LiveEvent, UserId};
 use giftbuyer_core::report::Outcome;
-use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId};
+use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId, Stars};
 use tokio::sync::broadcast;
 
 use crate::Engine;
@@ -70,6 +70,15 @@ pub enum EngineEvent {
         account: AccountId,
         slug: String,
         /// `bought`, the error name, or `unknown`.
+        outcome: String,
+    },
+    /// One auction bid ended (the auction bidder publishes these through the engine).
+    BidDone {
+        user: UserId,
+        account: AccountId,
+        gift_id: GiftId,
+        total: Stars,
+        /// `placed`, the error name, or `unknown`.
         outcome: String,
     },
     /// A message to one of the user's chats (`what` names it: a run's report, a notice, a
@@ -162,6 +171,19 @@ pub(crate) fn live_event(event: EngineEvent) -> Option<LiveEvent> {
             user,
             account,
             slug,
+            outcome,
+        }),
+        EngineEvent::BidDone {
+            user,
+            account,
+            gift_id,
+            total,
+            outcome,
+        } => Some(LiveEvent::Bid {
+            user,
+            account,
+            gift_id,
+            total,
             outcome,
         }),
         EngineEvent::PurchaseDone {

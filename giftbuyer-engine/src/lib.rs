@@ -12,11 +12,13 @@ mod config;
 mod engine;
 mod events;
 mod manual;
+mod memory_bids;
 mod memory_store;
 mod notify;
 mod revoked;
 mod rotation;
 mod runs_gate;
+mod side_report;
 mod sniper;
 mod supervisor;
 

@@ -18,6 +18,8 @@ use giftbuyer_core::{Account, AccountId, CatalogGift, GiftId, Operation, UnixTim
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
+    /// Auction plans, budgets and the bid journal (see `memory_bids`).
+    pub(crate) bids: Mutex<crate::memory_bids::Bids>,
 }
 
 #[derive(Debug, Default)]

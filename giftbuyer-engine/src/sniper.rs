@@ -17,12 +17,13 @@ use giftbuyer_core::ports::{
     Clock, Connector, EngineStore, ErrorClass, JournalStatus, ResalePage, ResalePurchaseRequest,
     ResaleStore, StoreError, TelegramAccount, TelegramError, UserConfig, UserId, UserWatch,
 };
-use giftbuyer_core::report::{ResaleLine, TELEGRAM_MESSAGE_LIMIT, resale_report, split_message};
+use giftbuyer_core::report::{ResaleLine, resale_report};
 use giftbuyer_core::resale::{Recipient, ResaleListing, ResaleWatch, SnipeBuy, plan_snipes};
 use giftbuyer_core::{Account, AccountId, ChannelId, GiftId, Stars};
 use tokio::sync::broadcast;
 
 use crate::EngineEvent;
+use crate::side_report::spawn_report;
 
 /// How the sniper polls and buys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -420,42 +421,18 @@ impl ResaleSniper {
         Ok(lines)
     }
 
-    /// Tells the user's notification chats what was bought, through the user's bot, on a task
-    /// of its own so that no later purchase of the tick waits for the bot. A failed delivery is
-    /// logged; the journal holds the truth either way.
+    /// Tells the user's notification chats what was bought, through the user's bot.
     async fn report(&self, user: &UserConfig, lines: &[ResaleLine]) {
-        let Some(text) = resale_report(lines, user.settings.report_lang) else {
-            return;
-        };
-        if user.settings.notification_chats.is_empty() {
-            return;
+        if let Some(text) = resale_report(lines, user.settings.report_lang) {
+            spawn_report(
+                &self.connector,
+                user,
+                text,
+                self.config.call_timeout,
+                "resale report",
+            )
+            .await;
         }
-        let bot = match self.connector.bot(user.user_id).await {
-            Ok(Some(bot)) => bot,
-            Ok(None) => return,
-            Err(error) => {
-                tracing::warn!(user = %user.user_id, %error, "no bot to report resale purchases");
-                return;
-            }
-        };
-        let chats = user.settings.notification_chats.clone();
-        let timeout = self.config.call_timeout;
-        let user_id = user.user_id;
-        tokio::spawn(async move {
-            for chat in chats {
-                for message in split_message(&text, TELEGRAM_MESSAGE_LIMIT) {
-                    match tokio::time::timeout(timeout, bot.send_message(chat, message)).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(error)) => {
-                            tracing::warn!(user = %user_id, %error, "a resale report was not delivered");
-                        }
-                        Err(_) => {
-                            tracing::warn!(user = %user_id, "a resale report timed out");
-                        }
-                    }
-                }
-            }
-        });
     }
 
     /// One purchase through the journal: planned, then sending (compare-and-set), then sent

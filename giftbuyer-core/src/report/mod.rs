@@ -4,6 +4,7 @@
 //! into a language-neutral summary; [`Report::render`] writes it in English or Russian and
 //! [`split_message`] cuts it into Telegram-sized messages.
 
+mod auction;
 mod lang;
 mod render;
 mod resale;
@@ -11,6 +12,7 @@ mod split;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use auction::{BidLine, bid_report};
 pub use lang::{Lang, UnknownLang};
 pub use resale::{ResaleLine, resale_report};
 pub use split::{TELEGRAM_MESSAGE_LIMIT, split_message};

@@ -75,7 +75,7 @@ pub fn resale_report(lines: &[ResaleLine], lang: Lang) -> Option<String> {
 }
 
 /// Untrusted text on one bounded line.
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     text.chars()
         .map(|ch| if ch.is_control() { ' ' } else { ch })
         .take(64)

@@ -36,6 +36,7 @@ fn state(levels_at: &[(u32, u64)]) -> AuctionState {
         total_rounds: 10,
         next_round_at: at(START + 600),
         rounds: Vec::new(),
+        gifts_per_round: 20,
     }
 }
 

@@ -71,6 +71,7 @@ fn situation() -> impl Strategy<Value = Situation> {
                     total_rounds: 5,
                     next_round_at: UnixTime::from_secs(START + 600).expect("time"),
                     rounds: Vec::new(),
+                    gifts_per_round: per_round,
                 };
                 let bidder = BidderState {
                     bid: bid.map(|(bid, _, _)| Stars::new(bid)),

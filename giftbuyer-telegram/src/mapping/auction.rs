@@ -115,6 +115,13 @@ pub fn auction_answer(
                     total_rounds: count(state.total_rounds),
                     next_round_at: time(state.next_round_at, "a round before 1970")?,
                     rounds,
+                    gifts_per_round: match &answer.gift {
+                        enums::StarGift::Gift(gift) => gift
+                            .gifts_per_round
+                            .and_then(|count| u32::try_from(count).ok())
+                            .unwrap_or(0),
+                        enums::StarGift::Unique(_) => 0,
+                    },
                 },
                 bidder,
                 timeout_secs,

@@ -69,7 +69,14 @@ fn answer(
 ) -> enums::payments::StarGiftAuctionState {
     let answer =
         enums::payments::StarGiftAuctionState::State(types::payments::StarGiftAuctionState {
-            gift: enums::StarGift::Gift(star_gift(77)),
+            // The auction fields share flag 11: grammers writes them all or none.
+            gift: enums::StarGift::Gift(types::StarGift {
+                auction: true,
+                auction_slug: Some("cap".to_owned()),
+                gifts_per_round: Some(50),
+                auction_start_date: Some(1_800_000_000),
+                ..star_gift(77)
+            }),
             state,
             user_state: user_state(bid),
             timeout: 30,
@@ -113,6 +120,7 @@ fn a_running_auction_maps_levels_rounds_and_the_bidder() {
         (7, 460, 2)
     );
     assert_eq!(state.min_bid, Stars::new(100));
+    assert_eq!(state.gifts_per_round, 50, "from the answer's gift");
     assert_eq!(
         state.rounds[1],
         AuctionRound {

@@ -1,0 +1,182 @@
+//! The human report of the bidder's work for one user: bids placed, raised, refused or left
+//! unknown, and what the auctions did to them (won, outbid beyond the maximum, returned).
+
+use std::fmt::Write as _;
+
+use super::Lang;
+use super::resale::one_line;
+use crate::resale::Recipient;
+use crate::{AccountId, GiftId, Stars};
+
+/// One thing worth telling about one plan's bidding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BidLine {
+    /// A bid was placed (`raise`: it raised a standing one).
+    Placed {
+        gift: GiftId,
+        account: AccountId,
+        recipient: Recipient,
+        total: Stars,
+        raise: bool,
+    },
+    /// Telegram refused a bid; nothing was committed.
+    Failed {
+        gift: GiftId,
+        account: AccountId,
+        total: Stars,
+        error: String,
+    },
+    /// A bid went unanswered: it may stand; it is never sent again.
+    Unknown {
+        gift: GiftId,
+        account: AccountId,
+        total: Stars,
+    },
+    /// The account won `count` more gifts of the auction (`acquired` grew).
+    Won {
+        gift: GiftId,
+        account: AccountId,
+        count: u32,
+    },
+    /// The account was outbid and winning back a slot would take more than the maximum.
+    OutbidAboveMax {
+        gift: GiftId,
+        account: AccountId,
+        max_bid: Stars,
+    },
+    /// The bid fell out of reach and its stars came back.
+    Returned {
+        gift: GiftId,
+        account: AccountId,
+        total: Stars,
+    },
+}
+
+/// The report as plain text, or `None` when there is nothing to tell. Error names come from
+/// Telegram, so they are shown on one line with control characters replaced.
+pub fn bid_report(lines: &[BidLine], lang: Lang) -> Option<String> {
+    if lines.is_empty() {
+        return None;
+    }
+    let words = Words::of(lang);
+    let mut out = String::from(words.title);
+    out.push('\n');
+    for line in lines {
+        // Writing to a String cannot fail.
+        let _ = match line {
+            BidLine::Placed {
+                gift,
+                account,
+                recipient,
+                total,
+                raise,
+            } => {
+                let to = match recipient {
+                    Recipient::Channel(channel) => format!("ch={channel}"),
+                    Recipient::Buyer => words.to_self.to_owned(),
+                };
+                let what = if *raise { words.raised } else { words.placed };
+                write!(
+                    out,
+                    "• ✅ gift={gift} | {}⭐ | acc={account} → {to} | {what}",
+                    total.get()
+                )
+            }
+            BidLine::Failed {
+                gift,
+                account,
+                total,
+                error,
+            } => write!(
+                out,
+                "• ❌ gift={gift} | {}⭐ | acc={account} | {} ({})",
+                total.get(),
+                words.failed,
+                one_line(error)
+            ),
+            BidLine::Unknown {
+                gift,
+                account,
+                total,
+            } => write!(
+                out,
+                "• ❓ gift={gift} | {}⭐ | acc={account} | {}",
+                total.get(),
+                words.unknown
+            ),
+            BidLine::Won {
+                gift,
+                account,
+                count,
+            } => write!(
+                out,
+                "• 🏆 gift={gift} | acc={account} | {} ×{count}",
+                words.won
+            ),
+            BidLine::OutbidAboveMax {
+                gift,
+                account,
+                max_bid,
+            } => write!(
+                out,
+                "• ⚠️ gift={gift} | acc={account} | {} {}⭐",
+                words.above_max,
+                max_bid.get()
+            ),
+            BidLine::Returned {
+                gift,
+                account,
+                total,
+            } => write!(
+                out,
+                "• ↩️ gift={gift} | {}⭐ | acc={account} | {}",
+                total.get(),
+                words.returned
+            ),
+        };
+        out.push('\n');
+    }
+    Some(out)
+}
+
+/// The report's words in one language.
+struct Words {
+    title: &'static str,
+    placed: &'static str,
+    raised: &'static str,
+    failed: &'static str,
+    unknown: &'static str,
+    won: &'static str,
+    above_max: &'static str,
+    returned: &'static str,
+    to_self: &'static str,
+}
+
+impl Words {
+    const fn of(lang: Lang) -> Self {
+        match lang {
+            Lang::En => Self {
+                title: "🔨 Auctions",
+                placed: "bid placed",
+                raised: "bid raised",
+                failed: "bid refused",
+                unknown: "outcome unknown, not resent",
+                won: "won",
+                above_max: "outbid: winning back a slot needs more than your maximum of",
+                returned: "bid returned, stars refunded",
+                to_self: "self",
+            },
+            Lang::Ru => Self {
+                title: "🔨 Аукционы",
+                placed: "ставка сделана",
+                raised: "ставка повышена",
+                failed: "ставка отклонена",
+                unknown: "результат неизвестен, повторно не отправлялось",
+                won: "выиграно",
+                above_max: "ставку перебили: чтобы вернуть место, нужно больше вашего максимума",
+                returned: "ставка возвращена, звёзды вернулись",
+                to_self: "себе",
+            },
+        }
+    }
+}
