@@ -5,6 +5,7 @@
 //! [`Engine::run`] / [`spawn_supervised`] in a server. All waiting goes through the
 //! [`Clock`](giftbuyer_core::ports::Clock) port, so a paused tokio clock runs it in virtual time.
 
+mod bidder;
 mod buyer;
 mod catalog_view;
 mod clock;
@@ -18,10 +19,11 @@ mod notify;
 mod revoked;
 mod rotation;
 mod runs_gate;
-mod side_report;
+mod side_workers;
 mod sniper;
 mod supervisor;
 
+pub use bidder::{AuctionBidder, BidTick, BidderConfig};
 pub use clock::TokioClock;
 pub use config::{EngineConfig, Strategy};
 pub use engine::{Engine, EngineError, PollOutcome, PollStats, TickReport};

@@ -23,7 +23,7 @@ use giftbuyer_core::{Account, AccountId, ChannelId, GiftId, Stars};
 use tokio::sync::broadcast;
 
 use crate::EngineEvent;
-use crate::side_report::spawn_report;
+use crate::side_workers::{flood_jitter, spawn_report};
 
 /// How the sniper polls and buys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,7 +297,7 @@ impl ResaleSniper {
                 Ok(Err(TelegramError::FloodWait { seconds })) => {
                     let until = now
                         + Duration::from_secs(u64::from(seconds))
-                        + self.jitter(account_id, seconds);
+                        + flood_jitter(self.config.flood_jitter, account_id, seconds);
                     self.state().flood_until.insert(account_id, until);
                     tracing::info!(account = %account_id, seconds, "resale polls wait out a flood limit");
                 }
@@ -310,19 +310,6 @@ impl ResaleSniper {
             }
         }
         None
-    }
-
-    /// A deterministic share of the jitter bound for this account and wait, so accounts told
-    /// to wait at once come back spread out, and a test can predict when.
-    fn jitter(&self, account: AccountId, seconds: u32) -> Duration {
-        let bound = u64::try_from(self.config.flood_jitter.as_millis()).unwrap_or(u64::MAX);
-        if bound == 0 {
-            return Duration::ZERO;
-        }
-        let mixed = (account.get() as u64)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .wrapping_add(u64::from(seconds));
-        Duration::from_millis((mixed >> 11) % (bound + 1))
     }
 
     /// The accounts' balances and Premium, fetched again when older than the limit; an account

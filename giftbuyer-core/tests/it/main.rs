@@ -2,6 +2,8 @@
 
 mod auction_cases;
 mod auction_props;
+mod bidding_cases;
+mod bidding_props;
 mod execution_cases;
 mod execution_props;
 mod planner_cases;

@@ -1,10 +1,12 @@
-//! Reports of the engine's side workers (the resale sniper, the auction bidder): sent to the
-//! user's notification chats through the user's bot on a task of their own, so no purchase or
-//! bid waits for the bot. A failed delivery is logged; the journals hold the truth either way.
+//! What the engine's side workers (the resale sniper, the auction bidder) share: their reports,
+//! sent to the user's notification chats through the user's bot on a task of their own so no
+//! purchase or bid waits for the bot (a failed delivery is logged; the journals hold the truth
+//! either way), and the jitter added to a flood wait.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use giftbuyer_core::AccountId;
 use giftbuyer_core::ports::{Connector, UserConfig};
 use giftbuyer_core::report::{TELEGRAM_MESSAGE_LIMIT, split_message};
 
@@ -45,4 +47,17 @@ pub(crate) async fn spawn_report(
             }
         }
     });
+}
+
+/// A deterministic share of `bound` for this account and wait, added to a flood wait so that
+/// accounts told to wait at once come back spread out, and a test can predict when.
+pub(crate) fn flood_jitter(bound: Duration, account: AccountId, seconds: u32) -> Duration {
+    let bound = u64::try_from(bound.as_millis()).unwrap_or(u64::MAX);
+    if bound == 0 {
+        return Duration::ZERO;
+    }
+    let mixed = (account.get() as u64)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(u64::from(seconds));
+    Duration::from_millis((mixed >> 11) % (bound.saturating_add(1)))
 }
