@@ -4,7 +4,9 @@
 //! [`Store`] implements the engine's port ([`EngineStore`](giftbuyer_core::ports::EngineStore))
 //! and the panel's ([`PanelStore`](giftbuyer_core::ports::PanelStore)), and the resale
 //! market's ([`ResaleStore`](giftbuyer_core::ports::ResaleStore) and
-//! [`ResaleWatchStore`](giftbuyer_core::ports::ResaleWatchStore)). The URL picks the
+//! [`ResaleWatchStore`](giftbuyer_core::ports::ResaleWatchStore)), and gift auctions'
+//! ([`BidStore`](giftbuyer_core::ports::BidStore) and
+//! [`AuctionPlanStore`](giftbuyer_core::ports::AuctionPlanStore)). The URL picks the
 //! backend at run time, and each backend applies its own migrations when it connects:
 //!
 //! ```no_run
@@ -32,6 +34,7 @@
 //!   error, never a wrapped value or a panic.
 
 mod accounts;
+mod bids;
 mod catalog;
 mod channels;
 mod connect;

@@ -44,6 +44,11 @@ const SQLITE: &[Migration] = &[
         name: "resale",
         sql: include_str!("../migrations/sqlite/0005_resale.sql"),
     },
+    Migration {
+        version: 6,
+        name: "auctions",
+        sql: include_str!("../migrations/sqlite/0006_auctions.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -71,6 +76,11 @@ const POSTGRES: &[Migration] = &[
         version: 5,
         name: "resale",
         sql: include_str!("../migrations/postgres/0005_resale.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "auctions",
+        sql: include_str!("../migrations/postgres/0006_auctions.sql"),
     },
 ];
 

@@ -338,14 +338,14 @@ fn invalid_watch(error: WatchError) -> Error {
 }
 
 /// The recipient as its column: the channel's id, or NULL for the buying account itself.
-fn recipient_column(recipient: Recipient) -> Option<i64> {
+pub(crate) fn recipient_column(recipient: Recipient) -> Option<i64> {
     match recipient {
         Recipient::Channel(channel) => Some(channel.get()),
         Recipient::Buyer => None,
     }
 }
 
-fn recipient_from_column(channel: Option<i64>) -> Result<Recipient, Error> {
+pub(crate) fn recipient_from_column(channel: Option<i64>) -> Result<Recipient, Error> {
     channel.map_or(Ok(Recipient::Buyer), |channel| {
         ChannelId::new(channel)
             .map(Recipient::Channel)

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod bids;
 mod catalog;
 mod coordination;
 mod engine_failover;

@@ -9,7 +9,7 @@ async fn migrations_run_from_empty_once(db: &TestDb) {
     let report = migrate(&db.url).await.expect("first migration");
     assert_eq!(
         (report.applied.as_slice(), report.version),
-        (&[1, 2, 3, 4, 5][..], 5)
+        (&[1, 2, 3, 4, 5, 6][..], 6)
     );
     let report = migrate(&db.url).await.expect("second migration");
     assert!(report.applied.is_empty());
@@ -19,7 +19,7 @@ async fn migrations_run_from_empty_once(db: &TestDb) {
     store.close().await;
 
     let raw = db.raw().await;
-    assert_eq!(raw.int("SELECT COUNT(*) FROM schema_migrations").await, 5);
+    assert_eq!(raw.int("SELECT COUNT(*) FROM schema_migrations").await, 6);
     for table in [
         "users",
         "accounts",
@@ -29,6 +29,9 @@ async fn migrations_run_from_empty_once(db: &TestDb) {
         "audit_log",
         "resale_watches",
         "resale_journal",
+        "auction_plans",
+        "bid_budgets",
+        "bid_journal",
     ] {
         assert_eq!(raw.int(&format!("SELECT COUNT(*) FROM {table}")).await, 0);
     }
@@ -41,7 +44,7 @@ async fn migrations_run_from_empty_once(db: &TestDb) {
             error,
             Error::SchemaTooNew {
                 found: 99,
-                known: 5
+                known: 6
             }
         ),
         "{error}"
