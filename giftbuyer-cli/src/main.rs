@@ -5,6 +5,7 @@ mod cli;
 mod input;
 mod plan_cmd;
 mod scenario;
+mod scenario_market;
 mod serve;
 mod simulate_cmd;
 mod simulate_mtproto;

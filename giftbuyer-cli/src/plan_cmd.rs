@@ -4,12 +4,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use giftbuyer_core::report::{Lang, Report, Run};
+use giftbuyer_core::resale::{Recipient, SnipeBuy, SnipePlan};
 use giftbuyer_core::{Plan, UnixTime, plan};
 use serde::Serialize;
 
 use crate::cli::{Format, PlanArgs};
 use crate::input::{read_input, write_stdout};
 use crate::scenario;
+use crate::scenario_market::BidOutcome;
 
 pub(crate) fn run(args: &PlanArgs) -> anyhow::Result<()> {
     let (source, text) = read_input(&args.input)?;
@@ -24,11 +26,35 @@ pub(crate) fn run(args: &PlanArgs) -> anyhow::Result<()> {
         executions: None,
     });
     let lang = Lang::from(args.lang);
+    let accounts = scenario.input.accounts();
+    let snipes = scenario.market.snipes(accounts);
+    let bids = scenario
+        .market
+        .bids(accounts, scenario.now)
+        .with_context(|| format!("invalid scenario in {source}"))?;
     let output = match args.format {
-        Format::Text => format!("{plan}\n{}", report.render(lang)),
+        Format::Text => {
+            let mut text = format!("{plan}\n{}", report.render(lang));
+            if !scenario.market.is_empty() {
+                text.push_str(&market_text(&snipes, &bids));
+            }
+            text
+        }
         Format::Json => {
-            let mut json = serde_json::to_string_pretty(&PlanJson::new(&plan, report.render(lang)))
-                .context("cannot encode the plan as JSON")?;
+            let mut out = PlanJson::new(&plan, report.render(lang));
+            out.resale_buys = snipes.buys.iter().map(ResaleBuyJson::from).collect();
+            out.resale_skips = snipes
+                .skips
+                .iter()
+                .map(|skip| ResaleSkipJson {
+                    watch_id: skip.watch_id.get(),
+                    slug: skip.slug.clone(),
+                    reason: skip.reason.code(),
+                })
+                .collect();
+            out.bids = bids.iter().map(BidJson::from).collect();
+            let mut json =
+                serde_json::to_string_pretty(&out).context("cannot encode the plan as JSON")?;
             json.push('\n');
             json
         }
@@ -45,6 +71,42 @@ fn system_now() -> anyhow::Result<UnixTime> {
     Ok(UnixTime::from_secs(secs)?)
 }
 
+/// The resale and bidding decisions as text, after the plan and its report.
+fn market_text(snipes: &SnipePlan, bids: &[BidOutcome]) -> String {
+    let mut out = String::from("\nresale:\n");
+    if snipes.buys.is_empty() && snipes.skips.is_empty() {
+        out.push_str("  nothing to buy\n");
+    }
+    for buy in &snipes.buys {
+        out.push_str(&format!(
+            "  buy {} ({}) for watch {} from acc={} → {}\n",
+            buy.slug, buy.price, buy.watch_id, buy.account_id, buy.recipient
+        ));
+    }
+    for skip in &snipes.skips {
+        out.push_str(&format!(
+            "  skip {} for watch {}: {}\n",
+            skip.slug, skip.watch_id, skip.reason
+        ));
+    }
+    out.push_str("bids:\n");
+    if bids.is_empty() {
+        out.push_str("  no auction plans\n");
+    }
+    for bid in bids {
+        let what = match bid.decision {
+            Ok((total, false)) => format!("bid {total}"),
+            Ok((total, true)) => format!("raise to {total}"),
+            Err(hold) => format!("hold: {hold}"),
+        };
+        out.push_str(&format!(
+            "  gift={} acc={}: {what}\n",
+            bid.gift_id, bid.account_id
+        ));
+    }
+    out
+}
+
 /// The JSON shape of `--format json`, documented in the README.
 #[derive(Serialize)]
 struct PlanJson {
@@ -52,6 +114,76 @@ struct PlanJson {
     skips: Vec<SkipJson>,
     deferred: Vec<DeferredJson>,
     report: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    resale_buys: Vec<ResaleBuyJson>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    resale_skips: Vec<ResaleSkipJson>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    bids: Vec<BidJson>,
+}
+
+#[derive(Serialize)]
+struct ResaleBuyJson {
+    watch_id: i64,
+    slug: String,
+    price: u64,
+    account_id: i64,
+    /// A channel in Bot API form, or absent for the buying account itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to_channel_id: Option<i64>,
+}
+
+impl From<&SnipeBuy> for ResaleBuyJson {
+    fn from(buy: &SnipeBuy) -> Self {
+        Self {
+            watch_id: buy.watch_id.get(),
+            slug: buy.slug.clone(),
+            price: buy.price.get(),
+            account_id: buy.account_id.get(),
+            to_channel_id: match buy.recipient {
+                Recipient::Channel(channel) => Some(channel.get()),
+                Recipient::Buyer => None,
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ResaleSkipJson {
+    watch_id: i64,
+    slug: String,
+    reason: &'static str,
+}
+
+#[derive(Serialize)]
+struct BidJson {
+    gift_id: i64,
+    account_id: i64,
+    /// `bid`, `raise` or `hold`.
+    decision: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<u64>,
+    /// Why it holds: `off`, `not_started`, `over`, `done`, `winning`, `above_max`,
+    /// `over_budget` or `no_slots`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+}
+
+impl From<&BidOutcome> for BidJson {
+    fn from(bid: &BidOutcome) -> Self {
+        let (decision, total, reason) = match bid.decision {
+            Ok((total, false)) => ("bid", Some(total.get()), None),
+            Ok((total, true)) => ("raise", Some(total.get()), None),
+            Err(hold) => ("hold", None, Some(hold.code())),
+        };
+        Self {
+            gift_id: bid.gift_id.get(),
+            account_id: bid.account_id.get(),
+            decision,
+            total,
+            reason,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -113,6 +245,9 @@ impl PlanJson {
                 })
                 .collect(),
             report,
+            resale_buys: Vec::new(),
+            resale_skips: Vec::new(),
+            bids: Vec::new(),
         }
     }
 }

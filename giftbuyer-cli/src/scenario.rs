@@ -13,6 +13,10 @@ use giftbuyer_core::{
 };
 use serde::Deserialize;
 
+use crate::scenario_market::{
+    AuctionCaseWire, BiddingWire, ListingWire, MarketScenario, WatchWire,
+};
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ScenarioWire {
@@ -26,6 +30,14 @@ struct ScenarioWire {
     channels: Vec<ChannelWire>,
     #[serde(default)]
     gifts: Vec<GiftWire>,
+    #[serde(default)]
+    watches: Vec<WatchWire>,
+    #[serde(default)]
+    listings: Vec<ListingWire>,
+    #[serde(default)]
+    auctions: Vec<AuctionCaseWire>,
+    #[serde(default)]
+    bidding: BiddingWire,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,6 +114,8 @@ struct AuctionWire {
 pub(crate) struct Scenario {
     pub(crate) now: UnixTime,
     pub(crate) input: PlanInput,
+    /// Resale watches and listings, auction plans and the bidding budget.
+    pub(crate) market: MarketScenario,
 }
 
 /// Parses a scenario; `default_now` is used when the file has no `now`.
@@ -163,7 +177,9 @@ pub(crate) fn parse(text: &str, default_now: UnixTime) -> anyhow::Result<Scenari
         None => Priority::default(),
     };
     let input = PlanInput::new(accounts, channels, gifts)?.with_priority(priority);
-    Ok(Scenario { now, input })
+    let market =
+        MarketScenario::from_wire(wire.watches, wire.listings, wire.auctions, wire.bidding)?;
+    Ok(Scenario { now, input, market })
 }
 
 fn account_from_wire(wire: &AccountWire) -> anyhow::Result<Account> {

@@ -10,7 +10,7 @@ mod live;
 mod loopback;
 mod metrics;
 mod reload;
-mod sniper;
+mod side_loop;
 mod stored;
 
 use std::future::Future;
@@ -23,7 +23,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use giftbuyer_core::ports::{AccountCatalogs, Clock, Connector, EventFeed, TelegramLogin};
 use giftbuyer_engine::{
-    Engine, EngineConfig, ResaleSniper, SniperConfig, TokioClock, spawn_supervised,
+    AuctionBidder, BidderConfig, Engine, EngineConfig, ResaleSniper, SniperConfig, TokioClock,
+    spawn_supervised,
 };
 use giftbuyer_http::{AppState, BotVerifier, HttpConfig};
 use giftbuyer_store::{KeyOrigin, Store};
@@ -162,7 +163,16 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         SniperConfig::default(),
     )
     .with_events(engine.publisher());
-    let sniper = sniper::spawn(sniper, engine.clone(), sniper::POLL_EVERY);
+    let sniper = side_loop::spawn(sniper, engine.clone(), side_loop::RESALE_EVERY);
+    let bidder = AuctionBidder::new(
+        Arc::new(store.clone()),
+        Arc::new(store.clone()),
+        adapters.connector.clone(),
+        clock.clone(),
+        BidderConfig::default(),
+    )
+    .with_events(engine.publisher());
+    let bidder = side_loop::spawn(bidder, engine.clone(), side_loop::AUCTIONS_EVERY);
     let engine = spawn_supervised(engine, Duration::from_secs(1));
 
     let state = http_state(args, &store, clock, &adapters)?
@@ -183,8 +193,9 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     );
 
     let served = giftbuyer_http::serve(listener, state, shutdown).await;
-    // Purchases in flight finish and are journaled before the process ends.
+    // Purchases and bids in flight finish and are journaled before the process ends.
     sniper.shutdown().await;
+    bidder.shutdown().await;
     engine.shutdown().await;
     metrics_feed.abort();
     changes.abort();

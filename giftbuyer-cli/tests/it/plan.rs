@@ -202,3 +202,60 @@ fn plans_the_exclude_and_priority_example() {
         [{"account_id":1337,"channel_id":-1001234567890,"gift_id":123456,"price":300,"supply":1000},{"account_id":1337,"channel_id":-1001234567890,"gift_id":123456,"price":300,"supply":1000},{"account_id":1337,"channel_id":-1001234567890,"gift_id":123456,"price":300,"supply":1000}]
         [{"gift_id":334455,"reason":"excluded"},{"account_id":1337,"gift_id":223344,"reason":"not_enough_stars"}]"#]].assert_eq(&format!("{}\n{}", json["operations"], json["skips"]));
 }
+
+/// The market example: resale watches meet listings (the richest account buys, a listing above
+/// every maximum is skipped) and two auction plans are decided (a first bid that passes the
+/// second level by one star; a standing bid that would need more than its maximum holds).
+#[test]
+fn plans_the_resale_and_auction_example() {
+    let path = example("market.json");
+    let path = path.to_str().expect("utf-8 path");
+    let text = stdout_of(&giftbuyer(&["plan", "--input", path], None));
+    let market = &text[text.find("\nresale:").expect("a market section")..];
+    expect![[r#"
+
+        resale:
+          buy HeartCap-12 (1200⭐) for watch 1 from acc=1337 → self
+          buy HeartCap-40 (700⭐) for watch 2 from acc=1337 → ch=-1001234567890
+          skip HeartCap-77 for watch 1: above_max_price
+          skip HeartCap-12 for watch 2: above_max_price
+          skip HeartCap-77 for watch 2: above_max_price
+        bids:
+          gift=6011111111111111111 acc=1337: bid 1101⭐
+          gift=6022222222222222222 acc=1337: hold: above_max
+    "#]]
+    .assert_eq(market);
+    let output = giftbuyer(&["plan", "--input", path, "--format", "json"], None);
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&output)).expect("json");
+    expect![[r#"
+        [{"account_id":1337,"price":1200,"slug":"HeartCap-12","watch_id":1},{"account_id":1337,"price":700,"slug":"HeartCap-40","to_channel_id":-1001234567890,"watch_id":2}]
+        [{"account_id":1337,"decision":"bid","gift_id":6011111111111111111,"total":1101},{"account_id":1337,"decision":"hold","gift_id":6022222222222222222,"reason":"above_max"}]"#]]
+    .assert_eq(&format!("{}\n{}", json["resale_buys"], json["bids"]));
+}
+
+#[test]
+fn market_fields_are_checked_and_named() {
+    let cases = [
+        (
+            r#"{"watches": [{"id": 1, "gift_id": 5, "max_price": 0}]}"#,
+            "error: invalid scenario in standard input: watches[0]: max_price must be positive\n",
+        ),
+        (
+            r#"{"auctions": [{"gift_id": 5, "max_bid": 10, "account_id": 9, "state": {"start_date": 0, "end_date": 10, "min_bid": 1, "gifts_per_round": 1, "gifts_left": 1}}]}"#,
+            "error: invalid scenario in standard input: auctions[0]: account_id 9 is not in accounts\n",
+        ),
+        (
+            r#"{"auctions": [{"gift_id": 5, "max_bid": 10, "wanted": 50, "account_id": 9, "state": {"start_date": 0, "end_date": 10, "min_bid": 1, "gifts_per_round": 1, "gifts_left": 1}}]}"#,
+            "error: invalid scenario in standard input: auctions[0]: wanted must be between 1 and 10, got 50\n",
+        ),
+        (
+            r#"{"bidding": {"budget": -1}}"#,
+            "error: invalid scenario in standard input: bidding.budget: a star amount must not be negative, got -1\n",
+        ),
+    ];
+    for (text, expected) in cases {
+        let output = giftbuyer(&["plan", "--input", "-"], Some(text));
+        assert!(!output.status.success(), "{text}");
+        assert_eq!(String::from_utf8_lossy(&output.stderr), expected, "{text}");
+    }
+}
