@@ -85,7 +85,7 @@ pub(crate) struct SimulationResult {
     gifts: Vec<GiftResult>,
     /// What the resale sniper caught, when the drop file has watches.
     #[serde(skip_serializing_if = "Option::is_none")]
-    resale: Option<crate::simulate_resale::ResaleResult>,
+    pub(crate) resale: Option<crate::simulate_resale::ResaleResult>,
     report: String,
 }
 
@@ -98,6 +98,8 @@ pub(crate) struct WireCalls {
     pub(crate) get_stars_status: u64,
     pub(crate) get_payment_form: u64,
     pub(crate) send_stars_form: u64,
+    /// The resale sniper's polls.
+    pub(crate) get_resale_star_gifts: u64,
 }
 
 /// How a simulation ran.
@@ -155,10 +157,7 @@ async fn simulate(
     let sniper = crate::simulate_resale::start(&scenario, &store, connector, &clock).await?;
     let observer = drive(engine, &clock, scenario.duration).await?;
     let mut result = summarize(strategy, Mode::InProcess, &market, &store, &observer);
-    if let Some(sniper) = sniper {
-        sniper.await.context("the resale sniper failed")?;
-        result.resale = Some(crate::simulate_resale::result(&scenario, &market, &store));
-    }
+    result.resale = crate::simulate_resale::finish(sniper, &scenario, &market, &store).await?;
     Ok(result)
 }
 
@@ -412,11 +411,12 @@ impl SimulationResult {
             None => out.push_str("ran in process against the simulated market, in virtual time\n"),
             Some(wire) => out.push_str(&format!(
                 "ran over MTProto (grammers and the real adapters against a loopback Telegram on TCP), in real time\n\
-                 wire calls: {} getStarGifts, {} getStarsStatus, {} getPaymentForm, {} sendStarsForm over {} connections\n",
+                 wire calls: {} getStarGifts, {} getStarsStatus, {} getPaymentForm, {} sendStarsForm, {} getResaleStarGifts over {} connections\n",
                 wire.get_star_gifts,
                 wire.get_stars_status,
                 wire.get_payment_form,
                 wire.send_stars_form,
+                wire.get_resale_star_gifts,
                 wire.connections
             )),
         }

@@ -81,17 +81,23 @@ async fn simulate(
         bot: SimBot::new(clock.clone(), scenario.bot.clone()),
     });
 
-    let (store, engine) = engine(&scenario, &market, connector, clock.clone(), strategy, lang)?;
+    let (store, engine) = engine(
+        &scenario,
+        &market,
+        connector.clone(),
+        clock.clone(),
+        strategy,
+        lang,
+    )?;
+    // The sniper polls and buys through the same MTProto accounts as the engine.
+    let sniper = crate::simulate_resale::start(&scenario, &store, connector, &clock).await?;
     let observer = drive(engine, &clock, scenario.duration).await;
+    let resale = crate::simulate_resale::finish(sniper, &scenario, &market, &store).await;
     let calls = wire_calls(server.stats());
     server.shutdown().await;
-    Ok(summarize(
-        strategy,
-        Mode::Mtproto(calls),
-        &market,
-        &store,
-        &observer?,
-    ))
+    let mut result = summarize(strategy, Mode::Mtproto(calls), &market, &store, &observer?);
+    result.resale = resale?;
+    Ok(result)
 }
 
 /// A session of `account` already logged in on the server, as a finished login leaves it: a
@@ -126,6 +132,7 @@ fn wire_calls(stats: &Stats) -> WireCalls {
         get_star_gifts: stats.calls(functions::payments::GetStarGifts::CONSTRUCTOR_ID),
         get_stars_status: stats.calls(functions::payments::GetStarsStatus::CONSTRUCTOR_ID),
         get_payment_form: stats.calls(functions::payments::GetPaymentForm::CONSTRUCTOR_ID),
+        get_resale_star_gifts: stats.calls(functions::payments::GetResaleStarGifts::CONSTRUCTOR_ID),
         send_stars_form: stats.calls(functions::payments::SendStarsForm::CONSTRUCTOR_ID),
     }
 }

@@ -93,8 +93,23 @@ pub(crate) async fn start(
     })))
 }
 
+/// Waits for the sniper's loop started by [`start`] to end with the run, and says what it
+/// caught; `None` when there was no loop.
+pub(crate) async fn finish(
+    sniper: Option<JoinHandle<()>>,
+    scenario: &DropFile,
+    market: &Market,
+    store: &MemoryStore,
+) -> anyhow::Result<Option<ResaleResult>> {
+    let Some(sniper) = sniper else {
+        return Ok(None);
+    };
+    sniper.await.context("the resale sniper failed")?;
+    Ok(Some(result(scenario, market, store)))
+}
+
 /// What the sniper caught, from the journal and the market.
-pub(crate) fn result(scenario: &DropFile, market: &Market, store: &MemoryStore) -> ResaleResult {
+fn result(scenario: &DropFile, market: &Market, store: &MemoryStore) -> ResaleResult {
     let listed: Vec<_> = scenario
         .config
         .resale

@@ -145,6 +145,14 @@ fn a_drop_over_mtproto_is_bought_through_the_wire() {
     assert!(wire["get_payment_form"].as_u64() >= Some(sent));
     let latency = &result["reaction_latency_us"];
     assert_eq!(latency["samples"], 2, "both accounts sent a first purchase");
+    // The resale sniper polled and bought through the same wire: the listing under the watch's
+    // maximum, never the one above it.
+    let resale = &result["resale"];
+    assert_eq!(resale["wanted"], 1, "{resale}");
+    assert_eq!(resale["caught"], 1, "{resale}");
+    assert_eq!(resale["stars_spent"], 400, "{resale}");
+    assert_eq!(resale["unknown"], 0, "{resale}");
+    assert!(wire["get_resale_star_gifts"].as_u64() >= Some(1), "{wire}");
 }
 
 #[test]
