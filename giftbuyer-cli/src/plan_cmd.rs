@@ -131,6 +131,9 @@ struct ResaleBuyJson {
     /// A channel in Bot API form, or absent for the buying account itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     to_channel_id: Option<i64>,
+    /// A Telegram user by username, or absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to_username: Option<String>,
 }
 
 impl From<&SnipeBuy> for ResaleBuyJson {
@@ -142,7 +145,11 @@ impl From<&SnipeBuy> for ResaleBuyJson {
             account_id: buy.account_id.get(),
             to_channel_id: match buy.recipient {
                 Recipient::Channel(channel) => Some(channel.get()),
-                Recipient::Buyer => None,
+                Recipient::Buyer | Recipient::User(_) => None,
+            },
+            to_username: match buy.recipient {
+                Recipient::User(user) => Some(user.as_str().to_owned()),
+                Recipient::Channel(_) | Recipient::Buyer => None,
             },
         }
     }

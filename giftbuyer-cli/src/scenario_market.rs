@@ -6,7 +6,8 @@ use anyhow::{Context as _, anyhow};
 use giftbuyer_core::auction::{AuctionState, BidLevel, BidderState};
 use giftbuyer_core::bidding::{AuctionPlan, BidHold, BidMoney, decide_bid};
 use giftbuyer_core::resale::{
-    AttributeFilter, GiftAttributes, Recipient, ResaleListing, ResaleWatch, SnipePlan, plan_snipes,
+    AttributeFilter, GiftAttributes, Recipient, ResaleListing, ResaleWatch, SnipePlan,
+    TelegramUsername, plan_snipes,
 };
 use giftbuyer_core::{Account, AccountId, ChannelId, GiftId, Stars, UnixTime};
 use serde::Deserialize;
@@ -27,6 +28,8 @@ pub(crate) struct WatchWire {
     symbol: Option<String>,
     /// A channel in Bot API form; absent or null: the buying account itself.
     to_channel_id: Option<i64>,
+    /// A Telegram user by username instead (`@name` or `name`).
+    to_username: Option<String>,
 }
 
 fn one() -> i64 {
@@ -64,6 +67,7 @@ pub(crate) struct AuctionCaseWire {
     /// The account that bids (one of `accounts[]`), whose balance bounds the bid.
     account_id: i64,
     to_channel_id: Option<i64>,
+    to_username: Option<String>,
     state: AuctionStateWire,
     bid: Option<OwnBidWire>,
 }
@@ -136,10 +140,14 @@ pub(crate) struct BidOutcome {
     pub(crate) decision: Result<(Stars, bool), BidHold>,
 }
 
-fn recipient(to_channel_id: Option<i64>) -> anyhow::Result<Recipient> {
-    Ok(match to_channel_id {
-        Some(id) => Recipient::Channel(ChannelId::new(id).context("to_channel_id")?),
-        None => Recipient::Buyer,
+fn recipient(to_channel_id: Option<i64>, to_username: Option<&str>) -> anyhow::Result<Recipient> {
+    Ok(match (to_channel_id, to_username) {
+        (Some(id), None) => Recipient::Channel(ChannelId::new(id).context("to_channel_id")?),
+        (None, Some(name)) => Recipient::User(TelegramUsername::new(name).context("to_username")?),
+        (None, None) => Recipient::Buyer,
+        (Some(_), Some(_)) => {
+            anyhow::bail!("to_channel_id and to_username: a gift has one receiver, give one")
+        }
     })
 }
 
@@ -244,7 +252,7 @@ fn watch_from_wire(wire: WatchWire) -> anyhow::Result<ResaleWatch> {
         wire.gift_id,
         attributes,
         stars(wire.max_price, "max_price")?,
-        recipient(wire.to_channel_id)?,
+        recipient(wire.to_channel_id, wire.to_username.as_deref())?,
         wire.copies,
     )?;
     watch.bought = wire.bought;
@@ -274,7 +282,7 @@ fn auction_from_wire(index: usize, wire: AuctionCaseWire) -> anyhow::Result<Auct
         plan_id,
         wire.gift_id,
         stars(wire.max_bid, "max_bid")?,
-        recipient(wire.to_channel_id)?,
+        recipient(wire.to_channel_id, wire.to_username.as_deref())?,
         wire.wanted,
     )?;
     let state = &wire.state;

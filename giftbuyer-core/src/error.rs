@@ -47,6 +47,10 @@ pub enum ValueError {
     #[error("bid entry id must be positive, got {0}")]
     BidEntryId(i64),
     #[error(
+        "telegram username must be 5 to 32 latin letters, digits and '_', starting with a letter, got {0:?}"
+    )]
+    TelegramUsername(String),
+    #[error(
         "username must be 3 to 32 characters among latin letters, digits, '_', '.' and '-', got {0:?}"
     )]
     Username(String),

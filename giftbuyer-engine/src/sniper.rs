@@ -241,7 +241,7 @@ impl ResaleSniper {
                 .iter()
                 .filter(|account| match recipient {
                     Recipient::Channel(channel) => !refused.contains_key(&(account.id, channel)),
-                    Recipient::Buyer => true,
+                    Recipient::Buyer | Recipient::User(_) => true,
                 })
                 .copied()
                 .collect();

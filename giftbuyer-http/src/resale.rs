@@ -206,7 +206,7 @@ pub(crate) struct ListingList {
 fn recipient_channel(recipient: Recipient) -> Option<i64> {
     match recipient {
         Recipient::Channel(channel) => Some(channel.get()),
-        Recipient::Buyer => None,
+        Recipient::Buyer | Recipient::User(_) => None,
     }
 }
 

@@ -28,13 +28,13 @@ use giftbuyer_core::{AccountId, GiftId, Stars, UnixTime};
 
 use crate::db::{BeginWrite, RowExt, time, to_db_int, with_db};
 use crate::journal::{Transition, clean_error, status_from_code};
-use crate::resale::{recipient_column, recipient_from_column};
+use crate::resale::{recipient_column, recipient_of, recipient_username};
 use crate::{Error, Store};
 
 /// The columns of a plan.
 macro_rules! plan_columns {
     () => {
-        "p.id, p.user_id, p.gift_id, p.max_bid, p.channel_id, p.wanted"
+        "p.id, p.user_id, p.gift_id, p.max_bid, p.channel_id, p.username, p.wanted"
     };
 }
 
@@ -72,7 +72,7 @@ const PLAN_FOR_BID_POSTGRES: &str =
 /// The columns of a journal entry.
 macro_rules! entry_select {
     () => {
-        "SELECT id, user_id, plan_id, account_id, gift_id, channel_id, total, standing, status, \
+        "SELECT id, user_id, plan_id, account_id, gift_id, channel_id, username, total, standing, status, \
          error, updated_at FROM bid_journal"
     };
 }
@@ -170,7 +170,7 @@ async fn create_plan(
     let id: i64 = with_db!(store.db(), pool => {
         sqlx::query_scalar(
             "INSERT INTO auction_plans (user_id, gift_id, max_bid, channel_id, wanted, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+             created_at, username) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(user.get())
         .bind(new.gift_id.get())
@@ -180,6 +180,7 @@ async fn create_plan(
         // The port passes no time for a plan; the wall clock is good enough for a column that
         // only records when it was made (the order of plans is their id's).
         .bind(crate::migrate::now_secs())
+        .bind(recipient_username(new.recipient))
         .fetch_one(pool)
         .await
         .map_err(Error::keys("auction plan", Error::NotFound { what: "user" }))?
@@ -320,8 +321,8 @@ async fn plan(
         // `RETURNING` then yields no row.
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO bid_journal (user_id, plan_id, account_id, gift_id, channel_id, total, \
-             standing, chain_id, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+             standing, chain_id, status, created_at, updated_at, username) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) \
              ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(user.get())
@@ -334,6 +335,7 @@ async fn plan(
         .bind(chain)
         .bind(JournalStatus::Planned.code())
         .bind(now.secs())
+        .bind(recipient_username(bid.recipient))
         .fetch_optional(&mut *tx)
         .await
         .map_err(Error::keys("bid entry", Error::NotFound { what: "user" }))?;
@@ -454,7 +456,7 @@ fn plan_from_row<R: RowExt>(row: &R) -> Result<AuctionPlan, Error> {
         row.int("id")?,
         row.int("gift_id")?,
         stars("max_bid", row.int("max_bid")?)?,
-        recipient_from_column(row.opt_int("channel_id")?)?,
+        recipient_of(row)?,
         row.int("wanted")?,
     )
     .map_err(|e| Error::corrupt("auction plan", e))
@@ -486,7 +488,7 @@ fn entry_from_row<R: RowExt>(row: &R) -> Result<BidEntry, Error> {
             gift_id: GiftId::new(row.int("gift_id")?).map_err(|e| Error::corrupt("gift_id", e))?,
             account_id: AccountId::new(row.int("account_id")?)
                 .map_err(|e| Error::corrupt("account_id", e))?,
-            recipient: recipient_from_column(row.opt_int("channel_id")?)?,
+            recipient: recipient_of(row)?,
             total: stars("total", row.int("total")?)?,
             standing: row
                 .opt_int("standing")?

@@ -49,6 +49,11 @@ const SQLITE: &[Migration] = &[
         name: "auctions",
         sql: include_str!("../migrations/sqlite/0006_auctions.sql"),
     },
+    Migration {
+        version: 7,
+        name: "user_recipients",
+        sql: include_str!("../migrations/sqlite/0007_user_recipients.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -81,6 +86,11 @@ const POSTGRES: &[Migration] = &[
         version: 6,
         name: "auctions",
         sql: include_str!("../migrations/postgres/0006_auctions.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "user_recipients",
+        sql: include_str!("../migrations/postgres/0007_user_recipients.sql"),
     },
 ];
 

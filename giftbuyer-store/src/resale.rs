@@ -16,7 +16,7 @@ use giftbuyer_core::ports::{
     UserId, UserWatch, check_resale_move,
 };
 use giftbuyer_core::resale::{
-    AttributeFilter, Recipient, ResaleWatch, SnipeBuy, WatchError, WatchId,
+    AttributeFilter, Recipient, ResaleWatch, SnipeBuy, TelegramUsername, WatchError, WatchId,
 };
 use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars, UnixTime};
 
@@ -37,7 +37,7 @@ pub(crate) const MAX_SLUG_LEN: usize = 256;
 macro_rules! watch_select {
     () => {
         "SELECT w.id, w.user_id, w.gift_id, w.model, w.backdrop, w.symbol, w.max_price, \
-         w.channel_id, w.copies, \
+         w.channel_id, w.username, w.copies, \
          (SELECT COUNT(*) FROM resale_journal j \
           WHERE j.user_id = w.user_id AND j.watch_id = w.id AND j.status <> 'failed') AS bought \
          FROM resale_watches w"
@@ -47,7 +47,7 @@ macro_rules! watch_select {
 /// The columns of a journal entry.
 macro_rules! entry_select {
     () => {
-        "SELECT id, user_id, watch_id, account_id, unique_id, gift_id, slug, price, channel_id, \
+        "SELECT id, user_id, watch_id, account_id, unique_id, gift_id, slug, price, channel_id, username, \
          status, error, updated_at FROM resale_journal"
     };
 }
@@ -135,8 +135,8 @@ async fn create_watch(store: &Store, user: UserId, new: &NewWatch) -> Result<Res
     let id: i64 = with_db!(store.db(), pool => {
         sqlx::query_scalar(
             "INSERT INTO resale_watches (user_id, gift_id, model, backdrop, symbol, max_price, \
-             channel_id, copies, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             RETURNING id",
+             channel_id, copies, created_at, username) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(user.get())
         .bind(new.gift_id.get())
@@ -149,6 +149,7 @@ async fn create_watch(store: &Store, user: UserId, new: &NewWatch) -> Result<Res
         // The port passes no time for a watch; the wall clock is good enough for a column
         // that only records when it was made (the order of watches is their id's).
         .bind(crate::migrate::now_secs())
+        .bind(recipient_username(new.recipient))
         .fetch_one(pool)
         .await
         .map_err(Error::keys("resale watch", Error::NotFound { what: "user" }))?
@@ -211,8 +212,8 @@ async fn plan(
     let id: Option<i64> = with_db!(store.db(), pool => {
         sqlx::query_scalar(
             "INSERT INTO resale_journal (user_id, watch_id, account_id, unique_id, gift_id, \
-             slug, price, channel_id, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+             slug, price, channel_id, status, created_at, updated_at, username) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) \
              ON CONFLICT (user_id, slug) WHERE status <> 'failed' DO NOTHING \
              RETURNING id",
         )
@@ -226,6 +227,7 @@ async fn plan(
         .bind(recipient_column(buy.recipient))
         .bind(JournalStatus::Planned.code())
         .bind(now.secs())
+        .bind(recipient_username(buy.recipient))
         .fetch_optional(pool)
         .await
         .map_err(Error::keys("resale entry", Error::NotFound { what: "user" }))?
@@ -337,20 +339,45 @@ fn invalid_watch(error: WatchError) -> Error {
     }
 }
 
-/// The recipient as its column: the channel's id, or NULL for the buying account itself.
+/// The recipient's channel column: the channel's id, or NULL for a user or the account itself.
 pub(crate) fn recipient_column(recipient: Recipient) -> Option<i64> {
     match recipient {
         Recipient::Channel(channel) => Some(channel.get()),
-        Recipient::Buyer => None,
+        Recipient::Buyer | Recipient::User(_) => None,
     }
 }
 
-pub(crate) fn recipient_from_column(channel: Option<i64>) -> Result<Recipient, Error> {
-    channel.map_or(Ok(Recipient::Buyer), |channel| {
-        ChannelId::new(channel)
+/// The recipient's username column: the user's username, or NULL for a channel or the account.
+pub(crate) fn recipient_username(recipient: Recipient) -> Option<String> {
+    match recipient {
+        Recipient::User(user) => Some(user.as_str().to_owned()),
+        Recipient::Channel(_) | Recipient::Buyer => None,
+    }
+}
+
+/// The recipient from its two columns; both set is a corrupt row.
+pub(crate) fn recipient_from_columns(
+    channel: Option<i64>,
+    username: Option<String>,
+) -> Result<Recipient, Error> {
+    match (channel, username) {
+        (None, None) => Ok(Recipient::Buyer),
+        (Some(channel), None) => ChannelId::new(channel)
             .map(Recipient::Channel)
-            .map_err(|e| Error::corrupt("recipient channel_id", e))
-    })
+            .map_err(|e| Error::corrupt("recipient channel_id", e)),
+        (None, Some(username)) => TelegramUsername::new(&username)
+            .map(Recipient::User)
+            .map_err(|e| Error::corrupt("recipient username", e)),
+        (Some(_), Some(_)) => Err(Error::corrupt(
+            "recipient",
+            "both a channel and a username".to_owned(),
+        )),
+    }
+}
+
+/// The recipient of a row with `channel_id` and `username` columns.
+pub(crate) fn recipient_of<R: RowExt>(row: &R) -> Result<Recipient, Error> {
+    recipient_from_columns(row.opt_int("channel_id")?, row.opt_text("username")?)
 }
 
 fn watch_from_row<R: RowExt>(row: &R) -> Result<UserWatch, Error> {
@@ -366,7 +393,7 @@ fn watch_from_row<R: RowExt>(row: &R) -> Result<UserWatch, Error> {
         row.int("gift_id")?,
         attributes,
         max_price,
-        recipient_from_column(row.opt_int("channel_id")?)?,
+        recipient_of(row)?,
         row.int("copies")?,
     )
     .map_err(|e| Error::corrupt("resale watch", e))?;
@@ -393,7 +420,7 @@ fn entry_from_row<R: RowExt>(row: &R) -> Result<ResaleEntry, Error> {
             gift_id: GiftId::new(row.int("gift_id")?).map_err(|e| Error::corrupt("gift_id", e))?,
             slug: row.text("slug")?,
             price: Stars::from_i64(row.int("price")?).map_err(|e| Error::corrupt("price", e))?,
-            recipient: recipient_from_column(row.opt_int("channel_id")?)?,
+            recipient: recipient_of(row)?,
         },
         status,
         error: row.opt_text("error")?,
@@ -418,14 +445,24 @@ mod tests {
     #[test]
     fn recipients_round_trip_through_their_column() {
         let channel = Recipient::Channel(ChannelId::new(-1001234567890).expect("channel"));
-        for recipient in [channel, Recipient::Buyer] {
-            let column = recipient_column(recipient);
-            assert_eq!(recipient_from_column(column).ok(), Some(recipient));
+        let user = Recipient::User(TelegramUsername::new("gift_friend").expect("username"));
+        for recipient in [channel, Recipient::Buyer, user] {
+            let columns = (recipient_column(recipient), recipient_username(recipient));
+            assert_eq!(
+                recipient_from_columns(columns.0, columns.1).ok(),
+                Some(recipient)
+            );
         }
-        assert!(matches!(
-            recipient_from_column(Some(5)),
-            Err(Error::Corrupt { .. })
-        ));
+        for (channel, username) in [
+            (Some(5), None),
+            (None, Some("a b".to_owned())),
+            (Some(-1001234567890), Some("gift_friend".to_owned())),
+        ] {
+            assert!(matches!(
+                recipient_from_columns(channel, username),
+                Err(Error::Corrupt { .. })
+            ));
+        }
     }
 
     #[test]

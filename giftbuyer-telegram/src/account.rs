@@ -247,6 +247,15 @@ impl MtprotoAccount {
                 mapping::input_peer_channel(channel, access_hash)
             }
             Recipient::Buyer => enums::InputPeer::PeerSelf,
+            Recipient::User(username) => {
+                // Resolved at each purchase: a username can move to another person, and a
+                // gift must reach whoever holds it now.
+                let answer = self
+                    .call(None, &mapping::resolve_username_request(username))
+                    .await?;
+                let (user_id, access_hash) = mapping::resolved_user(&answer)?;
+                mapping::input_peer_user(user_id, access_hash)
+            }
         })
     }
 

@@ -215,7 +215,7 @@ fn plans_the_resale_and_auction_example() {
     expect![[r#"
 
         resale:
-          buy HeartCap-12 (1200⭐) for watch 1 from acc=1337 → self
+          buy HeartCap-12 (1200⭐) for watch 1 from acc=1337 → @gift_friend
           buy HeartCap-40 (700⭐) for watch 2 from acc=1337 → ch=-1001234567890
           skip HeartCap-77 for watch 1: above_max_price
           skip HeartCap-12 for watch 2: above_max_price
@@ -228,7 +228,7 @@ fn plans_the_resale_and_auction_example() {
     let output = giftbuyer(&["plan", "--input", path, "--format", "json"], None);
     let json: serde_json::Value = serde_json::from_str(&stdout_of(&output)).expect("json");
     expect![[r#"
-        [{"account_id":1337,"price":1200,"slug":"HeartCap-12","watch_id":1},{"account_id":1337,"price":700,"slug":"HeartCap-40","to_channel_id":-1001234567890,"watch_id":2}]
+        [{"account_id":1337,"price":1200,"slug":"HeartCap-12","to_username":"gift_friend","watch_id":1},{"account_id":1337,"price":700,"slug":"HeartCap-40","to_channel_id":-1001234567890,"watch_id":2}]
         [{"account_id":1337,"decision":"bid","gift_id":6011111111111111111,"total":1101},{"account_id":1337,"decision":"hold","gift_id":6022222222222222222,"reason":"above_max"}]"#]]
     .assert_eq(&format!("{}\n{}", json["resale_buys"], json["bids"]));
 }

@@ -74,6 +74,7 @@ pub fn bid_report(lines: &[BidLine], lang: Lang) -> Option<String> {
                 let to = match recipient {
                     Recipient::Channel(channel) => format!("ch={channel}"),
                     Recipient::Buyer => words.to_self.to_owned(),
+                    Recipient::User(user) => user.to_string(),
                 };
                 let what = if *raise { words.raised } else { words.placed };
                 write!(

@@ -52,6 +52,7 @@ pub fn resale_report(lines: &[ResaleLine], lang: Lang) -> Option<String> {
         let to = match line.buy.recipient {
             Recipient::Channel(channel) => format!("ch={channel}"),
             Recipient::Buyer => to_self.to_owned(),
+            Recipient::User(user) => user.to_string(),
         };
         // Writing to a String cannot fail.
         let _ = write!(

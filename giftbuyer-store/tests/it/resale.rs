@@ -94,10 +94,14 @@ async fn watches_round_trip_and_stay_with_their_user(db: &TestDb) {
         .create_watch(alice, &new_watch(43, 1, Recipient::Buyer))
         .await
         .expect("create");
+    let friend = Recipient::User(
+        giftbuyer_core::resale::TelegramUsername::new("@Gift_Friend").expect("username"),
+    );
     let theirs = store
-        .create_watch(bob, &new_watch(42, 2, Recipient::Buyer))
+        .create_watch(bob, &new_watch(42, 2, friend))
         .await
         .expect("create");
+    assert_eq!(theirs.recipient, friend, "a person by username round-trips");
 
     let expected = ResaleWatch::new(
         first.id.get(),

@@ -9,6 +9,7 @@ mod channel;
 mod profile;
 mod purchase;
 mod resale;
+mod user_peer;
 
 pub use auction::{
     auction_answer, auction_state_request, bid_invoice, bidder_state, check_bid_form,
@@ -24,3 +25,4 @@ pub use purchase::{
     send_stars_form_request, star_gift_invoice,
 };
 pub use resale::{resale_invoice, resale_listing, resale_page, resale_request};
+pub use user_peer::{input_peer_user, resolve_username_request, resolved_user};

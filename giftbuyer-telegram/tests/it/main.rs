@@ -11,4 +11,5 @@ mod mapping;
 mod requests;
 mod resale;
 mod session;
+mod user_peer;
 mod wiring;
