@@ -174,8 +174,8 @@ fn errors_name_the_field() {
             "catalog[0].auction: an unlimited gift (supply null) cannot be sold by auction",
         ),
         (
-            r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": 1, "supply": 10, "auction": {"rounds": 3}}]}"#,
-            "drops[0].auction.rounds: unknown field `rounds`, expected `gifts_per_round` or `starts_after_ms` at line 1 column 97",
+            r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": 1, "supply": 10, "auction": {"gifts_per_round": 1, "round": 3}}]}"#,
+            "drops[0].auction.round: unknown field `round`, expected one of `gifts_per_round`, `starts_after_ms`, `rounds`, `round_secs`, `extend_top`, `extend_window_secs`, `min_bid`, `bidders` at line 1 column 118",
         ),
     ];
     let mismatches: Vec<String> = cases
