@@ -202,6 +202,8 @@ pub struct StandingBid {
     pub amount: Stars,
     /// When it was placed or last raised, on the market's clock.
     pub at: Duration,
+    /// Who receives the gift if it wins: set for an account's bid, as its first bid named it.
+    pub recipient: Option<Recipient>,
 }
 
 /// A gift won at a round's end.
@@ -252,6 +254,9 @@ pub struct AuctionSnapshot {
     pub gifts_left: u64,
     pub round_ends_at: Duration,
     pub ends_at: Duration,
+    /// `starts_at` and `ends_at` on the Unix clock, as the auction's state shows them.
+    pub start_date: UnixTime,
+    pub end_date: UnixTime,
     /// The least a first bid may be now.
     pub min_bid: Stars,
     pub version: i32,
@@ -285,6 +290,7 @@ struct Bid {
     bidder: Bidder,
     amount: Stars,
     at: Duration,
+    recipient: Option<Recipient>,
 }
 
 #[derive(Debug, Clone)]
@@ -531,9 +537,15 @@ impl AuctionRun {
         bidder: Bidder,
         total: Stars,
         at: Duration,
+        recipient: Option<Recipient>,
         refunds: &mut Vec<(AccountId, Stars)>,
     ) {
         let top_before = self.top();
+        // A raise cannot change who receives the gift: the first bid's receiver stays.
+        let recipient = self
+            .position(bidder)
+            .and_then(|pos| self.bids[pos].recipient)
+            .or(recipient);
         self.bids.retain(|bid| bid.bidder != bidder);
         // Equal bids placed earlier rank higher, so the new bid goes after every bid of its
         // amount (bids are placed in time order, so those are all earlier or simultaneous but
@@ -549,6 +561,7 @@ impl AuctionRun {
                 bidder,
                 amount: total,
                 at,
+                recipient,
             },
         );
         self.record(bidder).returned = false;
@@ -626,7 +639,7 @@ impl AuctionRun {
         // A little over the least, as people round their bids up.
         let over = rng.below(need.get() / 10 + 1);
         let total = Stars::new(need.get().saturating_add(over)).min(max);
-        self.place(bidder, total, at, refunds);
+        self.place(bidder, total, at, None, refunds);
     }
 
     fn unix(&self, at: Duration) -> UnixTime {
@@ -719,6 +732,8 @@ impl AuctionRun {
             gifts_left: self.gifts_left,
             round_ends_at: self.round_end,
             ends_at: self.end(),
+            start_date: self.unix(self.start),
+            end_date: self.unix(self.end()),
             min_bid: self.min_first_bid(),
             version: self.version,
             standing: self
@@ -728,6 +743,7 @@ impl AuctionRun {
                     bidder: bid.bidder,
                     amount: bid.amount,
                     at: bid.at,
+                    recipient: bid.recipient,
                 })
                 .collect(),
             wins: self.wins.clone(),
@@ -802,8 +818,8 @@ impl State {
         Ok(self.auction_run(gift, now)?.answer(account, version))
     }
 
-    /// What a bid costs, after every check a bid meets (the recipient, the gift, the auction's
-    /// rules, the balance) and before anything changes.
+    /// What a bid costs, after the checks of the recipient, the gift and the auction's rules
+    /// (not the balance, which only paying checks), before anything changes.
     pub(crate) fn bid_charge(
         &mut self,
         account_id: AccountId,
@@ -821,20 +837,15 @@ impl State {
                 ChannelAccess::CanPost => {}
             }
         }
-        let balance = account.spec.balance;
         self.advance_auctions(now);
-        let charge = self
-            .auction_run(gift, now)?
-            .charge(account_id, total, raise, now.elapsed)?;
-        if balance < charge {
-            return Err(TelegramError::BalanceTooLow);
-        }
-        Ok(charge)
+        self.auction_run(gift, now)?
+            .charge(account_id, total, raise, now.elapsed)
     }
 
     /// Places or raises a bid: the checks of [`State::bid_charge`], then, for a raise, the
     /// standing bid the request was based on must be the one that stands (otherwise the
-    /// difference would not be what the caller expects to pay, and nothing is paid).
+    /// difference would not be what the caller expects to pay, and nothing is paid), then the
+    /// balance must cover the charge.
     pub(crate) fn place_bid(
         &mut self,
         account_id: AccountId,
@@ -859,6 +870,9 @@ impl State {
                 });
             }
         }
+        if self.account(account_id)?.spec.balance < charge {
+            return Err(TelegramError::BalanceTooLow);
+        }
         let form_id = 3_000_000_000 + i64::try_from(self.auction_bids.len()).unwrap_or(0) + 1;
         let mut refunds = Vec::new();
         if let Some(run) = self
@@ -871,6 +885,7 @@ impl State {
                 Bidder::Account(account_id),
                 request.total,
                 now.elapsed,
+                Some(request.recipient),
                 &mut refunds,
             );
         }

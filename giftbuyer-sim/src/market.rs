@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use giftbuyer_core::ports::{CatalogResponse, ChannelAccess, Clock, TelegramError};
-use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars, StickerRef, UnixTime};
+use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId, Stars, StickerRef, UnixTime};
 
 use crate::account::{AccountSpec, AccountState, SimAccount};
 use crate::auction::{AuctionBid, AuctionSnapshot};
@@ -228,9 +228,37 @@ impl Market {
         })
     }
 
+    /// Every auction, in catalog order, as it stands now.
+    pub fn auctions(&self) -> Vec<AuctionSnapshot> {
+        let now = self.now();
+        self.with_state(|state| {
+            state.advance_auctions(now);
+            state
+                .gifts
+                .iter()
+                .filter_map(|gift| gift.auction.as_ref())
+                .map(|run| run.snapshot(now.elapsed))
+                .collect()
+        })
+    }
+
+    /// A released gift as `account` sees it in the catalog now, without an account call: a
+    /// server in front of the market shows it beside an auction's state.
+    pub fn catalog_gift(&self, account: AccountId, gift: GiftId) -> Option<CatalogGift> {
+        let now = self.now();
+        self.with_state(|state| {
+            state.advance_auctions(now);
+            state
+                .gift(gift)
+                .filter(|gift| gift.is_released(now.elapsed))
+                .map(|gift| gift.to_catalog(account, now.elapsed, now.unix))
+        })
+    }
+
     /// What a bid of `total` on `gift` for `recipient` would cost `account` now (the total for
-    /// a new bid, the difference for a `raise`), after every check the bid itself meets, or the
-    /// error the bid would get. Changes nothing and is not an account call (no latency or
+    /// a new bid, the difference for a `raise`), after the bid's checks of the recipient, the
+    /// gift and the auction's rules, or the error the bid would get; the balance is checked
+    /// only when the bid is placed. Changes nothing and is not an account call (no latency or
     /// faults): a server in front of the market prices a bid's payment form with it.
     pub fn bid_charge(
         &self,

@@ -268,6 +268,8 @@ async fn a_raise_sends_the_new_total_and_costs_the_difference() {
     let snapshot = market.auction(gift_id(GIFT)).expect("an auction");
     assert_eq!(snapshot.standing_bid(account_id(1)), Some(Stars::new(300)));
     assert_eq!(snapshot.standing.len(), 1);
+    assert_eq!(snapshot.standing[0].recipient, Some(Recipient::Buyer));
+    assert_eq!(market.auctions(), [snapshot]);
 }
 
 #[tokio::test(start_paused = true)]
