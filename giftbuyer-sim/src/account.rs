@@ -273,14 +273,24 @@ impl TelegramAccount for SimAccount {
 
     async fn auction_state(
         &self,
-        _gift_id: GiftId,
-        _version: i32,
+        gift_id: GiftId,
+        version: i32,
     ) -> Result<AuctionAnswer, TelegramError> {
-        Err(TelegramError::from_rpc(400, "STARGIFT_INVALID"))
+        let id = self.id;
+        self.market
+            .call(id, Method::AuctionState, move |state, now| {
+                state.auction_state(id, gift_id, version, now)
+            })
+            .await
     }
 
-    async fn place_bid(&self, _request: BidRequest) -> Result<PurchaseReceipt, TelegramError> {
-        Err(TelegramError::from_rpc(400, "STARGIFT_INVALID"))
+    async fn place_bid(&self, request: BidRequest) -> Result<PurchaseReceipt, TelegramError> {
+        let id = self.id;
+        self.market
+            .call(id, Method::Bid, move |state, now| {
+                state.place_bid(id, &request, now)
+            })
+            .await
     }
 
     async fn download_sticker(&self, sticker: StickerRef) -> Result<Vec<u8>, TelegramError> {

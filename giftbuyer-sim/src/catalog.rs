@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use giftbuyer_core::{AccountId, CatalogGift, GiftAuction, GiftId, Stars, StickerRef, UnixTime};
 
+use crate::auction::{AuctionRun, AuctionSpec};
 use crate::competitors::{CompetitorConfig, Drain, sellout_time};
 use crate::config::ConfigError;
 use crate::lottie;
@@ -24,16 +25,6 @@ pub enum Demand {
     SellsOutAfter(Duration),
     /// Nobody else buys; only the simulated accounts take copies.
     Nobody,
-}
-
-/// How a gift sold by auction is announced: Telegram lists it with `starGift.auction` and
-/// takes bids for it, never purchases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AuctionSpec {
-    /// Gifts each round hands to its top bidders, at least 1.
-    pub gifts_per_round: u64,
-    /// How long after the gift appears in the catalog the first round starts.
-    pub starts_after: Duration,
 }
 
 /// A gift of the catalog, existing from the start or dropped later.
@@ -167,9 +158,7 @@ impl GiftSpec {
             if self.supply.is_none() {
                 return Err(ConfigError::UnlimitedAuction(self.id));
             }
-            if auction.gifts_per_round == 0 {
-                return Err(ConfigError::EmptyAuctionRound(self.id));
-            }
+            auction.validate(self.id)?;
         }
         match (self.supply, self.remaining) {
             (Some(0), _) => Err(ConfigError::ZeroSupply(self.id)),
@@ -195,24 +184,30 @@ pub(crate) struct GiftState {
     bought_by: BTreeMap<AccountId, u64>,
     pub(crate) sticker: StickerRef,
     pub(crate) tgs: Arc<[u8]>,
+    /// The auction as it runs, for a gift sold by auction.
+    pub(crate) auction: Option<AuctionRun>,
 }
 
 impl GiftState {
     pub(crate) fn new(spec: GiftSpec, competitors: &CompetitorConfig, seed: u64) -> Self {
-        let drain = spec.supply.and_then(|supply| {
-            let sellout = match spec.demand {
-                Demand::Calibrated => sellout_time(supply),
-                Demand::SellsOutAfter(after) => after,
-                Demand::Nobody => return None,
-            };
-            let start = spec.release_at.saturating_add(competitors.reaction);
-            Some(Drain {
-                start,
-                end: spec.release_at.saturating_add(sellout).max(start),
-                copies: spec.remaining.unwrap_or(supply),
-                curve: competitors.curve,
-            })
-        });
+        // An auctioned gift goes to the top bidders only, never to buyers along a curve.
+        let drain = spec
+            .supply
+            .filter(|_| spec.auction.is_none())
+            .and_then(|supply| {
+                let sellout = match spec.demand {
+                    Demand::Calibrated => sellout_time(supply),
+                    Demand::SellsOutAfter(after) => after,
+                    Demand::Nobody => return None,
+                };
+                let start = spec.release_at.saturating_add(competitors.reaction);
+                Some(Drain {
+                    start,
+                    end: spec.release_at.saturating_add(sellout).max(start),
+                    copies: spec.remaining.unwrap_or(supply),
+                    curve: competitors.curve,
+                })
+            });
         let tgs: Arc<[u8]> = spec
             .sticker
             .clone()
@@ -226,6 +221,12 @@ impl GiftState {
             dc_id: 4,
             size: i64::try_from(tgs.len()).unwrap_or(i64::MAX),
         };
+        let auction = spec.auction.map(|auction| {
+            let gifts = spec
+                .supply
+                .map_or(0, |supply| spec.remaining.unwrap_or(supply));
+            AuctionRun::new(auction, spec.id, spec.release_at, gifts, seed)
+        });
         Self {
             spec,
             drain,
@@ -233,6 +234,7 @@ impl GiftState {
             bought_by: BTreeMap::new(),
             sticker,
             tgs,
+            auction,
         }
     }
 
@@ -264,6 +266,9 @@ impl GiftState {
     /// Competitors take what they want up to what the simulated accounts left them, so the
     /// count only ever falls, and it saturates at zero.
     pub(crate) fn remaining_at(&self, now: Duration) -> Option<u64> {
+        if let Some(run) = &self.auction {
+            return Some(run.gifts_left());
+        }
         self.initial_remaining().map(|initial| {
             initial.saturating_sub(self.demand_at(now).saturating_add(self.sold_by_us))
         })
@@ -273,11 +278,16 @@ impl GiftState {
         self.remaining_at(now) == Some(0)
     }
 
+    /// Copies bought by the market's accounts, or won by them in the gift's auction.
     pub(crate) fn sold_by_us(&self) -> u64 {
         self.sold_by_us
+            .saturating_add(self.auction.as_ref().map_or(0, |run| run.won().0))
     }
 
     pub(crate) fn sold_to_competitors_at(&self, now: Duration) -> u64 {
+        if let Some(run) = &self.auction {
+            return run.won().1;
+        }
         self.initial_remaining().map_or(0, |initial| {
             self.demand_at(now)
                 .min(initial.saturating_sub(self.sold_by_us))
@@ -526,10 +536,7 @@ mod tests {
         let id = GiftId::new(4).expect("valid");
         let spec = GiftSpec::limited(id, Stars::new(500), 100)
             .released_at(Duration::from_secs(10))
-            .auctioned(AuctionSpec {
-                gifts_per_round: 20,
-                starts_after: Duration::from_secs(60),
-            });
+            .auctioned(AuctionSpec::new(20, Duration::from_secs(60)));
         assert_eq!(spec.validate(), Ok(()));
         let state = GiftState::new(spec, &CompetitorConfig::default(), 0);
         let account = AccountId::new(1).expect("valid");
@@ -555,10 +562,7 @@ mod tests {
     #[test]
     fn an_auction_needs_a_limited_gift_and_a_round_of_at_least_one() {
         let id = GiftId::new(4).expect("valid");
-        let auction = AuctionSpec {
-            gifts_per_round: 1,
-            starts_after: Duration::ZERO,
-        };
+        let auction = AuctionSpec::new(1, Duration::ZERO);
         assert_eq!(
             GiftSpec::unlimited(id, Stars::new(5))
                 .auctioned(auction)

@@ -154,6 +154,22 @@ pub enum ConfigError {
     UnlimitedAuction(GiftId),
     #[error("gift {0} is sold by auction, so each round must hand out at least one gift")]
     EmptyAuctionRound(GiftId),
+    #[error("gift {gift}'s auction must have between 1 and 1000 rounds, got {rounds}")]
+    AuctionRounds { gift: GiftId, rounds: u32 },
+    #[error(
+        "gift {gift}'s auction rounds must last whole seconds, from 1 s to a day, got {duration:?}"
+    )]
+    AuctionRoundDuration { gift: GiftId, duration: Duration },
+    #[error(
+        "gift {0}'s auction extension needs a top of at least 1 and a window of whole seconds, from 1 s to a day"
+    )]
+    AuctionExtension(GiftId),
+    #[error("gift {0}'s auction needs a minimum bid of at least 1 star")]
+    AuctionMinBid(GiftId),
+    #[error(
+        "gift {0}'s competing bidders must be at most 1000, with a lowest maximum bid no higher than the highest, acting at most every 100 ms"
+    )]
+    AuctionBidders(GiftId),
     #[error("the competitors' curve must be between 1 and 16, got {0}")]
     Curve(f64),
     #[error(

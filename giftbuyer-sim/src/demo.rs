@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use giftbuyer_core::{AccountId, GiftId, Stars, UnixTime};
 
-use crate::{AccountSpec, GiftSpec, LoginConfig, MarketConfig, ResaleSpec, normalize_phone};
+use crate::{
+    AccountSpec, AuctionSpec, CompetingBidders, GiftSpec, LoginConfig, MarketConfig, ResaleSpec,
+    normalize_phone,
+};
 
 /// How the demo market behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +142,9 @@ pub fn demo_market_config(options: &DemoOptions, known: &[KnownAccount]) -> Mark
         }
         config = config.gift(gift);
     }
+    if let Some(auction) = demo_auction(options, resumed_at) {
+        config = config.gift(auction);
+    }
     config.resale = demo_listings(options, resumed_at);
     config.login = LoginConfig {
         starting_balance: options.starting_balance,
@@ -164,6 +170,38 @@ pub fn demo_market_config(options: &DemoOptions, known: &[KnownAccount]) -> Mark
         config = config.account(spec);
     }
     with_two_factor_account(config, &phones)
+}
+
+/// An auctioned gift's id is this plus the unix second it appears, so each start of the demo
+/// has its own auction and never reuses an id a store kept.
+const AUCTION_ID_BASE: i64 = 6_000_000_000_000_000_000;
+/// The demo auction starts this long after the market (re)starts.
+pub const AUCTION_STARTS_AFTER: Duration = Duration::from_secs(30);
+
+/// The demo's live auction: a gift that appears when the market (re)starts and goes on
+/// auction half a minute later, 5 gifts in each of 20 rounds of 90 s (extended by 15 s when
+/// the top 3 change in a round's last 15 s), against a dozen competing bidders.
+fn demo_auction(options: &DemoOptions, resumed_at: Duration) -> Option<GiftSpec> {
+    let appears = i64::try_from(resumed_at.as_secs())
+        .ok()
+        .and_then(|secs| secs.checked_add(options.opened_at.secs()))?;
+    let id = GiftId::new(AUCTION_ID_BASE.checked_add(appears)?).ok()?;
+    let auction = AuctionSpec::new(5, AUCTION_STARTS_AFTER)
+        .rounds(20, Duration::from_secs(90))
+        .extendable(3, Duration::from_secs(15))
+        .min_bid(Stars::new(500))
+        .bidders(CompetingBidders::new(
+            12,
+            Stars::new(600),
+            Stars::new(6_000),
+            Duration::from_secs(8),
+        ));
+    Some(
+        GiftSpec::limited(id, Stars::new(500), 100)
+            .released_at(resumed_at)
+            .title("Crystal Orb")
+            .auctioned(auction),
+    )
 }
 
 /// The gift type whose upgraded items the demo lists for resale (the standing Heart).
@@ -266,12 +304,39 @@ fn known_account(login: &LoginConfig, known: &KnownAccount, phone: Option<String
 mod tests {
     use super::*;
 
+    /// The limited drops, without the auctioned gift.
     fn limited(config: &MarketConfig) -> Vec<&GiftSpec> {
         config
             .gifts
             .iter()
-            .filter(|gift| gift.supply.is_some())
+            .filter(|gift| gift.supply.is_some() && gift.auction.is_none())
             .collect()
+    }
+
+    #[test]
+    fn an_auction_starts_soon_after_each_start_of_the_market() {
+        let options = DemoOptions {
+            drops: 2,
+            opened_at: at(1_764_000_000),
+            now: at(1_764_000_600),
+            ..DemoOptions::default()
+        };
+        let config = demo_market_config(&options, &[]);
+        assert_eq!(config.validate(), Ok(()));
+        let auctioned: Vec<&GiftSpec> = config
+            .gifts
+            .iter()
+            .filter(|gift| gift.auction.is_some())
+            .collect();
+        let [gift] = auctioned.as_slice() else {
+            panic!("one auction expected: {auctioned:?}");
+        };
+        assert_eq!(gift.release_at, Duration::from_secs(600));
+        assert_eq!(gift.id.get(), AUCTION_ID_BASE + 1_764_000_600);
+        let auction = gift.auction.expect("auctioned");
+        assert_eq!(auction.starts_after, AUCTION_STARTS_AFTER);
+        assert!(auction.bidders.count > 0);
+        assert!(auction.round_duration <= Duration::from_secs(120));
     }
 
     fn at(secs: i64) -> UnixTime {

@@ -39,14 +39,14 @@
 //! | `seed` | Every random draw derives from it: the same file always runs the same way. Default 0. |
 //! | `start_unix` | Wall time at the start, in unix seconds, for the caller's clock. Optional. |
 //! | `duration_ms` | How long the simulation runs, in virtual milliseconds. Required. |
-//! | `latency_ms` | Round trip `rtt` plus a uniform `jitter`, per call; `methods` overrides them per method (`catalog`, `profile`, `balance`, `buy`, `sticker`, `channel_info`, `resale`, `resale_buy`). Default 60 + 20. |
+//! | `latency_ms` | Round trip `rtt` plus a uniform `jitter`, per call; `methods` overrides them per method (`catalog`, `profile`, `balance`, `buy`, `sticker`, `channel_info`, `resale`, `resale_buy`, `auction_state`, `bid`). Default 60 + 20. |
 //! | `flood` | An account calling `getStarGifts` again within `catalog_min_interval_ms` gets `FLOOD_WAIT_<flood_wait_seconds>` (defaults 1000 and 3); `purchases_per_second` limits purchase requests per account (default none). |
 //! | `competitors` | Other buyers start `reaction_ms` after a release (default 300) and buy along `1 - (1 - x)^curve` (default 2: fast first, then slower). |
 //! | `accounts[]` | The simulated Telegram accounts: `id`, `balance` (required), `premium`, `premium_until` (unix seconds), `username`, `first_name`, `extra_rtt_ms` (a slower link), `phone` and `password`/`password_hint` for the login, and `channels`: per Bot API channel id, `can_post`, `read_only` or `not_member`; channels not listed are not visible. |
 //! | `channels[]` | The user's channel list, as in a scenario file: row `id`, `channel_id`, optional `title`, price and supply bounds, and an optional `exclude` list (`gift_ids`, and `kinds` among `birthday` and `premium_only`). Titles are also what the accounts see. |
 //! | `catalog[]` | Gifts on sale before the start. `supply` null is an unlimited gift. `remaining` is what is left at the start (default the supply; 0 is sold out). With `sellout_ms` competitors take the rest by then; without, nobody else buys it any more. |
 //! | `drops[]` | Gifts released at `at_ms`. `supply` null is an unlimited gift. Competitors sell a limited one out `sellout_ms` after the release, by default in the time real drops of that supply took. |
-//! | `catalog[]`, `drops[]` | Also `id`, `price` (stars), `require_premium`, `birthday` (Telegram's birthday flag), `per_user_limit` (copies per account in all), `title`, `locks` (per account id, until when in unix seconds the gift is locked for it), `auction` (a limited gift sold by auction, which takes bids and is never bought: `gifts_per_round`, and `starts_after_ms` from its appearance to the first round, default 0). |
+//! | `catalog[]`, `drops[]` | Also `id`, `price` (stars), `require_premium`, `birthday` (Telegram's birthday flag), `per_user_limit` (copies per account in all), `title`, `locks` (per account id, until when in unix seconds the gift is locked for it), `auction` (a limited gift sold by auction, which takes bids and is never bought: `gifts_per_round`; `starts_after_ms` from its appearance to the first round, default 0; `rounds`, default as many as hand out the supply; `round_secs`, default 60; `extend_top` and `extend_window_secs` together for extendable rounds, default none; `min_bid` in stars, default 100; `bidders`: `count` competing bidders with maximum bids between `max_bid_min` and `max_bid_max`, acting every `act_every_ms` on average, default 5000). |
 //! | `faults[]` | For `method` and optionally one `account`: on `calls` `[first, last]` (numbered from 1, per account when `account` is given), in `window_ms` `[from, until)` of arrival time, with `probability`, or on every call when none is given. The call gets `error` (a Telegram error name, with `code`, default 400, 420 for flood waits), hangs for `hang_ms`, or is cut off (`disconnect`); `executed` says whether the server carried a hung or cut-off request out. |
 //! | `login` | What accounts created by logging in with a new number get: `starting_balance` (default 2500), `channels`; and `code_ttl_ms` (default 300000). |
 //! | `resale[]` | Unique gifts listed for resale: `gift_id` (the gift type), `num` (the item's number), `price` in stars, optional `slug` (default `gift<id>-<num>`), `title`, `model`, `backdrop`, `symbol`, `require_premium`; listed at `at_ms` (default 0) until a competitor buys it at `taken_ms` (default never). |
@@ -69,10 +69,11 @@ use giftbuyer_core::{
 use serde::Deserialize;
 
 use crate::account::{AccountSpec, TwoFactor};
+use crate::auction::{AuctionSpec, CompetingBidders};
 use crate::bot::BotConfig;
-use crate::catalog::{AuctionSpec, Demand, GiftSpec};
+use crate::catalog::{Demand, GiftSpec};
 use crate::competitors::CompetitorConfig;
-use crate::config::MarketConfig;
+use crate::config::{ConfigError, MarketConfig};
 use crate::faults::{Fault, FaultAction, FaultWhen};
 use crate::flood::FloodConfig;
 use crate::latency::{Latency, LatencyConfig};
@@ -190,6 +191,8 @@ enum MethodWire {
     ChannelInfo,
     Resale,
     ResaleBuy,
+    AuctionState,
+    Bid,
 }
 
 impl From<MethodWire> for Method {
@@ -203,6 +206,8 @@ impl From<MethodWire> for Method {
             MethodWire::ChannelInfo => Self::ChannelInfo,
             MethodWire::Resale => Self::Resale,
             MethodWire::ResaleBuy => Self::ResaleBuy,
+            MethodWire::AuctionState => Self::AuctionState,
+            MethodWire::Bid => Self::Bid,
         }
     }
 }
@@ -339,14 +344,35 @@ struct DropWire {
     auction: Option<AuctionWire>,
 }
 
-/// A gift sold by auction: how many gifts a round hands out, and when the first round starts
-/// after the gift appears.
+/// A gift sold by auction: how many gifts a round hands out, when the first round starts after
+/// the gift appears, its rounds, minimum bid and competing bidders.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AuctionWire {
     gifts_per_round: i64,
     #[serde(default)]
     starts_after_ms: u64,
+    rounds: Option<u32>,
+    round_secs: Option<u64>,
+    extend_top: Option<u32>,
+    extend_window_secs: Option<u64>,
+    min_bid: Option<i64>,
+    bidders: Option<BiddersWire>,
+}
+
+/// The competing bidders of an auction.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BiddersWire {
+    count: u32,
+    max_bid_min: i64,
+    max_bid_max: i64,
+    #[serde(default = "default_act_every_ms")]
+    act_every_ms: u64,
+}
+
+const fn default_act_every_ms() -> u64 {
+    5_000
 }
 
 #[derive(Debug, Deserialize)]
@@ -905,10 +931,7 @@ fn gift_from_fields(
                         format!("must be positive, got {}", auction.gifts_per_round),
                     )
                 })?;
-            Ok(AuctionSpec {
-                gifts_per_round,
-                starts_after: Duration::from_millis(auction.starts_after_ms),
-            })
+            auction_from_wire(auction, gifts_per_round, id, &format!("{path}.auction"))
         })
         .transpose()?;
     Ok(GiftSpec {
@@ -930,6 +953,58 @@ fn gift_from_fields(
         sticker: None,
         auction,
     })
+}
+
+/// The auction's fields beyond `gifts_per_round`, each optional with [`AuctionSpec::new`]'s
+/// default, checked by [`AuctionSpec::validate`] with the field's path on the message.
+fn auction_from_wire(
+    wire: AuctionWire,
+    gifts_per_round: u64,
+    gift: GiftId,
+    path: &str,
+) -> Result<AuctionSpec, DropFileError> {
+    let mut spec = AuctionSpec::new(gifts_per_round, Duration::from_millis(wire.starts_after_ms));
+    spec.rounds = wire.rounds;
+    if let Some(secs) = wire.round_secs {
+        spec.round_duration = Duration::from_secs(secs);
+    }
+    match (wire.extend_top, wire.extend_window_secs) {
+        (Some(top), Some(window)) => spec = spec.extendable(top, Duration::from_secs(window)),
+        (None, None) => {}
+        _ => {
+            return Err(field(
+                format!("{path}.extend_top"),
+                "extend_top and extend_window_secs go together",
+            ));
+        }
+    }
+    if let Some(min_bid) = wire.min_bid {
+        spec.min_bid =
+            Stars::from_i64(min_bid).map_err(|err| field(format!("{path}.min_bid"), err))?;
+    }
+    if let Some(bidders) = wire.bidders {
+        let stars = |amount: i64, name: &str| {
+            Stars::from_i64(amount).map_err(|err| field(format!("{path}.bidders.{name}"), err))
+        };
+        spec.bidders = CompetingBidders::new(
+            bidders.count,
+            stars(bidders.max_bid_min, "max_bid_min")?,
+            stars(bidders.max_bid_max, "max_bid_max")?,
+            Duration::from_millis(bidders.act_every_ms),
+        );
+    }
+    spec.validate(gift).map_err(|err| {
+        let name = match err {
+            ConfigError::AuctionRounds { .. } => "rounds",
+            ConfigError::AuctionRoundDuration { .. } => "round_secs",
+            ConfigError::AuctionExtension(_) => "extend_top",
+            ConfigError::AuctionMinBid(_) => "min_bid",
+            ConfigError::AuctionBidders(_) => "bidders",
+            _ => "gifts_per_round",
+        };
+        field(format!("{path}.{name}"), err)
+    })?;
+    Ok(spec)
 }
 
 fn resale_from_wire(wire: ResaleWire, path: &str) -> Result<ResaleSpec, DropFileError> {

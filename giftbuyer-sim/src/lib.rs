@@ -14,10 +14,14 @@
 //! [`SimLogin`] logs accounts in to the market through the core's `TelegramLogin` port, as the
 //! panel does with real Telegram.
 //!
+//! Gifts sold by auction run their rounds on the market's clock against seeded competing
+//! bidders; accounts read an auction's state and place or raise bids through the same port.
+//!
 //! Markets are built in code from a [`MarketConfig`] or read from a drop file
 //! ([`drop_file`]).
 
 mod account;
+mod auction;
 mod bot;
 mod catalog;
 mod competitors;
@@ -38,8 +42,13 @@ mod rng;
 mod sim_login;
 
 pub use account::{AccountSpec, SimAccount, TwoFactor};
+pub use auction::{
+    AUCTION_TIMEOUT_SECS, AuctionBid, AuctionReturn, AuctionSnapshot, AuctionSpec, AuctionWin,
+    Bidder, CompetingBidders, MAX_AUCTION_ROUNDS, MAX_COMPETING_BIDDERS, RoundExtension,
+    StandingBid,
+};
 pub use bot::{BotConfig, BotContent, BotDelivery, SimBot};
-pub use catalog::{AuctionSpec, Demand, GiftSpec};
+pub use catalog::{Demand, GiftSpec};
 pub use competitors::{CompetitorConfig, sellout_time};
 pub use config::{ConfigError, MarketConfig};
 pub use connector::SimConnector;

@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use giftbuyer_core::ports::{CatalogResponse, ChannelAccess, Clock, TelegramError};
-use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars, StickerRef, UnixTime};
+use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId, Stars, StickerRef, UnixTime};
 
 use crate::account::{AccountSpec, AccountState, SimAccount};
+use crate::auction::{AuctionBid, AuctionSnapshot};
 use crate::catalog::{GiftSpec, GiftState, catalog_hash};
 use crate::competitors::CompetitorConfig;
 use crate::config::{ConfigError, MarketConfig};
@@ -19,7 +20,7 @@ use crate::latency::{LatencyConfig, Legs};
 use crate::login::{LoginConfig, LoginState};
 use crate::method::Method;
 use crate::resale::{ResalePurchase, ResaleSpec, ResaleState};
-use giftbuyer_core::resale::ResaleListing;
+use giftbuyer_core::resale::{Recipient, ResaleListing};
 
 /// The simulated market, shared by every [`SimAccount`] made from it. Cloning it is cheap and
 /// gives another handle on the same market.
@@ -97,6 +98,8 @@ pub(crate) struct State {
     pub(crate) purchases: Vec<Purchase>,
     pub(crate) resale: Vec<ResaleState>,
     pub(crate) resale_purchases: Vec<ResalePurchase>,
+    /// Every bid an account placed, in order.
+    pub(crate) auction_bids: Vec<AuctionBid>,
     pub(crate) login: LoginState,
     pub(crate) login_config: LoginConfig,
 }
@@ -161,6 +164,7 @@ impl Market {
                 })
                 .collect(),
             resale_purchases: Vec::new(),
+            auction_bids: Vec::new(),
             login: LoginState::default(),
             login_config: login,
         };
@@ -203,6 +207,69 @@ impl Market {
     /// Every resale purchase the market carried out, in order.
     pub fn resale_purchases(&self) -> Vec<ResalePurchase> {
         self.with_state(|state| state.resale_purchases.clone())
+    }
+
+    /// Every bid the accounts placed (new bids and raises), in the order the market accepted
+    /// them: a bid sent twice shows here twice.
+    pub fn bids(&self) -> Vec<AuctionBid> {
+        self.with_state(|state| state.auction_bids.clone())
+    }
+
+    /// The auction of a gift sold by auction, as it stands now (released or not); `None` for
+    /// an unknown gift or one sold normally.
+    pub fn auction(&self, gift: GiftId) -> Option<AuctionSnapshot> {
+        let now = self.now();
+        self.with_state(|state| {
+            state.advance_auctions(now);
+            state
+                .gift(gift)
+                .and_then(|gift| gift.auction.as_ref())
+                .map(|run| run.snapshot(now.elapsed))
+        })
+    }
+
+    /// Every auction, in catalog order, as it stands now.
+    pub fn auctions(&self) -> Vec<AuctionSnapshot> {
+        let now = self.now();
+        self.with_state(|state| {
+            state.advance_auctions(now);
+            state
+                .gifts
+                .iter()
+                .filter_map(|gift| gift.auction.as_ref())
+                .map(|run| run.snapshot(now.elapsed))
+                .collect()
+        })
+    }
+
+    /// A released gift as `account` sees it in the catalog now, without an account call: a
+    /// server in front of the market shows it beside an auction's state.
+    pub fn catalog_gift(&self, account: AccountId, gift: GiftId) -> Option<CatalogGift> {
+        let now = self.now();
+        self.with_state(|state| {
+            state.advance_auctions(now);
+            state
+                .gift(gift)
+                .filter(|gift| gift.is_released(now.elapsed))
+                .map(|gift| gift.to_catalog(account, now.elapsed, now.unix))
+        })
+    }
+
+    /// What a bid of `total` on `gift` for `recipient` would cost `account` now (the total for
+    /// a new bid, the difference for a `raise`), after the bid's checks of the recipient, the
+    /// gift and the auction's rules, or the error the bid would get; the balance is checked
+    /// only when the bid is placed. Changes nothing and is not an account call (no latency or
+    /// faults): a server in front of the market prices a bid's payment form with it.
+    pub fn bid_charge(
+        &self,
+        account: AccountId,
+        gift: GiftId,
+        recipient: Recipient,
+        total: Stars,
+        raise: bool,
+    ) -> Result<Stars, TelegramError> {
+        let now = self.now();
+        self.with_state(|state| state.bid_charge(account, gift, recipient, total, raise, now))
     }
 
     /// The listing with this slug once it is listed, and whether it is still on sale now.
@@ -261,13 +328,17 @@ impl Market {
     /// A gift's state now, released or not.
     pub fn gift(&self, id: GiftId) -> Option<GiftSnapshot> {
         let now = self.now();
-        self.with_state(|state| state.gift(id).map(|gift| snapshot(gift, now.elapsed)))
+        self.with_state(|state| {
+            state.advance_auctions(now);
+            state.gift(id).map(|gift| snapshot(gift, now.elapsed))
+        })
     }
 
     /// Every gift's state now, in catalog order, released or not.
     pub fn gifts(&self) -> Vec<GiftSnapshot> {
         let now = self.now();
         self.with_state(|state| {
+            state.advance_auctions(now);
             state
                 .gifts
                 .iter()
@@ -419,6 +490,9 @@ impl Market {
                 market_call,
                 arrival: now.elapsed,
             };
+            // Auctions move on with time alone; their events due by this arrival run first, so
+            // every call (a catalog's remaining count too) sees them.
+            state.advance_auctions(now);
             let serve = |state: &mut State| {
                 state.admit(account, method, now.elapsed)?;
                 serve(state, now)
@@ -546,7 +620,9 @@ impl State {
             | Method::Sticker
             | Method::ChannelInfo
             | Method::Resale
-            | Method::ResaleBuy => Ok(()),
+            | Method::ResaleBuy
+            | Method::AuctionState
+            | Method::Bid => Ok(()),
         }
     }
 

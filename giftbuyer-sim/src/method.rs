@@ -21,10 +21,14 @@ pub enum Method {
     Resale,
     /// `payments.getPaymentForm` and `payments.sendStarsForm` for a resale listing.
     ResaleBuy,
+    /// `payments.getStarGiftAuctionState`.
+    AuctionState,
+    /// `payments.getPaymentForm` and `payments.sendStarsForm` for an auction bid.
+    Bid,
 }
 
 impl Method {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 10] = [
         Self::Catalog,
         Self::Profile,
         Self::Balance,
@@ -33,6 +37,8 @@ impl Method {
         Self::ChannelInfo,
         Self::Resale,
         Self::ResaleBuy,
+        Self::AuctionState,
+        Self::Bid,
     ];
 
     /// The name used in drop files.
@@ -46,6 +52,8 @@ impl Method {
             Self::ChannelInfo => "channel_info",
             Self::Resale => "resale",
             Self::ResaleBuy => "resale_buy",
+            Self::AuctionState => "auction_state",
+            Self::Bid => "bid",
         }
     }
 
@@ -60,6 +68,8 @@ impl Method {
             Self::ChannelInfo => 6,
             Self::Resale => 7,
             Self::ResaleBuy => 8,
+            Self::AuctionState => 9,
+            Self::Bid => 10,
         }
     }
 }

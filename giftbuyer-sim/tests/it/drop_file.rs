@@ -123,7 +123,7 @@ fn errors_name_the_field() {
         ),
         (
             r#"{"duration_ms": 1, "latency_ms": {"methods": {"purchase": {"rtt": 1}}}}"#,
-            "latency_ms.methods: unknown variant `purchase`, expected one of `catalog`, `profile`, `balance`, `buy`, `sticker`, `channel_info`, `resale`, `resale_buy` at line 1 column 56",
+            "latency_ms.methods: unknown variant `purchase`, expected one of `catalog`, `profile`, `balance`, `buy`, `sticker`, `channel_info`, `resale`, `resale_buy`, `auction_state`, `bid` at line 1 column 56",
         ),
         (
             r#"{"duration_ms": 1, "faults": [{"method": "buy", "account": 9, "error": "X"}]}"#,
@@ -174,8 +174,24 @@ fn errors_name_the_field() {
             "catalog[0].auction: an unlimited gift (supply null) cannot be sold by auction",
         ),
         (
-            r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": 1, "supply": 10, "auction": {"rounds": 3}}]}"#,
-            "drops[0].auction.rounds: unknown field `rounds`, expected `gifts_per_round` or `starts_after_ms` at line 1 column 97",
+            r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": 1, "supply": 10, "auction": {"gifts_per_round": 1, "round": 3}}]}"#,
+            "drops[0].auction.round: unknown field `round`, expected one of `gifts_per_round`, `starts_after_ms`, `rounds`, `round_secs`, `extend_top`, `extend_window_secs`, `min_bid`, `bidders` at line 1 column 118",
+        ),
+        (
+            r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": 1, "supply": 10, "auction": {"gifts_per_round": 1, "round_secs": 0}}]}"#,
+            "drops[0].auction.round_secs: gift 5's auction rounds must last whole seconds, from 1 s to a day, got 0ns",
+        ),
+        (
+            r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": 1, "supply": 10, "auction": {"gifts_per_round": 1, "extend_top": 3}}]}"#,
+            "drops[0].auction.extend_top: extend_top and extend_window_secs go together",
+        ),
+        (
+            r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": 1, "supply": 10, "auction": {"gifts_per_round": 1, "min_bid": -1}}]}"#,
+            "drops[0].auction.min_bid: a star amount must not be negative, got -1",
+        ),
+        (
+            r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": 1, "supply": 10, "auction": {"gifts_per_round": 1, "bidders": {"count": 2, "max_bid_min": 9, "max_bid_max": 3}}}]}"#,
+            "drops[0].auction.bidders: gift 5's competing bidders must be at most 1000, with a lowest maximum bid no higher than the highest, acting at most every 100 ms",
         ),
     ];
     let mismatches: Vec<String> = cases
@@ -347,6 +363,35 @@ fn example(name: &str) -> DropFile {
         .join(name);
     let text = std::fs::read_to_string(&path).expect("example exists");
     drop_file::parse(&text).unwrap_or_else(|err| panic!("{name}: {err}"))
+}
+
+/// The shipped auction example parses into an auction of three rounds of a minute, with a
+/// dozen competing bidders who take its gifts by the end when nobody else bids.
+#[tokio::test(start_paused = true)]
+async fn the_example_auction_runs_its_rounds_to_the_end() {
+    let file = example("auction_drop.json");
+    let auctioned: Vec<_> = file
+        .config
+        .gifts
+        .iter()
+        .filter(|gift| gift.auction.is_some())
+        .collect();
+    let [gift] = auctioned.as_slice() else {
+        panic!("one auctioned gift expected");
+    };
+    let auction = gift.auction.expect("auctioned");
+    assert_eq!((auction.gifts_per_round, auction.rounds), (5, Some(3)));
+    assert_eq!(auction.round_duration, Duration::from_secs(60));
+    assert!(auction.extension.is_some());
+    assert_eq!(auction.bidders.count, 12);
+    assert!((2..=3).contains(&file.config.accounts.len()));
+    let clock = TestClock::new();
+    let market = Market::new(file.config.clone(), clock.clone()).expect("valid market");
+    clock.advance_to(file.duration).await;
+    let snapshot = market.auction(gift.id).expect("an auction");
+    assert!(snapshot.finished, "{snapshot:?}");
+    assert_eq!(snapshot.wins.len(), 12);
+    assert!(market.bids().is_empty());
 }
 
 /// The shipped examples parse, start a market, and their limited drops sell out when the

@@ -1,5 +1,6 @@
 //! Integration tests of the simulated market, on a virtual clock over tokio's paused time.
 
+mod auction;
 mod bot;
 mod catalog;
 mod competitors;

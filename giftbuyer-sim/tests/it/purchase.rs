@@ -69,10 +69,7 @@ async fn purchase_rules_apply_in_order() {
         .gift(
             GiftSpec::limited(gift_id(70), Stars::new(50), 5)
                 .remaining(0)
-                .auctioned(AuctionSpec {
-                    gifts_per_round: 5,
-                    starts_after: Duration::ZERO,
-                })
+                .auctioned(AuctionSpec::new(5, Duration::ZERO))
                 .demand(nobody),
         );
     let (market, _clock) = start(config);

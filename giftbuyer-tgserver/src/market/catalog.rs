@@ -57,7 +57,7 @@ impl MarketBackend {
 
     /// How many copies of each gift with a per-user limit the account bought: the market's
     /// catalog says how many remain, and `per_user_total` is those plus the ones bought.
-    fn bought_by(&self, account: AccountId, gifts: &[CatalogGift]) -> HashMap<i64, i64> {
+    pub(super) fn bought_by(&self, account: AccountId, gifts: &[CatalogGift]) -> HashMap<i64, i64> {
         let mut bought = HashMap::new();
         if gifts.iter().all(|gift| gift.per_user_remains.is_none()) {
             return bought;
@@ -74,7 +74,7 @@ impl MarketBackend {
     /// availability counts, `sold_out` with both sale dates, `limited_per_user` with both
     /// per-user counts), and grammers serialises a flag from any field that is set without
     /// checking the others, so each group is filled whole or left out whole.
-    fn star_gift(
+    pub(super) fn star_gift(
         &self,
         gift: &CatalogGift,
         account: AccountId,

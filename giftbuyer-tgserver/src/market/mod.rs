@@ -3,6 +3,7 @@
 //! demo, so its latency, flood limits and faults apply) and answers with Telegram's
 //! constructors and error names.
 
+mod auction;
 mod catalog;
 mod channels;
 mod files;
@@ -172,6 +173,9 @@ impl MarketBackend {
             payments::GetStarGifts::CONSTRUCTOR_ID => self.star_gifts(&context, body).await,
             payments::GetResaleStarGifts::CONSTRUCTOR_ID => {
                 self.resale_star_gifts(&context, body).await
+            }
+            payments::GetStarGiftAuctionState::CONSTRUCTOR_ID => {
+                self.star_gift_auction_state(&context, body).await
             }
             upload::GetFile::CONSTRUCTOR_ID => self.get_file(&context, body).await,
             auth::ExportAuthorization::CONSTRUCTOR_ID => self.export_authorization(&context, body),

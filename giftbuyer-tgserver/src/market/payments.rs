@@ -1,6 +1,7 @@
 //! Gift purchases as Telegram runs them: `payments.getPaymentForm(inputInvoiceStarGift)`
 //! answers `payments.paymentFormStarGift` and keeps the form server-side (a resale form,
-//! `inputInvoiceStarGiftResale`, is made in `resale` and kept the same way);
+//! `inputInvoiceStarGiftResale`, is made in `resale` and kept the same way;
+//! an auction bid's form, `inputInvoiceStarGiftAuctionBid`, is made in `auction`);
 //! `payments.sendStarsForm` pays it through the market's account port (`buy_gift`, with its
 //! latency, flood limits, faults and rules) and answers `payments.paymentResult` with the
 //! updates of the purchase.
@@ -17,7 +18,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use giftbuyer_core::ports::{
-    PurchaseRequest, ResalePurchaseRequest, TelegramAccount, TelegramError,
+    BidRequest, PurchaseRequest, ResalePurchaseRequest, TelegramAccount, TelegramError,
 };
 use giftbuyer_core::resale::Recipient;
 use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars};
@@ -55,6 +56,14 @@ pub(super) enum FormFor {
     Gift(GiftForm),
     /// A listed unique gift (`inputInvoiceStarGiftResale`).
     Resale { slug: String, recipient: Recipient },
+    /// A bid in a gift's auction (`inputInvoiceStarGiftAuctionBid`): its new total and, for a
+    /// raise, the bid that stood when the form was made.
+    Bid {
+        gift: GiftId,
+        recipient: Recipient,
+        total: Stars,
+        standing: Option<Stars>,
+    },
 }
 
 /// A catalog gift's form.
@@ -190,6 +199,9 @@ impl MarketBackend {
             tl::enums::InputInvoice::StarGiftResale(resale) => {
                 return self.resale_payment_form(context, &request.invoice, resale);
             }
+            tl::enums::InputInvoice::StarGiftAuctionBid(bid) => {
+                return self.auction_bid_payment_form(context, &request.invoice, bid);
+            }
             _ => return Err(RpcFailure::bad_request("INVOICE_INVALID")),
         };
         let channel = self.input_peer_channel(me, &invoice.peer)?;
@@ -319,12 +331,26 @@ impl MarketBackend {
                 })
                 .await
                 .map(|_receipt| ()),
+            FormFor::Bid {
+                gift,
+                recipient,
+                total,
+                standing,
+            } => sim
+                .place_bid(BidRequest {
+                    gift_id: *gift,
+                    recipient: *recipient,
+                    total: *total,
+                    standing: *standing,
+                })
+                .await
+                .map(|_receipt| ()),
         };
         match bought {
             Ok(()) => {
                 let updates = match &form.what {
                     FormFor::Gift(gift) => self.purchase_updates(me, gift, form.price).await,
-                    FormFor::Resale { .. } => self.balance_updates(me),
+                    FormFor::Resale { .. } | FormFor::Bid { .. } => self.balance_updates(me),
                 };
                 Ok(Reply::answer(&tl::enums::payments::PaymentResult::Result(
                     tl::types::payments::PaymentResult { updates },

@@ -75,10 +75,8 @@ fn config(flood: FloodConfig) -> MarketConfig {
             .locked_for(user(), lock),
         GiftSpec::limited(id(1003), Stars::new(15), 5).remaining(0),
         GiftSpec::unlimited(id(1004), Stars::new(10)),
-        GiftSpec::limited(id(AUCTION), Stars::new(500), 100).auctioned(AuctionSpec {
-            gifts_per_round: 20,
-            starts_after: Duration::from_secs(3_600),
-        }),
+        GiftSpec::limited(id(AUCTION), Stars::new(500), 100)
+            .auctioned(AuctionSpec::new(20, Duration::from_secs(3_600))),
     ];
     config
 }

@@ -2,6 +2,7 @@
 //! and grammers' own sender talking to it over TCP.
 
 mod adapter_login;
+mod auction;
 mod catalog;
 mod login;
 mod payments;
