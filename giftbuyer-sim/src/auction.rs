@@ -706,6 +706,7 @@ impl AuctionRun {
                 current_round: self.round,
                 total_rounds: self.total_rounds,
                 next_round_at: self.unix(self.round_end),
+                gifts_per_round: u32::try_from(self.spec.gifts_per_round).unwrap_or(u32::MAX),
                 rounds: vec![AuctionRound {
                     num: 1,
                     duration_secs: secs(self.spec.round_duration),

@@ -225,7 +225,10 @@ fn user_state(
         .find(|bid| bid.bidder == Bidder::Account(me))
         .and_then(|bid| bid.recipient)
         .map(|recipient| match recipient {
-            Recipient::Buyer => tl::enums::Peer::User(tl::types::PeerUser { user_id: me.get() }),
+            // A person as receiver is served once the loopback resolves usernames.
+            Recipient::Buyer | Recipient::User(_) => {
+                tl::enums::Peer::User(tl::types::PeerUser { user_id: me.get() })
+            }
             Recipient::Channel(channel) => tl::enums::Peer::Channel(tl::types::PeerChannel {
                 channel_id: channel.mtproto_id(),
             }),
