@@ -7,6 +7,7 @@ mod plan_cmd;
 mod scenario;
 mod scenario_market;
 mod serve;
+mod simulate_auction;
 mod simulate_cmd;
 mod simulate_mtproto;
 mod simulate_resale;

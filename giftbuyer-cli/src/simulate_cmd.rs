@@ -86,6 +86,9 @@ pub(crate) struct SimulationResult {
     /// What the resale sniper caught, when the drop file has watches.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) resale: Option<crate::simulate_resale::ResaleResult>,
+    /// What the auction bidder did, when the drop file has bidding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) auctions: Option<crate::simulate_auction::AuctionResult>,
     report: String,
 }
 
@@ -154,10 +157,13 @@ async fn simulate(
         strategy,
         lang,
     )?;
-    let sniper = crate::simulate_resale::start(&scenario, &store, connector, &clock).await?;
+    let sniper =
+        crate::simulate_resale::start(&scenario, &store, connector.clone(), &clock).await?;
+    let bidder = crate::simulate_auction::start(&scenario, &store, connector, &clock).await?;
     let observer = drive(engine, &clock, scenario.duration).await?;
     let mut result = summarize(strategy, Mode::InProcess, &market, &store, &observer);
     result.resale = crate::simulate_resale::finish(sniper, &scenario, &market, &store).await?;
+    result.auctions = crate::simulate_auction::finish(bidder, &scenario, &market, &store).await?;
     Ok(result)
 }
 
@@ -377,6 +383,7 @@ pub(crate) fn summarize(
         market_purchases: purchases.len(),
         gifts,
         resale: None,
+        auctions: None,
         report,
     }
 }
@@ -437,6 +444,9 @@ impl SimulationResult {
         ));
         for (reason, count) in &self.failed {
             out.push_str(&format!("  failed {reason}: {count}\n"));
+        }
+        if let Some(auctions) = &self.auctions {
+            out.push_str(&auctions.to_text());
         }
         if let Some(resale) = &self.resale {
             out.push_str(&resale.to_text());

@@ -90,13 +90,17 @@ async fn simulate(
         lang,
     )?;
     // The sniper polls and buys through the same MTProto accounts as the engine.
-    let sniper = crate::simulate_resale::start(&scenario, &store, connector, &clock).await?;
+    let sniper =
+        crate::simulate_resale::start(&scenario, &store, connector.clone(), &clock).await?;
+    let bidder = crate::simulate_auction::start(&scenario, &store, connector, &clock).await?;
     let observer = drive(engine, &clock, scenario.duration).await;
     let resale = crate::simulate_resale::finish(sniper, &scenario, &market, &store).await;
+    let auctions = crate::simulate_auction::finish(bidder, &scenario, &market, &store).await;
     let calls = wire_calls(server.stats());
     server.shutdown().await;
     let mut result = summarize(strategy, Mode::Mtproto(calls), &market, &store, &observer?);
     result.resale = resale?;
+    result.auctions = auctions?;
     Ok(result)
 }
 

@@ -51,14 +51,16 @@
 //! | `login` | What accounts created by logging in with a new number get: `starting_balance` (default 2500), `channels`; and `code_ttl_ms` (default 300000). |
 //! | `resale[]` | Unique gifts listed for resale: `gift_id` (the gift type), `num` (the item's number), `price` in stars, optional `slug` (default `gift<id>-<num>`), `title`, `model`, `backdrop`, `symbol`, `require_premium`; listed at `at_ms` (default 0) until a competitor buys it at `taken_ms` (default never). |
 //! | `watches[]` | The simulated user's resale watches for `giftbuyer simulate`: `gift_id`, `max_price` in stars, `copies` (default 1, at most 100), optional `model`, `backdrop`, `symbol`, and `to_channel_id` (one of `channels[]`; absent for the buying account). |
+//! | `bidding` | The simulated user's bidding for `giftbuyer simulate`: `budget` in stars (0 turns bidding off) and `plans[]`, each with `gift_id` (an auctioned gift), `max_bid`, `wanted` (1 to 10, default 1) and `to_channel_id` (one of `channels[]`; absent for the bidding account). |
 //! | `bot` | The notification bot: `latency_ms` (default 50), `max_per_second_per_chat` (`RetryAfter` beyond it), chats that `blocked` the bot and chats `missing` (never started). |
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Duration;
 
-use giftbuyer_core::ports::NewWatch;
+use giftbuyer_core::bidding::check_wanted;
 use giftbuyer_core::ports::{ChannelAccess, ChatId, TelegramError};
+use giftbuyer_core::ports::{NewAuctionPlan, NewWatch};
 use giftbuyer_core::resale::{
     AttributeFilter, GiftAttributes, MAX_WATCH_COPIES, Recipient, WatchError,
 };
@@ -93,6 +95,15 @@ pub struct DropFile {
     pub bot: BotConfig,
     /// The user's resale watches, for the sniper.
     pub watches: Vec<NewWatch>,
+    /// The user's bidding budget and auction plans, for the bidder.
+    pub bidding: Option<DropBidding>,
+}
+
+/// The simulated user's bidding: the budget and one plan per auction gift.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DropBidding {
+    pub budget: Stars,
+    pub plans: Vec<NewAuctionPlan>,
 }
 
 /// Why a drop file was refused. Messages name the field, e.g.
@@ -140,6 +151,28 @@ struct DropFileWire {
     resale: Vec<ResaleWire>,
     #[serde(default)]
     watches: Vec<WatchWire>,
+    bidding: Option<BiddingWire>,
+}
+
+/// The simulated user's bidding budget and auction plans.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BiddingWire {
+    budget: i64,
+    #[serde(default)]
+    plans: Vec<AuctionPlanWire>,
+}
+
+/// One auction plan of the simulated user.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuctionPlanWire {
+    gift_id: i64,
+    max_bid: i64,
+    #[serde(default = "one")]
+    wanted: i64,
+    /// One of `channels[]`' channel ids; absent for the bidding account itself.
+    to_channel_id: Option<i64>,
 }
 
 /// A resale watch of the simulated user.
@@ -579,6 +612,11 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
         )?);
     }
 
+    let bidding = wire
+        .bidding
+        .map(|bidding| bidding_from_wire(bidding, &channels))
+        .transpose()?;
+
     let config = MarketConfig {
         seed: wire.seed,
         latency,
@@ -604,7 +642,61 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
         start,
         bot,
         watches,
+        bidding,
     })
+}
+
+fn bidding_from_wire(
+    wire: BiddingWire,
+    channels: &[Channel],
+) -> Result<DropBidding, DropFileError> {
+    let budget = Stars::from_i64(wire.budget).map_err(|err| field("bidding.budget", err))?;
+    let mut plans = Vec::with_capacity(wire.plans.len());
+    for (index, plan) in wire.plans.into_iter().enumerate() {
+        let path = format!("bidding.plans[{index}]");
+        let gift_id =
+            GiftId::new(plan.gift_id).map_err(|err| field(format!("{path}.gift_id"), err))?;
+        let max_bid = Stars::from_i64(plan.max_bid)
+            .ok()
+            .filter(|&max| max > Stars::ZERO)
+            .ok_or_else(|| {
+                field(
+                    format!("{path}.max_bid"),
+                    format!("must be positive, got {}", plan.max_bid),
+                )
+            })?;
+        let wanted =
+            check_wanted(plan.wanted).map_err(|err| field(format!("{path}.wanted"), err))?;
+        let recipient = recipient_from_wire(plan.to_channel_id, &path, channels)?;
+        plans.push(NewAuctionPlan {
+            gift_id,
+            max_bid,
+            recipient,
+            wanted,
+        });
+    }
+    Ok(DropBidding { budget, plans })
+}
+
+/// A receiver named by one of `channels[]`' ids, or the buying account itself when absent.
+fn recipient_from_wire(
+    to_channel_id: Option<i64>,
+    path: &str,
+    channels: &[Channel],
+) -> Result<Recipient, DropFileError> {
+    match to_channel_id {
+        None => Ok(Recipient::Buyer),
+        Some(raw) => channels
+            .iter()
+            .find(|channel| channel.channel_id.get() == raw)
+            .map(|channel| Recipient::Channel(channel.channel_id))
+            .ok_or_else(|| {
+                field(
+                    format!("{path}.to_channel_id"),
+                    format!("{raw} is not one of channels[]"),
+                )
+            }),
+    }
 }
 
 fn watch_from_wire(
@@ -643,21 +735,7 @@ fn watch_from_wire(
         WatchError::Attribute { field: name } => field(format!("{path}.{name}"), err),
         other => field(path, other),
     })?;
-    let recipient = match wire.to_channel_id {
-        None => Recipient::Buyer,
-        Some(raw) => {
-            let channel = channels
-                .iter()
-                .find(|channel| channel.channel_id.get() == raw)
-                .ok_or_else(|| {
-                    field(
-                        format!("{path}.to_channel_id"),
-                        format!("{raw} is not one of channels[]"),
-                    )
-                })?;
-            Recipient::Channel(channel.channel_id)
-        }
-    };
+    let recipient = recipient_from_wire(wire.to_channel_id, path, channels)?;
     Ok(NewWatch {
         gift_id,
         attributes,

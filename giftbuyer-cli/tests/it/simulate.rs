@@ -200,3 +200,30 @@ fn the_resale_sniper_fills_its_watches_without_paying_above_a_maximum() {
         virtual_part(result)["resale"]
     );
 }
+
+/// `examples/drops/auction_drop.json`: the bidder against a dozen simulated competitors over
+/// three rounds wins within its plan's maximum, and the market accepted exactly the bids the
+/// journal records as placed (none sent twice, none lost).
+#[test]
+fn the_auction_bidder_wins_within_its_maximum_and_never_bids_twice() {
+    let result = simulate("auction_drop.json", "engine");
+    let auctions = &result["auctions"];
+    assert_eq!(auctions["plans"], 1, "{auctions}");
+    let placed = auctions["bids_placed"].as_u64().expect("placed");
+    assert!(placed >= 2, "a first bid and raises: {auctions}");
+    assert_eq!(auctions["market_bids"].as_u64(), Some(placed), "{auctions}");
+    assert_eq!(auctions["bids_unknown"], 0, "{auctions}");
+    let highest = auctions["highest_bid"].as_u64().expect("highest");
+    assert!(highest <= 4_000, "above the plan's maximum: {auctions}");
+    let won = auctions["won"].as_u64().expect("won");
+    assert!((1..=2).contains(&won), "{auctions}");
+    assert!(
+        auctions["stars_spent"].as_u64() <= Some(4_000 * won),
+        "{auctions}"
+    );
+    // The same file twice gives the same run: the market and the bidder are deterministic.
+    assert_eq!(
+        virtual_part(simulate("auction_drop.json", "engine"))["auctions"],
+        virtual_part(result)["auctions"]
+    );
+}

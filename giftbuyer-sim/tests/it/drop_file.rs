@@ -39,7 +39,7 @@ fn errors_name_the_field() {
         ("{}", "missing field `duration_ms` at line 1 column 2"),
         (
             r#"{"duration_ms": 1, "seeed": 4}"#,
-            "seeed: unknown field `seeed`, expected one of `seed`, `start_unix`, `duration_ms`, `latency_ms`, `flood`, `competitors`, `accounts`, `channels`, `catalog`, `drops`, `faults`, `login`, `bot`, `resale`, `watches` at line 1 column 26",
+            "seeed: unknown field `seeed`, expected one of `seed`, `start_unix`, `duration_ms`, `latency_ms`, `flood`, `competitors`, `accounts`, `channels`, `catalog`, `drops`, `faults`, `login`, `bot`, `resale`, `watches`, `bidding` at line 1 column 26",
         ),
         (
             r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": "25"}]}"#,
@@ -164,6 +164,18 @@ fn errors_name_the_field() {
         (
             r#"{"duration_ms": 1, "start_unix": -1}"#,
             "start_unix: unix time must not be negative, got -1",
+        ),
+        (
+            r#"{"duration_ms": 1, "bidding": {"budget": -5}}"#,
+            "bidding.budget: a star amount must not be negative, got -5",
+        ),
+        (
+            r#"{"duration_ms": 1, "bidding": {"budget": 5, "plans": [{"gift_id": 9, "max_bid": 10, "wanted": 11}]}}"#,
+            "bidding.plans[0].wanted: wanted must be between 1 and 10, got 11",
+        ),
+        (
+            r#"{"duration_ms": 1, "bidding": {"budget": 5, "plans": [{"gift_id": 9, "max_bid": 10, "to_channel_id": -1001800000999}]}}"#,
+            "bidding.plans[0].to_channel_id: -1001800000999 is not one of channels[]",
         ),
         (
             r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": 1, "supply": 10, "auction": {"gifts_per_round": 0}}]}"#,
