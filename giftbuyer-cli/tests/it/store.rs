@@ -21,7 +21,7 @@ fn migrate_creates_the_schema_once() {
         "applied migrations 1, 2, 3, 4, 5, 6, 7; the schema is at version 7\n"
     );
     let second = stdout_of(&run(&["migrate", "--database-url", &url]));
-    assert_eq!(second, "the schema is up to date (version 6)\n");
+    assert_eq!(second, "the schema is up to date (version 7)\n");
 }
 
 #[test]
