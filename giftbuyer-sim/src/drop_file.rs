@@ -31,6 +31,7 @@
 //!             {"method": "catalog", "probability": 0.05, "disconnect": true}],
 //!  "login": {"starting_balance": 2500, "code_ttl_ms": 300000,
 //!            "channels": {"-1001234567890": "can_post"}},
+//!  "people": {"gift_friend": 7000000001},
 //!  "bot": {"latency_ms": 50, "max_per_second_per_chat": 1, "blocked": [], "missing": []}}
 //! ```
 //!
@@ -51,6 +52,7 @@
 //! | `login` | What accounts created by logging in with a new number get: `starting_balance` (default 2500), `channels`; and `code_ttl_ms` (default 300000). |
 //! | `resale[]` | Unique gifts listed for resale: `gift_id` (the gift type), `num` (the item's number), `price` in stars, optional `slug` (default `gift<id>-<num>`), `title`, `model`, `backdrop`, `symbol`, `require_premium`; listed at `at_ms` (default 0) until a competitor buys it at `taken_ms` (default never). |
 //! | `watches[]` | The simulated user's resale watches for `giftbuyer simulate`: `gift_id`, `max_price` in stars, `copies` (default 1, at most 100), optional `model`, `backdrop`, `symbol`, and `to_channel_id` (one of `channels[]`; absent for the buying account). |
+//! | `people` | The people gifts can be sent to by username: per username (5 to 32 latin letters, digits and `_`, compared without case), their Telegram user id (positive, one person per id, none of `accounts[]`). A purchase or bid for a username not listed is refused as `USERNAME_NOT_OCCUPIED`. Default none. |
 //! | `bot` | The notification bot: `latency_ms` (default 50), `max_per_second_per_chat` (`RetryAfter` beyond it), chats that `blocked` the bot and chats `missing` (never started). |
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,7 +62,7 @@ use std::time::Duration;
 use giftbuyer_core::ports::NewWatch;
 use giftbuyer_core::ports::{ChannelAccess, ChatId, TelegramError};
 use giftbuyer_core::resale::{
-    AttributeFilter, GiftAttributes, MAX_WATCH_COPIES, Recipient, WatchError,
+    AttributeFilter, GiftAttributes, MAX_WATCH_COPIES, Recipient, TelegramUsername, WatchError,
 };
 use giftbuyer_core::{
     AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, ExcludeList, GiftId, Stars,
@@ -140,6 +142,9 @@ struct DropFileWire {
     resale: Vec<ResaleWire>,
     #[serde(default)]
     watches: Vec<WatchWire>,
+    /// Usernames of the people gifts can go to, with their Telegram user ids.
+    #[serde(default)]
+    people: BTreeMap<String, i64>,
 }
 
 /// A resale watch of the simulated user.
@@ -579,6 +584,8 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
         )?);
     }
 
+    let people = people_from_wire(wire.people, &accounts)?;
+
     let config = MarketConfig {
         seed: wire.seed,
         latency,
@@ -591,6 +598,7 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
         channel_titles,
         resumed_at: Duration::ZERO,
         resale,
+        people,
     };
     // Every rule was checked above with its field's path; this only guards against the two
     // drifting apart.
@@ -665,6 +673,36 @@ fn watch_from_wire(
         recipient,
         copies,
     })
+}
+
+/// The people by username: each name checked as Telegram spells usernames (and kept in lower
+/// case, so two spellings of one name are one person listed twice), each id positive, owned by
+/// one person and by none of the accounts.
+fn people_from_wire(
+    wire: BTreeMap<String, i64>,
+    accounts: &[AccountSpec],
+) -> Result<BTreeMap<TelegramUsername, i64>, DropFileError> {
+    let mut people = BTreeMap::new();
+    let mut owners: BTreeMap<i64, TelegramUsername> = BTreeMap::new();
+    for (text, id) in wire {
+        let path = format!("people.{text}");
+        let name = TelegramUsername::new(&text).map_err(|err| field(&path, err))?;
+        if id <= 0 {
+            return Err(field(&path, format!("user id must be positive, got {id}")));
+        }
+        if people.contains_key(&name) {
+            return Err(field(&path, format!("{name} is listed twice")));
+        }
+        if let Some(owner) = owners.get(&id) {
+            return Err(field(&path, format!("user id {id} is also {owner}'s")));
+        }
+        if accounts.iter().any(|account| account.id.get() == id) {
+            return Err(field(&path, format!("user id {id} is one of accounts[]")));
+        }
+        owners.insert(id, name);
+        people.insert(name, id);
+    }
+    Ok(people)
 }
 
 fn latency_from_wire(wire: LatencyWire) -> LatencyConfig {

@@ -39,7 +39,7 @@ fn errors_name_the_field() {
         ("{}", "missing field `duration_ms` at line 1 column 2"),
         (
             r#"{"duration_ms": 1, "seeed": 4}"#,
-            "seeed: unknown field `seeed`, expected one of `seed`, `start_unix`, `duration_ms`, `latency_ms`, `flood`, `competitors`, `accounts`, `channels`, `catalog`, `drops`, `faults`, `login`, `bot`, `resale`, `watches` at line 1 column 26",
+            "seeed: unknown field `seeed`, expected one of `seed`, `start_unix`, `duration_ms`, `latency_ms`, `flood`, `competitors`, `accounts`, `channels`, `catalog`, `drops`, `faults`, `login`, `bot`, `resale`, `watches`, `people` at line 1 column 26",
         ),
         (
             r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": "25"}]}"#,
@@ -316,6 +316,7 @@ fn the_documented_example_parses() {
                 {"method": "catalog", "probability": 0.05, "disconnect": true}],
      "login": {"starting_balance": 2500, "code_ttl_ms": 300000,
                "channels": {"-1001234567890": "can_post"}},
+     "people": {"gift_friend": 7000000001},
      "bot": {"latency_ms": 50, "max_per_second_per_chat": 1, "blocked": [], "missing": []}}"#;
     let file = drop_file::parse(text).expect("the documented example is valid");
     assert_eq!(file.config.seed, 42);
@@ -351,6 +352,13 @@ fn the_documented_example_parses() {
         Some("Rare gifts")
     );
     assert_eq!(file.bot.max_per_second_per_chat, Some(1));
+    let people: Vec<(&str, i64)> = file
+        .config
+        .people
+        .iter()
+        .map(|(name, id)| (name.as_str(), *id))
+        .collect();
+    assert_eq!(people, [("gift_friend", 7_000_000_001)]);
 }
 
 fn channel_of(raw: i64) -> giftbuyer_core::ChannelId {
