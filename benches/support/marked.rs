@@ -26,7 +26,10 @@ pub(crate) struct Marks {
 pub(crate) type SharedMarks = Arc<Mutex<Marks>>;
 
 /// Forgets the marks of a warm-up.
-#[allow(dead_code, reason = "each benchmark that includes this file uses only what it needs")]
+#[allow(
+    dead_code,
+    reason = "each benchmark that includes this file uses only what it needs"
+)]
 pub(crate) fn reset(marks: &SharedMarks) {
     *marks.lock().unwrap_or_else(PoisonError::into_inner) = Marks::default();
 }

@@ -819,7 +819,8 @@ impl State {
         Ok(self.auction_run(gift, now)?.answer(account, version))
     }
 
-    /// What a bid costs, after the checks of the recipient, the gift and the auction's rules
+    /// What a bid costs, after the checks of the recipient (a channel the account can post in,
+    /// or a person the market knows by their username), the gift and the auction's rules
     /// (not the balance, which only paying checks), before anything changes.
     pub(crate) fn bid_charge(
         &mut self,
@@ -831,6 +832,7 @@ impl State {
         now: Now,
     ) -> Result<Stars, TelegramError> {
         let account = self.account(account_id)?;
+        self.check_person(recipient)?;
         if let Recipient::Channel(channel) = recipient {
             match account.access(channel) {
                 ChannelAccess::NotMember => return Err(TelegramError::NotMember),

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use giftbuyer_core::resale::TelegramUsername;
 use giftbuyer_core::{AccountId, ChannelId, GiftId};
 
 use crate::account::AccountSpec;
@@ -52,6 +53,10 @@ pub struct MarketConfig {
     pub resumed_at: Duration,
     /// Unique gifts put up for resale, each appearing at its `listed_at`.
     pub resale: Vec<ResaleSpec>,
+    /// The people a gift can be sent to by username: each username with the Telegram user id
+    /// it belongs to (positive, one person per id, never one of the market's accounts). A
+    /// purchase or bid for a username missing here is refused as `USERNAME_NOT_OCCUPIED`.
+    pub people: BTreeMap<TelegramUsername, i64>,
 }
 
 impl MarketConfig {
@@ -113,7 +118,38 @@ impl MarketConfig {
                 return Err(ConfigError::DuplicateListing(listing.listing.slug.clone()));
             }
         }
+        self.validate_people()?;
         self.faults.iter().try_for_each(Fault::validate)
+    }
+
+    /// People have positive ids, one person per id, and no account shares one: a server in
+    /// front of the market tells a person from an account by the user id alone.
+    fn validate_people(&self) -> Result<(), ConfigError> {
+        let mut ids: BTreeMap<i64, TelegramUsername> = BTreeMap::new();
+        for (&name, &id) in &self.people {
+            if id <= 0 {
+                return Err(ConfigError::PersonId { name, id });
+            }
+            if let Some(&first) = ids.get(&id) {
+                return Err(ConfigError::DuplicatePersonId {
+                    id,
+                    first,
+                    second: name,
+                });
+            }
+            if self.accounts.iter().any(|account| account.id.get() == id) {
+                return Err(ConfigError::PersonIsAccount { name, id });
+            }
+            ids.insert(id, name);
+        }
+        Ok(())
+    }
+
+    /// Adds a person the market's accounts can send gifts to by username.
+    #[must_use]
+    pub fn person(mut self, name: TelegramUsername, user_id: i64) -> Self {
+        self.people.insert(name, user_id);
+        self
     }
 
     #[must_use]
@@ -170,6 +206,16 @@ pub enum ConfigError {
         "gift {0}'s competing bidders must be at most 1000, with a lowest maximum bid no higher than the highest, acting at most every 100 ms"
     )]
     AuctionBidders(GiftId),
+    #[error("{name}'s user id must be positive, got {id}")]
+    PersonId { name: TelegramUsername, id: i64 },
+    #[error("user id {id} belongs to both {first} and {second}")]
+    DuplicatePersonId {
+        id: i64,
+        first: TelegramUsername,
+        second: TelegramUsername,
+    },
+    #[error("{name}'s user id {id} is one of the market's accounts")]
+    PersonIsAccount { name: TelegramUsername, id: i64 },
     #[error("the competitors' curve must be between 1 and 16, got {0}")]
     Curve(f64),
     #[error(

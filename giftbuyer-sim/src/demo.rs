@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use giftbuyer_core::resale::TelegramUsername;
 use giftbuyer_core::{AccountId, GiftId, Stars, UnixTime};
 
 use crate::{
@@ -169,7 +170,24 @@ pub fn demo_market_config(options: &DemoOptions, known: &[KnownAccount]) -> Mark
         let spec = known_account(&config.login, account, phone);
         config = config.account(spec);
     }
-    with_two_factor_account(config, &phones)
+    with_people(with_two_factor_account(config, &phones))
+}
+
+/// The people of the demo, so that the panel has someone to send a gift to by username. Their
+/// ids are outside those new demo accounts get, so a login never takes one.
+pub const DEMO_PEOPLE: [(&str, i64); 2] =
+    [("gift_friend", 4_100_000_001), ("durov_fan", 4_100_000_002)];
+
+/// Adds [`DEMO_PEOPLE`], leaving out one whose id an account the store kept already has (a
+/// market refuses a person who is also an account).
+fn with_people(mut config: MarketConfig) -> MarketConfig {
+    for (name, id) in DEMO_PEOPLE {
+        let taken = config.accounts.iter().any(|account| account.id.get() == id);
+        if let (Ok(name), false) = (TelegramUsername::new(name), taken) {
+            config = config.person(name, id);
+        }
+    }
+    config
 }
 
 /// An auctioned gift's id is this plus the unix second it appears, so each start of the demo
@@ -398,6 +416,43 @@ mod tests {
             account.two_factor.as_ref().map(|t| t.password.as_str()),
             Some(TWO_FACTOR_PASSWORD)
         );
+    }
+
+    #[test]
+    fn the_demo_names_two_people_and_leaves_out_one_whose_id_an_account_has() {
+        let options = DemoOptions {
+            drops: 1,
+            opened_at: at(1_764_000_000),
+            now: at(1_764_000_000),
+            ..DemoOptions::default()
+        };
+        let config = demo_market_config(&options, &[]);
+        assert_eq!(config.validate(), Ok(()));
+        let people: Vec<(String, i64)> = config
+            .people
+            .iter()
+            .map(|(name, id)| (name.as_str().to_owned(), *id))
+            .collect();
+        assert_eq!(
+            people,
+            [
+                ("durov_fan".to_owned(), 4_100_000_002),
+                ("gift_friend".to_owned(), 4_100_000_001)
+            ]
+        );
+
+        let known = KnownAccount {
+            id: AccountId::new(4_100_000_001).expect("valid id"),
+            phone: "+15550003333".to_owned(),
+            first_name: None,
+            username: None,
+            premium: false,
+            balance: None,
+        };
+        let config = demo_market_config(&options, &[known]);
+        assert_eq!(config.validate(), Ok(()));
+        let names: Vec<&str> = config.people.keys().map(|name| name.as_str()).collect();
+        assert_eq!(names, ["durov_fan"]);
     }
 
     #[test]

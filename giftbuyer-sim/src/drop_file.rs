@@ -31,6 +31,7 @@
 //!             {"method": "catalog", "probability": 0.05, "disconnect": true}],
 //!  "login": {"starting_balance": 2500, "code_ttl_ms": 300000,
 //!            "channels": {"-1001234567890": "can_post"}},
+//!  "people": {"gift_friend": 7000000001},
 //!  "bot": {"latency_ms": 50, "max_per_second_per_chat": 1, "blocked": [], "missing": []}}
 //! ```
 //!
@@ -50,8 +51,9 @@
 //! | `faults[]` | For `method` and optionally one `account`: on `calls` `[first, last]` (numbered from 1, per account when `account` is given), in `window_ms` `[from, until)` of arrival time, with `probability`, or on every call when none is given. The call gets `error` (a Telegram error name, with `code`, default 400, 420 for flood waits), hangs for `hang_ms`, or is cut off (`disconnect`); `executed` says whether the server carried a hung or cut-off request out. |
 //! | `login` | What accounts created by logging in with a new number get: `starting_balance` (default 2500), `channels`; and `code_ttl_ms` (default 300000). |
 //! | `resale[]` | Unique gifts listed for resale: `gift_id` (the gift type), `num` (the item's number), `price` in stars, optional `slug` (default `gift<id>-<num>`), `title`, `model`, `backdrop`, `symbol`, `require_premium`; listed at `at_ms` (default 0) until a competitor buys it at `taken_ms` (default never). |
-//! | `watches[]` | The simulated user's resale watches for `giftbuyer simulate`: `gift_id`, `max_price` in stars, `copies` (default 1, at most 100), optional `model`, `backdrop`, `symbol`, and `to_channel_id` (one of `channels[]`; absent for the buying account). |
-//! | `bidding` | The simulated user's bidding for `giftbuyer simulate`: `budget` in stars (0 turns bidding off) and `plans[]`, each with `gift_id` (an auctioned gift), `max_bid`, `wanted` (1 to 10, default 1) and `to_channel_id` (one of `channels[]`; absent for the bidding account). |
+//! | `watches[]` | The simulated user's resale watches for `giftbuyer simulate`: `gift_id`, `max_price` in stars, `copies` (default 1, at most 100), optional `model`, `backdrop`, `symbol`, and `to_channel_id` (one of `channels[]`) or `to_username` (one of `people`); neither for the buying account. |
+//! | `bidding` | The simulated user's bidding for `giftbuyer simulate`: `budget` in stars (0 turns bidding off) and `plans[]`, each with `gift_id` (an auctioned gift), `max_bid`, `wanted` (1 to 10, default 1) and `to_channel_id` (one of `channels[]`) or `to_username` (one of `people`); neither for the bidding account. |
+//! | `people` | The people gifts can be sent to by username: per username (5 to 32 latin letters, digits and `_`, compared without case), their Telegram user id (positive, one person per id, none of `accounts[]`). A purchase or bid for a username not listed is refused as `USERNAME_NOT_OCCUPIED`. Default none. |
 //! | `bot` | The notification bot: `latency_ms` (default 50), `max_per_second_per_chat` (`RetryAfter` beyond it), chats that `blocked` the bot and chats `missing` (never started). |
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -62,7 +64,7 @@ use giftbuyer_core::bidding::check_wanted;
 use giftbuyer_core::ports::{ChannelAccess, ChatId, TelegramError};
 use giftbuyer_core::ports::{NewAuctionPlan, NewWatch};
 use giftbuyer_core::resale::{
-    AttributeFilter, GiftAttributes, MAX_WATCH_COPIES, Recipient, WatchError,
+    AttributeFilter, GiftAttributes, MAX_WATCH_COPIES, Recipient, TelegramUsername, WatchError,
 };
 use giftbuyer_core::{
     AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, ExcludeList, GiftId, Stars,
@@ -151,6 +153,9 @@ struct DropFileWire {
     resale: Vec<ResaleWire>,
     #[serde(default)]
     watches: Vec<WatchWire>,
+    /// Usernames of the people gifts can go to, with their Telegram user ids.
+    #[serde(default)]
+    people: BTreeMap<String, i64>,
     bidding: Option<BiddingWire>,
 }
 
@@ -173,6 +178,8 @@ struct AuctionPlanWire {
     wanted: i64,
     /// One of `channels[]`' channel ids; absent for the bidding account itself.
     to_channel_id: Option<i64>,
+    /// One of `people`'s usernames instead.
+    to_username: Option<String>,
 }
 
 /// A resale watch of the simulated user.
@@ -188,6 +195,8 @@ struct WatchWire {
     symbol: Option<String>,
     /// One of `channels[]`' channel ids; absent for the buying account itself.
     to_channel_id: Option<i64>,
+    /// One of `people`'s usernames instead.
+    to_username: Option<String>,
 }
 
 const fn one() -> i64 {
@@ -603,18 +612,20 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
         resale.push(listing);
     }
 
+    let people = people_from_wire(wire.people, &accounts)?;
     let mut watches = Vec::with_capacity(wire.watches.len());
     for (index, watch) in wire.watches.into_iter().enumerate() {
         watches.push(watch_from_wire(
             watch,
             &format!("watches[{index}]"),
             &channels,
+            &people,
         )?);
     }
 
     let bidding = wire
         .bidding
-        .map(|bidding| bidding_from_wire(bidding, &channels))
+        .map(|bidding| bidding_from_wire(bidding, &channels, &people))
         .transpose()?;
 
     let config = MarketConfig {
@@ -629,6 +640,7 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
         channel_titles,
         resumed_at: Duration::ZERO,
         resale,
+        people,
     };
     // Every rule was checked above with its field's path; this only guards against the two
     // drifting apart.
@@ -649,6 +661,7 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
 fn bidding_from_wire(
     wire: BiddingWire,
     channels: &[Channel],
+    people: &BTreeMap<TelegramUsername, i64>,
 ) -> Result<DropBidding, DropFileError> {
     let budget = Stars::from_i64(wire.budget).map_err(|err| field("bidding.budget", err))?;
     let mut plans = Vec::with_capacity(wire.plans.len());
@@ -667,7 +680,12 @@ fn bidding_from_wire(
             })?;
         let wanted =
             check_wanted(plan.wanted).map_err(|err| field(format!("{path}.wanted"), err))?;
-        let recipient = recipient_from_wire(plan.to_channel_id, &path, channels)?;
+        let recipient = recipient_from_wire(
+            (plan.to_channel_id, plan.to_username.as_deref()),
+            &path,
+            channels,
+            people,
+        )?;
         plans.push(NewAuctionPlan {
             gift_id,
             max_bid,
@@ -678,15 +696,17 @@ fn bidding_from_wire(
     Ok(DropBidding { budget, plans })
 }
 
-/// A receiver named by one of `channels[]`' ids, or the buying account itself when absent.
+/// A receiver named by one of `channels[]`' ids or one of `people`'s usernames, or the buying
+/// account itself when neither is given.
 fn recipient_from_wire(
-    to_channel_id: Option<i64>,
+    (to_channel_id, to_username): (Option<i64>, Option<&str>),
     path: &str,
     channels: &[Channel],
+    people: &BTreeMap<TelegramUsername, i64>,
 ) -> Result<Recipient, DropFileError> {
-    match to_channel_id {
-        None => Ok(Recipient::Buyer),
-        Some(raw) => channels
+    match (to_channel_id, to_username) {
+        (None, None) => Ok(Recipient::Buyer),
+        (Some(raw), None) => channels
             .iter()
             .find(|channel| channel.channel_id.get() == raw)
             .map(|channel| Recipient::Channel(channel.channel_id))
@@ -696,6 +716,19 @@ fn recipient_from_wire(
                     format!("{raw} is not one of channels[]"),
                 )
             }),
+        (None, Some(text)) => {
+            let path = format!("{path}.to_username");
+            let name = TelegramUsername::new(text).map_err(|err| field(&path, err))?;
+            if people.contains_key(&name) {
+                Ok(Recipient::User(name))
+            } else {
+                Err(field(&path, format!("{name} is not one of people")))
+            }
+        }
+        (Some(_), Some(_)) => Err(field(
+            path,
+            "to_channel_id and to_username: a gift has one receiver, give one",
+        )),
     }
 }
 
@@ -703,6 +736,7 @@ fn watch_from_wire(
     wire: WatchWire,
     path: &str,
     channels: &[Channel],
+    people: &BTreeMap<TelegramUsername, i64>,
 ) -> Result<NewWatch, DropFileError> {
     let gift_id = GiftId::new(wire.gift_id).map_err(|err| field(format!("{path}.gift_id"), err))?;
     let max_price = Stars::from_i64(wire.max_price)
@@ -735,7 +769,12 @@ fn watch_from_wire(
         WatchError::Attribute { field: name } => field(format!("{path}.{name}"), err),
         other => field(path, other),
     })?;
-    let recipient = recipient_from_wire(wire.to_channel_id, path, channels)?;
+    let recipient = recipient_from_wire(
+        (wire.to_channel_id, wire.to_username.as_deref()),
+        path,
+        channels,
+        people,
+    )?;
     Ok(NewWatch {
         gift_id,
         attributes,
@@ -743,6 +782,36 @@ fn watch_from_wire(
         recipient,
         copies,
     })
+}
+
+/// The people by username: each name checked as Telegram spells usernames (and kept in lower
+/// case, so two spellings of one name are one person listed twice), each id positive, owned by
+/// one person and by none of the accounts.
+fn people_from_wire(
+    wire: BTreeMap<String, i64>,
+    accounts: &[AccountSpec],
+) -> Result<BTreeMap<TelegramUsername, i64>, DropFileError> {
+    let mut people = BTreeMap::new();
+    let mut owners: BTreeMap<i64, TelegramUsername> = BTreeMap::new();
+    for (text, id) in wire {
+        let path = format!("people.{text}");
+        let name = TelegramUsername::new(&text).map_err(|err| field(&path, err))?;
+        if id <= 0 {
+            return Err(field(&path, format!("user id must be positive, got {id}")));
+        }
+        if people.contains_key(&name) {
+            return Err(field(&path, format!("{name} is listed twice")));
+        }
+        if let Some(owner) = owners.get(&id) {
+            return Err(field(&path, format!("user id {id} is also {owner}'s")));
+        }
+        if accounts.iter().any(|account| account.id.get() == id) {
+            return Err(field(&path, format!("user id {id} is one of accounts[]")));
+        }
+        owners.insert(id, name);
+        people.insert(name, id);
+    }
+    Ok(people)
 }
 
 fn latency_from_wire(wire: LatencyWire) -> LatencyConfig {

@@ -243,8 +243,11 @@ impl State {
         let span = (NEW_ACCOUNT_IDS.end - NEW_ACCOUNT_IDS.start) as u64;
         let id = loop {
             let raw = NEW_ACCOUNT_IDS.start + i64::try_from(rng.below(span)).unwrap_or(0);
+            // A person's id is theirs: a new account never takes it, so a user id names one
+            // of the two only.
             if let Ok(id) = AccountId::new(raw)
                 && !self.accounts.contains_key(&id)
+                && !self.people.values().any(|&person| person == raw)
             {
                 break id;
             }

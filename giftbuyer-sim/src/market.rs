@@ -20,7 +20,7 @@ use crate::latency::{LatencyConfig, Legs};
 use crate::login::{LoginConfig, LoginState};
 use crate::method::Method;
 use crate::resale::{ResalePurchase, ResaleSpec, ResaleState};
-use giftbuyer_core::resale::{Recipient, ResaleListing};
+use giftbuyer_core::resale::{Recipient, ResaleListing, TelegramUsername};
 
 /// The simulated market, shared by every [`SimAccount`] made from it. Cloning it is cheap and
 /// gives another handle on the same market.
@@ -102,6 +102,8 @@ pub(crate) struct State {
     pub(crate) auction_bids: Vec<AuctionBid>,
     pub(crate) login: LoginState,
     pub(crate) login_config: LoginConfig,
+    /// The people gifts can go to by username, with their user ids ([`MarketConfig::people`]).
+    pub(crate) people: BTreeMap<TelegramUsername, i64>,
 }
 
 /// What became of a request at the server, and so what the caller gets and when.
@@ -132,6 +134,7 @@ impl Market {
             channel_titles,
             resumed_at,
             resale,
+            people,
         } = config;
         let mut active_faults = Faults::default();
         for fault in faults {
@@ -167,6 +170,7 @@ impl Market {
             auction_bids: Vec::new(),
             login: LoginState::default(),
             login_config: login,
+            people,
         };
         Ok(Self {
             inner: Arc::new(Inner {
@@ -270,6 +274,27 @@ impl Market {
     ) -> Result<Stars, TelegramError> {
         let now = self.now();
         self.with_state(|state| state.bid_charge(account, gift, recipient, total, raise, now))
+    }
+
+    /// The Telegram user id of the person with this username, if the market knows them.
+    pub fn person(&self, name: &TelegramUsername) -> Option<i64> {
+        self.with_state(|state| state.people.get(name).copied())
+    }
+
+    /// The username of the person with this Telegram user id, if the market knows them.
+    pub fn person_by_id(&self, user_id: i64) -> Option<TelegramUsername> {
+        self.with_state(|state| {
+            state
+                .people
+                .iter()
+                .find(|&(_, &id)| id == user_id)
+                .map(|(&name, _)| name)
+        })
+    }
+
+    /// Every person gifts can go to by username, with their user ids.
+    pub fn people(&self) -> BTreeMap<TelegramUsername, i64> {
+        self.with_state(|state| state.people.clone())
     }
 
     /// The listing with this slug once it is listed, and whether it is still on sale now.
@@ -583,6 +608,18 @@ impl State {
         self.accounts
             .get(&id)
             .ok_or(TelegramError::AuthKeyUnregistered)
+    }
+
+    /// Refuses a gift for a username nobody in the market holds, as Telegram refuses to
+    /// resolve it; a channel or the buyer itself passes (their own checks come after).
+    pub(crate) fn check_person(&self, recipient: Recipient) -> Result<(), TelegramError> {
+        match recipient {
+            Recipient::User(name) if !self.people.contains_key(&name) => Err(TelegramError::Rpc {
+                code: 400,
+                name: "USERNAME_NOT_OCCUPIED".into(),
+            }),
+            Recipient::User(_) | Recipient::Channel(_) | Recipient::Buyer => Ok(()),
+        }
     }
 
     /// Numbers the call and draws its latency.

@@ -165,7 +165,8 @@ impl State {
     }
 
     /// `inputInvoiceStarGiftResale` through a payment form: the checks in order are the
-    /// recipient (a channel the account can post in), the listing (known, then still on sale),
+    /// recipient (a channel the account can post in, or a person the market knows by their
+    /// username), the listing (known, then still on sale),
     /// the account's Premium for a Premium-only gift, the price, then the balance.
     pub(crate) fn buy_resale(
         &mut self,
@@ -174,6 +175,7 @@ impl State {
         now: Now,
     ) -> Result<PurchaseReceipt, TelegramError> {
         let account = self.account(account_id)?;
+        self.check_person(request.recipient)?;
         if let Recipient::Channel(channel) = request.recipient {
             match account.access(channel) {
                 ChannelAccess::NotMember => return Err(TelegramError::NotMember),

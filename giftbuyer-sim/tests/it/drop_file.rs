@@ -39,7 +39,7 @@ fn errors_name_the_field() {
         ("{}", "missing field `duration_ms` at line 1 column 2"),
         (
             r#"{"duration_ms": 1, "seeed": 4}"#,
-            "seeed: unknown field `seeed`, expected one of `seed`, `start_unix`, `duration_ms`, `latency_ms`, `flood`, `competitors`, `accounts`, `channels`, `catalog`, `drops`, `faults`, `login`, `bot`, `resale`, `watches`, `bidding` at line 1 column 26",
+            "seeed: unknown field `seeed`, expected one of `seed`, `start_unix`, `duration_ms`, `latency_ms`, `flood`, `competitors`, `accounts`, `channels`, `catalog`, `drops`, `faults`, `login`, `bot`, `resale`, `watches`, `people`, `bidding` at line 1 column 26",
         ),
         (
             r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": "25"}]}"#,
@@ -164,6 +164,14 @@ fn errors_name_the_field() {
         (
             r#"{"duration_ms": 1, "start_unix": -1}"#,
             "start_unix: unix time must not be negative, got -1",
+        ),
+        (
+            r#"{"duration_ms": 1, "people": {"gift_friend": 9}, "watches": [{"gift_id": 5, "max_price": 10, "to_username": "@someone_else"}]}"#,
+            "watches[0].to_username: @someone_else is not one of people",
+        ),
+        (
+            r#"{"duration_ms": 1, "bidding": {"budget": 5, "plans": [{"gift_id": 9, "max_bid": 10, "to_username": "x"}]}}"#,
+            "bidding.plans[0].to_username: telegram username must be 5 to 32 latin letters, digits and '_', starting with a letter, got \"x\"",
         ),
         (
             r#"{"duration_ms": 1, "bidding": {"budget": -5}}"#,
@@ -328,6 +336,7 @@ fn the_documented_example_parses() {
                 {"method": "catalog", "probability": 0.05, "disconnect": true}],
      "login": {"starting_balance": 2500, "code_ttl_ms": 300000,
                "channels": {"-1001234567890": "can_post"}},
+     "people": {"gift_friend": 7000000001},
      "bot": {"latency_ms": 50, "max_per_second_per_chat": 1, "blocked": [], "missing": []}}"#;
     let file = drop_file::parse(text).expect("the documented example is valid");
     assert_eq!(file.config.seed, 42);
@@ -363,6 +372,13 @@ fn the_documented_example_parses() {
         Some("Rare gifts")
     );
     assert_eq!(file.bot.max_per_second_per_chat, Some(1));
+    let people: Vec<(&str, i64)> = file
+        .config
+        .people
+        .iter()
+        .map(|(name, id)| (name.as_str(), *id))
+        .collect();
+    assert_eq!(people, [("gift_friend", 7_000_000_001)]);
 }
 
 fn channel_of(raw: i64) -> giftbuyer_core::ChannelId {

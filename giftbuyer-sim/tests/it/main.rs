@@ -9,6 +9,7 @@ mod drop_file;
 mod faults;
 mod flood;
 mod login;
+mod people;
 mod purchase;
 mod resale;
 mod sim_login;

@@ -7,7 +7,7 @@
 
 use giftbuyer_core::auction::{AuctionAnswer, AuctionState, BidderState};
 use giftbuyer_core::ports::TelegramAccount;
-use giftbuyer_core::resale::Recipient;
+use giftbuyer_core::resale::{Recipient, TelegramUsername};
 use giftbuyer_core::{AccountId, GiftId, Stars};
 use giftbuyer_sim::{AuctionSnapshot, Bidder};
 use grammers_tl_types::{self as tl, functions};
@@ -84,7 +84,9 @@ impl MarketBackend {
                 tl::types::payments::StarGiftAuctionState {
                     gift: self.star_gift(&catalog, me, &bought),
                     state,
-                    user_state: user_state(me, answer.bidder(), &snapshot),
+                    user_state: user_state(me, answer.bidder(), &snapshot, |name| {
+                        self.market().person(&name)
+                    }),
                     timeout,
                     users: Vec::new(),
                     chats: Vec::new(),
@@ -94,8 +96,8 @@ impl MarketBackend {
     }
 
     /// The form of `inputInvoiceStarGiftAuctionBid`, checked in this order: the receiver (the
-    /// bidder itself, or a channel with this account's access hash; `PEER_ID_INVALID`
-    /// otherwise), the amount, then the market's checks of the bid (its channel rights, the
+    /// bidder itself, a person or a channel with this account's access hash for them;
+    /// `PEER_ID_INVALID` otherwise, see `invoice_recipient`), the amount, then the market's checks of the bid (its channel rights, the
     /// gift, the auction's rules). The balance is the payment's check, as for a gift.
     pub(super) fn auction_bid_payment_form(
         &self,
@@ -105,9 +107,8 @@ impl MarketBackend {
     ) -> Result<Reply, RpcFailure> {
         let me = self.account(context)?.account_id();
         let recipient = match &bid.peer {
-            None | Some(tl::enums::InputPeer::PeerSelf) => Recipient::Buyer,
-            Some(tl::enums::InputPeer::User(user)) if user.user_id == me.get() => Recipient::Buyer,
-            Some(channel) => Recipient::Channel(self.input_peer_channel(me, channel)?),
+            None => Recipient::Buyer,
+            Some(peer) => self.invoice_recipient(me, peer)?,
         };
         let gift = GiftId::new(bid.gift_id).map_err(|_| invalid_gift())?;
         let total = Stars::from_i64(bid.bid_amount)
@@ -213,25 +214,31 @@ fn finished_state(snapshot: &AuctionSnapshot) -> tl::enums::StarGiftAuctionState
 
 /// `starGiftAuctionUserState`. The schema ties the bid, its date, the least raise and the
 /// receiver to one flag, and grammers serialises the flag from any of them without checking
-/// the others, so all four are set together or none is.
+/// the others, so all four are set together or none is. A person receiving the bid is
+/// `peerUser` with their user id, which `person` looks up by username.
 fn user_state(
     me: AccountId,
     bidder: &BidderState,
     snapshot: &AuctionSnapshot,
+    person: impl Fn(TelegramUsername) -> Option<i64>,
 ) -> tl::enums::StarGiftAuctionUserState {
     let peer = snapshot
         .standing
         .iter()
         .find(|bid| bid.bidder == Bidder::Account(me))
         .and_then(|bid| bid.recipient)
-        .map(|recipient| match recipient {
-            // A person as receiver is served once the loopback resolves usernames.
-            Recipient::Buyer | Recipient::User(_) => {
-                tl::enums::Peer::User(tl::types::PeerUser { user_id: me.get() })
+        .and_then(|recipient| match recipient {
+            Recipient::Buyer => Some(tl::enums::Peer::User(tl::types::PeerUser {
+                user_id: me.get(),
+            })),
+            // The market accepts a bid only for a person it knows, and its directory does not
+            // change, so the lookup finds them.
+            Recipient::User(name) => {
+                person(name).map(|user_id| tl::enums::Peer::User(tl::types::PeerUser { user_id }))
             }
-            Recipient::Channel(channel) => tl::enums::Peer::Channel(tl::types::PeerChannel {
+            Recipient::Channel(channel) => Some(tl::enums::Peer::Channel(tl::types::PeerChannel {
                 channel_id: channel.mtproto_id(),
-            }),
+            })),
         });
     let bid = match (bidder.bid, bidder.bid_date, bidder.min_bid, peer) {
         (Some(bid), Some(date), Some(min), Some(peer)) => Some((bid, date, min, peer)),

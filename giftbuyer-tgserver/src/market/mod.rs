@@ -9,6 +9,7 @@ mod channels;
 mod files;
 mod login;
 mod payments;
+mod people;
 mod resale;
 mod users;
 
@@ -156,7 +157,7 @@ impl MarketBackend {
     }
 
     async fn dispatch(&self, context: CallContext, query: Query) -> Result<Reply, RpcFailure> {
-        use tl::functions::{account, auth, channels, messages, payments, upload, users};
+        use tl::functions::{account, auth, channels, contacts, messages, payments, upload, users};
         let body = &query.body;
         match query.constructor() {
             auth::SendCode::CONSTRUCTOR_ID => self.send_code(&context, body),
@@ -164,6 +165,7 @@ impl MarketBackend {
             account::GetPassword::CONSTRUCTOR_ID => self.get_password(&context),
             auth::CheckPassword::CONSTRUCTOR_ID => self.check_password(&context, body).await,
             users::GetUsers::CONSTRUCTOR_ID => self.get_users(&context, body).await,
+            contacts::ResolveUsername::CONSTRUCTOR_ID => self.resolve_username(&context, body),
             payments::GetStarsStatus::CONSTRUCTOR_ID => self.stars_status(&context).await,
             messages::GetDialogs::CONSTRUCTOR_ID => self.get_dialogs(&context, body),
             channels::GetChannels::CONSTRUCTOR_ID => self.get_channels(&context, body).await,

@@ -6,7 +6,7 @@
 use giftbuyer_core::GiftId;
 use giftbuyer_core::Stars;
 use giftbuyer_core::ports::TelegramAccount;
-use giftbuyer_core::resale::{Recipient, ResaleListing};
+use giftbuyer_core::resale::ResaleListing;
 use grammers_tl_types::{self as tl, functions};
 
 use super::payments::FormFor;
@@ -53,8 +53,8 @@ impl MarketBackend {
     }
 
     /// The form of `inputInvoiceStarGiftResale`, checked in this order: the recipient (the
-    /// buyer itself, or a channel with this account's access hash; `PEER_ID_INVALID`
-    /// otherwise), payment in TON (`INVOICE_INVALID`: this market sells for Stars only), then
+    /// buyer itself, a person or a channel with this account's access hash for them;
+    /// `PEER_ID_INVALID` otherwise, see `invoice_recipient`), payment in TON (`INVOICE_INVALID`: this market sells for Stars only), then
     /// the listing (`STARGIFT_SLUG_INVALID` unknown, `STARGIFT_NOT_FOUND` no longer on sale).
     pub(super) fn resale_payment_form(
         &self,
@@ -63,10 +63,7 @@ impl MarketBackend {
         resale: &tl::types::InputInvoiceStarGiftResale,
     ) -> Result<Reply, RpcFailure> {
         let me = self.account(context)?.account_id();
-        let recipient = match &resale.to_id {
-            tl::enums::InputPeer::PeerSelf => Recipient::Buyer,
-            channel => Recipient::Channel(self.input_peer_channel(me, channel)?),
-        };
+        let recipient = self.invoice_recipient(me, &resale.to_id)?;
         if resale.ton {
             return Err(RpcFailure::bad_request("INVOICE_INVALID"));
         }

@@ -6,6 +6,7 @@ mod auction;
 mod catalog;
 mod login;
 mod payments;
+mod people;
 mod protocol;
 mod raw;
 mod resale;
