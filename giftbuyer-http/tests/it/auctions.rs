@@ -12,7 +12,9 @@ use giftbuyer_core::ports::{
 };
 use giftbuyer_core::resale::Recipient;
 use giftbuyer_core::{AccountId, CatalogGift, GiftAuction, GiftId, Stars};
-use giftbuyer_sim::{FloodConfig, Latency, LatencyConfig, Market, MarketConfig, SimConnector, SimLogin};
+use giftbuyer_sim::{
+    FloodConfig, Latency, LatencyConfig, Market, MarketConfig, SimConnector, SimLogin,
+};
 use serde_json::{Value, json};
 
 use crate::accounts::{PHONE, add_account};
@@ -92,7 +94,11 @@ async fn plans_are_added_listed_and_deleted_by_their_owner_only() {
         .ok(StatusCode::CREATED);
     assert_eq!(created["gift_id"], json!(GIFT.to_string()));
     assert_eq!(
-        (&created["max_bid"], &created["wanted"], &created["to_channel_id"]),
+        (
+            &created["max_bid"],
+            &created["wanted"],
+            &created["to_channel_id"]
+        ),
         (&json!(5000), &json!(1), &json!(CHANNEL)),
         "wanted defaults to one"
     );
@@ -105,7 +111,11 @@ async fn plans_are_added_listed_and_deleted_by_their_owner_only() {
         .post("/api/auctions/plans", &bob, plan(json!(GIFT)))
         .await
         .ok(StatusCode::CREATED);
-    assert_eq!(bobs["to_channel_id"], Value::Null, "the bidding account itself");
+    assert_eq!(
+        bobs["to_channel_id"],
+        Value::Null,
+        "the bidding account itself"
+    );
     let listed = app
         .get("/api/auctions/plans", &alice)
         .await
@@ -119,7 +129,11 @@ async fn plans_are_added_listed_and_deleted_by_their_owner_only() {
         .assert_error(StatusCode::NOT_FOUND, "not_found");
     let user = UserId::new(alice_id).expect("user");
     assert_eq!(
-        app.store.list_auction_plans(user).await.expect("plans").len(),
+        app.store
+            .list_auction_plans(user)
+            .await
+            .expect("plans")
+            .len(),
         1,
         "bob's attempt deleted nothing"
     );
@@ -140,7 +154,10 @@ async fn plans_are_added_listed_and_deleted_by_their_owner_only() {
         .await
         .ok(StatusCode::OK);
     assert_eq!(after["plans"], json!([]));
-    let theirs = app.get("/api/auctions/plans", &bob).await.ok(StatusCode::OK);
+    let theirs = app
+        .get("/api/auctions/plans", &bob)
+        .await
+        .ok(StatusCode::OK);
     assert_eq!(theirs["plans"].as_array().map(Vec::len), Some(1));
     let kinds: Vec<String> = app
         .audit(alice_id)
@@ -148,8 +165,14 @@ async fn plans_are_added_listed_and_deleted_by_their_owner_only() {
         .into_iter()
         .map(|entry| entry.kind)
         .collect();
-    assert!(kinds.contains(&"auction.plan_added".to_owned()), "{kinds:?}");
-    assert!(kinds.contains(&"auction.plan_deleted".to_owned()), "{kinds:?}");
+    assert!(
+        kinds.contains(&"auction.plan_added".to_owned()),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&"auction.plan_deleted".to_owned()),
+        "{kinds:?}"
+    );
 }
 
 #[tokio::test]
@@ -165,10 +188,18 @@ async fn bad_plans_are_refused_naming_the_field() {
     let cases = [
         (with("gift_id", json!(0)), "gift_id", "must be positive"),
         (with("gift_id", json!("-5")), "gift_id", "must be positive"),
-        (with("gift_id", json!(PLAIN)), "gift_id", "is not an auction gift"),
+        (
+            with("gift_id", json!(PLAIN)),
+            "gift_id",
+            "is not an auction gift",
+        ),
         (with("max_bid", json!(0)), "max_bid", "must be positive"),
         (with("max_bid", json!(-1)), "max_bid", "must be positive"),
-        (with("max_bid", json!(100_000_001)), "max_bid", "between 1 and"),
+        (
+            with("max_bid", json!(100_000_001)),
+            "max_bid",
+            "between 1 and",
+        ),
         (with("wanted", json!(0)), "wanted", "between 1 and 10"),
         (with("wanted", json!(11)), "wanted", "between 1 and 10"),
         (with("wanted", json!(-3)), "wanted", "between 1 and 10"),
@@ -231,9 +262,14 @@ async fn the_budget_starts_at_zero_and_stays_in_range() {
         "bidding is off until the user turns it on"
     );
     assert_eq!(
-        put(&app, "/api/auctions/budget", &alice, json!({"budget": 12_000}))
-            .await
-            .ok(StatusCode::OK),
+        put(
+            &app,
+            "/api/auctions/budget",
+            &alice,
+            json!({"budget": 12_000})
+        )
+        .await
+        .ok(StatusCode::OK),
         json!({"budget": 12_000})
     );
     assert_eq!(
@@ -243,7 +279,9 @@ async fn the_budget_starts_at_zero_and_stays_in_range() {
         json!({"budget": 12_000})
     );
     assert_eq!(
-        app.get("/api/auctions/budget", &bob).await.ok(StatusCode::OK),
+        app.get("/api/auctions/budget", &bob)
+            .await
+            .ok(StatusCode::OK),
         json!({"budget": 0}),
         "one user's budget is not another's"
     );
@@ -253,9 +291,14 @@ async fn the_budget_starts_at_zero_and_stays_in_range() {
             .assert_invalid("budget");
     }
     assert_eq!(
-        put(&app, "/api/auctions/budget", &alice, json!({"budget": 100_000_000}))
-            .await
-            .ok(StatusCode::OK),
+        put(
+            &app,
+            "/api/auctions/budget",
+            &alice,
+            json!({"budget": 100_000_000})
+        )
+        .await
+        .ok(StatusCode::OK),
         json!({"budget": 100_000_000}),
         "the bound itself is allowed"
     );
@@ -264,7 +307,10 @@ async fn the_budget_starts_at_zero_and_stays_in_range() {
         .await
         .ok(StatusCode::OK);
     let user = UserId::new(alice_id).expect("user");
-    assert_eq!(app.store.bid_budget(user).await.expect("budget"), Stars::ZERO);
+    assert_eq!(
+        app.store.bid_budget(user).await.expect("budget"),
+        Stars::ZERO
+    );
 }
 
 fn bid(plan: AuctionPlanId, total: u64, standing: Option<u64>) -> PlannedBid {
@@ -331,14 +377,18 @@ async fn my_bids_show_the_journal_newest_first_and_nobody_elses() {
                 .expect("moved")
         );
     }
-    let mine = app.get("/api/auctions/bids", &alice).await.ok(StatusCode::OK);
+    let mine = app
+        .get("/api/auctions/bids", &alice)
+        .await
+        .ok(StatusCode::OK);
     let bids = mine["bids"].as_array().expect("bids");
     assert_eq!(bids.len(), 2);
     assert_eq!(
         bids[0],
         json!({
             "id": second.get(), "plan_id": created.id.get(), "gift_id": GIFT.to_string(),
-            "account_id": 42, "to_channel_id": null, "total": 1500, "standing": null,
+            "account_id": 42, "to_channel_id": null, "to_username": null, "total": 1500,
+            "standing": null,
             "status": "bought", "error": null, "updated_at": app.state.now().secs(),
         }),
         "the newest first"
@@ -371,7 +421,11 @@ async fn my_bids_show_the_journal_newest_first_and_nobody_elses() {
 async fn without_the_auction_ports_the_routes_say_so() {
     let app = TestApp::new().await;
     let (alice, _) = app.user("alice").await;
-    for path in ["/api/auctions/plans", "/api/auctions/budget", "/api/auctions/bids"] {
+    for path in [
+        "/api/auctions/plans",
+        "/api/auctions/budget",
+        "/api/auctions/bids",
+    ] {
         app.get(path, &alice)
             .await
             .assert_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
