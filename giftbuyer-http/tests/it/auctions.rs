@@ -3,17 +3,19 @@
 //! newest first for its owner only, and an auction's live state through my account.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use giftbuyer_core::bidding::AuctionPlanId;
 use giftbuyer_core::ports::{
-    AuctionPlanStore as _, BidStore as _, EngineStore as _, JournalStatus, NewAuctionPlan,
-    PlannedBid, UserId,
+    AuctionPlanStore as _, BidRequest, BidStore as _, EngineStore as _, JournalStatus,
+    NewAuctionPlan, PlannedBid, TelegramAccount as _, UserId,
 };
 use giftbuyer_core::resale::Recipient;
 use giftbuyer_core::{AccountId, CatalogGift, GiftAuction, GiftId, Stars};
 use giftbuyer_sim::{
-    FloodConfig, Latency, LatencyConfig, Market, MarketConfig, SimConnector, SimLogin,
+    AuctionSpec, FloodConfig, GiftSpec, Latency, LatencyConfig, Market, MarketConfig, SimConnector,
+    SimLogin,
 };
 use serde_json::{Value, json};
 
@@ -359,7 +361,7 @@ async fn my_bids_show_the_journal_newest_first_and_nobody_elses() {
         )
         .await
         .expect("moved");
-    app.clock.advance(std::time::Duration::from_secs(5));
+    app.clock.advance(Duration::from_secs(5));
     let second = app
         .store
         .plan_bid(user, &bid(created.id, 1500, None), app.state.now())
@@ -484,4 +486,127 @@ async fn the_state_of_a_gift_without_an_auction_is_not_found_and_needs_an_accoun
             .await
             .assert_error(StatusCode::NOT_FOUND, "not_found");
     }
+}
+
+#[tokio::test]
+async fn the_state_of_a_running_auction_shows_its_round_levels_and_my_bid_then_its_end() {
+    // Two rounds of a minute, two gifts each, from now on.
+    let gift = GiftSpec::limited(GiftId::new(GIFT).expect("gift"), Stars::new(500), 4).auctioned(
+        AuctionSpec::new(2, Duration::ZERO)
+            .rounds(2, Duration::from_secs(60))
+            .min_bid(Stars::new(100)),
+    );
+    let (app, market) = app_on_market(quiet_market().gift(gift)).await;
+    let (alice, _) = app.user("alice").await;
+    let account = add_account(&app, &alice, PHONE).await;
+    let account_id =
+        AccountId::new(account["telegram_id"].as_i64().expect("telegram id")).expect("account");
+    let path = format!("/api/auctions/{GIFT}/state");
+    let fresh = app.get(&path, &alice).await.ok(StatusCode::OK);
+    assert_eq!(
+        (
+            &fresh["status"],
+            &fresh["current_round"],
+            &fresh["total_rounds"],
+            &fresh["gifts_left"],
+            &fresh["gifts_per_round"],
+            &fresh["min_bid"],
+        ),
+        (
+            &json!("running"),
+            &json!(1),
+            &json!(2),
+            &json!(4),
+            &json!(2),
+            &json!(100)
+        )
+    );
+    assert_eq!(fresh["levels"], json!([]));
+    assert_eq!(fresh["account_id"], json!(account_id.get()));
+    assert_eq!(
+        fresh["my"],
+        json!({"bid": null, "min_bid": null, "returned": false, "acquired": 0, "position": null})
+    );
+    assert!(
+        fresh["next_round_at"].as_i64() > fresh["start_date"].as_i64(),
+        "{fresh}"
+    );
+
+    // A bid of mine shows in the levels and as my standing bid, at the top.
+    market
+        .account(account_id)
+        .expect("sim account")
+        .place_bid(BidRequest {
+            gift_id: GiftId::new(GIFT).expect("gift"),
+            recipient: Recipient::Buyer,
+            total: Stars::new(300),
+            standing: None,
+        })
+        .await
+        .expect("bid placed");
+    let bidding = app.get(&path, &alice).await.ok(StatusCode::OK);
+    assert_eq!(bidding["levels"], json!([{"pos": 1, "amount": 300}]));
+    assert_eq!(
+        (
+            &bidding["my"]["bid"],
+            &bidding["my"]["position"],
+            &bidding["my"]["returned"]
+        ),
+        (&json!(300), &json!(1), &json!(false))
+    );
+
+    // After both rounds the auction is over, and my bid won a gift in the first.
+    app.clock.advance(Duration::from_secs(125));
+    let over = app.get(&path, &alice).await.ok(StatusCode::OK);
+    assert_eq!(over["status"], json!("finished"), "{over}");
+    assert_eq!(
+        (&over["current_round"], &over["levels"]),
+        (&Value::Null, &json!([]))
+    );
+    assert_eq!(over["my"]["acquired"], json!(1), "{over}");
+}
+
+#[tokio::test]
+async fn the_state_is_read_through_the_account_that_bids_in_the_auction() {
+    let gift = GiftSpec::limited(GiftId::new(GIFT).expect("gift"), Stars::new(500), 4)
+        .auctioned(AuctionSpec::new(2, Duration::ZERO).rounds(2, Duration::from_secs(60)));
+    let (app, _market) = app_on_market(quiet_market().gift(gift)).await;
+    let (alice, alice_id) = app.user("alice").await;
+    let first = add_account(&app, &alice, PHONE).await;
+    let second = add_account(&app, &alice, "+15557654321").await;
+    let telegram_id = |account: &Value| account["telegram_id"].as_i64().expect("telegram id");
+    let path = format!("/api/auctions/{GIFT}/state");
+    let before = app.get(&path, &alice).await.ok(StatusCode::OK);
+    assert_eq!(
+        before["account_id"],
+        json!(telegram_id(&first)),
+        "my first account"
+    );
+
+    // Once the second account bid in this auction, its own bid is the one to show.
+    let user = UserId::new(alice_id).expect("user");
+    let created = app
+        .store
+        .create_auction_plan(
+            user,
+            &NewAuctionPlan {
+                gift_id: GiftId::new(GIFT).expect("gift"),
+                max_bid: Stars::new(5000),
+                recipient: Recipient::Buyer,
+                wanted: 1,
+            },
+        )
+        .await
+        .expect("plan");
+    let planned = PlannedBid {
+        account_id: AccountId::new(telegram_id(&second)).expect("account"),
+        ..bid(created.id, 200, None)
+    };
+    app.store
+        .plan_bid(user, &planned, app.state.now())
+        .await
+        .expect("planned")
+        .expect("new entry");
+    let after = app.get(&path, &alice).await.ok(StatusCode::OK);
+    assert_eq!(after["account_id"], json!(telegram_id(&second)));
 }
