@@ -305,8 +305,10 @@ export interface AuctionPlan {
   gift_id: string;
   max_bid: number;
   wanted: number;
-  /** The receiving channel; null for the bidding account itself. */
+  /** The receiving channel; null for the bidding account itself or a person. */
   to_channel_id: number | null;
+  /** The receiving person's username; null otherwise (absent from older servers). */
+  to_username?: string | null;
 }
 
 export interface AuctionPlanInput {
@@ -324,6 +326,7 @@ export interface AuctionBid {
   gift_id: string;
   account_id: number;
   to_channel_id: number | null;
+  to_username?: string | null;
   total: number;
   standing: number | null;
   status: 'planned' | 'sending' | 'bought' | 'failed' | 'unknown';

@@ -79,6 +79,12 @@ describe('AuctionsScreen', () => {
     expect(journal.textContent).toContain('outcome unknown, not resent (timeout) · raised from ★2,000 · This account (the bidder)');
   });
 
+  it('names a person who receives the gifts by their username', async () => {
+    stubApi(routes({ 'GET /api/auctions/bids': () => [200, { bids: [{ ...bid, to_username: 'durov' }] }] }));
+    renderUi(<AuctionsScreen />);
+    expect((await screen.findByTestId('auction-bid')).textContent).toContain('· @durov ·');
+  });
+
   it('tells an outbid, a returned bid and a finished auction apart, and shows why a state cannot be read', async () => {
     let answer: [number, unknown] = [200, { ...running, my: { ...running.my, bid: 1900, position: 4 } }];
     stubApi(routes({ [`GET /api/auctions/${GIFT}/state`]: () => answer }));

@@ -15,7 +15,9 @@ export const STATE_REFRESH_MS = 5000;
 const TOP_LEVELS = 5;
 
 /** Who receives a plan's gifts, in words. */
-function recipientText(i18n: I18n, channelId: number | null, channels: Channel[]): string {
+function recipientText(i18n: I18n, to: { to_channel_id: number | null; to_username?: string | null }, channels: Channel[]): string {
+  if (to.to_username) return `@${to.to_username}`;
+  const channelId = to.to_channel_id;
   if (channelId === null) return i18n.t('auctions.toSelf');
   const channel = channels.find((c) => c.channel_id === channelId);
   return channel?.title ?? String(channelId);
@@ -274,7 +276,7 @@ function BidRow({ bid, gifts, channels }: { bid: AuctionBid; gifts: Gift[]; chan
         <div className="muted small">
           <span className={bid.status === 'failed' ? 'bad' : bid.status === 'bought' ? 'ok' : bid.status === 'unknown' ? 'warn' : ''}>{tk(`auctions.status.${bid.status}`)}</span>
           {bid.error ? ` (${bid.error})` : ''}
-          {bid.standing !== null ? ` · ${t('auctions.raisedFrom', { standing: num(bid.standing) })}` : ''} · {recipientText(i18n, bid.to_channel_id, channels)} · {dateTime(bid.updated_at)}
+          {bid.standing !== null ? ` · ${t('auctions.raisedFrom', { standing: num(bid.standing) })}` : ''} · {recipientText(i18n, bid, channels)} · {dateTime(bid.updated_at)}
         </div>
       </div>
     </li>
@@ -335,7 +337,7 @@ export function AuctionsScreen() {
                 <div className="grow">
                   <strong>{t('auctions.planTitle', { gift: giftName(i18n, p.gift_id, catalog), max: num(p.max_bid) })}</strong>
                   <div className="muted small">
-                    {t('auctions.wantedCount', { wanted: p.wanted })} · {recipientText(i18n, p.to_channel_id, myChannels)}
+                    {t('auctions.wantedCount', { wanted: p.wanted })} · {recipientText(i18n, p, myChannels)}
                   </div>
                   <LiveState plan={p} />
                 </div>
