@@ -283,7 +283,9 @@ pub(crate) async fn list(
 /// and `sold_out` (`{"gifts": [ids]}`), `remaining` (`{"gifts": [{"id", "remaining"}]}`, copies
 /// left of limited gifts that changed), `catalog` (the whole catalog again, after a change
 /// that affects all of it), `purchase` (`{account, gift, channel, outcome}`),
-/// `resale_purchase` (`{account, slug, outcome}`: one of the resale sniper's purchases ended) and
+/// `resale_purchase` (`{account, slug, outcome}`: one of the resale sniper's purchases ended),
+/// `bid` (`{account, gift_id, total, outcome}`: one of the bidder's auction bids ended; the gift
+/// id is a string, the outcome `placed`, Telegram's error name or `unknown`),
 /// `run_finished` (`{run_id}`) and `session_revoked` (`{account}`: Telegram ended that
 /// account's session; log it in again) for my own purchases and accounts only, and `lagged` (`{missed}`) when the
 /// server dropped events for this client, which should then reload what it shows. Comments

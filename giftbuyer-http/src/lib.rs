@@ -8,7 +8,7 @@
 //! # Design, for whoever adds a route group
 //!
 //! - **One module per route group** (`auth/`, `profiles`, `channels`, `settings`,
-//!   `history`, `accounts`, `gifts`), each with `pub(crate) fn routes() ->
+//!   `history`, `accounts`, `gifts`, `resale`, `auctions`), each with `pub(crate) fn routes() ->
 //!   Router<AppState>` and a `#[derive(OpenApi)]` struct listing its `#[utoipa::path]`
 //!   handlers. [`router`] merges the routes and [`openapi()`] merges the documents: one line
 //!   each.
@@ -53,6 +53,7 @@
 //! trusted proxy says the request came over HTTPS.
 
 mod accounts;
+mod auctions;
 mod auth;
 mod channel_check;
 mod channels;
@@ -116,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .merge(profiles::routes())
         .merge(channels::routes())
         .merge(resale::routes())
+        .merge(auctions::routes())
         .merge(channel_check::routes())
         .merge(settings::routes())
         .merge(history::routes())

@@ -15,6 +15,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::accounts::AccountsApi;
+use crate::auctions::AuctionsApi;
 use crate::auth::{AuthApi, SESSION_COOKIE};
 use crate::channel_check::ChannelCheckApi;
 use crate::channels::ChannelsApi;
@@ -46,6 +47,7 @@ use crate::state::AppState;
         (name = "gifts", description = "The gift catalog and its live stream (SSE)"),
         (name = "history", description = "Autobuy runs, spending and the audit log"),
         (name = "resale", description = "Resale watches, the sniper's purchases and live listings of upgraded gifts"),
+        (name = "auctions", description = "Gift auctions: bidding plans, the bidding budget (0 turns bidding off), the bid journal and an auction's live state"),
         (name = "system", description = "Health, metrics and this document"),
     )
 )]
@@ -72,6 +74,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(ProfilesApi::openapi());
     doc.merge(ChannelsApi::openapi());
     doc.merge(ResaleApi::openapi());
+    doc.merge(AuctionsApi::openapi());
     doc.merge(ChannelCheckApi::openapi());
     doc.merge(SettingsApi::openapi());
     doc.merge(HistoryApi::openapi());

@@ -481,7 +481,9 @@ pub(crate) async fn listings(
     }))
 }
 
-fn telegram_error(error: TelegramError) -> ApiError {
+/// Maps a Telegram failure of a read through one of my accounts: a flood wait is a 429 with
+/// its wait, an unknown gift a 404, anything else a 502 naming Telegram's error.
+pub(crate) fn telegram_error(error: TelegramError) -> ApiError {
     match error {
         TelegramError::FloodWait { seconds } => ApiError::Telegram {
             status: StatusCode::TOO_MANY_REQUESTS,

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use giftbuyer_core::UnixTime;
 use giftbuyer_core::ports::{
-    AccountCatalogs, Clock, Connector, EventFeed, LockoutPolicy, PanelStore, ResaleStore,
-    ResaleWatchStore, TelegramLogin,
+    AccountCatalogs, AuctionPlanStore, BidStore, Clock, Connector, EventFeed, LockoutPolicy,
+    PanelStore, ResaleStore, ResaleWatchStore, TelegramLogin,
 };
 use tokio::sync::watch;
 
@@ -145,6 +145,8 @@ pub struct AppState {
     config_listener: Option<Arc<dyn ConfigListener>>,
     resale_watches: Option<Arc<dyn ResaleWatchStore>>,
     resale_journal: Option<Arc<dyn ResaleStore>>,
+    auction_plans: Option<Arc<dyn AuctionPlanStore>>,
+    bid_journal: Option<Arc<dyn BidStore>>,
     /// The web panel served outside `/api`; `None` serves the embedded build, which is
     /// prepared on first use, so that states that never serve it (tests) skip the work.
     panel: Option<PanelAssets>,
@@ -188,6 +190,7 @@ impl fmt::Debug for AppState {
             .field("account_catalogs", &self.account_catalogs.is_some())
             .field("config_listener", &self.config_listener.is_some())
             .field("resale", &self.resale_watches.is_some())
+            .field("auctions", &self.auction_plans.is_some())
             .field("panel", &self.panel.as_ref().map(PanelAssets::is_built))
             .finish_non_exhaustive()
     }
@@ -251,6 +254,8 @@ impl AppState {
             config_listener: None,
             resale_watches: None,
             resale_journal: None,
+            auction_plans: None,
+            bid_journal: None,
             panel: None,
             login: None,
             connector: None,
@@ -278,6 +283,28 @@ impl AppState {
 
     pub(crate) fn resale_journal(&self) -> Option<&Arc<dyn ResaleStore>> {
         self.resale_journal.as_ref()
+    }
+
+    /// Serves the auction routes: my bidding plans and budget, and the bids placed for them.
+    /// The binary passes the store, which keeps both. Without them, those routes answer 503
+    /// (an auction's live state only needs the connector).
+    #[must_use]
+    pub fn with_auctions(
+        mut self,
+        plans: Arc<dyn AuctionPlanStore>,
+        journal: Arc<dyn BidStore>,
+    ) -> Self {
+        self.auction_plans = Some(plans);
+        self.bid_journal = Some(journal);
+        self
+    }
+
+    pub(crate) fn auction_plans(&self) -> Option<&Arc<dyn AuctionPlanStore>> {
+        self.auction_plans.as_ref()
+    }
+
+    pub(crate) fn bid_journal(&self) -> Option<&Arc<dyn BidStore>> {
+        self.bid_journal.as_ref()
     }
 
     /// Verifies bot tokens with Telegram when they are set, and shows the bot's username in

@@ -7,6 +7,7 @@ import { Link, navigate, usePath } from './lib/router';
 import { SessionProvider, useSession } from './lib/session';
 import { useSessionRevoked } from './lib/useSessionRevoked';
 import { applyTheme, initialTheme, type Theme } from './lib/theme';
+import { AuctionsScreen } from './screens/AuctionsScreen';
 import { AuthScreen } from './screens/AuthScreen';
 import { ChannelsScreen } from './screens/ChannelsScreen';
 import { DashboardScreen } from './screens/DashboardScreen';
@@ -23,6 +24,7 @@ const ROUTES: { path: string; label: MessageKey; screen: () => React.JSX.Element
   { path: '/channels', label: 'nav.channels', screen: ChannelsScreen },
   { path: '/purchases', label: 'nav.purchases', screen: PurchasesScreen },
   { path: '/resale', label: 'nav.resale', screen: ResaleScreen },
+  { path: '/auctions', label: 'nav.auctions', screen: AuctionsScreen },
   { path: '/settings', label: 'nav.settings', screen: SettingsScreen },
   { path: '/sessions', label: 'nav.sessions', screen: SessionsScreen },
 ];

@@ -238,7 +238,8 @@ fn http_state(
         .with_login(adapters.login.clone())
         .with_connector(adapters.connector.clone())
         .with_account_states(Arc::new(store.clone()))
-        .with_resale(Arc::new(store.clone()), Arc::new(store.clone())))
+        .with_resale(Arc::new(store.clone()), Arc::new(store.clone()))
+        .with_auctions(Arc::new(store.clone()), Arc::new(store.clone())))
 }
 
 /// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the

@@ -5,6 +5,7 @@
 mod support;
 
 mod accounts;
+mod auctions;
 mod auth;
 mod channel_check;
 mod channels;

@@ -156,6 +156,13 @@ async fn the_openapi_document_lists_every_route() {
         ("delete", "/api/resale/watches/{id}"),
         ("get", "/api/resale/purchases"),
         ("get", "/api/resale/listings/{gift_id}"),
+        ("get", "/api/auctions/plans"),
+        ("post", "/api/auctions/plans"),
+        ("delete", "/api/auctions/plans/{id}"),
+        ("get", "/api/auctions/budget"),
+        ("put", "/api/auctions/budget"),
+        ("get", "/api/auctions/bids"),
+        ("get", "/api/auctions/{gift_id}/state"),
     ];
     for (method, path) in routes {
         assert!(
@@ -196,6 +203,12 @@ async fn the_openapi_document_lists_every_route() {
         "ExcludeResponse",
         "GiftKindWire",
         "PriorityWire",
+        "NewPlanRequest",
+        "PlanList",
+        "BudgetRequest",
+        "BudgetResponse",
+        "BidList",
+        "AuctionStateResponse",
     ] {
         assert!(schemas[schema].is_object(), "{schema} missing");
     }

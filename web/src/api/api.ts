@@ -51,6 +51,16 @@ export const resale = {
     request<{ count: number; listings: T.ResaleListing[] }>('GET', `/api/resale/listings/${encodeURIComponent(giftId)}`),
 };
 
+export const auctions = {
+  plans: () => request<{ plans: T.AuctionPlan[] }>('GET', '/api/auctions/plans').then((r) => r.plans),
+  addPlan: (p: T.AuctionPlanInput) => request<T.AuctionPlan>('POST', '/api/auctions/plans', p),
+  removePlan: (id: number) => request<void>('DELETE', `/api/auctions/plans/${id}`),
+  budget: () => request<{ budget: number }>('GET', '/api/auctions/budget').then((r) => r.budget),
+  setBudget: (budget: number) => request<{ budget: number }>('PUT', '/api/auctions/budget', { budget }).then((r) => r.budget),
+  bids: () => request<{ bids: T.AuctionBid[] }>('GET', '/api/auctions/bids').then((r) => r.bids),
+  state: (giftId: string) => request<T.AuctionLiveState>('GET', `/api/auctions/${enc(giftId)}/state`),
+};
+
 export const channels = {
   list: () => request<{ channels: T.Channel[] }>('GET', '/api/channels').then((r) => r.channels),
   create: (c: T.ChannelInput) => request<T.Channel>('POST', '/api/channels', c),

@@ -297,3 +297,68 @@ export interface ResaleListing {
   symbol: string | null;
   require_premium: boolean;
 }
+
+/** One of my auction plans: bid in a gift's auction up to `max_bid` until `wanted` gifts are won. */
+export interface AuctionPlan {
+  id: number;
+  /** A decimal string: gift ids exceed what a number holds exactly. */
+  gift_id: string;
+  max_bid: number;
+  wanted: number;
+  /** The receiving channel; null for the bidding account itself or a person. */
+  to_channel_id: number | null;
+  /** The receiving person's username; null otherwise (absent from older servers). */
+  to_username?: string | null;
+}
+
+export interface AuctionPlanInput {
+  /** Sent as a decimal string: gift ids exceed what a number holds exactly. */
+  gift_id: string;
+  max_bid: number;
+  wanted: number;
+  to_channel_id: number | null;
+}
+
+/** One bid of mine in the journal; `bought` means placed (Telegram took the stars). */
+export interface AuctionBid {
+  id: number;
+  plan_id: number;
+  gift_id: string;
+  account_id: number;
+  to_channel_id: number | null;
+  to_username?: string | null;
+  total: number;
+  standing: number | null;
+  status: 'planned' | 'sending' | 'bought' | 'failed' | 'unknown';
+  error: string | null;
+  updated_at: number;
+}
+
+export interface AuctionLevel {
+  pos: number;
+  amount: number;
+}
+
+/** An auction now, as one of my accounts sees it; the auction's fields are null once finished. */
+export interface AuctionLiveState {
+  status: 'running' | 'finished';
+  version: number | null;
+  current_round: number | null;
+  total_rounds: number | null;
+  gifts_left: number | null;
+  gifts_per_round: number | null;
+  min_bid: number | null;
+  start_date: number | null;
+  end_date: number | null;
+  next_round_at: number | null;
+  levels: AuctionLevel[];
+  account_id: number;
+  my: {
+    bid: number | null;
+    min_bid: number | null;
+    returned: boolean;
+    acquired: number;
+    /** The lowest position my bid can have as far as the levels prove; null when unknown. */
+    position: number | null;
+  };
+}

@@ -38,6 +38,13 @@ describe('GiftCard', () => {
     expect(screen.getByTestId('gift-auction').textContent).toMatch(/^Auction from /);
     expect(screen.getByTestId('gift-auction').getAttribute('title')).toBe('Sold by auction: it takes bids only and is never bought as a purchase');
     expect((screen.getByRole('button', { name: 'Buy…' }) as HTMLButtonElement).disabled).toBe(true);
+    // Bids are planned in the Auctions view instead, with this gift chosen.
+    expect(screen.getByRole('link', { name: 'Plan a bid' }).getAttribute('href')).toBe(`/auctions?gift=${base.id}`);
+  });
+
+  it('offers no bid plan for an ordinary gift', () => {
+    renderUi(<GiftCard gift={base} fresh={false} onSeen={() => undefined} onBuy={() => undefined} />);
+    expect(screen.queryByRole('link', { name: 'Plan a bid' })).toBeNull();
   });
 
   it('names an auction without a known start plainly', () => {

@@ -4,6 +4,7 @@ import type { Gift } from '../api/types';
 import { ProgressBar } from '../components/ProgressBar';
 import { Sticker } from '../components/Sticker';
 import { useI18n } from '../i18n';
+import { Link } from '../lib/router';
 import { GiftIcon, Stars } from '../components/Icons';
 
 function GiftCardView({ gift: g, fresh, onSeen, onBuy }: { gift: Gift; fresh: boolean; onSeen: (id: BigId) => void; onBuy: (g: Gift) => void }) {
@@ -60,6 +61,11 @@ function GiftCardView({ gift: g, fresh, onSeen, onBuy }: { gift: Gift; fresh: bo
       <button type="button" className="btn btn-small btn-block" onClick={() => onBuy(g)} disabled={g.sold_out || !!g.auction} title={g.auction ? t('gifts.auctionHint') : undefined}>
         {t('gifts.buy')}
       </button>
+      {g.auction && (
+        <Link href={`/auctions?gift=${encodeURIComponent(String(g.id))}`} className="btn btn-small btn-block" data-testid="gift-plan-bid">
+          {t('gifts.planBid')}
+        </Link>
+      )}
     </article>
   );
 }
