@@ -16,8 +16,7 @@ use giftbuyer_core::bidding::{AuctionPlan, AuctionPlanError, AuctionPlanId, chec
 use giftbuyer_core::ports::{
     AuctionPlanStore, BidEntry, JournalStatus, NewAuctionPlan, StoreError, TelegramError, UserId,
 };
-use giftbuyer_core::resale::Recipient;
-use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars};
+use giftbuyer_core::{AccountId, GiftId, Stars};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -27,6 +26,7 @@ use crate::client::ClientInfo;
 use crate::common::{audit, origin_text, path_id};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
+use crate::recipient;
 use crate::resale::telegram_error;
 use crate::state::AppState;
 
@@ -70,9 +70,14 @@ pub(crate) struct NewPlanRequest {
     #[schema(example = 1)]
     wanted: i64,
     /// One of my channels (Bot API id) to receive the gifts; absent or null for the bidding
-    /// account itself.
+    /// account itself (or a person, with `to_username`).
     #[serde(default)]
     to_channel_id: Option<i64>,
+    /// A Telegram user to receive the gifts, by username (`@name` or `name`); absent or null
+    /// for none. Not together with `to_channel_id`.
+    #[serde(default)]
+    #[schema(example = "gift_friend")]
+    to_username: Option<String>,
 }
 
 const fn one() -> i64 {
@@ -100,8 +105,8 @@ impl From<&AuctionPlan> for PlanResponse {
             gift_id: plan.gift_id.get().to_string(),
             max_bid: plan.max_bid.get(),
             wanted: plan.wanted,
-            to_channel_id: recipient_channel(plan.recipient),
-            to_username: recipient_username(plan.recipient),
+            to_channel_id: recipient::channel(plan.recipient),
+            to_username: recipient::username(plan.recipient),
         }
     }
 }
@@ -161,8 +166,8 @@ impl From<&BidEntry> for BidResponse {
             plan_id: entry.bid.plan_id.get(),
             gift_id: entry.bid.gift_id.get().to_string(),
             account_id: entry.bid.account_id.get(),
-            to_channel_id: recipient_channel(entry.bid.recipient),
-            to_username: recipient_username(entry.bid.recipient),
+            to_channel_id: recipient::channel(entry.bid.recipient),
+            to_username: recipient::username(entry.bid.recipient),
             total: entry.bid.total.get(),
             standing: entry.bid.standing.map(Stars::get),
             status: entry.status.code().to_owned(),
@@ -300,20 +305,6 @@ impl MyBidResponse {
     }
 }
 
-fn recipient_channel(recipient: Recipient) -> Option<i64> {
-    match recipient {
-        Recipient::Channel(channel) => Some(channel.get()),
-        Recipient::Buyer | Recipient::User(_) => None,
-    }
-}
-
-fn recipient_username(recipient: Recipient) -> Option<String> {
-    match recipient {
-        Recipient::User(user) => Some(user.as_str().to_owned()),
-        Recipient::Channel(_) | Recipient::Buyer => None,
-    }
-}
-
 fn store_error(error: StoreError) -> ApiError {
     match error {
         StoreError::Unavailable(reason) => {
@@ -406,26 +397,13 @@ pub(crate) async fn create(
         Ok(stars) => Stars::new(stars),
     };
     let wanted = check_wanted(body.wanted).map_err(plan_error)?;
-    let recipient = match body.to_channel_id {
-        None => Recipient::Buyer,
-        Some(raw) => {
-            let channel = ChannelId::new(raw)
-                .map_err(|error| ApiError::invalid("to_channel_id", error.to_string()))?;
-            let mine = state
-                .store()
-                .channels(auth.user_id)
-                .await?
-                .iter()
-                .any(|known| known.channel_id == channel);
-            if !mine {
-                return Err(ApiError::invalid(
-                    "to_channel_id",
-                    format!("{raw} is not one of my channels"),
-                ));
-            }
-            Recipient::Channel(channel)
-        }
-    };
+    let recipient = recipient::from_request(
+        &state,
+        auth.user_id,
+        body.to_channel_id,
+        body.to_username.as_deref(),
+    )
+    .await?;
     // A gift the catalog does not know yet may still be auctioned (the catalog lags behind
     // Telegram), but one it knows as an ordinary gift takes no bids.
     let known = state.store().known_gifts().await?;

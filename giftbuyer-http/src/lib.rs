@@ -72,6 +72,7 @@ mod openapi;
 mod panel;
 mod ports;
 mod profiles;
+mod recipient;
 mod resale;
 mod settings;
 mod state;

@@ -11,9 +11,9 @@ use axum::routing::{delete, get};
 use axum::{Json, Router};
 use giftbuyer_core::ports::{NewWatch, ResaleEntry, StoreError, TelegramError};
 use giftbuyer_core::resale::{
-    AttributeFilter, MAX_WATCH_COPIES, Recipient, ResaleListing, ResaleWatch, WatchError, WatchId,
+    AttributeFilter, MAX_WATCH_COPIES, ResaleListing, ResaleWatch, WatchError, WatchId,
 };
-use giftbuyer_core::{ChannelId, GiftId, Stars};
+use giftbuyer_core::{GiftId, Stars};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -23,6 +23,7 @@ use crate::client::ClientInfo;
 use crate::common::{audit, origin_text, path_id};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
+use crate::recipient;
 use crate::state::AppState;
 
 /// The most stars a watch may offer for one listing: far above any listing seen, and a bound
@@ -69,9 +70,14 @@ pub(crate) struct NewWatchRequest {
     #[serde(default)]
     symbol: Option<String>,
     /// One of my channels (Bot API id) to receive the items; absent or null for the buying
-    /// account itself.
+    /// account itself (or a person, with `to_username`).
     #[serde(default)]
     to_channel_id: Option<i64>,
+    /// A Telegram user to receive the items, by username (`@name` or `name`); absent or null
+    /// for none. Not together with `to_channel_id`.
+    #[serde(default)]
+    #[schema(example = "gift_friend")]
+    to_username: Option<String>,
 }
 
 /// One of my watches.
@@ -86,8 +92,10 @@ pub(crate) struct WatchResponse {
     model: Option<String>,
     backdrop: Option<String>,
     symbol: Option<String>,
-    /// The receiving channel; null for the buying account itself.
+    /// The receiving channel; null for the buying account itself or a person.
     to_channel_id: Option<i64>,
+    /// The receiving person's username; null otherwise.
+    to_username: Option<String>,
 }
 
 impl From<&ResaleWatch> for WatchResponse {
@@ -101,7 +109,8 @@ impl From<&ResaleWatch> for WatchResponse {
             model: watch.attributes.model().map(str::to_owned),
             backdrop: watch.attributes.backdrop().map(str::to_owned),
             symbol: watch.attributes.symbol().map(str::to_owned),
-            to_channel_id: recipient_channel(watch.recipient),
+            to_channel_id: recipient::channel(watch.recipient),
+            to_username: recipient::username(watch.recipient),
         }
     }
 }
@@ -122,7 +131,10 @@ pub(crate) struct ResalePurchaseResponse {
     /// The item's link slug (`t.me/nft/<slug>`).
     slug: String,
     price: u64,
+    /// The receiving channel; null for the buying account itself or a person.
     to_channel_id: Option<i64>,
+    /// The receiving person's username; null otherwise.
+    to_username: Option<String>,
     /// `planned`, `sending`, `bought`, `failed` or `unknown` (sent, no answer: never resent).
     status: String,
     /// Telegram's error name for `failed` and `unknown`.
@@ -140,7 +152,8 @@ impl From<&ResaleEntry> for ResalePurchaseResponse {
             gift_id: entry.buy.gift_id.get(),
             slug: entry.buy.slug.clone(),
             price: entry.buy.price.get(),
-            to_channel_id: recipient_channel(entry.buy.recipient),
+            to_channel_id: recipient::channel(entry.buy.recipient),
+            to_username: recipient::username(entry.buy.recipient),
             status: entry.status.code().to_owned(),
             error: entry.error.clone(),
             updated_at: entry.updated_at.secs(),
@@ -201,13 +214,6 @@ pub(crate) struct ListingList {
     /// How many listings the gift type has in all.
     count: i64,
     listings: Vec<ListingResponse>,
-}
-
-fn recipient_channel(recipient: Recipient) -> Option<i64> {
-    match recipient {
-        Recipient::Channel(channel) => Some(channel.get()),
-        Recipient::Buyer | Recipient::User(_) => None,
-    }
 }
 
 fn store_error(error: StoreError) -> ApiError {
@@ -308,26 +314,13 @@ pub(crate) async fn create(
         body.symbol.as_deref(),
     )
     .map_err(watch_error)?;
-    let recipient = match body.to_channel_id {
-        None => Recipient::Buyer,
-        Some(raw) => {
-            let channel = ChannelId::new(raw)
-                .map_err(|error| ApiError::invalid("to_channel_id", error.to_string()))?;
-            let mine = state
-                .store()
-                .channels(auth.user_id)
-                .await?
-                .iter()
-                .any(|known| known.channel_id == channel);
-            if !mine {
-                return Err(ApiError::invalid(
-                    "to_channel_id",
-                    format!("{raw} is not one of my channels"),
-                ));
-            }
-            Recipient::Channel(channel)
-        }
-    };
+    let recipient = recipient::from_request(
+        &state,
+        auth.user_id,
+        body.to_channel_id,
+        body.to_username.as_deref(),
+    )
+    .await?;
     let watches = state.resale_watches().ok_or(NO_RESALE)?;
     let existing = watches
         .list_watches(auth.user_id)

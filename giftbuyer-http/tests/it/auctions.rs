@@ -212,6 +212,21 @@ async fn bad_plans_are_refused_naming_the_field() {
             "to_channel_id",
             "is not one of my channels",
         ),
+        (with("to_username", json!("ab")), "to_username", "5 to 32"),
+        (
+            with("to_username", json!("<script>")),
+            "to_username",
+            "telegram username",
+        ),
+        (
+            {
+                let mut both = with("to_username", json!("gift_friend"));
+                both["to_channel_id"] = json!(CHANNEL);
+                both
+            },
+            "to_username",
+            "not both",
+        ),
     ];
     for (body, field, says) in cases {
         let response = app.post("/api/auctions/plans", &alice, body.clone()).await;
@@ -249,6 +264,15 @@ async fn bad_plans_are_refused_naming_the_field() {
     app.post("/api/auctions/plans", &alice, plan(json!(42)))
         .await
         .ok(StatusCode::CREATED);
+    // A person by username, as people type it, is kept in lower case without the @.
+    let mut to_friend = plan(json!(GIFT));
+    to_friend["to_username"] = json!(" @Gift_Friend ");
+    let created = app
+        .post("/api/auctions/plans", &alice, to_friend)
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(created["to_username"], "gift_friend", "{created}");
+    assert_eq!(created["to_channel_id"], Value::Null, "{created}");
 }
 
 #[tokio::test]

@@ -117,6 +117,8 @@ async fn bad_watches_are_refused_naming_the_field() {
             with("to_channel_id", json!(-1_001_234_567_890_i64)),
             "to_channel_id",
         ),
+        (with("to_username", json!("no")), "to_username"),
+        (with("to_username", json!("bad name!")), "to_username"),
     ];
     for (body, field) in cases {
         let response = app.post("/api/resale/watches", &alice, body.clone()).await;
@@ -148,6 +150,14 @@ async fn bad_watches_are_refused_naming_the_field() {
         .await
         .ok(StatusCode::OK);
     assert_eq!(listed["watches"], json!([]), "nothing was stored");
+    // A person by username receives the items; the watch says who.
+    let mut to_friend = watch(json!(GIFT));
+    to_friend["to_username"] = json!("@Gift_Friend");
+    let created = app
+        .post("/api/resale/watches", &alice, to_friend)
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(created["to_username"], "gift_friend", "{created}");
 }
 
 #[tokio::test]

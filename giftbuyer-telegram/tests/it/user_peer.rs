@@ -54,8 +54,10 @@ fn a_channel_a_bot_or_a_user_without_hash_is_refused() {
     );
     let bot = answer(
         peer_user(5_003),
+        // `bot` and `bot_info_version` share flag 14: grammers writes them together.
         vec![types::User {
             bot: true,
+            bot_info_version: Some(1),
             access_hash: Some(1),
             ..user(5_003, false)
         }],

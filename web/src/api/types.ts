@@ -257,8 +257,10 @@ export interface ResaleWatch {
   model: string | null;
   backdrop: string | null;
   symbol: string | null;
-  /** The receiving channel; null for the buying account itself. */
+  /** The receiving channel; null for the buying account itself or a person. */
   to_channel_id: number | null;
+  /** The receiving person's username (without @); null otherwise. */
+  to_username: string | null;
 }
 
 export interface ResaleWatchInput {
@@ -270,6 +272,7 @@ export interface ResaleWatchInput {
   backdrop?: string | null;
   symbol?: string | null;
   to_channel_id?: number | null;
+  to_username?: string | null;
 }
 
 export interface ResalePurchase {
@@ -280,6 +283,7 @@ export interface ResalePurchase {
   slug: string;
   price: number;
   to_channel_id: number | null;
+  to_username?: string | null;
   status: 'planned' | 'sending' | 'bought' | 'failed' | 'unknown';
   error: string | null;
   updated_at: number;
@@ -317,6 +321,7 @@ export interface AuctionPlanInput {
   max_bid: number;
   wanted: number;
   to_channel_id: number | null;
+  to_username: string | null;
 }
 
 /** One bid of mine in the journal; `bought` means placed (Telegram took the stars). */

@@ -132,7 +132,7 @@ describe('AuctionsScreen', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Add plan' }));
     const error = await screen.findByText('wanted must be between 1 and 10, got 12');
     expect(error.closest('.field')?.querySelector('label')?.textContent).toBe('How many gifts');
-    expect(sent).toEqual({ gift_id: GIFT, max_bid: 5000, wanted: 12, to_channel_id: -1001234567890 });
+    expect(sent).toEqual({ gift_id: GIFT, max_bid: 5000, wanted: 12, to_channel_id: -1001234567890, to_username: null });
   });
 
   it('preselects the gift the Gifts screen linked to and adds the plan for the bidding account', async () => {
@@ -155,7 +155,7 @@ describe('AuctionsScreen', () => {
     fireEvent.change(screen.getByLabelText('Max bid (stars)'), { target: { value: '5000' } });
     fireEvent.click(screen.getByRole('button', { name: 'Add plan' }));
     const row = await screen.findByTestId('auction-plan');
-    expect(sent).toEqual({ gift_id: GIFT, max_bid: 5000, wanted: 1, to_channel_id: null });
+    expect(sent).toEqual({ gift_id: GIFT, max_bid: 5000, wanted: 1, to_channel_id: null, to_username: null });
     expect(row.textContent).toContain('1 wanted · This account (the bidder)');
     expect((screen.getByLabelText('Auction gift') as HTMLSelectElement).value).toBe('');
   });

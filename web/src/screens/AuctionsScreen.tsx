@@ -3,6 +3,7 @@ import { auctions as api, channels as channelsApi, gifts as giftsApi } from '../
 import { ApiError } from '../api/errors';
 import type { AuctionBid, AuctionLiveState, AuctionPlan, Channel, Gift } from '../api/types';
 import { Field } from '../components/Field';
+import { NO_RECIPIENT, RecipientPicker, recipientFields, recipientText, type RecipientChoice } from '../components/RecipientPicker';
 import { ConfirmDialog } from '../components/Modal';
 import { useToast } from '../components/Toasts';
 import { useI18n, type I18n } from '../i18n';
@@ -13,15 +14,6 @@ import { useLoad, useNow } from '../lib/useAsync';
 export const STATE_REFRESH_MS = 5000;
 /** How many of the top bid levels a plan shows. */
 const TOP_LEVELS = 5;
-
-/** Who receives a plan's gifts, in words. */
-function recipientText(i18n: I18n, to: { to_channel_id: number | null; to_username?: string | null }, channels: Channel[]): string {
-  if (to.to_username) return `@${to.to_username}`;
-  const channelId = to.to_channel_id;
-  if (channelId === null) return i18n.t('auctions.toSelf');
-  const channel = channels.find((c) => c.channel_id === channelId);
-  return channel?.title ?? String(channelId);
-}
 
 /** A gift's name from the catalog, or its id. */
 function giftName(i18n: I18n, giftId: string, gifts: Gift[]): string {
@@ -94,13 +86,14 @@ function BudgetSection({ budget, onSaved }: { budget: number; onSaved: (budget: 
   );
 }
 
-const EMPTY = { maxBid: '', wanted: '1', channel: '' };
+const EMPTY = { maxBid: '', wanted: '1' };
 
 function PlanForm({ gifts, channels, preselected, onAdded }: { gifts: Gift[]; channels: Channel[]; preselected: string; onAdded: () => void }) {
   const { t, num } = useI18n();
   const toast = useToast();
   const [giftId, setGiftId] = useState(preselected);
   const [form, setForm] = useState(EMPTY);
+  const [to, setTo] = useState<RecipientChoice>(NO_RECIPIENT);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   const set = (key: keyof typeof EMPTY) => (value: string) => setForm((f) => ({ ...f, [key]: value }));
@@ -123,10 +116,11 @@ function PlanForm({ gifts, channels, preselected, onAdded }: { gifts: Gift[]; ch
         gift_id: giftId,
         max_bid: Number(form.maxBid.trim()),
         wanted: Number(form.wanted.trim()),
-        to_channel_id: form.channel === '' ? null : Number(form.channel),
+        ...recipientFields(to),
       });
       toast.success(t('auctions.added'));
       setForm(EMPTY);
+      setTo(NO_RECIPIENT);
       setGiftId('');
       onAdded();
     } catch (err) {
@@ -158,22 +152,7 @@ function PlanForm({ gifts, channels, preselected, onAdded }: { gifts: Gift[]; ch
       </div>
       <Field label={t('auctions.maxBid')} value={form.maxBid} onChange={(e) => set('maxBid')(e.target.value)} error={errors.max_bid} inputMode="numeric" required />
       <Field label={t('auctions.wanted')} value={form.wanted} onChange={(e) => set('wanted')(e.target.value)} error={errors.wanted} inputMode="numeric" />
-      <div className={`field${errors.to_channel_id ? ' field-invalid' : ''}`}>
-        <label htmlFor="auction-recipient">{t('auctions.recipient')}</label>
-        <select id="auction-recipient" value={form.channel} onChange={(e) => set('channel')(e.target.value)}>
-          <option value="">{t('auctions.toSelf')}</option>
-          {channels.map((c) => (
-            <option key={c.id} value={String(c.channel_id)}>
-              {c.title ?? c.channel_id}
-            </option>
-          ))}
-        </select>
-        {errors.to_channel_id && (
-          <div className="field-error" role="alert">
-            {errors.to_channel_id}
-          </div>
-        )}
-      </div>
+      <RecipientPicker id="auction-recipient" label={t('auctions.recipient')} self={t('auctions.toSelf')} channels={channels} value={to} onChange={setTo} errors={errors} />
       <button type="submit" className="btn btn-primary" disabled={busy}>
         {t('auctions.add')}
       </button>
@@ -276,7 +255,7 @@ function BidRow({ bid, gifts, channels }: { bid: AuctionBid; gifts: Gift[]; chan
         <div className="muted small">
           <span className={bid.status === 'failed' ? 'bad' : bid.status === 'bought' ? 'ok' : bid.status === 'unknown' ? 'warn' : ''}>{tk(`auctions.status.${bid.status}`)}</span>
           {bid.error ? ` (${bid.error})` : ''}
-          {bid.standing !== null ? ` · ${t('auctions.raisedFrom', { standing: num(bid.standing) })}` : ''} · {recipientText(i18n, bid, channels)} · {dateTime(bid.updated_at)}
+          {bid.standing !== null ? ` · ${t('auctions.raisedFrom', { standing: num(bid.standing) })}` : ''} · {recipientText(bid, channels, t('auctions.toSelf'))} · {dateTime(bid.updated_at)}
         </div>
       </div>
     </li>
@@ -337,7 +316,7 @@ export function AuctionsScreen() {
                 <div className="grow">
                   <strong>{t('auctions.planTitle', { gift: giftName(i18n, p.gift_id, catalog), max: num(p.max_bid) })}</strong>
                   <div className="muted small">
-                    {t('auctions.wantedCount', { wanted: p.wanted })} · {recipientText(i18n, p, myChannels)}
+                    {t('auctions.wantedCount', { wanted: p.wanted })} · {recipientText(p, myChannels, t('auctions.toSelf'))}
                   </div>
                   <LiveState plan={p} />
                 </div>

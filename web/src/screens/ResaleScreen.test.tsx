@@ -70,7 +70,50 @@ describe('ResaleScreen', () => {
       backdrop: null,
       symbol: null,
       to_channel_id: -1001234567890,
+      to_username: null,
     });
+  });
+
+  it('sends a person by username as the receiver and shows them as @name, in either language', async () => {
+    let sent: unknown = null;
+    let watches: unknown[] = [];
+    stubApi({
+      'GET /api/resale/watches': () => [200, { watches }],
+      'GET /api/channels': () => [200, { channels: [channel] }],
+      'GET /api/resale/purchases': () => [200, { purchases: [] }],
+      'POST /api/resale/watches': (body) => {
+        sent = body;
+        if ((body as { to_username: string }).to_username === 'x') {
+          return [422, { error: { code: 'invalid', message: 'to_username: bad', fields: { to_username: 'telegram username must be 5 to 32 latin letters' } } }];
+        }
+        watches = [{ ...watch, to_channel_id: null, to_username: 'gift_friend' }];
+        return [201, watches[0]];
+      },
+    });
+    renderUi(<ResaleScreen />);
+    await screen.findByText('No watches yet.');
+    fireEvent.change(screen.getByLabelText('Gift id'), { target: { value: '77' } });
+    fireEvent.change(screen.getByLabelText('Max price (stars)'), { target: { value: '900' } });
+    expect(screen.queryByLabelText('Their username')).toBeNull();
+    fireEvent.change(screen.getByLabelText('Receiver'), { target: { value: 'person' } });
+    fireEvent.change(screen.getByLabelText('Their username'), { target: { value: 'x' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add watch' }));
+    expect(await screen.findByText('telegram username must be 5 to 32 latin letters')).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Their username'), { target: { value: ' @Gift_Friend ' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add watch' }));
+    await waitFor(() => expect((sent as { to_username: string }).to_username).toBe('@Gift_Friend'));
+    expect(sent).toMatchObject({ to_channel_id: null });
+    expect(await screen.findByText(/@gift_friend/)).toBeTruthy();
+  });
+
+  it('offers a person as the receiver in Russian', async () => {
+    stubApi({
+      'GET /api/resale/watches': () => [200, { watches: [] }],
+      'GET /api/channels': () => [200, { channels: [] }],
+      'GET /api/resale/purchases': () => [200, { purchases: [] }],
+    });
+    renderUi(<ResaleScreen />, 'ru');
+    expect(await screen.findByRole('option', { name: 'Человек, по @username' })).toBeTruthy();
   });
 });
 

@@ -3,17 +3,11 @@ import { channels as channelsApi, resale as api } from '../api/api';
 import { ApiError } from '../api/errors';
 import type { Channel, ResaleListing, ResaleWatch } from '../api/types';
 import { Field } from '../components/Field';
+import { NO_RECIPIENT, RecipientPicker, recipientFields, recipientText, type RecipientChoice } from '../components/RecipientPicker';
 import { useToast } from '../components/Toasts';
 import { useI18n, type I18n } from '../i18n';
 import { subscribeSse } from '../lib/sse';
 import { useLoad } from '../lib/useAsync';
-
-/** Who receives a watch's items, in words. */
-export function recipientText(i18n: I18n, channelId: number | null, channels: Channel[]): string {
-  if (channelId === null) return i18n.t('resale.toSelf');
-  const channel = channels.find((c) => c.channel_id === channelId);
-  return channel?.title ?? String(channelId);
-}
 
 /** The attribute names a watch insists on, or "any". */
 export function attributesText(i18n: I18n, w: Pick<ResaleWatch, 'model' | 'backdrop' | 'symbol'>): string {
@@ -21,12 +15,13 @@ export function attributesText(i18n: I18n, w: Pick<ResaleWatch, 'model' | 'backd
   return parts.length ? parts.join(' · ') : i18n.t('resale.anyAttributes');
 }
 
-const EMPTY = { giftId: '', maxPrice: '', copies: '1', model: '', backdrop: '', symbol: '', channel: '' };
+const EMPTY = { giftId: '', maxPrice: '', copies: '1', model: '', backdrop: '', symbol: '' };
 
 function WatchForm({ channels, onAdded }: { channels: Channel[]; onAdded: () => void }) {
   const { t } = useI18n();
   const toast = useToast();
   const [form, setForm] = useState(EMPTY);
+  const [to, setTo] = useState<RecipientChoice>(NO_RECIPIENT);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   const set = (key: keyof typeof EMPTY) => (value: string) => setForm((f) => ({ ...f, [key]: value }));
@@ -49,10 +44,11 @@ function WatchForm({ channels, onAdded }: { channels: Channel[]; onAdded: () => 
         model: form.model.trim() || null,
         backdrop: form.backdrop.trim() || null,
         symbol: form.symbol.trim() || null,
-        to_channel_id: form.channel === '' ? null : Number(form.channel),
+        ...recipientFields(to),
       });
       toast.success(t('resale.added'));
       setForm(EMPTY);
+      setTo(NO_RECIPIENT);
       onAdded();
     } catch (err) {
       if (err instanceof ApiError && Object.keys(err.fields).length) setErrors(err.fields);
@@ -70,22 +66,7 @@ function WatchForm({ channels, onAdded }: { channels: Channel[]; onAdded: () => 
       <Field label={t('resale.model')} value={form.model} onChange={(e) => set('model')(e.target.value)} error={errors.model} />
       <Field label={t('resale.backdrop')} value={form.backdrop} onChange={(e) => set('backdrop')(e.target.value)} error={errors.backdrop} />
       <Field label={t('resale.symbol')} value={form.symbol} onChange={(e) => set('symbol')(e.target.value)} error={errors.symbol} />
-      <div className={`field${errors.to_channel_id ? ' field-invalid' : ''}`}>
-        <label htmlFor="resale-recipient">{t('resale.recipient')}</label>
-        <select id="resale-recipient" value={form.channel} onChange={(e) => set('channel')(e.target.value)}>
-          <option value="">{t('resale.toSelf')}</option>
-          {channels.map((c) => (
-            <option key={c.id} value={String(c.channel_id)}>
-              {c.title ?? c.channel_id}
-            </option>
-          ))}
-        </select>
-        {errors.to_channel_id && (
-          <div className="field-error" role="alert">
-            {errors.to_channel_id}
-          </div>
-        )}
-      </div>
+      <RecipientPicker id="resale-recipient" label={t('resale.recipient')} self={t('resale.toSelf')} channels={channels} value={to} onChange={setTo} errors={errors} />
       <button type="submit" className="btn btn-primary" disabled={busy}>
         {t('resale.add')}
       </button>
@@ -179,7 +160,7 @@ export function ResaleScreen() {
                 <div className="grow">
                   <strong>{t('resale.watchTitle', { gift: String(w.gift_id), price: num(w.max_price) })}</strong>
                   <div className="muted small">
-                    {attributesText(i18n, w)} · {t('resale.progress', { bought: w.bought, copies: w.copies })} · {recipientText(i18n, w.to_channel_id, myChannels)}
+                    {attributesText(i18n, w)} · {t('resale.progress', { bought: w.bought, copies: w.copies })} · {recipientText(w, myChannels, t('resale.toSelf'))}
                   </div>
                   {shown === String(w.gift_id) && <Listings giftId={String(w.gift_id)} />}
                 </div>
@@ -210,7 +191,7 @@ export function ResaleScreen() {
                   </strong>
                   <div className="muted small">
                     {t(`resale.status.${p.status}`)}
-                    {p.error ? ` (${p.error})` : ''} · {recipientText(i18n, p.to_channel_id, myChannels)} · {dateTime(p.updated_at)}
+                    {p.error ? ` (${p.error})` : ''} · {recipientText(p, myChannels, t('resale.toSelf'))} · {dateTime(p.updated_at)}
                   </div>
                 </div>
               </li>
