@@ -256,6 +256,8 @@ async function run(page, base) {
 
   // Before autobuy spends the demo account's stars on drops: the demo lists an upgraded Heart
   // every 45 s at 600 to 6,000 stars, and the sniper buys the first one under the watch's price.
+  await auctionsStep(page);
+
   await step('watch the resale market until a listing is bought (up to 150 s)', async () => {
     await goTo(page, 'Resale', '/resale');
     await page.getByLabel('Gift id').fill('5170145012310081615');
@@ -410,9 +412,8 @@ async function run(page, base) {
   });
 }
 
-// Not in run()'s order yet: it needs the demo to hold an auction gift. Once it does, call it
-// after "add a channel" (it needs a logged-in account to read the live state with):
-//   await auctionsStep(page);
+// The demo's Crystal Orb auction starts 30 s after the server does and its competitors bid 600
+// to 6 000 stars, so a plan of up to 3 000 stars gets a first bid from the demo account.
 async function auctionsStep(page) {
   await step('set a bidding budget and plan a bid on the demo\'s auction gift, then see its live state', async () => {
     await goTo(page, 'Auctions', '/auctions');
@@ -438,6 +439,11 @@ async function auctionsStep(page) {
     const text = (await live.textContent()) ?? '';
     if (!/Round \d+ of \d+|The auction has ended/.test(text)) fail(`the plan shows no live auction state: "${text}"`);
     log(`auctions: planned a bid on gift ${giftId}; live state: ${text}`);
+    // The bidder (every second, while this instance leads) places the first bid, and the
+    // journal shows it through the stream's bid event.
+    const placed = page.getByTestId('auction-bid').filter({ hasText: 'placed' }).first();
+    await placed.waitFor({ timeout: 60_000 });
+    log(`auctions: the bidder placed "${(await placed.textContent()) ?? ''}"`);
     await shot(page, 'auctions');
   });
 }

@@ -252,17 +252,22 @@ class FakeEventSource {
 }
 
 describe('AuctionsScreen live', () => {
-  it('reloads my bids when the stream says one of them ended', async () => {
+  it('reloads my bids and reads the auction again at once when the stream says one of my bids ended', async () => {
     vi.stubGlobal('EventSource', FakeEventSource);
     let bids: unknown[] = [];
-    stubApi(routes({ 'GET /api/auctions/bids': () => [200, { bids }] }));
+    const calls = stubApi(routes({ 'GET /api/auctions/bids': () => [200, { bids }] }));
     renderUi(<AuctionsScreen />);
     await screen.findByText('No bids yet.');
+    await screen.findByTestId('auction-state');
+    const reads = () => calls.filter((call) => call.path === `/api/auctions/${GIFT}/state`).length;
+    const before = reads();
     expect(FakeEventSource.last?.url).toBe('/api/gifts/stream');
     bids = [{ ...bid, status: 'bought', error: null, standing: null }];
     act(() => FakeEventSource.last?.emit('bid', `{"account":11,"gift_id":"${GIFT}","total":2500,"outcome":"placed"}`));
     const row = await screen.findByTestId('auction-bid');
     expect(row.textContent).toContain('Plush Pepe · ★2,500');
     expect(row.textContent).toContain('placed');
+    // Well before the next periodic read (every 5 s), the state was read again.
+    await waitFor(() => expect(reads()).toBe(before + 1));
   });
 });

@@ -176,7 +176,8 @@ function standingText(i18n: I18n, state: AuctionLiveState): string {
 }
 
 /** A plan's auction as my account sees it now, read again every few seconds. */
-function LiveState({ plan }: { plan: AuctionPlan }) {
+/** A plan's live auction, read every few seconds and at once after each of my bids (`bids`). */
+function LiveState({ plan, bids }: { plan: AuctionPlan; bids: number }) {
   const i18n = useI18n();
   const { t, num, dateTime } = i18n;
   const [state, setState] = useState<AuctionLiveState | null>(null);
@@ -205,7 +206,7 @@ function LiveState({ plan }: { plan: AuctionPlan }) {
       alive = false;
       window.clearInterval(id);
     };
-  }, [plan.gift_id]);
+  }, [plan.gift_id, bids]);
 
   if (!state) {
     return <p className="muted small">{error ? t('auctions.stateError', { reason: error }) : t('common.loading')}</p>;
@@ -278,7 +279,18 @@ export function AuctionsScreen() {
   const reloadBids = bids.reload;
 
   // The bidder's bids show up as they end: the live stream says when one of mine did.
-  useEffect(() => subscribeSse('/api/gifts/stream', { bid: () => void reloadBids() }), [reloadBids]);
+  // Each ended bid also changes the auctions' states: they are read again at once.
+  const [bidEvents, setBidEvents] = useState(0);
+  useEffect(
+    () =>
+      subscribeSse('/api/gifts/stream', {
+        bid: () => {
+          void reloadBids();
+          setBidEvents((count) => count + 1);
+        },
+      }),
+    [reloadBids],
+  );
 
   const remove = async (plan: AuctionPlan) => {
     try {
@@ -318,7 +330,7 @@ export function AuctionsScreen() {
                   <div className="muted small">
                     {t('auctions.wantedCount', { wanted: p.wanted })} · {recipientText(p, myChannels, t('auctions.toSelf'))}
                   </div>
-                  <LiveState plan={p} />
+                  <LiveState plan={p} bids={bidEvents} />
                 </div>
                 <button type="button" className="btn btn-small btn-danger" onClick={() => setDeleting(p)}>
                   {t('common.delete')}
