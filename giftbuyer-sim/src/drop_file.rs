@@ -41,7 +41,7 @@
 //! | `start_unix` | Wall time at the start, in unix seconds, for the caller's clock. Optional. |
 //! | `duration_ms` | How long the simulation runs, in virtual milliseconds. Required. |
 //! | `latency_ms` | Round trip `rtt` plus a uniform `jitter`, per call; `methods` overrides them per method (`catalog`, `profile`, `balance`, `buy`, `sticker`, `channel_info`, `resale`, `resale_buy`, `auction_state`, `bid`). Default 60 + 20. |
-//! | `flood` | An account calling `getStarGifts` again within `catalog_min_interval_ms` gets `FLOOD_WAIT_<flood_wait_seconds>` (defaults 1000 and 3); `purchases_per_second` limits purchase requests per account (default none). |
+//! | `flood` | An account calling `getStarGifts` again within `catalog_min_interval_ms` gets `FLOOD_WAIT_<flood_wait_seconds>` (defaults 1000 and 3); `purchases_per_second` limits purchase requests per account (default none); `resale_min_interval_ms` is the same rule for `getResaleStarGifts` (default 1000). |
 //! | `competitors` | Other buyers start `reaction_ms` after a release (default 300) and buy along `1 - (1 - x)^curve` (default 2: fast first, then slower). |
 //! | `accounts[]` | The simulated Telegram accounts: `id`, `balance` (required), `premium`, `premium_until` (unix seconds), `username`, `first_name`, `extra_rtt_ms` (a slower link), `phone` and `password`/`password_hint` for the login, and `channels`: per Bot API channel id, `can_post`, `read_only` or `not_member`; channels not listed are not visible. |
 //! | `channels[]` | The user's channel list, as in a scenario file: row `id`, `channel_id`, optional `title`, price and supply bounds, and an optional `exclude` list (`gift_ids`, and `kinds` among `birthday` and `premium_only`). Titles are also what the accounts see. |
@@ -275,6 +275,7 @@ struct MethodLatencyWire {
 #[serde(deny_unknown_fields)]
 struct FloodWire {
     catalog_min_interval_ms: Option<u64>,
+    resale_min_interval_ms: Option<u64>,
     flood_wait_seconds: Option<u32>,
     purchases_per_second: Option<u32>,
 }
@@ -847,6 +848,9 @@ fn flood_from_wire(wire: FloodWire) -> FloodConfig {
             .flood_wait_seconds
             .unwrap_or(default.flood_wait_seconds),
         purchases_per_second: wire.purchases_per_second,
+        resale_min_interval: wire
+            .resale_min_interval_ms
+            .map_or(default.resale_min_interval, Duration::from_millis),
     }
 }
 

@@ -14,6 +14,10 @@ pub struct FloodConfig {
     pub flood_wait_seconds: u32,
     /// At most this many purchase requests per account in any one second; `None` for no limit.
     pub purchases_per_second: Option<u32>,
+    /// The shortest interval between two `getResaleStarGifts` calls of one account. Telegram
+    /// limits resale polls at a rate it does not publish; the default of one second is what a
+    /// sniper that rotates its accounts must respect.
+    pub resale_min_interval: Duration,
 }
 
 impl Default for FloodConfig {
@@ -22,6 +26,7 @@ impl Default for FloodConfig {
             catalog_min_interval: Duration::from_secs(1),
             flood_wait_seconds: 3,
             purchases_per_second: None,
+            resale_min_interval: Duration::from_secs(1),
         }
     }
 }
@@ -32,14 +37,15 @@ impl FloodConfig {
         catalog_min_interval: Duration::ZERO,
         flood_wait_seconds: 0,
         purchases_per_second: None,
+        resale_min_interval: Duration::ZERO,
     };
 }
 
 /// One account's recent calls, as the flood limits need them.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FloodState {
-    last_catalog: Option<Duration>,
-    catalog_wait_until: Option<Duration>,
+    catalog: Interval,
+    resale: Interval,
     purchases: VecDeque<Duration>,
     purchase_wait_until: Option<Duration>,
 }
@@ -55,22 +61,18 @@ impl FloodState {
         config: &FloodConfig,
         now: Duration,
     ) -> Result<(), TelegramError> {
-        waiting(self.catalog_wait_until, now)?;
-        if let Some(last) = self.last_catalog
-            && now.saturating_sub(last) < config.catalog_min_interval
-        {
-            return Err(self.penalize_catalog(config, now));
-        }
-        self.last_catalog = Some(now);
-        Ok(())
+        self.catalog
+            .admit(config.catalog_min_interval, config.flood_wait_seconds, now)
     }
 
-    fn penalize_catalog(&mut self, config: &FloodConfig, now: Duration) -> TelegramError {
-        let wait = Duration::from_secs(u64::from(config.flood_wait_seconds));
-        self.catalog_wait_until = Some(now.saturating_add(wait));
-        TelegramError::FloodWait {
-            seconds: config.flood_wait_seconds,
-        }
+    /// Admits a resale poll at `now` under the same rule, with its own interval.
+    pub(crate) fn admit_resale(
+        &mut self,
+        config: &FloodConfig,
+        now: Duration,
+    ) -> Result<(), TelegramError> {
+        self.resale
+            .admit(config.resale_min_interval, config.flood_wait_seconds, now)
     }
 
     /// Admits a purchase request at `now` under the per-second limit, if there is one.
@@ -98,6 +100,35 @@ impl FloodState {
             });
         }
         self.purchases.push_back(now);
+        Ok(())
+    }
+}
+
+/// One method's minimum interval between calls of one account, and the penalty it runs.
+#[derive(Debug, Clone, Copy, Default)]
+struct Interval {
+    last: Option<Duration>,
+    wait_until: Option<Duration>,
+}
+
+impl Interval {
+    fn admit(
+        &mut self,
+        min_interval: Duration,
+        wait_seconds: u32,
+        now: Duration,
+    ) -> Result<(), TelegramError> {
+        waiting(self.wait_until, now)?;
+        if let Some(last) = self.last
+            && now.saturating_sub(last) < min_interval
+        {
+            let wait = Duration::from_secs(u64::from(wait_seconds));
+            self.wait_until = Some(now.saturating_add(wait));
+            return Err(TelegramError::FloodWait {
+                seconds: wait_seconds,
+            });
+        }
+        self.last = Some(now);
         Ok(())
     }
 }

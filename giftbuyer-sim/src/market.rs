@@ -650,13 +650,13 @@ impl State {
         match method {
             Method::Catalog => account.flood.admit_catalog(&flood, now),
             Method::Buy => account.flood.admit_purchase(&flood, now),
-            // Resale polls are not flood-limited here yet: Telegram limits them too, at a rate
-            // it does not publish, and the resale monitor paces itself like the catalog's.
+            Method::Resale => account.flood.admit_resale(&flood, now),
+            // The bidder reads each auction once a second, well within the subscription's
+            // timeout; Telegram publishes no limit for these, so none is simulated.
             Method::Profile
             | Method::Balance
             | Method::Sticker
             | Method::ChannelInfo
-            | Method::Resale
             | Method::ResaleBuy
             | Method::AuctionState
             | Method::Bid => Ok(()),

@@ -14,7 +14,7 @@ async fn polling_the_catalog_too_often_makes_the_account_wait() {
     config.flood = FloodConfig {
         catalog_min_interval: Duration::from_secs(1),
         flood_wait_seconds: 3,
-        purchases_per_second: None,
+        ..FloodConfig::NONE
     };
     let (market, clock) = start(config);
     let first = account(&market, 1);
@@ -67,4 +67,35 @@ async fn purchase_bursts_over_the_limit_wait_and_buy_nothing() {
         .await
         .expect("bought after the wait");
     assert_eq!(market.balance(account_id(1)), Some(Stars::new(996)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn polling_resale_listings_too_often_makes_the_account_wait_but_not_the_catalog() {
+    let mut config = quiet_config(1).account(buyer(1, 0)).account(buyer(2, 0));
+    config.flood = FloodConfig {
+        resale_min_interval: Duration::from_secs(2),
+        flood_wait_seconds: 4,
+        ..FloodConfig::NONE
+    };
+    let (market, clock) = start(config);
+    let first = account(&market, 1);
+    assert!(first.resale_listings(gift_id(7), "", 10).await.is_ok());
+    clock.advance_to(ms(1_500)).await;
+    assert_eq!(
+        first.resale_listings(gift_id(7), "", 10).await.map(|_| ()),
+        Err(TelegramError::FloodWait { seconds: 4 })
+    );
+    // Its catalog polls and the other account's resale polls have budgets of their own.
+    assert!(first.star_gifts(0).await.is_ok());
+    assert!(
+        account(&market, 2)
+            .resale_listings(gift_id(7), "", 10)
+            .await
+            .is_ok()
+    );
+    clock.advance_to(ms(5_600)).await;
+    assert!(
+        first.resale_listings(gift_id(7), "", 10).await.is_ok(),
+        "the penalty was waited out"
+    );
 }
