@@ -27,8 +27,9 @@ use giftbuyer_core::ports::{
 use giftbuyer_core::{AccountId, GiftId, Stars, UnixTime};
 
 use crate::db::{BeginWrite, RowExt, time, to_db_int, with_db};
-use crate::journal::{Transition, clean_error, status_from_code};
+use crate::journal::{Transition, status_from_code};
 use crate::resale::{recipient_column, recipient_of, recipient_username};
+use crate::side_journal::SideJournal;
 use crate::{Error, Store};
 
 /// The columns of a plan.
@@ -101,7 +102,10 @@ impl BidStore for Store {
         now: UnixTime,
     ) -> Result<bool, StoreError> {
         check_bid_move(id, from, to)?;
-        match transition(self, id, from, to, error, now).await? {
+        match SideJournal::Bids
+            .transition(self, id.get(), from, to, error, now)
+            .await?
+        {
             Transition::Moved => Ok(true),
             Transition::Refused => Ok(false),
             Transition::Missing => Err(StoreError::UnknownBidEntry(id.get())),
@@ -109,7 +113,7 @@ impl BidStore for Store {
     }
 
     async fn recover_bids(&self, now: UnixTime) -> Result<(u64, u64), StoreError> {
-        Ok(recover(self, now).await?)
+        Ok(SideJournal::Bids.recover(self, now).await?)
     }
 
     async fn bid_entries(&self, user: UserId, limit: u32) -> Result<Vec<BidEntry>, StoreError> {
@@ -355,68 +359,6 @@ async fn plan(
     });
     id.map(|id| BidEntryId::new(id).map_err(|e| Error::corrupt("bid entry id", e)))
         .transpose()
-}
-
-async fn transition(
-    store: &Store,
-    id: BidEntryId,
-    from: JournalStatus,
-    to: JournalStatus,
-    error: Option<&str>,
-    now: UnixTime,
-) -> Result<Transition, Error> {
-    let error = error.map(clean_error);
-    with_db!(store.db(), pool => {
-        let moved = sqlx::query(
-            "UPDATE bid_journal SET status = $1, error = $2, updated_at = $3 \
-             WHERE id = $4 AND status = $5",
-        )
-        .bind(to.code())
-        .bind(error.as_deref())
-        .bind(now.secs())
-        .bind(id.get())
-        .bind(from.code())
-        .execute(pool)
-        .await?
-        .rows_affected();
-        if moved > 0 {
-            return Ok(Transition::Moved);
-        }
-        let exists = sqlx::query("SELECT 1 AS one FROM bid_journal WHERE id = $1")
-            .bind(id.get())
-            .fetch_optional(pool)
-            .await?
-            .is_some();
-        Ok(if exists { Transition::Refused } else { Transition::Missing })
-    })
-}
-
-/// Closes what a crash left open, with the purchase journal's reasons: `sending` becomes
-/// `unknown` (the bid may stand and is never sent again) and `planned` becomes `failed`
-/// (abandoned before sending, so the same total may be planned again).
-async fn recover(store: &Store, now: UnixTime) -> Result<(u64, u64), Error> {
-    with_db!(store.db(), pool => {
-        let mut tx = pool.begin_write().await?;
-        let mut counts = [0; 2];
-        for (count, (from, to, reason)) in counts.iter_mut().zip([
-            (JournalStatus::Sending, JournalStatus::Unknown, "interrupted"),
-            (JournalStatus::Planned, JournalStatus::Failed, "abandoned"),
-        ]) {
-            *count = sqlx::query(
-                "UPDATE bid_journal SET status = $1, error = $2, updated_at = $3 \
-                 WHERE status = $4",
-            )
-            .bind(to.code())
-            .bind(reason)
-            .bind(now.secs())
-            .bind(from.code())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        }
-        tx.commit().await?;
-        Ok((counts[0], counts[1]))
-    })
 }
 
 async fn entries(store: &Store, user: UserId, limit: u32) -> Result<Vec<BidEntry>, Error> {

@@ -51,6 +51,7 @@ mod migrate;
 mod resale;
 mod rotate;
 mod settings;
+mod side_journal;
 mod users;
 mod vault;
 
