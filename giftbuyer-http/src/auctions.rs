@@ -23,7 +23,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::auth::AuthUser;
 use crate::channels::GiftIdInput;
 use crate::client::ClientInfo;
-use crate::common::{audit, origin_text, path_id};
+use crate::common::{audit, origin_text, page_limit, path_id, side_store_error};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
 use crate::recipient;
@@ -306,13 +306,7 @@ impl MyBidResponse {
 }
 
 fn store_error(error: StoreError) -> ApiError {
-    match error {
-        StoreError::Unavailable(reason) => {
-            tracing::error!(%reason, "storage is unavailable");
-            ApiError::Unavailable
-        }
-        other => ApiError::internal("auction storage failed", other),
-    }
+    side_store_error("auction storage failed")(error)
 }
 
 fn plan_error(error: AuctionPlanError) -> ApiError {
@@ -600,13 +594,7 @@ pub(crate) async fn bids(
     auth: AuthUser,
     Query(query): Query<BidsQuery>,
 ) -> Result<Json<BidList>, ApiError> {
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=MAX_BIDS).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_BIDS}, got {limit}"),
-        ));
-    }
+    let limit = page_limit(query.limit, 100, MAX_BIDS)?;
     let journal = state.bid_journal().ok_or(NO_AUCTIONS)?;
     let entries = journal
         .bid_entries(auth.user_id, limit)

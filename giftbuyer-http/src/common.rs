@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::http::{HeaderMap, header};
 use giftbuyer_core::UnixTime;
-use giftbuyer_core::ports::UserId;
+use giftbuyer_core::ports::{StoreError, UserId};
 use serde::{Deserialize, Deserializer};
 
 use crate::client::ClientInfo;
@@ -185,6 +185,31 @@ pub(crate) fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
         .flat_map(|value| value.split(','))
         .map(str::trim)
         .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
+}
+
+/// A page's `limit` query parameter: `default` when absent, else within `1..=max`.
+pub(crate) fn page_limit(limit: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::invalid(
+            "limit",
+            format!("must be between 1 and {max}, got {limit}"),
+        ))
+    }
+}
+
+/// A store error of one of the side features (`what` names it in the log): unavailable
+/// storage is a 503, anything else a 500 whose details stay in the log.
+pub(crate) fn side_store_error(what: &'static str) -> impl Fn(StoreError) -> ApiError {
+    move |error| match error {
+        StoreError::Unavailable(reason) => {
+            tracing::error!(%reason, what, "storage is unavailable");
+            ApiError::Unavailable
+        }
+        other => ApiError::internal(what, other),
+    }
 }
 
 #[cfg(test)]

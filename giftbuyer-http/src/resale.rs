@@ -20,7 +20,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::auth::AuthUser;
 use crate::channels::GiftIdInput;
 use crate::client::ClientInfo;
-use crate::common::{audit, origin_text, path_id};
+use crate::common::{audit, origin_text, page_limit, path_id, side_store_error};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
 use crate::recipient;
@@ -217,13 +217,7 @@ pub(crate) struct ListingList {
 }
 
 fn store_error(error: StoreError) -> ApiError {
-    match error {
-        StoreError::Unavailable(reason) => {
-            tracing::error!(%reason, "storage is unavailable");
-            ApiError::Unavailable
-        }
-        other => ApiError::internal("resale storage failed", other),
-    }
+    side_store_error("resale storage failed")(error)
 }
 
 fn watch_error(error: WatchError) -> ApiError {
@@ -408,13 +402,7 @@ pub(crate) async fn purchases(
     auth: AuthUser,
     Query(query): Query<PurchasesQuery>,
 ) -> Result<Json<ResalePurchaseList>, ApiError> {
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=MAX_PURCHASES).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_PURCHASES}, got {limit}"),
-        ));
-    }
+    let limit = page_limit(query.limit, 100, MAX_PURCHASES)?;
     let journal = state.resale_journal().ok_or(NO_RESALE)?;
     let entries = journal
         .resale_entries(auth.user_id, limit)
