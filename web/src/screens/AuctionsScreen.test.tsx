@@ -271,4 +271,16 @@ describe('AuctionsScreen live', () => {
     // was read again.
     await waitFor(() => expect(reads()).toBeGreaterThan(before));
   });
+
+  it('offers an auction gift that the stream brings after the view opened', async () => {
+    vi.stubGlobal('EventSource', FakeEventSource);
+    stubApi(routes({ 'GET /api/gifts': () => [200, { gifts: [] }], 'GET /api/auctions/plans': () => [200, { plans: [] }] }));
+    renderUi(<AuctionsScreen />);
+    await screen.findByTestId('auction-bid');
+    const options = () => [...(screen.getByLabelText('Auction gift') as HTMLSelectElement).options].map((o) => o.value);
+    expect(options()).toEqual(['']);
+    // The first poll of a newly logged-in account updates the catalog: it comes as an event.
+    act(() => FakeEventSource.last?.emit('catalog', JSON.stringify({ gifts: [auctionGift, plainGift] })));
+    await waitFor(() => expect(options()).toEqual(['', GIFT]));
+  });
 });

@@ -7,6 +7,7 @@ import { NO_RECIPIENT, RecipientPicker, recipientFields, recipientText, type Rec
 import { ConfirmDialog } from '../components/Modal';
 import { useToast } from '../components/Toasts';
 import { useI18n, type I18n } from '../i18n';
+import { sseToAction } from '../lib/giftStream';
 import { subscribeSse } from '../lib/sse';
 import { useLoad, useNow } from '../lib/useAsync';
 
@@ -277,20 +278,31 @@ export function AuctionsScreen() {
   const myChannels = channels.data ?? [];
   const catalog = gifts.data ?? [];
   const reloadBids = bids.reload;
+  const reloadGifts = gifts.reload;
+  const setGifts = gifts.setData;
 
   // The bidder's bids show up as they end: the live stream says when one of mine did.
   // Each ended bid also changes the auctions' states: they are read again at once.
+  // The catalog follows the stream too: an auction gift the engine reads only after the view
+  // opened (the first poll of a newly logged-in account, a new release) becomes choosable.
   const [bidEvents, setBidEvents] = useState(0);
-  useEffect(
-    () =>
-      subscribeSse('/api/gifts/stream', {
-        bid: () => {
-          void reloadBids();
-          setBidEvents((count) => count + 1);
-        },
-      }),
-    [reloadBids],
-  );
+  useEffect(() => {
+    const catalogEvent = (name: string) => (data: string) => {
+      const action = sseToAction(name, data);
+      if (action?.type === 'snapshot' || action?.type === 'catalog') setGifts(action.gifts);
+      else if (action !== null) void reloadGifts();
+    };
+    return subscribeSse('/api/gifts/stream', {
+      bid: () => {
+        void reloadBids();
+        setBidEvents((count) => count + 1);
+      },
+      snapshot: catalogEvent('snapshot'),
+      catalog: catalogEvent('catalog'),
+      new_gifts: catalogEvent('new_gifts'),
+      lagged: catalogEvent('lagged'),
+    });
+  }, [reloadBids, reloadGifts, setGifts]);
 
   const remove = async (plan: AuctionPlan) => {
     try {
