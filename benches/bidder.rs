@@ -69,7 +69,7 @@ fn react_once(runtime: &tokio::runtime::Runtime) -> Duration {
             accounts: (1..=ACCOUNTS)
                 .map(|id| AccountId::new(id).expect("valid"))
                 .collect(),
-            channels: Vec::new(),
+            targets: Vec::new(),
         }]);
         store
             .set_bid_budget(user, Stars::new(1_000_000))

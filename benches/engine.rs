@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use giftbuyer_core::ports::{ChannelAccess, UserConfig, UserId, UserSettings};
 use giftbuyer_core::{
-    AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, ExcludeList, GiftId, Stars,
+    AccountId, Bounds, ChannelId, ExcludeList, GiftId, Recipient, Stars, Target, TargetFilter,
+    TargetRowId,
 };
 use giftbuyer_engine::{Engine, EngineConfig, EngineEvent, MemoryStore, TokioClock};
 use giftbuyer_sim::{
@@ -31,7 +32,7 @@ const NEW_GIFTS: i64 = 10;
 /// Every measured latency, for the percentiles printed at the end.
 static SAMPLES: latency::Samples = latency::Samples::new();
 
-fn channels() -> Vec<Channel> {
+fn channels() -> Vec<Target> {
     (0..CHANNELS)
         .map(|i| {
             // Channels split the supply range into bands of different widths and price caps,
@@ -41,10 +42,12 @@ fn channels() -> Vec<Channel> {
                 .expect("valid bounds");
             let price =
                 Bounds::new(None, Some(500 + 100 * (i as u64 % 7)), "price").expect("valid bounds");
-            Channel {
-                row_id: ChannelRowId::new(i + 1).expect("valid row"),
-                channel_id: ChannelId::from_mtproto(1_900_000_000 + i).expect("valid channel"),
-                filter: ChannelFilter { price, supply },
+            Target {
+                row_id: TargetRowId::new(i + 1).expect("valid row"),
+                recipient: Recipient::Channel(
+                    ChannelId::from_mtproto(1_900_000_000 + i).expect("valid channel"),
+                ),
+                filter: TargetFilter { price, supply },
                 exclude: ExcludeList::EMPTY,
                 title: None,
             }
@@ -66,8 +69,11 @@ fn react_once(runtime: &tokio::runtime::Runtime) -> Duration {
             let mut account =
                 AccountSpec::new(AccountId::new(id).expect("valid"), Stars::new(10_000_000))
                     .premium();
-            for channel in &channels {
-                account = account.channel(channel.channel_id, ChannelAccess::CanPost);
+            for channel in channels
+                .iter()
+                .filter_map(|target| target.recipient.channel())
+            {
+                account = account.channel(channel, ChannelAccess::CanPost);
             }
             config = config.account(account);
         }
@@ -86,7 +92,7 @@ fn react_once(runtime: &tokio::runtime::Runtime) -> Duration {
             accounts: (1..=ACCOUNTS)
                 .map(|id| AccountId::new(id).expect("valid"))
                 .collect(),
-            channels,
+            targets: channels,
         }]);
         let engine = Engine::new(
             store,

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use giftbuyer_core::{
-    Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId,
-    ExcludeList, Plan, PlanInput, SkipReason, Stars, UnixTime, plan,
+    Account, AccountId, Bounds, CatalogGift, ChannelId, ExcludeList, Plan, PlanInput, Recipient,
+    SkipReason, Stars, Target, TargetFilter, TargetRowId, UnixTime, plan,
 };
 
 /// The benchmarked sizes as (accounts, channels, gifts). The middle two are the sizes the
@@ -107,7 +107,7 @@ fn bounds(min: Option<u64>, max: Option<u64>, what: &'static str) -> Bounds {
 /// A channel filter drawn from the kinds users set up: catch-all channels, price-only and
 /// supply-only ranges (some open-ended), narrow channels for one price tier and supply band,
 /// and misconfigured ones that accept nothing in the catalog.
-fn filter(rng: &mut SplitMix64) -> ChannelFilter {
+fn filter(rng: &mut SplitMix64) -> TargetFilter {
     let unbounded = Bounds::UNBOUNDED;
     let (price, supply) = match rng.below(100) {
         // A catch-all channel; ranked last, so it only gets what nothing else takes.
@@ -159,16 +159,18 @@ fn filter(rng: &mut SplitMix64) -> ChannelFilter {
             }
         }
     };
-    ChannelFilter { price, supply }
+    TargetFilter { price, supply }
 }
 
-fn channels(rng: &mut SplitMix64, count: usize) -> Vec<Channel> {
+fn channels(rng: &mut SplitMix64, count: usize) -> Vec<Target> {
     (0..count)
-        .map(|i| Channel {
-            row_id: ChannelRowId::new(i as i64 + 1).expect("positive row id"),
+        .map(|i| Target {
+            row_id: TargetRowId::new(i as i64 + 1).expect("positive row id"),
             // Bot API form, `-100` followed by the MTProto id; 2,000 channels stay far inside
             // the valid range.
-            channel_id: ChannelId::new(-1_001_000_000_000 - i as i64).expect("Bot API channel id"),
+            recipient: Recipient::Channel(
+                ChannelId::new(-1_001_000_000_000 - i as i64).expect("Bot API channel id"),
+            ),
             filter: filter(rng),
             exclude: ExcludeList::EMPTY,
             title: Some(format!("channel {i}")),

@@ -60,7 +60,7 @@ fn react_once(runtime: &tokio::runtime::Runtime) -> Duration {
             accounts: (1..=ACCOUNTS)
                 .map(|id| AccountId::new(id).expect("valid"))
                 .collect(),
-            channels: Vec::new(),
+            targets: Vec::new(),
         }]);
         for i in 0..WATCHES {
             store

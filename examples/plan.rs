@@ -4,8 +4,8 @@
 
 use giftbuyer_core::report::{Execution, Lang, Outcome, Report, Run};
 use giftbuyer_core::{
-    Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId,
-    ExcludeList, GiftKind, PlanInput, Stars, UnixTime, plan,
+    Account, AccountId, Bounds, CatalogGift, ChannelId, ExcludeList, GiftKind, PlanInput,
+    Recipient, Stars, Target, TargetFilter, TargetRowId, UnixTime, plan,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,26 +23,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
     ];
 
-    // Rare gifts (supply up to 10 000) go to one channel, everything else to another, and the
-    // rare channel never takes birthday gifts. Bounds and exclude lists are checked on
-    // construction, so an inverted range or a bad gift id cannot reach the planner.
-    let channels = vec![
-        Channel {
-            row_id: ChannelRowId::new(1)?,
-            channel_id: ChannelId::new(-1001234567890)?,
-            filter: ChannelFilter {
+    // Rare gifts (supply up to 10 000) go to a channel, everything else to the buying account's
+    // own profile, and the channel never takes birthday gifts. Bounds and exclude lists are
+    // checked on construction, so an inverted range or a bad gift id cannot reach the planner.
+    let targets = vec![
+        Target {
+            row_id: TargetRowId::new(1)?,
+            recipient: Recipient::Channel(ChannelId::new(-1001234567890)?),
+            filter: TargetFilter {
                 price: Bounds::UNBOUNDED,
                 supply: Bounds::new(None, Some(10_000), "supply")?,
             },
             exclude: ExcludeList::new([], [GiftKind::Birthday])?,
             title: Some("Rare".to_owned()),
         },
-        Channel {
-            row_id: ChannelRowId::new(2)?,
-            channel_id: ChannelId::new(-1009876543210)?,
-            filter: ChannelFilter::default(),
+        Target {
+            row_id: TargetRowId::new(2)?,
+            recipient: Recipient::Buyer,
+            filter: TargetFilter::default(),
             exclude: ExcludeList::EMPTY,
-            title: Some("Everything".to_owned()),
+            title: Some("Everything else, on my own profile".to_owned()),
         },
     ];
 
@@ -71,7 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
 
     let now = UnixTime::from_secs(1_764_000_000)?;
-    let input = PlanInput::new(accounts, channels, gifts)?;
+    let input = PlanInput::new(accounts, targets, gifts)?;
     let plan = plan(&input, now);
     println!("{plan}");
 

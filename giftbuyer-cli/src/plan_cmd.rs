@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use giftbuyer_core::report::{Lang, Report, Run};
 use giftbuyer_core::resale::{Recipient, SnipeBuy, SnipePlan};
-use giftbuyer_core::{Plan, UnixTime, plan};
+use giftbuyer_core::{ChannelId, Plan, UnixTime, plan};
 use serde::Serialize;
 
 use crate::cli::{Format, PlanArgs};
@@ -196,7 +196,10 @@ impl From<&BidOutcome> for BidJson {
 #[derive(Serialize)]
 struct OperationJson {
     account_id: i64,
-    channel_id: i64,
+    /// The receiving channel; null for the buying account itself or a person.
+    channel_id: Option<i64>,
+    /// The receiving person's username; null for a channel or the buying account itself.
+    username: Option<String>,
     gift_id: i64,
     price: u64,
     supply: u64,
@@ -214,7 +217,8 @@ struct SkipJson {
 struct DeferredJson {
     gift_id: i64,
     account_id: i64,
-    channel_id: i64,
+    channel_id: Option<i64>,
+    username: Option<String>,
     until: i64,
 }
 
@@ -226,7 +230,8 @@ impl PlanJson {
                 .iter()
                 .map(|op| OperationJson {
                     account_id: op.account_id.get(),
-                    channel_id: op.channel_id.get(),
+                    channel_id: op.recipient.channel().map(ChannelId::get),
+                    username: username(op.recipient),
                     gift_id: op.gift_id.get(),
                     price: op.price.get(),
                     supply: op.supply,
@@ -247,7 +252,8 @@ impl PlanJson {
                 .map(|entry| DeferredJson {
                     gift_id: entry.gift_id.get(),
                     account_id: entry.account_id.get(),
-                    channel_id: entry.channel_id.get(),
+                    channel_id: entry.recipient.channel().map(ChannelId::get),
+                    username: username(entry.recipient),
                     until: entry.until.secs(),
                 })
                 .collect(),
@@ -257,4 +263,9 @@ impl PlanJson {
             bids: Vec::new(),
         }
     }
+}
+
+/// The receiving person's username, for the JSON output.
+fn username(recipient: Recipient) -> Option<String> {
+    recipient.user().map(|user| user.as_str().to_owned())
 }

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context as _, anyhow};
 use giftbuyer_core::{
-    Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId,
-    ExcludeList, GiftAuction, PlanInput, Priority, Stars, UnixTime,
+    Account, AccountId, Bounds, CatalogGift, ExcludeList, GiftAuction, PlanInput, Priority,
+    Recipient, Stars, Target, TargetFilter, TargetRowId, UnixTime,
 };
 use serde::Deserialize;
 
@@ -53,7 +53,10 @@ struct AccountWire {
 #[serde(deny_unknown_fields)]
 struct ChannelWire {
     id: i64,
-    channel_id: i64,
+    /// A channel target; with neither this nor `username`, the buying account itself.
+    channel_id: Option<i64>,
+    /// A person target, by username.
+    username: Option<String>,
     price_min: Option<i64>,
     price_max: Option<i64>,
     supply_min: Option<i64>,
@@ -190,11 +193,17 @@ fn account_from_wire(wire: &AccountWire) -> anyhow::Result<Account> {
     })
 }
 
-fn channel_from_wire(wire: &ChannelWire) -> anyhow::Result<Channel> {
-    Ok(Channel {
-        row_id: ChannelRowId::new(wire.id).context("id")?,
-        channel_id: ChannelId::new(wire.channel_id).context("channel_id")?,
-        filter: ChannelFilter {
+fn channel_from_wire(wire: &ChannelWire) -> anyhow::Result<Target> {
+    let which = if wire.channel_id.is_none() && wire.username.is_some() {
+        "username"
+    } else {
+        "channel_id"
+    };
+    Ok(Target {
+        row_id: TargetRowId::new(wire.id).context("id")?,
+        recipient: Recipient::from_parts(wire.channel_id, wire.username.as_deref())
+            .context(which)?,
+        filter: TargetFilter {
             price: Bounds::from_i64(wire.price_min, wire.price_max, "price")
                 .context("price_min/price_max")?,
             supply: Bounds::from_i64(wire.supply_min, wire.supply_max, "supply")
@@ -343,7 +352,7 @@ mod tests {
             "gifts": [{"id": 4, "price": 1, "birthday": true}]}"#;
         let scenario = parse(text, UnixTime::default()).expect("valid");
         assert_eq!(scenario.input.priority(), Priority::PriciestFirst);
-        let exclude = &scenario.input.channels()[0].exclude;
+        let exclude = &scenario.input.targets()[0].exclude;
         assert_eq!(
             exclude.gift_ids().map(|id| id.get()).collect::<Vec<_>>(),
             vec![4, 9]

@@ -6,10 +6,9 @@ use anyhow::{Context as _, anyhow};
 use giftbuyer_core::auction::{AuctionState, BidLevel, BidderState};
 use giftbuyer_core::bidding::{AuctionPlan, BidHold, BidMoney, decide_bid};
 use giftbuyer_core::resale::{
-    AttributeFilter, GiftAttributes, Recipient, ResaleListing, ResaleWatch, SnipePlan,
-    TelegramUsername, plan_snipes,
+    AttributeFilter, GiftAttributes, Recipient, ResaleListing, ResaleWatch, SnipePlan, plan_snipes,
 };
-use giftbuyer_core::{Account, AccountId, ChannelId, GiftId, Stars, UnixTime};
+use giftbuyer_core::{Account, AccountId, GiftId, Stars, UnixTime};
 use serde::Deserialize;
 
 /// `watches[]`: what a resale watch of the panel holds.
@@ -141,14 +140,12 @@ pub(crate) struct BidOutcome {
 }
 
 fn recipient(to_channel_id: Option<i64>, to_username: Option<&str>) -> anyhow::Result<Recipient> {
-    Ok(match (to_channel_id, to_username) {
-        (Some(id), None) => Recipient::Channel(ChannelId::new(id).context("to_channel_id")?),
-        (None, Some(name)) => Recipient::User(TelegramUsername::new(name).context("to_username")?),
-        (None, None) => Recipient::Buyer,
-        (Some(_), Some(_)) => {
-            anyhow::bail!("to_channel_id and to_username: a gift has one receiver, give one")
-        }
-    })
+    let field = match (to_channel_id, to_username) {
+        (None, Some(_)) => "to_username",
+        (Some(_), Some(_)) => "to_channel_id and to_username",
+        _ => "to_channel_id",
+    };
+    Recipient::from_parts(to_channel_id, to_username).context(field)
 }
 
 fn time(secs: i64, what: &'static str) -> anyhow::Result<UnixTime> {

@@ -191,7 +191,7 @@ pub(crate) fn engine(
             priority: Priority::default(),
         },
         accounts,
-        channels: scenario.channels.clone(),
+        targets: scenario.targets.clone(),
     }]);
     let config = match strategy {
         StrategyArg::Engine => EngineConfig::default(),

@@ -10,8 +10,8 @@ pub enum ValueError {
     GiftId(i64),
     #[error("account id must be positive, got {0}")]
     AccountId(i64),
-    #[error("channel row id must be positive, got {0}")]
-    ChannelRowId(i64),
+    #[error("target row id must be positive, got {0}")]
+    TargetRowId(i64),
     #[error(
         "{0} is not a channel id: expected the Bot API form, -100 followed by the channel's id (e.g. -1001234567890)"
     )]
@@ -50,6 +50,8 @@ pub enum ValueError {
         "telegram username must be 5 to 32 latin letters, digits and '_', starting with a letter, got {0:?}"
     )]
     TelegramUsername(String),
+    #[error("a gift has one recipient: give a channel id or a username, not both")]
+    TwoRecipients,
     #[error(
         "username must be 3 to 32 characters among latin letters, digits, '_', '.' and '-', got {0:?}"
     )]

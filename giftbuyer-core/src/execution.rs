@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::ports::{ErrorClass, TelegramError};
 use crate::report::{Execution, Outcome};
-use crate::{AccountId, Channel, ChannelId, GiftId, GiftKinds, Operation, Plan};
+use crate::{AccountId, GiftId, GiftKinds, Operation, Plan, Recipient, Target};
 
 /// Tunable rules of execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +44,7 @@ impl Default for ExecutionPolicy {
 pub struct Attempt {
     pub seq: u32,
     pub operation: Operation,
-    /// The attempt was created during execution (a retry or a move to another channel), so it
+    /// The attempt was created during execution (a retry or a move to another target), so it
     /// is not in the journal yet and must be recorded as planned before it is sent.
     pub fresh: bool,
 }
@@ -71,30 +71,30 @@ pub enum Verdict {
     Wait(Duration),
 }
 
-/// The reason recorded for planned purchases moved to another channel.
+/// The reason recorded for planned purchases moved to another target.
 pub const MOVED: &str = "moved";
 
 /// The state of one autobuy run's execution.
 #[derive(Debug, Clone)]
 pub struct RunExecution {
     policy: ExecutionPolicy,
-    channels: Vec<Channel>,
+    targets: Vec<Target>,
     gift_kinds: BTreeMap<GiftId, GiftKinds>,
     queues: BTreeMap<AccountId, VecDeque<Attempt>>,
     next_seq: u32,
     gift_stops: HashMap<GiftId, String>,
     account_stops: HashMap<AccountId, String>,
     account_gift_stops: HashMap<(AccountId, GiftId), String>,
-    bad_channels: HashMap<(AccountId, ChannelId), String>,
+    bad_recipients: HashMap<(AccountId, Recipient), String>,
     retries: HashMap<u32, u8>,
     executions: Vec<Execution>,
 }
 
 impl RunExecution {
     /// Prepares the plan's operations, numbered `0..` in plan order, one queue per account.
-    /// `channels` are the channels the plan was made with; moves fall back along their ranking,
-    /// to channels that take the gift (exclude lists included).
-    pub fn new(plan: &Plan, channels: &[Channel], policy: ExecutionPolicy) -> Self {
+    /// `targets` are the targets the plan was made with; moves fall back along their ranking,
+    /// to targets that take the gift (exclude lists included).
+    pub fn new(plan: &Plan, targets: &[Target], policy: ExecutionPolicy) -> Self {
         let mut queues: BTreeMap<AccountId, VecDeque<Attempt>> = BTreeMap::new();
         for (seq, operation) in (0u32..).zip(&plan.operations) {
             queues
@@ -106,18 +106,18 @@ impl RunExecution {
                     fresh: false,
                 });
         }
-        let mut channels = channels.to_vec();
-        channels.sort_by_key(Channel::rank_key);
+        let mut targets = targets.to_vec();
+        targets.sort_by_key(Target::rank_key);
         Self {
             policy,
-            channels,
+            targets,
             gift_kinds: plan.gift_kinds.clone(),
             queues,
             next_seq: u32::try_from(plan.operations.len()).unwrap_or(u32::MAX),
             gift_stops: HashMap::new(),
             account_stops: HashMap::new(),
             account_gift_stops: HashMap::new(),
-            bad_channels: HashMap::new(),
+            bad_recipients: HashMap::new(),
             retries: HashMap::new(),
             executions: Vec::new(),
         }
@@ -144,7 +144,7 @@ impl RunExecution {
             let reason = reason.clone();
             return self.cancel(attempt, reason, true);
         }
-        if let Some(reason) = self.bad_channels.get(&(account, op.channel_id)).cloned() {
+        if let Some(reason) = self.bad_recipients.get(&(account, op.recipient)).cloned() {
             return match self.retarget(op) {
                 Some(moved) => {
                     self.push_front(account, moved);
@@ -190,12 +190,12 @@ impl RunExecution {
                     .entry(account)
                     .or_insert_with(|| name.clone());
             }
-            ErrorClass::Channel => {
-                self.bad_channels
-                    .entry((account, op.channel_id))
+            ErrorClass::Recipient => {
+                self.bad_recipients
+                    .entry((account, op.recipient))
                     .or_insert_with(|| name.clone());
                 // The copy was refused before any stars moved, so it is tried again on the
-                // next channel that accepts the gift, if there is one.
+                // next target that accepts the gift, if there is one.
                 if let Some(moved) = self.retarget(op) {
                     self.push_front(account, moved);
                 }
@@ -230,7 +230,7 @@ impl RunExecution {
     }
 
     /// Everything that happened so far, for the report: each answered attempt and each
-    /// cancelled purchase (moves to another channel are not listed; their new attempt is).
+    /// cancelled purchase (moves to another target are not listed; their new attempt is).
     pub fn executions(&self) -> &[Execution] {
         &self.executions
     }
@@ -268,14 +268,14 @@ impl RunExecution {
         }
     }
 
-    /// The same purchase on the best channel that accepts the gift and has not refused this
+    /// The same purchase on the best target that accepts the gift and has not refused this
     /// account.
     fn retarget(&mut self, op: Operation) -> Option<Attempt> {
-        let bad: HashSet<ChannelId> = self
-            .bad_channels
+        let bad: HashSet<Recipient> = self
+            .bad_recipients
             .keys()
             .filter(|(account, _)| *account == op.account_id)
-            .map(|(_, channel)| *channel)
+            .map(|(_, recipient)| *recipient)
             .collect();
         // A plan built by hand may not know the gift's kinds; its exclude lists by id still apply.
         let kinds = self
@@ -283,15 +283,12 @@ impl RunExecution {
             .get(&op.gift_id)
             .copied()
             .unwrap_or_default();
-        let channel = self
-            .channels
+        let recipient = self
+            .targets
             .iter()
-            .filter(|channel| channel.takes(op.gift_id, kinds, op.price.get(), op.supply))
-            .find(|channel| !bad.contains(&channel.channel_id))?
-            .channel_id;
-        Some(self.fresh_attempt(Operation {
-            channel_id: channel,
-            ..op
-        }))
+            .filter(|target| target.takes(op.gift_id, kinds, op.price.get(), op.supply))
+            .find(|target| !bad.contains(&target.recipient))?
+            .recipient;
+        Some(self.fresh_attempt(Operation { recipient, ..op }))
     }
 }

@@ -45,9 +45,9 @@ positive_id!(
 );
 
 positive_id!(
-    /// Identifier of a channel row in the user's channel list (the storage key), always positive.
-    ChannelRowId,
-    ValueError::ChannelRowId
+    /// Identifier of a row in the user's list of targets (the storage key), always positive.
+    TargetRowId,
+    ValueError::TargetRowId
 );
 
 /// A Telegram channel in Bot API form: `-100` followed by the channel's MTProto id.
@@ -150,6 +150,6 @@ mod tests {
         assert!(GiftId::new(1).is_ok());
         assert_eq!(GiftId::new(0), Err(ValueError::GiftId(0)));
         assert_eq!(AccountId::new(-3), Err(ValueError::AccountId(-3)));
-        assert_eq!(ChannelRowId::new(0), Err(ValueError::ChannelRowId(0)));
+        assert_eq!(TargetRowId::new(0), Err(ValueError::TargetRowId(0)));
     }
 }

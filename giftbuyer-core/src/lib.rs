@@ -1,4 +1,4 @@
-//! GiftBuyer's pure core: the gift and channel model, the autobuy planner and its reports.
+//! GiftBuyer's pure core: the gift and target model, the autobuy planner and its reports.
 //!
 //! Nothing here performs I/O or reads a clock; time and outcomes are passed in. Frontends and
 //! adapters (storage, Telegram, HTTP) depend on this crate, never the other way round.
@@ -7,10 +7,10 @@
 //! use giftbuyer_core::*;
 //!
 //! let account = Account { id: AccountId::new(1337)?, balance: Stars::new(100), premium: true };
-//! let channel = Channel {
-//!     row_id: ChannelRowId::new(1)?,
-//!     channel_id: ChannelId::new(-1001234567890)?,
-//!     filter: ChannelFilter::default(),
+//! let channel = Target {
+//!     row_id: TargetRowId::new(1)?,
+//!     recipient: Recipient::Channel(ChannelId::new(-1001234567890)?),
+//!     filter: TargetFilter::default(),
 //!     exclude: ExcludeList::EMPTY,
 //!     title: None,
 //! };
@@ -27,7 +27,6 @@
 mod account;
 pub mod auction;
 pub mod bidding;
-mod channel;
 mod error;
 mod exclude;
 pub mod execution;
@@ -36,18 +35,21 @@ mod ids;
 mod plan;
 mod planner;
 pub mod ports;
+mod recipient;
 pub mod report;
 pub mod resale;
 mod stars;
+mod target;
 mod time;
 
 pub use account::Account;
-pub use channel::{Bounds, Channel, ChannelFilter, ChannelRanking};
 pub use error::ValueError;
 pub use exclude::{ExcludeList, GiftKind, GiftKinds, MAX_EXCLUDED_GIFTS};
 pub use gift::{CatalogGift, GiftAuction, GiftDefect, LimitedGift, StickerRef};
-pub use ids::{AccountId, ChannelId, ChannelRowId, GiftId};
+pub use ids::{AccountId, ChannelId, GiftId, TargetRowId};
 pub use plan::{Deferred, Operation, Plan, Skip, SkipReason};
 pub use planner::{MAX_OPERATIONS, PlanInput, PlanInputError, Priority, UnknownPriority, plan};
+pub use recipient::{MAX_USERNAME_CHARS, Recipient, TelegramUsername};
 pub use stars::Stars;
+pub use target::{Bounds, Target, TargetFilter, TargetRanking};
 pub use time::UnixTime;

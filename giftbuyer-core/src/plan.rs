@@ -3,16 +3,17 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::{AccountId, ChannelId, GiftDefect, GiftId, GiftKinds, Stars, UnixTime};
+use crate::{AccountId, GiftDefect, GiftId, GiftKinds, Recipient, Stars, UnixTime};
 
-/// One purchase of one copy of a gift by an account onto a channel.
+/// One purchase of one copy of a gift by an account for a recipient (a channel, the account
+/// itself, or a user).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Operation {
     pub account_id: AccountId,
-    pub channel_id: ChannelId,
+    pub recipient: Recipient,
     pub gift_id: GiftId,
     pub price: Stars,
-    /// The gift's total supply, which is what channel filters select on.
+    /// The gift's total supply, which is what target filters select on.
     pub supply: u64,
 }
 
@@ -27,8 +28,10 @@ pub enum SkipReason {
     NoSupplyForLimited,
     InvalidSupply,
     SoldOut,
+    /// No target's filter accepts the gift. The code keeps its first name, from the time
+    /// every target was a channel, so that stored journals and scripts stay readable.
     NoChannelMatch,
-    /// Some channel's filter accepts the gift, but every such channel's exclude list names the
+    /// Some target's filter accepts the gift, but every such target's exclude list names the
     /// gift or one of its kinds.
     Excluded,
     PremiumRequired,
@@ -110,7 +113,7 @@ pub struct Skip {
 pub struct Deferred {
     pub gift_id: GiftId,
     pub account_id: AccountId,
-    pub channel_id: ChannelId,
+    pub recipient: Recipient,
     pub until: UnixTime,
 }
 
@@ -121,7 +124,7 @@ pub struct Plan {
     pub operations: Vec<Operation>,
     pub skips: Vec<Skip>,
     pub deferred: Vec<Deferred>,
-    /// The kinds of every gift the operations buy, so that execution's move to another channel
+    /// The kinds of every gift the operations buy, so that execution's move to another target
     /// honours exclude lists by kind as the planner did.
     pub gift_kinds: BTreeMap<GiftId, GiftKinds>,
 }
@@ -148,9 +151,9 @@ impl fmt::Display for Plan {
             let op = chunk[0];
             writeln!(
                 f,
-                "  acc={} → ch={} gift={} {} supply={} ×{}",
+                "  acc={} → {} gift={} {} supply={} ×{}",
                 op.account_id,
-                op.channel_id,
+                op.recipient,
                 op.gift_id,
                 op.price,
                 op.supply,
@@ -169,8 +172,8 @@ impl fmt::Display for Plan {
         for entry in &self.deferred {
             writeln!(
                 f,
-                "  gift={} acc={} ch={} until {}",
-                entry.gift_id, entry.account_id, entry.channel_id, entry.until
+                "  gift={} acc={} {} until {}",
+                entry.gift_id, entry.account_id, entry.recipient, entry.until
             )?;
         }
         Ok(())

@@ -1,4 +1,4 @@
-//! The autobuy planner: which gift, which account, which channel and how many copies.
+//! The autobuy planner: which gift, which account, which target and how many copies.
 //!
 //! The planner is pure and total: it reads a validated [`PlanInput`] and the current time and
 //! always returns a [`Plan`]. Its rules are documented on [`plan`].
@@ -9,8 +9,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::{
-    Account, CatalogGift, Channel, ChannelId, ChannelRanking, Deferred, LimitedGift, Operation,
-    Plan, Skip, SkipReason, UnixTime,
+    Account, CatalogGift, Deferred, LimitedGift, Operation, Plan, Recipient, Skip, SkipReason,
+    Target, TargetRanking, UnixTime,
 };
 
 /// The most purchases one plan holds. A purchase takes a round trip to Telegram, so even a
@@ -24,10 +24,10 @@ pub const MAX_OPERATIONS: usize = 1_000_000;
 pub enum PlanInputError {
     #[error("accounts[{index}]: duplicate account id {id}")]
     DuplicateAccount { index: usize, id: i64 },
-    #[error("channels[{index}]: duplicate channel row id {id}")]
-    DuplicateChannelRow { index: usize, id: i64 },
-    #[error("channels[{index}]: duplicate channel_id {id}")]
-    DuplicateChannelId { index: usize, id: i64 },
+    #[error("targets[{index}]: duplicate target row id {id}")]
+    DuplicateTargetRow { index: usize, id: i64 },
+    #[error("targets[{index}]: duplicate recipient {recipient}")]
+    DuplicateRecipient { index: usize, recipient: Recipient },
     #[error("gifts[{index}]: duplicate gift id {id}")]
     DuplicateGift { index: usize, id: i64 },
 }
@@ -79,14 +79,14 @@ impl fmt::Display for Priority {
     }
 }
 
-/// Accounts, channels and catalog entries to plan over, free of duplicates.
+/// Accounts, targets and catalog entries to plan over, free of duplicates.
 ///
-/// The lists are kept in a canonical order (accounts and gifts by id, channels best first), so
+/// The lists are kept in a canonical order (accounts and gifts by id, targets best first), so
 /// the plan does not depend on the order the caller listed them in.
 #[derive(Debug, Clone, Default)]
 pub struct PlanInput {
     accounts: Vec<Account>,
-    channels: Vec<Channel>,
+    targets: Vec<Target>,
     gifts: Vec<CatalogGift>,
     priority: Priority,
 }
@@ -94,29 +94,28 @@ pub struct PlanInput {
 impl PlanInput {
     pub fn new(
         mut accounts: Vec<Account>,
-        mut channels: Vec<Channel>,
+        mut targets: Vec<Target>,
         mut gifts: Vec<CatalogGift>,
     ) -> Result<Self, PlanInputError> {
         first_duplicate(accounts.iter().map(|a| a.id.get())).map_or(Ok(()), |(index, id)| {
             Err(PlanInputError::DuplicateAccount { index, id })
         })?;
-        first_duplicate(channels.iter().map(|c| c.row_id.get()))
-            .map_or(Ok(()), |(index, id)| {
-                Err(PlanInputError::DuplicateChannelRow { index, id })
-            })?;
-        first_duplicate(channels.iter().map(|c| c.channel_id.get()))
-            .map_or(Ok(()), |(index, id)| {
-                Err(PlanInputError::DuplicateChannelId { index, id })
+        first_duplicate(targets.iter().map(|t| t.row_id.get())).map_or(Ok(()), |(index, id)| {
+            Err(PlanInputError::DuplicateTargetRow { index, id })
+        })?;
+        first_duplicate(targets.iter().map(|t| t.recipient))
+            .map_or(Ok(()), |(index, recipient)| {
+                Err(PlanInputError::DuplicateRecipient { index, recipient })
             })?;
         first_duplicate(gifts.iter().map(|g| g.id)).map_or(Ok(()), |(index, id)| {
             Err(PlanInputError::DuplicateGift { index, id })
         })?;
         accounts.sort_by_key(|account| account.id);
-        channels.sort_by_key(Channel::rank_key);
+        targets.sort_by_key(Target::rank_key);
         gifts.sort_by_key(|gift| gift.id);
         Ok(Self {
             accounts,
-            channels,
+            targets,
             gifts,
             priority: Priority::default(),
         })
@@ -136,32 +135,34 @@ impl PlanInput {
         &self.accounts
     }
 
-    /// Channels, best ranked first.
-    pub fn channels(&self) -> &[Channel] {
-        &self.channels
+    /// Targets, best ranked first.
+    pub fn targets(&self) -> &[Target] {
+        &self.targets
     }
 
     pub fn gifts(&self) -> &[CatalogGift] {
         &self.gifts
     }
 
-    /// Channels ranked for "which channel takes this gift" queries.
-    pub fn ranking(&self) -> ChannelRanking<'_> {
-        // The channels are stored in rank order already, so this sort is a cheap pass.
-        ChannelRanking::new(&self.channels)
+    /// Targets ranked for "which target takes this gift" queries.
+    pub fn ranking(&self) -> TargetRanking<'_> {
+        // The targets are stored in rank order already, so this sort is a cheap pass.
+        TargetRanking::new(&self.targets)
     }
 }
 
-fn first_duplicate(ids: impl Iterator<Item = i64>) -> Option<(usize, i64)> {
+fn first_duplicate<T: Eq + std::hash::Hash + Copy>(
+    ids: impl Iterator<Item = T>,
+) -> Option<(usize, T)> {
     let mut seen = HashSet::new();
     ids.enumerate().find(|&(_, id)| !seen.insert(id))
 }
 
-/// A gift that passed validation and has a channel, with the stock the plan has left of it.
+/// A gift that passed validation and has a target, with the stock the plan has left of it.
 struct Candidate<'a> {
     gift: &'a CatalogGift,
     facts: LimitedGift,
-    channel_id: ChannelId,
+    recipient: Recipient,
     stock: u64,
 }
 
@@ -172,9 +173,10 @@ struct Candidate<'a> {
 /// 2. Valid gifts are taken in the input's [`Priority`] order: by default smaller supply first,
 ///    then higher price, then lower id; with [`Priority::PriciestFirst`] higher price first,
 ///    then smaller supply, then lower id.
-/// 3. Each gift goes to its best channel (see [`Channel::rank_key`]) among those that take it
-///    ([`Channel::takes`]); a gift no channel's filter accepts is skipped with
-///    `no_channel_match`, and one that every accepting channel excludes with `excluded`.
+/// 3. Each gift goes to its best target (see [`Target::rank_key`]) among those that take it
+///    ([`Target::takes`]), whatever the target's kind (a channel, the buying account, a
+///    user); a gift no target's filter accepts is skipped with `no_channel_match`, and one
+///    that every accepting target excludes with `excluded`.
 /// 4. Accounts buy in descending balance (ties: lower id). Each account walks the gifts in
 ///    priority order that still have stock: a gift locked for the account after `now` is
 ///    deferred; a premium-only gift is skipped on a non-premium account; a per-user cap of 0
@@ -212,13 +214,13 @@ pub fn plan(input: &PlanInput, now: UnixTime) -> Plan {
         let mut accepting = ranking.matching(facts.price.get(), facts.supply).peekable();
         let reason = if accepting.peek().is_none() {
             SkipReason::NoChannelMatch
-        } else if let Some(channel) =
-            accepting.find(|channel| !channel.exclude.matches(facts.id, kinds))
+        } else if let Some(target) =
+            accepting.find(|target| !target.exclude.matches(facts.id, kinds))
         {
             candidates.push(Candidate {
                 gift,
                 facts,
-                channel_id: channel.channel_id,
+                recipient: target.recipient,
                 stock: facts.remaining,
             });
             continue;
@@ -265,7 +267,7 @@ fn plan_account(
             plan.deferred.push(Deferred {
                 gift_id: facts.id,
                 account_id: account.id,
-                channel_id: candidate.channel_id,
+                recipient: candidate.recipient,
                 until,
             });
             continue;
@@ -293,7 +295,7 @@ fn plan_account(
         let copies = copies.min(room);
         let operation = Operation {
             account_id: account.id,
-            channel_id: candidate.channel_id,
+            recipient: candidate.recipient,
             gift_id: facts.id,
             price: facts.price,
             supply: facts.supply,

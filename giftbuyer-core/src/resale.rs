@@ -11,7 +11,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 use crate::ids::positive_id;
-use crate::{Account, AccountId, ChannelId, GiftId, Stars, ValueError};
+use crate::{Account, AccountId, GiftId, Stars, ValueError};
+
+// Recipients were first needed by the resale market; they are shared by every way of buying.
+pub use crate::recipient::{MAX_USERNAME_CHARS, Recipient, TelegramUsername};
 
 /// The most listings one watch may ask for: a sniping watch buys a few rare items, and a bound
 /// keeps a typo (10 000 instead of 10) from emptying every account.
@@ -23,85 +26,6 @@ pub const MAX_SLUG_BYTES: usize = 256;
 
 /// The longest attribute name a watch may filter on; Telegram's names are short words.
 pub const MAX_ATTRIBUTE_CHARS: usize = 64;
-
-/// The longest Telegram username: 32 characters.
-pub const MAX_USERNAME_CHARS: usize = 32;
-
-/// A Telegram user's public username, without the `@`: 5 to 32 latin letters, digits and
-/// underscores, starting with a letter, kept in lower case (Telegram compares usernames without
-/// case). It is held inline so that a [`Recipient`] stays a small `Copy` value.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TelegramUsername {
-    bytes: [u8; MAX_USERNAME_CHARS],
-    len: u8,
-}
-
-impl TelegramUsername {
-    /// Checks a username as people type it: an optional leading `@`, surrounding spaces.
-    pub fn new(text: &str) -> Result<Self, ValueError> {
-        let name = text.trim();
-        let name = name.strip_prefix('@').unwrap_or(name);
-        let valid = (5..=MAX_USERNAME_CHARS).contains(&name.len())
-            && name.starts_with(|ch: char| ch.is_ascii_alphabetic())
-            && name
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
-            && !name.ends_with('_');
-        if !valid {
-            return Err(ValueError::TelegramUsername(
-                text.chars().take(MAX_USERNAME_CHARS + 8).collect(),
-            ));
-        }
-        let mut bytes = [0; MAX_USERNAME_CHARS];
-        for (slot, byte) in bytes.iter_mut().zip(name.bytes()) {
-            *slot = byte.to_ascii_lowercase();
-        }
-        Ok(Self {
-            bytes,
-            // At most 32, checked above.
-            len: u8::try_from(name.len()).unwrap_or(u8::MAX),
-        })
-    }
-
-    /// The username in lower case, without the `@`.
-    pub fn as_str(&self) -> &str {
-        // Only ASCII letters, digits and underscores are ever stored.
-        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
-    }
-}
-
-impl fmt::Display for TelegramUsername {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "@{}", self.as_str())
-    }
-}
-
-impl fmt::Debug for TelegramUsername {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TelegramUsername(@{})", self.as_str())
-    }
-}
-
-/// Who receives a bought gift.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Recipient {
-    /// One of the user's channels (`inputPeerChannel`).
-    Channel(ChannelId),
-    /// The buying account's own profile (`inputPeerSelf`).
-    Buyer,
-    /// Another Telegram user, by username (resolved to `inputPeerUser` when sending).
-    User(TelegramUsername),
-}
-
-impl fmt::Display for Recipient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Channel(channel) => write!(f, "ch={channel}"),
-            Self::Buyer => f.write_str("self"),
-            Self::User(user) => write!(f, "{user}"),
-        }
-    }
-}
 
 /// The attributes of a unique gift by name, as `starGiftUnique.attributes` lists them.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Hash)]

@@ -11,7 +11,8 @@ use giftbuyer_core::ports::{
 };
 use giftbuyer_core::report::{Execution, Outcome, Report, Run};
 use giftbuyer_core::{
-    Account, AccountId, CatalogGift, Channel, ChannelFilter, ChannelRowId, PlanInput, Stars, plan,
+    Account, AccountId, CatalogGift, PlanInput, Recipient, Stars, Target, TargetFilter,
+    TargetRowId, plan,
 };
 use tokio::task::JoinSet;
 
@@ -55,7 +56,7 @@ async fn run_locked(
 
     let execution = Arc::new(Mutex::new(RunExecution::new(
         &plan,
-        input.channels(),
+        input.targets(),
         shared.config.execution,
     )));
     // Accounts start in the plan's order (richest first), which only matters when they run one
@@ -173,22 +174,22 @@ pub(crate) async fn refresh_account(shared: Arc<Shared>, id: AccountId) -> Optio
     Some(account)
 }
 
-/// The user's channels, or only the forced target when one is set.
+/// The user's targets, or only the forced target when one is set.
 ///
-/// The forced target ignores channel filters, but when it is also one of the user's channels
-/// its exclude list still holds: an excluded gift is one the user never wants there.
-fn target_channels(user: &UserConfig) -> Vec<Channel> {
-    match user.settings.forced_target {
-        None => user.channels.clone(),
-        Some(channel_id) => vec![Channel {
-            row_id: ChannelRowId::new(1).unwrap_or_else(|_| unreachable!("1 is positive")),
-            channel_id,
-            filter: ChannelFilter::default(),
+/// The forced target ignores target filters, but when it is also one of the user's targets its
+/// exclude list still holds: an excluded gift is one the user never wants there.
+fn targets(user: &UserConfig) -> Vec<Target> {
+    match user.settings.forced_target.map(Recipient::Channel) {
+        None => user.targets.clone(),
+        Some(recipient) => vec![Target {
+            row_id: TargetRowId::new(1).unwrap_or_else(|_| unreachable!("1 is positive")),
+            recipient,
+            filter: TargetFilter::default(),
             exclude: user
-                .channels
+                .targets
                 .iter()
-                .find(|channel| channel.channel_id == channel_id)
-                .map(|channel| channel.exclude.clone())
+                .find(|target| target.recipient == recipient)
+                .map(|target| target.exclude.clone())
                 .unwrap_or_default(),
             title: None,
         }],
@@ -201,10 +202,8 @@ fn plan_input(
     accounts: Vec<Account>,
     gifts: &[CatalogGift],
 ) -> Result<PlanInput, giftbuyer_core::PlanInputError> {
-    Ok(
-        PlanInput::new(accounts, target_channels(user), gifts.to_vec())?
-            .with_priority(user.settings.priority),
-    )
+    Ok(PlanInput::new(accounts, targets(user), gifts.to_vec())?
+        .with_priority(user.settings.priority))
 }
 
 /// Sends one account's purchases of a run, in order, journaling each before it goes out.
@@ -331,13 +330,13 @@ impl Sender {
             user: self.user,
             account: op.account_id,
             gift: op.gift_id,
-            channel: op.channel_id,
+            recipient: op.recipient,
             at: self.shared.now(),
             wall: Instant::now(),
         });
         let request = PurchaseRequest {
             gift_id: op.gift_id,
-            channel_id: op.channel_id,
+            recipient: op.recipient,
             price: op.price,
             hide_name: false,
             message: None,
@@ -376,7 +375,7 @@ impl Sender {
             user: self.user,
             account: op.account_id,
             gift: op.gift_id,
-            channel: op.channel_id,
+            recipient: op.recipient,
             outcome,
             at: self.shared.now(),
         });

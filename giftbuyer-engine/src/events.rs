@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use giftbuyer_core::ports::{ChatId, EventFeed, EventSubscription, Lagged, LiveEvent, UserId};
 use giftbuyer_core::report::Outcome;
-use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId, Stars};
+use giftbuyer_core::{AccountId, CatalogGift, GiftId, Recipient, Stars};
 use tokio::sync::broadcast;
 
 use crate::Engine;
@@ -51,7 +51,7 @@ pub enum EngineEvent {
         user: UserId,
         account: AccountId,
         gift: GiftId,
-        channel: ChannelId,
+        recipient: Recipient,
         at: Duration,
         wall: Instant,
     },
@@ -59,7 +59,7 @@ pub enum EngineEvent {
         user: UserId,
         account: AccountId,
         gift: GiftId,
-        channel: ChannelId,
+        recipient: Recipient,
         outcome: Outcome,
         at: Duration,
     },
@@ -190,14 +190,14 @@ pub(crate) fn live_event(event: EngineEvent) -> Option<LiveEvent> {
             user,
             account,
             gift,
-            channel,
+            recipient,
             outcome,
             ..
         } => Some(LiveEvent::Purchase {
             user,
             account,
             gift,
-            channel,
+            recipient,
             outcome: match outcome {
                 Outcome::Bought => "bought".to_owned(),
                 Outcome::Failed(name) => name,

@@ -1,4 +1,4 @@
-//! Manual purchases: one gift, one account, one channel, asked for by a user from the panel.
+//! Manual purchases: one gift, one account, one target, asked for by a user from the panel.
 //!
 //! A manual purchase is journaled as a run of one operation and sent by the same [`Sender`] as
 //! autobuy, so the compare-and-set before sending, the purchase timeout, unknown outcomes, the
@@ -11,8 +11,8 @@ use giftbuyer_core::execution::{ExecutionPolicy, RunExecution};
 use giftbuyer_core::ports::{StoreError, UserConfig, UserId};
 use giftbuyer_core::report::Outcome;
 use giftbuyer_core::{
-    AccountId, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId, ExcludeList, GiftId,
-    Operation, Plan, PlanInput, SkipReason,
+    AccountId, CatalogGift, ExcludeList, GiftId, Operation, Plan, PlanInput, Recipient, SkipReason,
+    Target, TargetFilter, TargetRowId,
 };
 use tokio::sync::oneshot;
 
@@ -55,9 +55,9 @@ pub enum ManualBuyError {
     /// The account does not exist, is not logged in, or belongs to another user.
     #[error("unknown account")]
     UnknownAccount,
-    /// The channel is not one of the user's channels.
-    #[error("unknown channel")]
-    UnknownChannel,
+    /// The recipient is not one of the user's targets (nor the forced target).
+    #[error("unknown target")]
+    UnknownTarget,
     /// Neither the last fetched catalog nor the store knows the gift.
     #[error("unknown gift")]
     UnknownGift,
@@ -84,7 +84,8 @@ const MANUAL_POLICY: ExecutionPolicy = ExecutionPolicy {
 };
 
 impl Engine {
-    /// Buys one copy of `gift` with `account` onto `channel` for `user`, now.
+    /// Buys one copy of `gift` with `account` for `recipient` (one of the user's targets) for
+    /// `user`, now.
     ///
     /// The account and the channel must be the user's (read fresh from the store). The gift
     /// comes from the last fetched catalog or, failing that, the store's known catalog, and
@@ -95,7 +96,7 @@ impl Engine {
         &self,
         user: UserId,
         account: AccountId,
-        channel: ChannelId,
+        recipient: Recipient,
         gift: GiftId,
     ) -> Result<ManualBuyOutcome, ManualBuyError> {
         if !self.may_act() {
@@ -109,14 +110,14 @@ impl Engine {
         if !config.accounts.contains(&account) {
             return Err(ManualBuyError::UnknownAccount);
         }
-        let target = target_channel(&config, channel).ok_or(ManualBuyError::UnknownChannel)?;
+        let target = target_of(&config, recipient).ok_or(ManualBuyError::UnknownTarget)?;
         let catalog_gift = self.find_gift(gift).await?;
         let facts = catalog_gift
             .check()
             .map_err(|defect| ManualBuyError::NotBuyable(defect.into()))?;
         let operation = Operation {
             account_id: account,
-            channel_id: channel,
+            recipient,
             gift_id: facts.id,
             price: facts.price,
             supply: facts.supply,
@@ -156,16 +157,17 @@ impl Engine {
     }
 }
 
-/// The user's channel with this id, or a stand-in for the forced target, which is a channel
-/// id without a row.
-fn target_channel(user: &UserConfig, channel: ChannelId) -> Option<Channel> {
-    if let Some(found) = user.channels.iter().find(|c| c.channel_id == channel) {
+/// The user's target for this recipient, or a stand-in for the forced target, which is a
+/// channel id without a row.
+fn target_of(user: &UserConfig, recipient: Recipient) -> Option<Target> {
+    if let Some(found) = user.targets.iter().find(|t| t.recipient == recipient) {
         return Some(found.clone());
     }
-    (user.settings.forced_target == Some(channel)).then(|| Channel {
-        row_id: ChannelRowId::new(1).unwrap_or_else(|_| unreachable!("1 is positive")),
-        channel_id: channel,
-        filter: ChannelFilter::default(),
+    let forced = user.settings.forced_target.map(Recipient::Channel);
+    (forced == Some(recipient)).then(|| Target {
+        row_id: TargetRowId::new(1).unwrap_or_else(|_| unreachable!("1 is positive")),
+        recipient,
+        filter: TargetFilter::default(),
         exclude: ExcludeList::EMPTY,
         title: None,
     })
@@ -175,7 +177,7 @@ fn target_channel(user: &UserConfig, channel: ChannelId) -> Option<Channel> {
 async fn buy_locked(
     shared: &Arc<Shared>,
     user: &UserConfig,
-    channel: Channel,
+    target: Target,
     gift: CatalogGift,
     operation: Operation,
 ) -> Result<ManualBuyOutcome, ManualBuyError> {
@@ -193,8 +195,8 @@ async fn buy_locked(
             balance: giftbuyer_core::Stars::ZERO,
             premium: false,
         });
-    let input = PlanInput::new(vec![account], vec![channel], vec![gift])
-        .unwrap_or_else(|_| unreachable!("one account, one channel and one gift are distinct"));
+    let input = PlanInput::new(vec![account], vec![target], vec![gift])
+        .unwrap_or_else(|_| unreachable!("one account, one target and one gift are distinct"));
     let plan = Plan {
         operations: vec![operation],
         ..Plan::default()
@@ -204,10 +206,10 @@ async fn buy_locked(
         .store
         .begin_run(user.user_id, &plan.operations, now)
         .await?;
-    // Only the chosen channel is given, so a refused channel is never swapped for another.
+    // Only the chosen target is given, so a refused target is never swapped for another.
     let execution = Arc::new(Mutex::new(RunExecution::new(
         &plan,
-        input.channels(),
+        input.targets(),
         MANUAL_POLICY,
     )));
     Sender {

@@ -510,7 +510,7 @@ impl ResaleSniper {
                     // Telegram says the stars are not there: plan with none until re-read.
                     account.balance = Stars::ZERO;
                 }
-                if error.class() == ErrorClass::Channel
+                if error.class() == ErrorClass::Recipient
                     && let Recipient::Channel(channel) = buy.recipient
                 {
                     let until = self.clock.elapsed() + REFUSAL_MEMORY;

@@ -14,7 +14,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use futures_util::future::join_all;
 use giftbuyer_core::ports::{AccountRecord, ChannelAccess, Connector, TelegramError};
-use giftbuyer_core::{AccountId, Channel, ChannelRowId};
+use giftbuyer_core::{AccountId, ChannelId, TargetRowId};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -108,7 +108,7 @@ pub(crate) struct CheckResponse {
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such channel or account of mine", body = ErrorBody),
         (status = 409, description = "No logged-in account to check with (`no_accounts`)", body = ErrorBody),
-        (status = 422, description = "Invalid body", body = ErrorBody),
+        (status = 422, description = "Invalid body, or the target is not a channel (the account itself or a person has no membership to check)", body = ErrorBody),
         (status = 503, description = "The server has no Telegram access", body = ErrorBody),
     )
 )]
@@ -118,14 +118,22 @@ pub(crate) async fn check(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<CheckRequest>,
 ) -> Result<Json<CheckResponse>, ApiError> {
-    let row_id = path_id(&id, "channel", ChannelRowId::new)?;
+    let row_id = path_id(&id, "channel", TargetRowId::new)?;
     let mut channel = state
         .store()
-        .channels(auth.user_id)
+        .targets(auth.user_id)
         .await?
         .into_iter()
         .find(|channel| channel.row_id == row_id)
         .ok_or(ApiError::NotFound { what: "channel" })?;
+    let Some(channel_id) = channel.recipient.channel() else {
+        return Err(ApiError::invalid(
+            "id",
+            format!(
+                "target {row_id} is not a channel: the buying account itself or a person has no membership to check"
+            ),
+        ));
+    };
     let connector = state.connector().ok_or(ApiError::PortMissing {
         message: NO_CONNECTOR,
     })?;
@@ -134,7 +142,7 @@ pub(crate) async fn check(
     let answers = join_all(
         accounts
             .iter()
-            .map(|(account, record)| ask(connector.as_ref(), *account, record, &channel)),
+            .map(|(account, record)| ask(connector.as_ref(), *account, record, channel_id)),
     )
     .await;
     let telegram_title = answers.iter().find_map(|(_, title)| title.clone());
@@ -142,13 +150,13 @@ pub(crate) async fn check(
         && let Some(title) = telegram_title.as_deref().and_then(clean_title)
     {
         channel.title = Some(title);
-        state.store().update_channel(auth.user_id, &channel).await?;
+        state.store().update_target(auth.user_id, &channel).await?;
         state.config_changed(auth.user_id);
     }
     let accounts: Vec<AccountCheck> = answers.into_iter().map(|(check, _)| check).collect();
     Ok(Json(CheckResponse {
         id: channel.row_id.get(),
-        channel_id: channel.channel_id.get(),
+        channel_id: channel_id.get(),
         telegram_title,
         title: channel.title,
         usable: accounts
@@ -201,11 +209,11 @@ async fn ask(
     connector: &dyn Connector,
     account: AccountId,
     record: &AccountRecord,
-    channel: &Channel,
+    channel: ChannelId,
 ) -> (AccountCheck, Option<String>) {
     let answer = async {
         let live = connector.account(account).await?;
-        live.channel_info(channel.channel_id).await
+        live.channel_info(channel).await
     };
     let result = match tokio::time::timeout(CHECK_TIMEOUT, answer).await {
         Ok(result) => result,

@@ -1,19 +1,21 @@
-//! `/api/channels`: the channels bought gifts are sent to, each with the price and supply
-//! bounds that select its gifts and the exclude list of gifts it never takes, and a preview of
-//! which channels would take a given gift.
+//! `/api/channels`: the targets bought gifts are sent to (a channel, the buying account itself,
+//! or a person by username), each with the price and supply bounds that select its gifts and
+//! the exclude list of gifts it never takes, and a preview of which targets would take a given
+//! gift. The routes keep the name they had when every target was a channel, so that scripts
+//! written against them keep working: a channel target reads and writes as it always did.
 //!
-//! Validation reuses the core's rules (`ChannelId` for the Bot API form, `Bounds` for
-//! `min <= max`), so the panel refuses exactly what the engine could not use, and names the
-//! field at fault.
+//! Validation reuses the core's rules (`ChannelId` for the Bot API form, `TelegramUsername`,
+//! `Bounds` for `min <= max`), so the panel refuses exactly what the engine could not use, and
+//! names the field at fault.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
-use giftbuyer_core::ports::{NewChannel, PanelStoreError};
+use giftbuyer_core::ports::{NewTarget, PanelStoreError};
 use giftbuyer_core::{
-    Bounds, Channel, ChannelFilter, ChannelId, ChannelRanking, ChannelRowId, ExcludeList, GiftId,
-    GiftKind, GiftKinds,
+    Bounds, ChannelId, ExcludeList, GiftId, GiftKind, GiftKinds, Recipient, Target, TargetFilter,
+    TargetRanking, TargetRowId,
 };
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::{Deserialize, Serialize};
@@ -24,6 +26,7 @@ use crate::client::ClientInfo;
 use crate::common::{Patch, audit, check_label, named, origin_text, path_id};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
+use crate::recipient;
 use crate::state::AppState;
 
 /// The longest channel title, in characters (Telegram's own limit for channel titles).
@@ -36,18 +39,25 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/channels/{id}", patch(update).delete(remove))
 }
 
-/// The channel routes' part of the OpenAPI document.
+/// The target routes' part of the OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(paths(list, create, update, remove, preview))]
 pub(crate) struct ChannelsApi;
 
-/// A channel to add.
+/// A target to add: a channel (`channel_id`), a person (`username`), or, with neither, the
+/// buying account itself.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewChannelRequest {
-    /// The Bot API id: -100 followed by the channel's id.
+    /// A channel target: the Bot API id, -100 followed by the channel's id.
+    #[serde(default)]
     #[schema(example = -1001234567890_i64)]
-    channel_id: i64,
+    channel_id: Option<i64>,
+    /// A person target: a Telegram username, 5 to 32 latin letters, digits and `_`, with or
+    /// without its `@`. Not together with `channel_id`.
+    #[serde(default)]
+    #[schema(example = "gift_friend")]
+    username: Option<String>,
     /// Up to 128 characters without control characters; empty means none.
     #[serde(default)]
     title: Option<String>,
@@ -187,14 +197,18 @@ fn parse_exclude(raw: Option<ExcludeRequest>) -> Result<ExcludeList, ApiError> {
         .map_err(|error| ApiError::invalid("exclude.gift_ids", error.to_string()))
 }
 
-/// Changes to a channel: an absent field keeps its value, `null` clears a title or a bound.
+/// Changes to a target: an absent field keeps its value, `null` clears a title or a bound.
+/// When `channel_id` or `username` is present, the recipient is read again from both (an
+/// absent one counting as null), so both null makes the target the buying account itself.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChannelPatchRequest {
-    /// Cannot be null.
     #[serde(default)]
     #[schema(value_type = Option<i64>)]
     channel_id: Patch<i64>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    username: Patch<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     title: Patch<String>,
@@ -234,12 +248,29 @@ pub(crate) struct PreviewRequest {
     kinds: Vec<GiftKindWire>,
 }
 
-/// One of my channels.
+/// Which kind of recipient a target is.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum TargetKind {
+    /// One of my channels (`channel_id` is set).
+    Channel,
+    /// The buying account's own profile: each account buys onto itself.
+    #[serde(rename = "self")]
+    Buyer,
+    /// A person by username (`username` is set).
+    User,
+}
+
+/// One of my targets.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub(crate) struct ChannelResponse {
     /// The row id, used in paths.
     id: i64,
-    channel_id: i64,
+    kind: TargetKind,
+    /// Set for a channel target.
+    channel_id: Option<i64>,
+    /// Set for a person target: the username in lower case, without the `@`.
+    username: Option<String>,
     title: Option<String>,
     price_min: Option<u64>,
     price_max: Option<u64>,
@@ -248,11 +279,17 @@ pub(crate) struct ChannelResponse {
     exclude: ExcludeResponse,
 }
 
-impl From<&Channel> for ChannelResponse {
-    fn from(channel: &Channel) -> Self {
+impl From<&Target> for ChannelResponse {
+    fn from(channel: &Target) -> Self {
         Self {
             id: channel.row_id.get(),
-            channel_id: channel.channel_id.get(),
+            kind: match channel.recipient {
+                Recipient::Channel(_) => TargetKind::Channel,
+                Recipient::Buyer => TargetKind::Buyer,
+                Recipient::User(_) => TargetKind::User,
+            },
+            channel_id: recipient::channel(channel.recipient),
+            username: recipient::username(channel.recipient),
             title: channel.title.clone(),
             price_min: channel.filter.price.min(),
             price_max: channel.filter.price.max(),
@@ -263,7 +300,7 @@ impl From<&Channel> for ChannelResponse {
     }
 }
 
-/// My channels, by id.
+/// My targets, by id.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ChannelList {
     channels: Vec<ChannelResponse>,
@@ -272,19 +309,28 @@ pub(crate) struct ChannelList {
 /// Where a gift of the given price and supply would go.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct PreviewResponse {
-    /// The channel the engine tries first, if any accepts the gift.
+    /// The target the engine tries first, if any accepts the gift.
     best: Option<ChannelResponse>,
-    /// Every channel that takes it (its bounds accept the gift and its exclude list does not
+    /// Every target that takes it (its bounds accept the gift and its exclude list does not
     /// name the given id or kinds), best first: the engine falls back along this list when a
-    /// channel refuses a purchase.
+    /// target refuses a purchase.
     matching: Vec<ChannelResponse>,
     /// When set in my settings, every purchase goes to this channel instead and the filters
     /// above are not used.
     forced_target: Option<i64>,
 }
 
-fn parse_channel_id(raw: i64) -> Result<ChannelId, ApiError> {
-    ChannelId::new(raw).map_err(|error| ApiError::invalid("channel_id", error.to_string()))
+fn parse_recipient(channel_id: Option<i64>, username: Option<&str>) -> Result<Recipient, ApiError> {
+    recipient::from_parts(channel_id, username, ("channel_id", "username"))
+}
+
+/// What a target is called in the audit log.
+fn describe(recipient: Recipient) -> String {
+    match recipient {
+        Recipient::Channel(channel) => format!("channel {channel}"),
+        Recipient::Buyer => "the buying account itself".to_owned(),
+        Recipient::User(user) => format!("person {user}"),
+    }
 }
 
 /// A title as stored: trimmed, empty meaning none.
@@ -319,8 +365,8 @@ fn bounds(
 fn filter(
     price: (Option<i64>, Option<i64>),
     supply: (Option<i64>, Option<i64>),
-) -> Result<ChannelFilter, ApiError> {
-    Ok(ChannelFilter {
+) -> Result<TargetFilter, ApiError> {
+    Ok(TargetFilter {
         price: bounds("price", ("price_min", price.0), ("price_max", price.1))?,
         supply: bounds("supply", ("supply_min", supply.0), ("supply_max", supply.1))?,
     })
@@ -330,7 +376,7 @@ fn filter(
 fn store_error(error: PanelStoreError) -> ApiError {
     match error {
         PanelStoreError::Conflict { .. } => ApiError::Conflict {
-            what: "a channel with this channel_id",
+            what: "a target with this recipient",
         },
         other => other.into(),
     }
@@ -341,14 +387,14 @@ fn signed(value: Option<u64>) -> Option<i64> {
     value.map(|value| i64::try_from(value).unwrap_or(i64::MAX))
 }
 
-/// My channels.
+/// My targets.
 #[utoipa::path(
     get,
     path = "/api/channels",
     tag = "channels",
     security(("session" = [])),
     responses(
-        (status = 200, description = "My channels, by id", body = ChannelList),
+        (status = 200, description = "My targets, by id", body = ChannelList),
         (status = 401, description = "Not signed in", body = ErrorBody),
     )
 )]
@@ -356,13 +402,13 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> Result<Json<ChannelList>, ApiError> {
-    let channels = state.store().channels(auth.user_id).await?;
+    let channels = state.store().targets(auth.user_id).await?;
     Ok(Json(ChannelList {
         channels: channels.iter().map(ChannelResponse::from).collect(),
     }))
 }
 
-/// Adds a channel.
+/// Adds a target.
 #[utoipa::path(
     post,
     path = "/api/channels",
@@ -370,9 +416,9 @@ pub(crate) async fn list(
     security(("session" = [])),
     request_body = NewChannelRequest,
     responses(
-        (status = 201, description = "The channel", body = ChannelResponse),
+        (status = 201, description = "The target", body = ChannelResponse),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 409, description = "This channel is already in my list", body = ErrorBody),
+        (status = 409, description = "This recipient is already in my list", body = ErrorBody),
         (status = 422, description = "A field is invalid; `fields` names it", body = ErrorBody),
     )
 )]
@@ -382,7 +428,7 @@ pub(crate) async fn create(
     auth: AuthUser,
     ApiJson(body): ApiJson<NewChannelRequest>,
 ) -> Result<(StatusCode, Json<ChannelResponse>), ApiError> {
-    let channel_id = parse_channel_id(body.channel_id)?;
+    let recipient = parse_recipient(body.channel_id, body.username.as_deref())?;
     let title = parse_title(body.title)?;
     let filter = filter(
         (body.price_min, body.price_max),
@@ -390,26 +436,27 @@ pub(crate) async fn create(
     )?;
     let exclude = parse_exclude(body.exclude)?;
     let now = state.now();
-    let new = NewChannel {
-        channel_id,
+    let new = NewTarget {
+        recipient,
         title: title.clone(),
         filter,
         exclude: exclude.clone(),
     };
     let row_id = state
         .store()
-        .add_channel(auth.user_id, new, now)
+        .add_target(auth.user_id, new, now)
         .await
         .map_err(store_error)?;
     let detail = format!(
-        "added channel {channel_id} (row {row_id}) {}",
+        "added {} (row {row_id}) {}",
+        describe(recipient),
         origin_text(&client)
     );
     audit(&state, auth.user_id, "channel.added", &detail, now).await;
     state.config_changed(auth.user_id);
-    let channel = Channel {
+    let channel = Target {
         row_id,
-        channel_id,
+        recipient,
         filter,
         exclude,
         title,
@@ -417,7 +464,7 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(ChannelResponse::from(&channel))))
 }
 
-/// Changes a channel. Absent fields keep their values; `null` clears the title or a bound.
+/// Changes a target. Absent fields keep their values; `null` clears the title or a bound.
 /// The result must still be valid as a whole (e.g. a new `price_min` above the kept
 /// `price_max` is refused).
 #[utoipa::path(
@@ -425,13 +472,13 @@ pub(crate) async fn create(
     path = "/api/channels/{id}",
     tag = "channels",
     security(("session" = [])),
-    params(("id" = i64, Path, description = "The channel's row id")),
+    params(("id" = i64, Path, description = "The target's row id")),
     request_body = ChannelPatchRequest,
     responses(
-        (status = 200, description = "The channel as changed", body = ChannelResponse),
+        (status = 200, description = "The target as changed", body = ChannelResponse),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 404, description = "No such channel of mine", body = ErrorBody),
-        (status = 409, description = "Another of my channels has this channel_id", body = ErrorBody),
+        (status = 404, description = "No such target of mine", body = ErrorBody),
+        (status = 409, description = "Another of my targets has this recipient", body = ErrorBody),
         (status = 422, description = "A field is invalid; `fields` names it", body = ErrorBody),
     )
 )]
@@ -442,14 +489,19 @@ pub(crate) async fn update(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ChannelPatchRequest>,
 ) -> Result<Json<ChannelResponse>, ApiError> {
-    let row_id = path_id(&id, "channel", ChannelRowId::new)?;
+    let row_id = path_id(&id, "target", TargetRowId::new)?;
     // Fields are checked before the lookup so that a bad body gets the same answer whoever
     // owns the row; the lookup decides 404 before anything is written.
-    let new_channel_id = body
-        .channel_id
-        .not_null("channel_id")?
-        .map(parse_channel_id)
-        .transpose()?;
+    let new_recipient = match (body.channel_id, body.username) {
+        (Patch::Keep, Patch::Keep) => None,
+        (channel_id, username) => {
+            let username = username.apply(None);
+            Some(parse_recipient(
+                channel_id.apply(None),
+                username.as_deref(),
+            )?)
+        }
+    };
     let new_title = match body.title {
         Patch::Set(title) => Patch::Set(parse_title(Some(title))?),
         Patch::Clear => Patch::Clear,
@@ -462,11 +514,11 @@ pub(crate) async fn update(
     };
     let current = state
         .store()
-        .channels(auth.user_id)
+        .targets(auth.user_id)
         .await?
         .into_iter()
         .find(|channel| channel.row_id == row_id)
-        .ok_or(ApiError::NotFound { what: "channel" })?;
+        .ok_or(ApiError::NotFound { what: "target" })?;
     let old = current.filter;
     let filter = filter(
         (
@@ -483,9 +535,9 @@ pub(crate) async fn update(
         Patch::Clear => None,
         Patch::Keep => current.title.clone(),
     };
-    let channel = Channel {
+    let channel = Target {
         row_id,
-        channel_id: new_channel_id.unwrap_or(current.channel_id),
+        recipient: new_recipient.unwrap_or(current.recipient),
         filter,
         exclude: new_exclude.unwrap_or_else(|| current.exclude.clone()),
         title,
@@ -493,12 +545,12 @@ pub(crate) async fn update(
     if channel != current {
         state
             .store()
-            .update_channel(auth.user_id, &channel)
+            .update_target(auth.user_id, &channel)
             .await
             .map_err(store_error)?;
         let detail = format!(
-            "changed channel {} (row {row_id}) {}",
-            channel.channel_id,
+            "changed {} (row {row_id}) {}",
+            describe(channel.recipient),
             origin_text(&client)
         );
         audit(
@@ -514,17 +566,17 @@ pub(crate) async fn update(
     Ok(Json(ChannelResponse::from(&channel)))
 }
 
-/// Removes a channel from my list.
+/// Removes a target from my list.
 #[utoipa::path(
     delete,
     path = "/api/channels/{id}",
     tag = "channels",
     security(("session" = [])),
-    params(("id" = i64, Path, description = "The channel's row id")),
+    params(("id" = i64, Path, description = "The target's row id")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 404, description = "No such channel of mine", body = ErrorBody),
+        (status = 404, description = "No such target of mine", body = ErrorBody),
     )
 )]
 pub(crate) async fn remove(
@@ -533,11 +585,11 @@ pub(crate) async fn remove(
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let row_id = path_id(&id, "channel", ChannelRowId::new)?;
-    if !state.store().delete_channel(auth.user_id, row_id).await? {
-        return Err(ApiError::NotFound { what: "channel" });
+    let row_id = path_id(&id, "target", TargetRowId::new)?;
+    if !state.store().delete_target(auth.user_id, row_id).await? {
+        return Err(ApiError::NotFound { what: "target" });
     }
-    let detail = format!("deleted channel row {row_id} {}", origin_text(&client));
+    let detail = format!("deleted target row {row_id} {}", origin_text(&client));
     audit(
         &state,
         auth.user_id,
@@ -550,8 +602,8 @@ pub(crate) async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Which of my channels would take a gift of this price and supply, ranked as the engine
-/// ranks them. Changes nothing; it is a POST because it takes a body.
+/// Which of my targets would take a gift of this price and supply, ranked as the engine ranks
+/// them. Changes nothing; it is a POST because it takes a body.
 #[utoipa::path(
     post,
     path = "/api/channels/preview",
@@ -559,7 +611,7 @@ pub(crate) async fn remove(
     security(("session" = [])),
     request_body = PreviewRequest,
     responses(
-        (status = 200, description = "The channels that accept the gift, best first", body = PreviewResponse),
+        (status = 200, description = "The targets that accept the gift, best first", body = PreviewResponse),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 422, description = "price or supply is missing or negative, gift_id is not positive, or a kind is unknown", body = ErrorBody),
     )
@@ -569,7 +621,7 @@ pub(crate) async fn preview(
     auth: AuthUser,
     ApiJson(body): ApiJson<PreviewRequest>,
 ) -> Result<Json<PreviewResponse>, ApiError> {
-    let channels = state.store().channels(auth.user_id).await?;
+    let channels = state.store().targets(auth.user_id).await?;
     let settings = state.store().settings(auth.user_id).await?;
     let gift = body
         .gift_id
@@ -579,11 +631,11 @@ pub(crate) async fn preview(
     let kinds: GiftKinds = body.kinds.into_iter().map(GiftKind::from).collect();
     // Without an id only the kinds can be excluded, which is what the planner would decide for
     // a gift no list names.
-    let takes = |channel: &&Channel| match gift {
+    let takes = |channel: &&Target| match gift {
         Some(id) => !channel.exclude.matches(id, kinds),
         None => !channel.exclude.kinds().intersects(kinds),
     };
-    let ranking = ChannelRanking::new(&channels);
+    let ranking = TargetRanking::new(&channels);
     let matching: Vec<ChannelResponse> = ranking
         .matching(body.price, body.supply)
         .filter(takes)

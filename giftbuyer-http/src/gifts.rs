@@ -177,8 +177,11 @@ struct BidEvent {
 struct PurchaseEvent {
     account: i64,
     gift: i64,
-    /// The channel in Bot API form (`-100…`).
-    channel: i64,
+    /// The receiving channel in Bot API form (`-100…`); null for the buying account itself or
+    /// a person.
+    channel: Option<i64>,
+    /// The receiving person's username; null for a channel or the buying account itself.
+    username: Option<String>,
     /// `bought`, the error name that refused it, or `unknown`.
     outcome: String,
 }
@@ -404,7 +407,7 @@ async fn translate(state: &AppState, user: UserId, event: LiveEvent) -> Option<E
         LiveEvent::Purchase {
             account,
             gift,
-            channel,
+            recipient,
             outcome,
             ..
         } => json_event(
@@ -412,7 +415,8 @@ async fn translate(state: &AppState, user: UserId, event: LiveEvent) -> Option<E
             &PurchaseEvent {
                 account: account.get(),
                 gift: gift.get(),
-                channel: channel.get(),
+                channel: crate::recipient::channel(recipient),
+                username: crate::recipient::username(recipient),
                 outcome,
             },
         ),

@@ -122,8 +122,11 @@ pub(crate) struct OperationOutcome {
     seq: u32,
     /// The buying Telegram account's user id.
     account_id: i64,
-    /// The Bot API id of the channel the gift went to.
-    channel_id: i64,
+    /// The Bot API id of the channel the gift went to; null for the buying account itself or a
+    /// person.
+    channel_id: Option<i64>,
+    /// The username of the person the gift went to; null for a channel or the buying account.
+    username: Option<String>,
     gift_id: i64,
     /// Stars.
     price: u64,
@@ -141,7 +144,8 @@ impl From<&JournalEntry> for OperationOutcome {
         Self {
             seq: entry.key.seq,
             account_id: entry.operation.account_id.get(),
-            channel_id: entry.operation.channel_id.get(),
+            channel_id: crate::recipient::channel(entry.operation.recipient),
+            username: crate::recipient::username(entry.operation.recipient),
             gift_id: entry.operation.gift_id.get(),
             price: entry.operation.price.get(),
             supply: entry.operation.supply,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use giftbuyer_core::auction::{AuctionAnswer, AuctionRound, AuctionState, BidLevel, BidderState};
-use giftbuyer_core::ports::{BidRequest, ChannelAccess, PurchaseReceipt, TelegramError};
+use giftbuyer_core::ports::{BidRequest, PurchaseReceipt, TelegramError};
 use giftbuyer_core::resale::Recipient;
 use giftbuyer_core::{AccountId, GiftId, Stars, UnixTime};
 
@@ -831,15 +831,7 @@ impl State {
         raise: bool,
         now: Now,
     ) -> Result<Stars, TelegramError> {
-        let account = self.account(account_id)?;
-        self.check_person(recipient)?;
-        if let Recipient::Channel(channel) = recipient {
-            match account.access(channel) {
-                ChannelAccess::NotMember => return Err(TelegramError::NotMember),
-                ChannelAccess::ReadOnly => return Err(TelegramError::ChatWriteForbidden),
-                ChannelAccess::CanPost => {}
-            }
-        }
+        self.check_recipient(account_id, recipient)?;
         self.advance_auctions(now);
         self.auction_run(gift, now)?
             .charge(account_id, total, raise, now.elapsed)

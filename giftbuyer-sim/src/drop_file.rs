@@ -44,7 +44,7 @@
 //! | `flood` | An account calling `getStarGifts` again within `catalog_min_interval_ms` gets `FLOOD_WAIT_<flood_wait_seconds>` (defaults 1000 and 3); `purchases_per_second` limits purchase requests per account (default none); `resale_min_interval_ms` is the same rule for `getResaleStarGifts` (default 1000). |
 //! | `competitors` | Other buyers start `reaction_ms` after a release (default 300) and buy along `1 - (1 - x)^curve` (default 2: fast first, then slower). |
 //! | `accounts[]` | The simulated Telegram accounts: `id`, `balance` (required), `premium`, `premium_until` (unix seconds), `username`, `first_name`, `extra_rtt_ms` (a slower link), `phone` and `password`/`password_hint` for the login, and `channels`: per Bot API channel id, `can_post`, `read_only` or `not_member`; channels not listed are not visible. |
-//! | `channels[]` | The user's channel list, as in a scenario file: row `id`, `channel_id`, optional `title`, price and supply bounds, and an optional `exclude` list (`gift_ids`, and `kinds` among `birthday` and `premium_only`). Titles are also what the accounts see. |
+//! | `channels[]` | The user's targets, as in a scenario file: row `id`, then `channel_id` for a channel, `username` for a person (one of `people`), or neither for the buying account itself; optional `title`, price and supply bounds, and an optional `exclude` list (`gift_ids`, and `kinds` among `birthday` and `premium_only`). Titles are also what the accounts see. |
 //! | `catalog[]` | Gifts on sale before the start. `supply` null is an unlimited gift. `remaining` is what is left at the start (default the supply; 0 is sold out). With `sellout_ms` competitors take the rest by then; without, nobody else buys it any more. |
 //! | `drops[]` | Gifts released at `at_ms`. `supply` null is an unlimited gift. Competitors sell a limited one out `sellout_ms` after the release, by default in the time real drops of that supply took. |
 //! | `catalog[]`, `drops[]` | Also `id`, `price` (stars), `require_premium`, `birthday` (Telegram's birthday flag), `per_user_limit` (copies per account in all), `title`, `locks` (per account id, until when in unix seconds the gift is locked for it), `auction` (a limited gift sold by auction, which takes bids and is never bought: `gifts_per_round`; `starts_after_ms` from its appearance to the first round, default 0; `rounds`, default as many as hand out the supply; `round_secs`, default 60; `extend_top` and `extend_window_secs` together for extendable rounds, default none; `min_bid` in stars, default 100; `bidders`: `count` competing bidders with maximum bids between `max_bid_min` and `max_bid_max`, acting every `act_every_ms` on average, default 5000). |
@@ -67,7 +67,7 @@ use giftbuyer_core::resale::{
     AttributeFilter, GiftAttributes, MAX_WATCH_COPIES, Recipient, TelegramUsername, WatchError,
 };
 use giftbuyer_core::{
-    AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, ExcludeList, GiftId, Stars,
+    AccountId, Bounds, ChannelId, ExcludeList, GiftId, Stars, Target, TargetFilter, TargetRowId,
     UnixTime,
 };
 use serde::Deserialize;
@@ -89,8 +89,9 @@ use crate::resale::ResaleSpec;
 #[derive(Debug, Clone, PartialEq)]
 pub struct DropFile {
     pub config: MarketConfig,
-    /// The user's channels, for the engine.
-    pub channels: Vec<Channel>,
+    /// The user's targets (the file's `channels[]`: channels, the buying account, people), for
+    /// the engine.
+    pub targets: Vec<Target>,
     pub duration: Duration,
     /// The wall time the caller's clock should start at, if the file sets one.
     pub start: Option<UnixTime>,
@@ -328,7 +329,10 @@ struct AccountWire {
 #[serde(deny_unknown_fields)]
 struct ChannelWire {
     id: i64,
-    channel_id: i64,
+    /// A channel target; with neither this nor `username`, the buying account itself.
+    channel_id: Option<i64>,
+    /// A person target, one of `people`.
+    username: Option<String>,
     title: Option<String>,
     price_min: Option<i64>,
     price_max: Option<i64>,
@@ -529,31 +533,41 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
 
     let mut channels = Vec::with_capacity(wire.channels.len());
     let mut channel_titles = BTreeMap::new();
-    for (index, channel) in wire.channels.into_iter().enumerate() {
+    for (index, target) in wire.channels.into_iter().enumerate() {
         let path = format!("channels[{index}]");
-        let channel = channel_from_wire(channel, &path)?;
+        let target = target_from_wire(target, &path)?;
         if channels
             .iter()
-            .any(|known: &Channel| known.row_id == channel.row_id)
+            .any(|known: &Target| known.row_id == target.row_id)
         {
             return Err(field(
                 format!("{path}.id"),
-                format!("duplicate channel row id {}", channel.row_id),
+                format!("duplicate target row id {}", target.row_id),
             ));
         }
         if channels
             .iter()
-            .any(|known| known.channel_id == channel.channel_id)
+            .any(|known| known.recipient == target.recipient)
         {
-            return Err(field(
-                format!("{path}.channel_id"),
-                format!("duplicate channel {}", channel.channel_id),
-            ));
+            return Err(match target.recipient {
+                Recipient::Channel(channel) => field(
+                    format!("{path}.channel_id"),
+                    format!("duplicate channel {channel}"),
+                ),
+                Recipient::User(user) => field(
+                    format!("{path}.username"),
+                    format!("duplicate username {user}"),
+                ),
+                Recipient::Buyer => field(
+                    path,
+                    "a second target for the buying account itself (neither channel_id nor username)",
+                ),
+            });
         }
-        if let Some(title) = &channel.title {
-            channel_titles.insert(channel.channel_id, title.clone());
+        if let (Some(channel), Some(title)) = (target.recipient.channel(), &target.title) {
+            channel_titles.insert(channel, title.clone());
         }
-        channels.push(channel);
+        channels.push(target);
     }
 
     let mut gifts: Vec<GiftSpec> = Vec::new();
@@ -614,6 +628,16 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
     }
 
     let people = people_from_wire(wire.people, &accounts)?;
+    for (index, target) in channels.iter().enumerate() {
+        if let Some(name) = target.recipient.user()
+            && !people.contains_key(&name)
+        {
+            return Err(field(
+                format!("channels[{index}].username"),
+                format!("{name} is not one of people"),
+            ));
+        }
+    }
     let mut watches = Vec::with_capacity(wire.watches.len());
     for (index, watch) in wire.watches.into_iter().enumerate() {
         watches.push(watch_from_wire(
@@ -650,7 +674,7 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
         .map_err(|err| DropFileError::Shape(err.to_string()))?;
     Ok(DropFile {
         config,
-        channels,
+        targets: channels,
         duration: Duration::from_millis(wire.duration_ms),
         start,
         bot,
@@ -661,7 +685,7 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
 
 fn bidding_from_wire(
     wire: BiddingWire,
-    channels: &[Channel],
+    channels: &[Target],
     people: &BTreeMap<TelegramUsername, i64>,
 ) -> Result<DropBidding, DropFileError> {
     let budget = Stars::from_i64(wire.budget).map_err(|err| field("bidding.budget", err))?;
@@ -702,15 +726,16 @@ fn bidding_from_wire(
 fn recipient_from_wire(
     (to_channel_id, to_username): (Option<i64>, Option<&str>),
     path: &str,
-    channels: &[Channel],
+    channels: &[Target],
     people: &BTreeMap<TelegramUsername, i64>,
 ) -> Result<Recipient, DropFileError> {
     match (to_channel_id, to_username) {
         (None, None) => Ok(Recipient::Buyer),
         (Some(raw), None) => channels
             .iter()
-            .find(|channel| channel.channel_id.get() == raw)
-            .map(|channel| Recipient::Channel(channel.channel_id))
+            .filter_map(|target| target.recipient.channel())
+            .find(|channel| channel.get() == raw)
+            .map(Recipient::Channel)
             .ok_or_else(|| {
                 field(
                     format!("{path}.to_channel_id"),
@@ -736,7 +761,7 @@ fn recipient_from_wire(
 fn watch_from_wire(
     wire: WatchWire,
     path: &str,
-    channels: &[Channel],
+    channels: &[Target],
     people: &BTreeMap<TelegramUsername, i64>,
 ) -> Result<NewWatch, DropFileError> {
     let gift_id = GiftId::new(wire.gift_id).map_err(|err| field(format!("{path}.gift_id"), err))?;
@@ -926,12 +951,20 @@ fn channel_map(
         .collect()
 }
 
-fn channel_from_wire(wire: ChannelWire, path: &str) -> Result<Channel, DropFileError> {
-    Ok(Channel {
-        row_id: ChannelRowId::new(wire.id).map_err(|err| field(format!("{path}.id"), err))?,
-        channel_id: ChannelId::new(wire.channel_id)
-            .map_err(|err| field(format!("{path}.channel_id"), err))?,
-        filter: ChannelFilter {
+fn target_from_wire(wire: ChannelWire, path: &str) -> Result<Target, DropFileError> {
+    let recipient =
+        Recipient::from_parts(wire.channel_id, wire.username.as_deref()).map_err(|err| {
+            let which = if wire.username.is_some() && wire.channel_id.is_none() {
+                "username"
+            } else {
+                "channel_id"
+            };
+            field(format!("{path}.{which}"), err)
+        })?;
+    Ok(Target {
+        row_id: TargetRowId::new(wire.id).map_err(|err| field(format!("{path}.id"), err))?,
+        recipient,
+        filter: TargetFilter {
             price: Bounds::from_i64(wire.price_min, wire.price_max, "price")
                 .map_err(|err| field(format!("{path}.price_min/price_max"), err))?,
             supply: Bounds::from_i64(wire.supply_min, wire.supply_max, "supply")

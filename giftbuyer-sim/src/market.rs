@@ -46,7 +46,7 @@ struct Inner {
 pub struct Purchase {
     pub form_id: i64,
     pub account: AccountId,
-    pub channel: ChannelId,
+    pub recipient: Recipient,
     pub gift: GiftId,
     pub price: Stars,
     /// When the request reached the server, on the market's clock.
@@ -610,15 +610,26 @@ impl State {
             .ok_or(TelegramError::AuthKeyUnregistered)
     }
 
-    /// Refuses a gift for a username nobody in the market holds, as Telegram refuses to
-    /// resolve it; a channel or the buyer itself passes (their own checks come after).
-    pub(crate) fn check_person(&self, recipient: Recipient) -> Result<(), TelegramError> {
+    /// Refuses a gift for a recipient the account cannot give to, as Telegram does before
+    /// anything is paid: a username nobody in the market holds cannot be resolved, and a
+    /// channel must be one the account can post in. The buyer itself always passes.
+    pub(crate) fn check_recipient(
+        &self,
+        account_id: AccountId,
+        recipient: Recipient,
+    ) -> Result<(), TelegramError> {
+        let account = self.account(account_id)?;
         match recipient {
             Recipient::User(name) if !self.people.contains_key(&name) => Err(TelegramError::Rpc {
                 code: 400,
                 name: "USERNAME_NOT_OCCUPIED".into(),
             }),
-            Recipient::User(_) | Recipient::Channel(_) | Recipient::Buyer => Ok(()),
+            Recipient::Channel(channel) => match account.access(channel) {
+                ChannelAccess::NotMember => Err(TelegramError::NotMember),
+                ChannelAccess::ReadOnly => Err(TelegramError::ChatWriteForbidden),
+                ChannelAccess::CanPost => Ok(()),
+            },
+            Recipient::User(_) | Recipient::Buyer => Ok(()),
         }
     }
 

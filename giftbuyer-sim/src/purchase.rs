@@ -2,7 +2,7 @@
 //! successful one changes.
 
 use giftbuyer_core::AccountId;
-use giftbuyer_core::ports::{ChannelAccess, PurchaseReceipt, PurchaseRequest, TelegramError};
+use giftbuyer_core::ports::{PurchaseReceipt, PurchaseRequest, TelegramError};
 
 use crate::market::{Now, Purchase, State};
 use crate::rng::SplitMix64;
@@ -11,10 +11,10 @@ use crate::rng::SplitMix64;
 const FORM_TAG: u64 = 0x464F_524D_0000_0000;
 
 impl State {
-    /// Buys one copy of a gift for a channel, at the moment the request arrived.
+    /// Buys one copy of a gift for a recipient, at the moment the request arrived.
     ///
-    /// The checks run in this order, and the first that fails answers: the channel (unknown,
-    /// then read-only), the gift (unknown or not yet released, then sold out), the account's
+    /// The checks run in this order, and the first that fails answers: the recipient (an
+    /// unknown username; a channel unknown, then read-only), the gift (unknown or not yet released, then sold out), the account's
     /// right to it (Premium, a lock, the per-user limit), the price, the balance. Only then is
     /// anything changed: the balance, the stock, the per-user count and the purchase log.
     pub(crate) fn buy(
@@ -23,12 +23,8 @@ impl State {
         request: PurchaseRequest,
         now: Now,
     ) -> Result<PurchaseReceipt, TelegramError> {
+        self.check_recipient(account_id, request.recipient)?;
         let account = self.account(account_id)?;
-        match account.access(request.channel_id) {
-            ChannelAccess::NotMember => return Err(TelegramError::NotMember),
-            ChannelAccess::ReadOnly => return Err(TelegramError::ChatWriteForbidden),
-            ChannelAccess::CanPost => {}
-        }
         let gift = self
             .gifts
             .iter()
@@ -75,7 +71,7 @@ impl State {
         self.purchases.push(Purchase {
             form_id,
             account: account_id,
-            channel: request.channel_id,
+            recipient: request.recipient,
             gift: request.gift_id,
             price,
             at: now.elapsed,

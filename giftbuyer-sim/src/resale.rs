@@ -3,9 +3,7 @@
 
 use std::time::Duration;
 
-use giftbuyer_core::ports::{
-    ChannelAccess, PurchaseReceipt, ResalePage, ResalePurchaseRequest, TelegramError,
-};
+use giftbuyer_core::ports::{PurchaseReceipt, ResalePage, ResalePurchaseRequest, TelegramError};
 use giftbuyer_core::resale::{Recipient, ResaleListing};
 use giftbuyer_core::{AccountId, GiftId, Stars, UnixTime};
 
@@ -174,15 +172,8 @@ impl State {
         request: ResalePurchaseRequest,
         now: Now,
     ) -> Result<PurchaseReceipt, TelegramError> {
+        self.check_recipient(account_id, request.recipient)?;
         let account = self.account(account_id)?;
-        self.check_person(request.recipient)?;
-        if let Recipient::Channel(channel) = request.recipient {
-            match account.access(channel) {
-                ChannelAccess::NotMember => return Err(TelegramError::NotMember),
-                ChannelAccess::ReadOnly => return Err(TelegramError::ChatWriteForbidden),
-                ChannelAccess::CanPost => {}
-            }
-        }
         let premium = account.has_premium(now.unix);
         let balance = account.spec.balance;
         let index = self

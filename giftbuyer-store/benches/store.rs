@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use giftbuyer_core::ports::{EngineStore, JournalKey, JournalStatus, UserId, UserStore, Username};
-use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId, Operation, Stars, UnixTime};
+use giftbuyer_core::{
+    AccountId, CatalogGift, ChannelId, GiftId, Operation, Recipient, Stars, UnixTime,
+};
 use giftbuyer_store::{MasterKey, Store};
 use sqlx::Connection as _;
 
@@ -82,7 +84,7 @@ impl BenchDb {
 fn operation(seq: u32) -> Operation {
     Operation {
         account_id: AccountId::new(1 + i64::from(seq % 4)).expect("account"),
-        channel_id: ChannelId::new(-1001000000001).expect("channel"),
+        recipient: Recipient::Channel(ChannelId::new(-1001000000001).expect("channel")),
         gift_id: GiftId::new(1 + i64::from(seq % 7)).expect("gift"),
         price: Stars::new(25),
         supply: 10_000,

@@ -28,7 +28,7 @@ use giftbuyer_core::{AccountId, GiftId, Stars, UnixTime};
 
 use crate::db::{BeginWrite, RowExt, time, to_db_int, with_db};
 use crate::journal::{Transition, status_from_code};
-use crate::resale::{recipient_column, recipient_of, recipient_username};
+use crate::recipient_columns::{recipient_column, recipient_of, recipient_username};
 use crate::side_journal::SideJournal;
 use crate::{Error, Store};
 

@@ -1,14 +1,20 @@
-//! A user's channels: the Bot API id, a title, the price and supply bounds that select the
-//! gifts bought onto each, and the exclude list of gifts never bought onto it.
+//! A user's targets, the rows of the `channels` table: the recipient (a channel by its Bot API
+//! id, the buying account itself, or a person by username), a title, the price and supply
+//! bounds that select the gifts bought onto each, and the exclude list of gifts never bought
+//! onto it.
+//!
+//! The table keeps its first name, from when every target was a channel. Each recipient
+//! appears at most once in a user's list: the partial unique indexes of migration 8 allow one
+//! row per channel, one per username and one for the account itself, so adding or changing a
+//! target onto a recipient the list already has is a conflict.
 
 use async_trait::async_trait;
-use giftbuyer_core::ports::{ChannelStore, NewChannel, PanelStoreError, UserId};
-use giftbuyer_core::{
-    Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, ExcludeList, UnixTime,
-};
+use giftbuyer_core::ports::{NewTarget, PanelStoreError, TargetStore, UserId};
+use giftbuyer_core::{Bounds, ExcludeList, Recipient, Target, TargetFilter, TargetRowId, UnixTime};
 use sqlx::AssertSqlSafe;
 
 use crate::db::{RowExt, check_text, to_db_int, with_db};
+use crate::recipient_columns::{recipient_column, recipient_of, recipient_username};
 use crate::{Error, Store};
 
 const MAX_TITLE_LEN: usize = 512;
@@ -17,7 +23,7 @@ const MAX_TITLE_LEN: usize = 512;
 struct FilterColumns([Option<i64>; 4]);
 
 impl FilterColumns {
-    fn new(filter: &ChannelFilter) -> Result<Self, Error> {
+    fn new(filter: &TargetFilter) -> Result<Self, Error> {
         let column = |field, value: Option<u64>| value.map(|v| to_db_int(field, v)).transpose();
         Ok(Self([
             column("price minimum", filter.price.min())?,
@@ -28,9 +34,18 @@ impl FilterColumns {
     }
 }
 
-/// The columns every channel query selects, in the order [`channel_from_row`] reads them.
-pub(crate) const CHANNEL_COLUMNS: &str = "id, channel_id, title, price_min, price_max, supply_min, \
-     supply_max, exclude_gift_ids, exclude_kinds";
+/// The columns every target query selects, the ones [`target_from_row`] reads.
+pub(crate) const TARGET_COLUMNS: &str = "id, channel_id, username, title, price_min, price_max, \
+     supply_min, supply_max, exclude_gift_ids, exclude_kinds";
+
+/// What a conflict or a missing row is called: a duplicate channel keeps the error it always
+/// had, and the recipients that came later are named as targets.
+fn what(recipient: Recipient) -> &'static str {
+    match recipient {
+        Recipient::Channel(_) => "channel",
+        Recipient::Buyer | Recipient::User(_) => "target",
+    }
+}
 
 /// An exclude list as its two text columns: comma-separated gift ids and kind codes.
 fn exclude_columns(exclude: &ExcludeList) -> (String, String) {
@@ -53,19 +68,20 @@ fn exclude_from_columns(ids: &str, kinds: &str) -> Result<ExcludeList, Error> {
         .map_err(|e| Error::corrupt("exclude_gift_ids", e))?;
     let kinds = parts(kinds);
     ExcludeList::from_codes(ids, kinds.iter().map(String::as_str))
-        .map_err(|e| Error::corrupt("channel exclude list", e))
+        .map_err(|e| Error::corrupt("target exclude list", e))
 }
 
-pub(crate) fn channel_from_row<R: RowExt>(row: &R) -> Result<Channel, Error> {
+/// A target from a row with the [`TARGET_COLUMNS`]. A recipient that cannot be read (both
+/// columns set, a bad channel id or username) is a corrupt row, as any other bad column is.
+pub(crate) fn target_from_row<R: RowExt>(row: &R) -> Result<Target, Error> {
     let bounds = |min, max, what| -> Result<Bounds, Error> {
         Bounds::from_i64(row.opt_int(min)?, row.opt_int(max)?, what)
-            .map_err(|e| Error::corrupt("channel bounds", e))
+            .map_err(|e| Error::corrupt("target bounds", e))
     };
-    Ok(Channel {
-        row_id: ChannelRowId::new(row.int("id")?).map_err(|e| Error::corrupt("channel id", e))?,
-        channel_id: ChannelId::new(row.int("channel_id")?)
-            .map_err(|e| Error::corrupt("channel_id", e))?,
-        filter: ChannelFilter {
+    Ok(Target {
+        row_id: TargetRowId::new(row.int("id")?).map_err(|e| Error::corrupt("target id", e))?,
+        recipient: recipient_of(row)?,
+        filter: TargetFilter {
             price: bounds("price_min", "price_max", "price")?,
             supply: bounds("supply_min", "supply_max", "supply")?,
         },
@@ -77,23 +93,24 @@ pub(crate) fn channel_from_row<R: RowExt>(row: &R) -> Result<Channel, Error> {
 async fn add(
     store: &Store,
     user: UserId,
-    channel: NewChannel,
+    target: NewTarget,
     now: UnixTime,
-) -> Result<ChannelRowId, Error> {
-    if let Some(title) = &channel.title {
-        check_text("channel title", title, MAX_TITLE_LEN)?;
+) -> Result<TargetRowId, Error> {
+    if let Some(title) = &target.title {
+        check_text("target title", title, MAX_TITLE_LEN)?;
     }
-    let [price_min, price_max, supply_min, supply_max] = FilterColumns::new(&channel.filter)?.0;
-    let (exclude_ids, exclude_kinds) = exclude_columns(&channel.exclude);
+    let [price_min, price_max, supply_min, supply_max] = FilterColumns::new(&target.filter)?.0;
+    let (exclude_ids, exclude_kinds) = exclude_columns(&target.exclude);
     let id = with_db!(store.db(), pool => {
         sqlx::query(
-            "INSERT INTO channels (user_id, channel_id, title, price_min, price_max, supply_min, \
-             supply_max, exclude_gift_ids, exclude_kinds, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            "INSERT INTO channels (user_id, channel_id, username, title, price_min, price_max, \
+             supply_min, supply_max, exclude_gift_ids, exclude_kinds, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(user.get())
-        .bind(channel.channel_id.get())
-        .bind(channel.title.as_deref())
+        .bind(recipient_column(target.recipient))
+        .bind(recipient_username(target.recipient))
+        .bind(target.title.as_deref())
         .bind(price_min)
         .bind(price_max)
         .bind(supply_min)
@@ -103,61 +120,66 @@ async fn add(
         .bind(now.secs())
         .fetch_one(pool)
         .await
-        .map_err(Error::keys("channel", Error::NotFound { what: "user" }))?
+        .map_err(Error::keys(what(target.recipient), Error::NotFound { what: "user" }))?
         .int("id")?
     });
-    ChannelRowId::new(id).map_err(|e| Error::corrupt("channel id", e))
+    TargetRowId::new(id).map_err(|e| Error::corrupt("target id", e))
 }
 
-async fn list(store: &Store, user: UserId) -> Result<Vec<Channel>, Error> {
+async fn list(store: &Store, user: UserId) -> Result<Vec<Target>, Error> {
     with_db!(store.db(), pool => {
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {CHANNEL_COLUMNS} FROM channels WHERE user_id = $1 ORDER BY id"
+            "SELECT {TARGET_COLUMNS} FROM channels WHERE user_id = $1 ORDER BY id"
         )))
         .bind(user.get())
         .fetch_all(pool)
         .await?;
-        rows.iter().map(channel_from_row).collect()
+        rows.iter().map(target_from_row).collect()
     })
 }
 
-async fn update(store: &Store, user: UserId, channel: &Channel) -> Result<(), Error> {
-    if let Some(title) = &channel.title {
-        check_text("channel title", title, MAX_TITLE_LEN)?;
+async fn update(store: &Store, user: UserId, target: &Target) -> Result<(), Error> {
+    if let Some(title) = &target.title {
+        check_text("target title", title, MAX_TITLE_LEN)?;
     }
-    let [price_min, price_max, supply_min, supply_max] = FilterColumns::new(&channel.filter)?.0;
-    let (exclude_ids, exclude_kinds) = exclude_columns(&channel.exclude);
+    let [price_min, price_max, supply_min, supply_max] = FilterColumns::new(&target.filter)?.0;
+    let (exclude_ids, exclude_kinds) = exclude_columns(&target.exclude);
+    // Both recipient columns are written, so a target may change kind (a channel becoming the
+    // account itself, say) and never keeps a stale value in the other column.
     let updated = with_db!(store.db(), pool => {
         sqlx::query(
-            "UPDATE channels SET channel_id = $1, title = $2, price_min = $3, price_max = $4, \
-             supply_min = $5, supply_max = $6, exclude_gift_ids = $7, exclude_kinds = $8 \
-             WHERE id = $9 AND user_id = $10",
+            "UPDATE channels SET channel_id = $1, username = $2, title = $3, price_min = $4, \
+             price_max = $5, supply_min = $6, supply_max = $7, exclude_gift_ids = $8, \
+             exclude_kinds = $9 WHERE id = $10 AND user_id = $11",
         )
-        .bind(channel.channel_id.get())
-        .bind(channel.title.as_deref())
+        .bind(recipient_column(target.recipient))
+        .bind(recipient_username(target.recipient))
+        .bind(target.title.as_deref())
         .bind(price_min)
         .bind(price_max)
         .bind(supply_min)
         .bind(supply_max)
         .bind(&exclude_ids)
         .bind(&exclude_kinds)
-        .bind(channel.row_id.get())
+        .bind(target.row_id.get())
         .bind(user.get())
         .execute(pool)
         .await
-        .map_err(Error::unique("channel"))?
+        .map_err(Error::unique(what(target.recipient)))?
         .rows_affected()
     });
     if updated == 0 {
-        return Err(Error::NotFound { what: "channel" });
+        return Err(Error::NotFound {
+            what: what(target.recipient),
+        });
     }
     Ok(())
 }
 
-async fn delete(store: &Store, user: UserId, channel: ChannelRowId) -> Result<bool, Error> {
+async fn delete(store: &Store, user: UserId, target: TargetRowId) -> Result<bool, Error> {
     with_db!(store.db(), pool => {
         Ok(sqlx::query("DELETE FROM channels WHERE id = $1 AND user_id = $2")
-            .bind(channel.get())
+            .bind(target.get())
             .bind(user.get())
             .execute(pool)
             .await?
@@ -167,29 +189,29 @@ async fn delete(store: &Store, user: UserId, channel: ChannelRowId) -> Result<bo
 }
 
 #[async_trait]
-impl ChannelStore for Store {
-    async fn add_channel(
+impl TargetStore for Store {
+    async fn add_target(
         &self,
         user: UserId,
-        channel: NewChannel,
+        target: NewTarget,
         now: UnixTime,
-    ) -> Result<ChannelRowId, PanelStoreError> {
-        Ok(add(self, user, channel, now).await?)
+    ) -> Result<TargetRowId, PanelStoreError> {
+        Ok(add(self, user, target, now).await?)
     }
 
-    async fn channels(&self, user: UserId) -> Result<Vec<Channel>, PanelStoreError> {
+    async fn targets(&self, user: UserId) -> Result<Vec<Target>, PanelStoreError> {
         Ok(list(self, user).await?)
     }
 
-    async fn update_channel(&self, user: UserId, channel: &Channel) -> Result<(), PanelStoreError> {
-        Ok(update(self, user, channel).await?)
+    async fn update_target(&self, user: UserId, target: &Target) -> Result<(), PanelStoreError> {
+        Ok(update(self, user, target).await?)
     }
 
-    async fn delete_channel(
+    async fn delete_target(
         &self,
         user: UserId,
-        channel: ChannelRowId,
+        target: TargetRowId,
     ) -> Result<bool, PanelStoreError> {
-        Ok(delete(self, user, channel).await?)
+        Ok(delete(self, user, target).await?)
     }
 }

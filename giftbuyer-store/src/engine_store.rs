@@ -17,7 +17,7 @@ use giftbuyer_core::report::Lang;
 use giftbuyer_core::{Account, AccountId, CatalogGift, ChannelId, Operation, Priority, UnixTime};
 use sqlx::AssertSqlSafe;
 
-use crate::channels::{CHANNEL_COLUMNS, channel_from_row};
+use crate::channels::{TARGET_COLUMNS, target_from_row};
 use crate::db::{RowExt, to_db_int, with_db};
 use crate::journal::{self, Transition};
 use crate::{Error, Store, catalog};
@@ -158,7 +158,7 @@ async fn save_account_state(
 }
 
 /// Every user with settings, logged-in accounts (a Telegram id and a stored session) and
-/// channels, read in one snapshot so that a user is never half-updated.
+/// targets, read in one snapshot so that a user is never half-updated.
 async fn load_users(store: &Store) -> Result<Vec<UserConfig>, Error> {
     let mut users: BTreeMap<i64, UserConfig> = BTreeMap::new();
     with_db!(store.db(), pool, backend => {
@@ -197,7 +197,7 @@ async fn load_users(store: &Store) -> Result<Vec<UserConfig>, Error> {
                     user_id: UserId::new(id).map_err(|e| Error::corrupt("user id", e))?,
                     settings,
                     accounts: Vec::new(),
-                    channels: Vec::new(),
+                    targets: Vec::new(),
                 },
             );
         }
@@ -227,13 +227,13 @@ async fn load_users(store: &Store) -> Result<Vec<UserConfig>, Error> {
             }
         }
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT user_id, {CHANNEL_COLUMNS} FROM channels ORDER BY user_id, id"
+            "SELECT user_id, {TARGET_COLUMNS} FROM channels ORDER BY user_id, id"
         )))
         .fetch_all(&mut *tx)
         .await?;
         for row in &rows {
             if let Some(user) = users.get_mut(&row.int("user_id")?) {
-                user.channels.push(channel_from_row(row)?);
+                user.targets.push(target_from_row(row)?);
             }
         }
         tx.commit().await?;

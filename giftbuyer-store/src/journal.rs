@@ -6,23 +6,26 @@
 //! on SQLite and on PostgreSQL alike, without explicit locks.
 
 use giftbuyer_core::ports::{JournalEntry, JournalKey, JournalStatus, UserId};
-use giftbuyer_core::{AccountId, ChannelId, GiftId, Operation, Stars, UnixTime};
+use giftbuyer_core::{AccountId, GiftId, Operation, Stars, UnixTime};
 use sqlx::AssertSqlSafe;
 
 use crate::db::{BeginWrite, RowExt, from_db_int, time, to_db_int, values_list, with_db};
+use crate::recipient_columns::{recipient_column, recipient_of, recipient_username};
 use crate::{Error, Store};
 
-/// Rows per multi-row `INSERT` (11 values each, well under both databases' parameter limits).
+/// Rows per multi-row `INSERT` (12 values each, well under both databases' parameter limits).
 const INSERT_CHUNK: usize = 100;
-const INSERT_COLUMNS: usize = 11;
+const INSERT_COLUMNS: usize = 12;
 /// Error texts come from Telegram; they are kept short and free of NUL so that a hostile or
 /// broken answer cannot make a journal write fail.
 const MAX_ERROR_LEN: usize = 200;
 
-/// An operation checked against the database's integer range.
+/// An operation checked against the database's integer range, its recipient as its two
+/// columns.
 struct OperationRow {
     account_id: i64,
-    channel_id: i64,
+    channel_id: Option<i64>,
+    username: Option<String>,
     gift_id: i64,
     price: i64,
     supply: i64,
@@ -32,7 +35,8 @@ impl OperationRow {
     fn new(operation: &Operation) -> Result<Self, Error> {
         Ok(Self {
             account_id: operation.account_id.get(),
-            channel_id: operation.channel_id.get(),
+            channel_id: recipient_column(operation.recipient),
+            username: recipient_username(operation.recipient),
             gift_id: operation.gift_id.get(),
             price: to_db_int("price", operation.price.get())?,
             supply: to_db_int("supply", operation.supply)?,
@@ -68,8 +72,8 @@ pub(crate) async fn begin_run(
         let mut seq: i64 = 0;
         for chunk in rows.chunks(INSERT_CHUNK) {
             let sql = format!(
-                "INSERT INTO journal (run_id, seq, user_id, account_id, channel_id, gift_id, \
-                 price, supply, status, created_at, updated_at) VALUES {}",
+                "INSERT INTO journal (run_id, seq, user_id, account_id, channel_id, username, \
+                 gift_id, price, supply, status, created_at, updated_at) VALUES {}",
                 values_list(backend, chunk.len(), INSERT_COLUMNS)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -80,6 +84,7 @@ pub(crate) async fn begin_run(
                     .bind(user.get())
                     .bind(row.account_id)
                     .bind(row.channel_id)
+                    .bind(row.username.as_deref())
                     .bind(row.gift_id)
                     .bind(row.price)
                     .bind(row.supply)
@@ -107,9 +112,9 @@ pub(crate) async fn add_operation(
     // belong to a run of this user, which the (run_id, user_id) foreign key enforces.
     with_db!(store.db(), pool => {
         sqlx::query(
-            "INSERT INTO journal (run_id, seq, user_id, account_id, channel_id, gift_id, price, \
-             supply, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+            "INSERT INTO journal (run_id, seq, user_id, account_id, channel_id, username, gift_id, \
+             price, supply, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
              ON CONFLICT (run_id, seq) DO NOTHING",
         )
         .bind(key.run_id)
@@ -117,6 +122,7 @@ pub(crate) async fn add_operation(
         .bind(user.get())
         .bind(row.account_id)
         .bind(row.channel_id)
+        .bind(row.username.as_deref())
         .bind(row.gift_id)
         .bind(row.price)
         .bind(row.supply)
@@ -206,8 +212,8 @@ pub(crate) async fn run_journal(
 ) -> Result<Vec<JournalEntry>, Error> {
     with_db!(store.db(), pool => {
         let rows = sqlx::query(
-            "SELECT run_id, seq, user_id, account_id, channel_id, gift_id, price, supply, status, \
-             error, updated_at FROM journal WHERE user_id = $1 AND run_id = $2 ORDER BY seq",
+            "SELECT run_id, seq, user_id, account_id, channel_id, username, gift_id, price, supply, \
+             status, error, updated_at FROM journal WHERE user_id = $1 AND run_id = $2 ORDER BY seq",
         )
         .bind(user.get())
         .bind(run_id)
@@ -256,8 +262,7 @@ fn journal_entry<R: RowExt>(row: &R) -> Result<JournalEntry, Error> {
         operation: Operation {
             account_id: AccountId::new(row.int("account_id")?)
                 .map_err(|e| Error::corrupt("account_id", e))?,
-            channel_id: ChannelId::new(row.int("channel_id")?)
-                .map_err(|e| Error::corrupt("channel_id", e))?,
+            recipient: recipient_of(row)?,
             gift_id: GiftId::new(row.int("gift_id")?).map_err(|e| Error::corrupt("gift_id", e))?,
             price: Stars::new(from_db_int("price", row.int("price")?)?),
             supply: from_db_int("supply", row.int("supply")?)?,

@@ -48,6 +48,7 @@ mod journal;
 mod keyfile;
 mod leadership;
 mod migrate;
+mod recipient_columns;
 mod resale;
 mod rotate;
 mod settings;

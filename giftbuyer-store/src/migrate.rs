@@ -54,6 +54,11 @@ const SQLITE: &[Migration] = &[
         name: "user_recipients",
         sql: include_str!("../migrations/sqlite/0007_user_recipients.sql"),
     },
+    Migration {
+        version: 8,
+        name: "targets",
+        sql: include_str!("../migrations/sqlite/0008_targets.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -91,6 +96,11 @@ const POSTGRES: &[Migration] = &[
         version: 7,
         name: "user_recipients",
         sql: include_str!("../migrations/postgres/0007_user_recipients.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "targets",
+        sql: include_str!("../migrations/postgres/0008_targets.sql"),
     },
 ];
 

@@ -15,13 +15,12 @@ use giftbuyer_core::ports::{
     JournalStatus, NewWatch, ResaleEntry, ResaleEntryId, ResaleStore, ResaleWatchStore, StoreError,
     UserId, UserWatch, check_resale_move,
 };
-use giftbuyer_core::resale::{
-    AttributeFilter, Recipient, ResaleWatch, SnipeBuy, TelegramUsername, WatchError, WatchId,
-};
-use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars, UnixTime};
+use giftbuyer_core::resale::{AttributeFilter, ResaleWatch, SnipeBuy, WatchError, WatchId};
+use giftbuyer_core::{AccountId, GiftId, Stars, UnixTime};
 
 use crate::db::{RowExt, check_text, from_db_u32, time, to_db_int, with_db};
 use crate::journal::{Transition, status_from_code};
+use crate::recipient_columns::{recipient_column, recipient_of, recipient_username};
 use crate::side_journal::SideJournal;
 use crate::{Error, Store};
 
@@ -281,47 +280,6 @@ fn invalid_watch(error: WatchError) -> Error {
     }
 }
 
-/// The recipient's channel column: the channel's id, or NULL for a user or the account itself.
-pub(crate) fn recipient_column(recipient: Recipient) -> Option<i64> {
-    match recipient {
-        Recipient::Channel(channel) => Some(channel.get()),
-        Recipient::Buyer | Recipient::User(_) => None,
-    }
-}
-
-/// The recipient's username column: the user's username, or NULL for a channel or the account.
-pub(crate) fn recipient_username(recipient: Recipient) -> Option<String> {
-    match recipient {
-        Recipient::User(user) => Some(user.as_str().to_owned()),
-        Recipient::Channel(_) | Recipient::Buyer => None,
-    }
-}
-
-/// The recipient from its two columns; both set is a corrupt row.
-pub(crate) fn recipient_from_columns(
-    channel: Option<i64>,
-    username: Option<String>,
-) -> Result<Recipient, Error> {
-    match (channel, username) {
-        (None, None) => Ok(Recipient::Buyer),
-        (Some(channel), None) => ChannelId::new(channel)
-            .map(Recipient::Channel)
-            .map_err(|e| Error::corrupt("recipient channel_id", e)),
-        (None, Some(username)) => TelegramUsername::new(&username)
-            .map(Recipient::User)
-            .map_err(|e| Error::corrupt("recipient username", e)),
-        (Some(_), Some(_)) => Err(Error::corrupt(
-            "recipient",
-            "both a channel and a username".to_owned(),
-        )),
-    }
-}
-
-/// The recipient of a row with `channel_id` and `username` columns.
-pub(crate) fn recipient_of<R: RowExt>(row: &R) -> Result<Recipient, Error> {
-    recipient_from_columns(row.opt_int("channel_id")?, row.opt_text("username")?)
-}
-
 fn watch_from_row<R: RowExt>(row: &R) -> Result<UserWatch, Error> {
     let model = row.opt_text("model")?;
     let backdrop = row.opt_text("backdrop")?;
@@ -381,29 +339,6 @@ mod tests {
         for bad in ["", "a\0b", &"x".repeat(MAX_SLUG_LEN + 1)] {
             let error = check_slug(bad).expect_err("refused");
             assert!(error.to_string().starts_with("invalid slug: "), "{error}");
-        }
-    }
-
-    #[test]
-    fn recipients_round_trip_through_their_column() {
-        let channel = Recipient::Channel(ChannelId::new(-1001234567890).expect("channel"));
-        let user = Recipient::User(TelegramUsername::new("gift_friend").expect("username"));
-        for recipient in [channel, Recipient::Buyer, user] {
-            let columns = (recipient_column(recipient), recipient_username(recipient));
-            assert_eq!(
-                recipient_from_columns(columns.0, columns.1).ok(),
-                Some(recipient)
-            );
-        }
-        for (channel, username) in [
-            (Some(5), None),
-            (None, Some("a b".to_owned())),
-            (Some(-1001234567890), Some("gift_friend".to_owned())),
-        ] {
-            assert!(matches!(
-                recipient_from_columns(channel, username),
-                Err(Error::Corrupt { .. })
-            ));
         }
     }
 

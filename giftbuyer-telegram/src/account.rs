@@ -201,8 +201,7 @@ impl MtprotoAccount {
     }
 
     async fn buy(&self, request: PurchaseRequest) -> Result<PurchaseReceipt, TelegramError> {
-        let access_hash = self.channel_access_hash(request.channel_id).await?;
-        let peer = mapping::input_peer_channel(request.channel_id, access_hash);
+        let peer = self.recipient_peer(request.recipient).await?;
         let invoice = mapping::star_gift_invoice(peer, &request);
         self.pay(invoice, request.price).await
     }

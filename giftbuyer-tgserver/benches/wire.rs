@@ -161,7 +161,9 @@ async fn current_hash(account: &dyn TelegramAccount) -> i32 {
 fn purchase() -> PurchaseRequest {
     PurchaseRequest {
         gift_id: GiftId::new(BOUGHT).expect("gift id"),
-        channel_id: ChannelId::from_mtproto(CHANNEL).expect("channel id"),
+        recipient: giftbuyer_core::Recipient::Channel(
+            ChannelId::from_mtproto(CHANNEL).expect("channel id"),
+        ),
         price: Stars::new(PRICE),
         hide_name: true,
         message: None,

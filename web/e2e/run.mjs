@@ -229,15 +229,27 @@ async function run(page, base) {
     if (await card.locator('.stages li.stage-error').count()) fail('refreshing the demo account failed');
   });
 
-  await step('add a channel', async () => {
-    await goTo(page, 'Channels', '/channels');
-    await page.getByRole('button', { name: 'Add channel' }).first().click();
+  await step('add a channel and a target for the buying account itself', async () => {
+    await goTo(page, 'Targets', '/channels');
+    await page.getByRole('button', { name: 'Add target' }).first().click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Channel id').fill('-1001234567890');
     await dialog.getByLabel('Title').fill('E2E channel');
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'detached' });
     await page.getByTestId('channel-row').filter({ hasText: 'E2E channel' }).waitFor();
+    // The account's own profile, for gifts of a supply of one only, so that the demo's drops
+    // still go to the channel.
+    await page.getByRole('button', { name: 'Add target' }).first().click();
+    const own = page.getByRole('dialog');
+    await own.getByLabel('Myself (each buying account)').check();
+    await own.getByLabel('Title').fill('E2E profile');
+    await own.getByLabel('Max supply').fill('1');
+    await own.getByRole('button', { name: 'Save' }).click();
+    await own.waitFor({ state: 'detached' });
+    const ownRow = page.getByTestId('channel-row').filter({ hasText: 'E2E profile' });
+    await ownRow.getByTestId('channel-recipient').filter({ hasText: 'Myself' }).waitFor();
+    if (await ownRow.getByRole('button', { name: 'Check access' }).count()) fail('a self target offers a membership check');
     await page.getByLabel('Price', { exact: true }).fill('500');
     await page.getByLabel('Supply', { exact: true }).fill('10000');
     await page.getByRole('button', { name: 'Check', exact: true }).click();

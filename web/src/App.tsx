@@ -21,7 +21,7 @@ import { GiftIcon } from './components/Icons';
 const ROUTES: { path: string; label: MessageKey; screen: () => React.JSX.Element }[] = [
   { path: '/', label: 'nav.dashboard', screen: DashboardScreen },
   { path: '/gifts', label: 'nav.gifts', screen: GiftsScreen },
-  { path: '/channels', label: 'nav.channels', screen: ChannelsScreen },
+  { path: '/channels', label: 'nav.targets', screen: ChannelsScreen },
   { path: '/purchases', label: 'nav.purchases', screen: PurchasesScreen },
   { path: '/resale', label: 'nav.resale', screen: ResaleScreen },
   { path: '/auctions', label: 'nav.auctions', screen: AuctionsScreen },

@@ -144,8 +144,10 @@ async fn follow_channels(
     async fn announce(store: &Store, backend: &MarketBackend) {
         match store.users().await {
             Ok(users) => {
-                for channel in users.iter().flat_map(|user| &user.channels) {
-                    backend.add_channel(channel.channel_id, channel.title.clone());
+                for target in users.iter().flat_map(|user| &user.targets) {
+                    if let Some(channel) = target.recipient.channel() {
+                        backend.add_channel(channel, target.title.clone());
+                    }
                 }
             }
             Err(error) => {

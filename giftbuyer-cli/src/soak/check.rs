@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use giftbuyer_core::ports::{ChatId, JournalEntry, JournalKey, JournalStatus, UserId};
-use giftbuyer_core::{AccountId, ChannelId, GiftId};
+use giftbuyer_core::{AccountId, GiftId, Recipient};
 
 /// Everything gathered at the end of a soak.
 #[derive(Debug, Default)]
@@ -26,7 +26,7 @@ pub(super) struct Evidence {
     /// Purchase requests the market received.
     pub(super) buy_calls: u64,
     /// Purchases the market carried out.
-    pub(super) purchases: Vec<(AccountId, GiftId, ChannelId)>,
+    pub(super) purchases: Vec<(AccountId, GiftId, Recipient)>,
     /// Each finished run's report (its first message), by user.
     pub(super) reports: Vec<(UserId, String)>,
     /// Texts the bot delivered, by chat.
@@ -53,7 +53,7 @@ pub(super) struct Verdict {
 }
 
 /// A purchase as the market and the journal both name it.
-type Purchase = (AccountId, GiftId, ChannelId);
+type Purchase = (AccountId, GiftId, Recipient);
 
 pub(super) fn check(evidence: &Evidence) -> Verdict {
     let mut verdict = Verdict {
@@ -86,7 +86,7 @@ pub(super) fn check(evidence: &Evidence) -> Verdict {
     let mut unknown: BTreeMap<Purchase, usize> = BTreeMap::new();
     for entry in &evidence.journal {
         let op = &entry.operation;
-        let purchase = (op.account_id, op.gift_id, op.channel_id);
+        let purchase = (op.account_id, op.gift_id, op.recipient);
         match entry.status {
             JournalStatus::Bought => {
                 verdict.bought += 1;
@@ -198,7 +198,9 @@ mod tests {
             user_id: UserId::new(1).expect("id"),
             operation: Operation {
                 account_id: AccountId::new(11).expect("id"),
-                channel_id: ChannelId::new(-1_001_000_000_001).expect("id"),
+                recipient: Recipient::Channel(
+                    giftbuyer_core::ChannelId::new(-1_001_000_000_001).expect("id"),
+                ),
                 gift_id: GiftId::new(900).expect("id"),
                 price: Stars::new(10),
                 supply: 100,
@@ -211,7 +213,7 @@ mod tests {
 
     fn purchase() -> Purchase {
         let op = entry(0, JournalStatus::Bought).operation;
-        (op.account_id, op.gift_id, op.channel_id)
+        (op.account_id, op.gift_id, op.recipient)
     }
 
     /// One drop, one user, one bought and one unknown purchase that the market carried out,

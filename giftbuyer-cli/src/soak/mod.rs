@@ -273,7 +273,7 @@ async fn soak(args: &SoakArgs) -> anyhow::Result<(Verdict, Figures)> {
         purchases: market
             .purchases()
             .iter()
-            .map(|purchase| (purchase.account, purchase.gift, purchase.channel))
+            .map(|purchase| (purchase.account, purchase.gift, purchase.recipient))
             .collect(),
         reports: seen.reports,
         delivered,

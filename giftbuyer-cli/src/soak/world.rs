@@ -8,7 +8,8 @@ use giftbuyer_core::ports::{
     ChannelAccess, ChatId, TelegramError, UserConfig, UserId, UserSettings,
 };
 use giftbuyer_core::{
-    AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, ExcludeList, GiftId, Stars,
+    AccountId, Bounds, ChannelId, ExcludeList, GiftId, Recipient, Stars, Target, TargetFilter,
+    TargetRowId,
 };
 use giftbuyer_sim::{
     AccountSpec, BotConfig, Fault, FaultAction, FaultWhen, GiftSpec, MarketConfig, Method,
@@ -40,12 +41,13 @@ pub(super) fn world(seed: u64, users: u32, accounts: u32, drops: u32) -> anyhow:
     let mut configs = Vec::new();
     for user in 1..=users {
         let user_id = UserId::new(i64::from(user))?;
-        let channels: Vec<Channel> = (1..=2)
+        let channel_ids = [channel(user, 1)?, channel(user, 2)?];
+        let channels: Vec<Target> = (1..=2)
             .map(|n| {
-                Ok(Channel {
-                    row_id: ChannelRowId::new(i64::from(user * 10 + n))?,
-                    channel_id: channel(user, n)?,
-                    filter: ChannelFilter {
+                Ok(Target {
+                    row_id: TargetRowId::new(i64::from(user * 10 + n))?,
+                    recipient: Recipient::Channel(channel(user, n)?),
+                    filter: TargetFilter {
                         price: Bounds::UNBOUNDED,
                         supply: Bounds::UNBOUNDED,
                     },
@@ -58,13 +60,13 @@ pub(super) fn world(seed: u64, users: u32, accounts: u32, drops: u32) -> anyhow:
         for n in 1..=accounts {
             let id = account(user, n)?;
             let mut spec = AccountSpec::new(id, Stars::new(1_000_000_000)).premium();
-            for row in &channels {
-                spec = spec.channel(row.channel_id, ChannelAccess::CanPost);
+            for channel in channel_ids {
+                spec = spec.channel(channel, ChannelAccess::CanPost);
             }
             // Each user's first account may not post in the best channel, so its purchases
             // move to the next one, as a channel error does live.
             if n == 1 {
-                spec = spec.channel(channels[0].channel_id, ChannelAccess::ReadOnly);
+                spec = spec.channel(channel_ids[0], ChannelAccess::ReadOnly);
             }
             market = market.account(spec);
             ids.push(id);
@@ -84,7 +86,7 @@ pub(super) fn world(seed: u64, users: u32, accounts: u32, drops: u32) -> anyhow:
                 ..UserSettings::default()
             },
             accounts: ids,
-            channels,
+            targets: channels,
         });
     }
 

@@ -69,7 +69,7 @@ fn plans_the_example_scenario_as_text() {
         • 🗓️ 334455 «Mass drop» | 15⭐ | supply=100000 → ch=-1009876543210 acc=4242 ×4; not enough stars (acc=1337)
         • ⏭️ 445566 «Teddy» | 15⭐ | unlimited → non-limited (skipped)
         • ⏭️ 556677 «Gone» | 1000⭐ | supply=200 → sold out
-        🛰️ By channel:
+        🛰️ By target:
         • -1009876543210: plan=4
         • -1001234567890: plan=3
         👤 By account:
@@ -94,11 +94,9 @@ fn plans_the_example_scenario_as_json_in_russian() {
     let json: serde_json::Value = serde_json::from_str(&output).expect("valid JSON");
     let operations = json["operations"].as_array().expect("operations");
     assert_eq!(operations.len(), 7);
-    expect![[r#"{"account_id":1337,"channel_id":-1001234567890,"gift_id":223344,"price":50,"supply":500}"#]].assert_eq(&serde_json::to_string(&operations[0]).expect("json"));
+    expect![[r#"{"account_id":1337,"channel_id":-1001234567890,"gift_id":223344,"price":50,"supply":500,"username":null}"#]].assert_eq(&serde_json::to_string(&operations[0]).expect("json"));
     expect![[r#"[{"gift_id":445566,"reason":"unlimited"},{"gift_id":556677,"reason":"sold_out"},{"account_id":1337,"gift_id":334455,"reason":"not_enough_stars"},{"account_id":4242,"gift_id":223344,"reason":"premium_required"}]"#]].assert_eq(&serde_json::to_string(&json["skips"]).expect("json"));
-    expect![[
-        r#"[{"account_id":4242,"channel_id":-1001234567890,"gift_id":123456,"until":1764003600}]"#
-    ]]
+    expect![[r#"[{"account_id":4242,"channel_id":-1001234567890,"gift_id":123456,"until":1764003600,"username":null}]"#]]
     .assert_eq(&serde_json::to_string(&json["deferred"]).expect("json"));
     let report = json["report"].as_str().expect("report text");
     assert!(
@@ -190,7 +188,7 @@ fn plans_the_exclude_and_priority_example() {
     let output = giftbuyer(&["plan", "--input", path, "--format", "json"], None);
     let json: serde_json::Value = serde_json::from_str(&stdout_of(&output)).expect("json");
     expect![[r#"
-        [{"account_id":1337,"channel_id":-1009876543210,"gift_id":223344,"price":500,"supply":2000},{"account_id":1337,"channel_id":-1009876543210,"gift_id":223344,"price":500,"supply":2000}]
+        [{"account_id":1337,"channel_id":-1009876543210,"gift_id":223344,"price":500,"supply":2000,"username":null},{"account_id":1337,"channel_id":-1009876543210,"gift_id":223344,"price":500,"supply":2000,"username":null}]
         [{"gift_id":334455,"reason":"excluded"},{"account_id":1337,"gift_id":123456,"reason":"not_enough_stars"}]"#]].assert_eq(&format!("{}\n{}", json["operations"], json["skips"]));
     // The same file in the default order buys the rarer Heart first instead.
     let text = std::fs::read_to_string(path)
@@ -199,8 +197,59 @@ fn plans_the_exclude_and_priority_example() {
     let output = giftbuyer(&["plan", "--input", "-", "--format", "json"], Some(&text));
     let json: serde_json::Value = serde_json::from_str(&stdout_of(&output)).expect("json");
     expect![[r#"
-        [{"account_id":1337,"channel_id":-1001234567890,"gift_id":123456,"price":300,"supply":1000},{"account_id":1337,"channel_id":-1001234567890,"gift_id":123456,"price":300,"supply":1000},{"account_id":1337,"channel_id":-1001234567890,"gift_id":123456,"price":300,"supply":1000}]
+        [{"account_id":1337,"channel_id":-1001234567890,"gift_id":123456,"price":300,"supply":1000,"username":null},{"account_id":1337,"channel_id":-1001234567890,"gift_id":123456,"price":300,"supply":1000,"username":null},{"account_id":1337,"channel_id":-1001234567890,"gift_id":123456,"price":300,"supply":1000,"username":null}]
         [{"gift_id":334455,"reason":"excluded"},{"account_id":1337,"gift_id":223344,"reason":"not_enough_stars"}]"#]].assert_eq(&format!("{}\n{}", json["operations"], json["skips"]));
+}
+
+/// The targets example: a person takes the rarest gifts but never a birthday gift, a channel
+/// the mid-supply ones, and each buying account's own profile everything else.
+#[test]
+fn plans_the_targets_example_onto_a_person_a_channel_and_the_accounts_themselves() {
+    let path = example("targets.json");
+    let path = path.to_str().expect("utf-8 path");
+    let text = stdout_of(&giftbuyer(&["plan", "--input", path], None));
+    expect![[r#"
+        operations: 59 (total 950⭐)
+          acc=1337 → @gift_friend gift=101 100⭐ supply=500 ×2
+          acc=1337 → ch=-1001234567890 gift=102 50⭐ supply=800 ×3
+          acc=1337 → ch=-1001234567890 gift=103 25⭐ supply=20000 ×4
+          acc=1337 → self gift=104 10⭐ supply=1000000 ×50
+        skips: 0
+        deferred: 0
+
+        🧾 Autobuy plan (dry run)
+        📊 New: 4 | Planned: 4 | Skipped: 0
+        📦 By gift:
+        • 🗓️ 101 «Rose» | 100⭐ | supply=500 → @gift_friend acc=1337 ×2
+        • 🗓️ 102 «Cake» | 50⭐ | supply=800 → ch=-1001234567890 acc=1337 ×3
+        • 🗓️ 103 «Star» | 25⭐ | supply=20000 → ch=-1001234567890 acc=1337 ×4
+        • 🗓️ 104 «Heart» | 10⭐ | supply=1000000 → self acc=1337 ×50
+        🛰️ By target:
+        • -1001234567890: plan=7
+        • self: plan=50
+        • @gift_friend: plan=2
+        👤 By account:
+        • acc=1337: plan=59 💰cost=950 start=1000 end=50
+        • acc=4242: plan=0 💰cost=0 start=300 end=300
+    "#]]
+    .assert_eq(&text);
+    let output = giftbuyer(&["plan", "--input", path, "--format", "json"], None);
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&output)).expect("json");
+    let receivers: Vec<String> = json["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .map(|op| format!("{}/{}", op["channel_id"], op["username"]))
+        .collect();
+    assert!(
+        receivers.contains(&"null/\"gift_friend\"".to_owned()),
+        "{receivers:?}"
+    );
+    assert!(
+        receivers.contains(&"-1001234567890/null".to_owned()),
+        "{receivers:?}"
+    );
+    assert!(receivers.contains(&"null/null".to_owned()), "{receivers:?}");
 }
 
 /// The market example: resale watches meet listings (the richest account buys, a listing above

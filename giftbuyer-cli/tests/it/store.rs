@@ -18,10 +18,10 @@ fn migrate_creates_the_schema_once() {
     let first = stdout_of(&run(&["migrate", "--database-url", &url]));
     assert_eq!(
         first,
-        "applied migrations 1, 2, 3, 4, 5, 6, 7; the schema is at version 7\n"
+        "applied migrations 1, 2, 3, 4, 5, 6, 7, 8; the schema is at version 8\n"
     );
     let second = stdout_of(&run(&["migrate", "--database-url", &url]));
-    assert_eq!(second, "the schema is up to date (version 7)\n");
+    assert_eq!(second, "the schema is up to date (version 8)\n");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use super::UserId;
-use crate::{AccountId, ChannelId, GiftId, Stars, UnixTime};
+use crate::{AccountId, GiftId, Recipient, Stars, UnixTime};
 
 /// Something the engine did that a live view cares about. Internal events (every catalog
 /// poll, every purchase about to be sent) are left out, so that subscribers only wake up for
@@ -26,7 +26,7 @@ pub enum LiveEvent {
         user: UserId,
         account: AccountId,
         gift: GiftId,
-        channel: ChannelId,
+        recipient: Recipient,
         outcome: String,
     },
     /// One resale purchase of one user ended. `outcome` is `"bought"`, the Telegram error name

@@ -43,12 +43,12 @@ pub use login::{
 };
 pub use new_account::{SaveLoginError, compact_phone, save_login};
 pub use panel_store::{
-    AccountStore, ApiProfileStore, CatalogStore, ChannelStore, HistoryStore, PanelStore,
-    PanelStoreError, SessionVault, SettingsStore, UserStore, WebSessionStore,
+    AccountStore, ApiProfileStore, CatalogStore, HistoryStore, PanelStore, PanelStoreError,
+    SessionVault, SettingsStore, TargetStore, UserStore, WebSessionStore,
 };
 pub use panel_types::{
     AccountRecord, AccountRowId, ApiProfile, ApiProfileId, AuditEntry, DaySpending, KnownGift,
-    LockoutPolicy, LoginFailure, MtprotoSession, NewAccount, NewApiProfile, NewChannel,
+    LockoutPolicy, LoginFailure, MtprotoSession, NewAccount, NewApiProfile, NewTarget,
     NewWebSession, RemainingPoint, RunRecord, SessionTokenHash, StoredReport, UserRecord, Username,
     WebSession, WebSessionId,
 };

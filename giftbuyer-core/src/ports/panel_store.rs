@@ -12,12 +12,12 @@ use async_trait::async_trait;
 
 use super::panel_types::{
     AccountRecord, AccountRowId, ApiProfile, ApiProfileId, AuditEntry, DaySpending, KnownGift,
-    LockoutPolicy, LoginFailure, MtprotoSession, NewAccount, NewApiProfile, NewChannel,
+    LockoutPolicy, LoginFailure, MtprotoSession, NewAccount, NewApiProfile, NewTarget,
     NewWebSession, RemainingPoint, RunRecord, SessionTokenHash, StoredReport, UserRecord, Username,
     WebSession, WebSessionId,
 };
 use super::{Profile, Secret, UserId, UserSettings};
-use crate::{AccountId, Channel, ChannelRowId, GiftId, UnixTime, ValueError};
+use crate::{AccountId, GiftId, Target, TargetRowId, UnixTime, ValueError};
 
 /// Why a panel storage call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -231,24 +231,24 @@ pub trait SessionVault: Send + Sync {
     ) -> Result<bool>;
 }
 
-/// A user's channels.
+/// A user's targets: the channels, the account itself and the people gifts are bought for.
 #[async_trait]
-pub trait ChannelStore: Send + Sync {
-    /// Adds a channel; one already in the user's list is a conflict.
-    async fn add_channel(
+pub trait TargetStore: Send + Sync {
+    /// Adds a target; one whose recipient is already in the user's list is a conflict.
+    async fn add_target(
         &self,
         user: UserId,
-        channel: NewChannel,
+        target: NewTarget,
         now: UnixTime,
-    ) -> Result<ChannelRowId>;
+    ) -> Result<TargetRowId>;
 
-    /// The user's channels, by row id.
-    async fn channels(&self, user: UserId) -> Result<Vec<Channel>>;
+    /// The user's targets, by row id.
+    async fn targets(&self, user: UserId) -> Result<Vec<Target>>;
 
-    /// Replaces a channel's id, title and filter (found by its row id).
-    async fn update_channel(&self, user: UserId, channel: &Channel) -> Result<()>;
+    /// Replaces a target's recipient, title, filter and exclude list (found by its row id).
+    async fn update_target(&self, user: UserId, target: &Target) -> Result<()>;
 
-    async fn delete_channel(&self, user: UserId, channel: ChannelRowId) -> Result<bool>;
+    async fn delete_target(&self, user: UserId, target: TargetRowId) -> Result<bool>;
 }
 
 /// A user's settings, and the bot token kept apart from them because it is a secret.
@@ -341,7 +341,7 @@ pub trait PanelStore:
     + ApiProfileStore
     + AccountStore
     + SessionVault
-    + ChannelStore
+    + TargetStore
     + SettingsStore
     + HistoryStore
     + CatalogStore
@@ -354,7 +354,7 @@ impl<T> PanelStore for T where
         + ApiProfileStore
         + AccountStore
         + SessionVault
-        + ChannelStore
+        + TargetStore
         + SettingsStore
         + HistoryStore
         + CatalogStore

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{Secret, UserId};
 use crate::ids::positive_id;
 use crate::{
-    AccountId, CatalogGift, ChannelFilter, ChannelId, ExcludeList, Stars, UnixTime, ValueError,
+    AccountId, CatalogGift, ExcludeList, Recipient, Stars, TargetFilter, UnixTime, ValueError,
 };
 
 positive_id!(
@@ -184,12 +184,12 @@ pub struct MtprotoSession {
     pub data: Secret<Vec<u8>>,
 }
 
-/// A channel to add to a user's list.
+/// A target to add to a user's list: a channel, the buying account itself, or a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewChannel {
-    pub channel_id: ChannelId,
+pub struct NewTarget {
+    pub recipient: Recipient,
     pub title: Option<String>,
-    pub filter: ChannelFilter,
+    pub filter: TargetFilter,
     pub exclude: ExcludeList,
 }
 

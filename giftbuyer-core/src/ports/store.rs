@@ -1,4 +1,4 @@
-//! The port to storage: what the engine reads (users, their accounts, channels and settings)
+//! The port to storage: what the engine reads (users, their accounts, targets and settings)
 //! and what it must not lose (the known catalog and the purchase journal).
 
 use async_trait::async_trait;
@@ -7,12 +7,12 @@ use super::ChatId;
 use crate::ids::positive_id;
 use crate::report::Lang;
 use crate::{
-    Account, AccountId, CatalogGift, Channel, ChannelId, GiftId, Operation, Priority, UnixTime,
+    Account, AccountId, CatalogGift, ChannelId, GiftId, Operation, Priority, Target, UnixTime,
     ValueError,
 };
 
 positive_id!(
-    /// A user of the panel, who owns accounts, channels and settings.
+    /// A user of the panel, who owns accounts, targets and settings.
     UserId,
     ValueError::UserId
 );
@@ -25,7 +25,7 @@ pub struct UserSettings {
     /// Chats that get a message for every new gift.
     pub notification_chats: Vec<ChatId>,
     pub report_lang: Lang,
-    /// When set, every purchase goes to this channel and the channel filters are ignored.
+    /// When set, every purchase goes to this channel and the target filters are ignored.
     pub forced_target: Option<ChannelId>,
     /// The order in which new gifts get the stars.
     pub priority: Priority,
@@ -38,7 +38,7 @@ pub struct UserConfig {
     pub settings: UserSettings,
     /// The user's Telegram accounts that are logged in.
     pub accounts: Vec<AccountId>,
-    pub channels: Vec<Channel>,
+    pub targets: Vec<Target>,
 }
 
 /// What changed when a catalog was recorded.

@@ -27,12 +27,13 @@ pub struct Profile {
     pub premium_until: Option<UnixTime>,
 }
 
-/// One purchase: the gift for a channel, sent through `payments.getPaymentForm` with
-/// `inputInvoiceStarGift` and then `payments.sendStarsForm`.
+/// One purchase: the gift for a recipient (`peer`: a channel, `inputPeerSelf`, or a user
+/// resolved by username), sent through `payments.getPaymentForm` with `inputInvoiceStarGift`
+/// and then `payments.sendStarsForm`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PurchaseRequest {
     pub gift_id: GiftId,
-    pub channel_id: ChannelId,
+    pub recipient: Recipient,
     /// The price the plan expects. The adapter compares it with the payment form and refuses
     /// with [`TelegramError::PriceChanged`] rather than pay another amount.
     pub price: Stars,
@@ -122,7 +123,7 @@ pub trait TelegramAccount: Send + Sync {
     /// `payments.getStarsStatus(inputPeerSelf)`: the star balance.
     async fn stars_balance(&self) -> Result<Stars, TelegramError>;
 
-    /// Buys one copy of a gift for a channel.
+    /// Buys one copy of a gift for a recipient.
     async fn buy_gift(&self, request: PurchaseRequest) -> Result<PurchaseReceipt, TelegramError>;
 
     /// `payments.getResaleStarGifts(sort_by_price, gift_id, offset, limit)`: a page of the

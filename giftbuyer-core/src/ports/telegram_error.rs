@@ -77,8 +77,9 @@ pub enum ErrorClass {
     GiftClosedForAccount,
     /// This account cannot buy anything now: stop the account.
     AccountStopped,
-    /// The channel refused the account: move the copies to the next channel.
-    Channel,
+    /// The recipient (a channel, or a user) refused the account, or cannot be found: move the
+    /// copies to the next target.
+    Recipient,
     /// Wait this many seconds, then the same request may be tried again.
     Flood(u32),
     /// Nothing was executed and trying again at once may work.
@@ -159,7 +160,7 @@ impl TelegramError {
             Self::PeerInvalid
             | Self::ChatWriteForbidden
             | Self::ChannelPrivate
-            | Self::NotMember => ErrorClass::Channel,
+            | Self::NotMember => ErrorClass::Recipient,
             Self::FloodWait { seconds } => ErrorClass::Flood(*seconds),
             Self::FormExpired => ErrorClass::RetryNow,
             Self::Timeout | Self::Network(_) => ErrorClass::Uncertain,
@@ -168,10 +169,22 @@ impl TelegramError {
             Self::Rpc { code, name } if *code >= 500 || name == "FORM_SUBMIT_DUPLICATE" => {
                 ErrorClass::Uncertain
             }
+            Self::Rpc { name, .. } if RECIPIENT_ERRORS.contains(&name.as_str()) => {
+                ErrorClass::Recipient
+            }
             Self::Rpc { .. } => ErrorClass::Other,
         }
     }
 }
+
+/// Errors about a user receiving a gift that keep their own name in journals (they have no
+/// variant) but are refused before anything is paid, so the copy may go to the next target.
+const RECIPIENT_ERRORS: [&str; 4] = [
+    "USERNAME_NOT_OCCUPIED",
+    "USERNAME_INVALID",
+    "USER_ID_INVALID",
+    "STARGIFT_PEER_INVALID",
+];
 
 impl fmt::Display for ErrorClass {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -193,9 +206,9 @@ mod tests {
             ),
             ("BALANCE_TOO_LOW", ErrorClass::AccountStopped),
             ("FLOOD_WAIT_17", ErrorClass::Flood(17)),
-            ("PEER_ID_INVALID", ErrorClass::Channel),
-            ("CHAT_WRITE_FORBIDDEN", ErrorClass::Channel),
-            ("CHANNEL_PRIVATE", ErrorClass::Channel),
+            ("PEER_ID_INVALID", ErrorClass::Recipient),
+            ("CHAT_WRITE_FORBIDDEN", ErrorClass::Recipient),
+            ("CHANNEL_PRIVATE", ErrorClass::Recipient),
             ("PREMIUM_ACCOUNT_REQUIRED", ErrorClass::GiftClosedForAccount),
             ("AUTH_KEY_UNREGISTERED", ErrorClass::AccountStopped),
             ("FORM_EXPIRED", ErrorClass::RetryNow),

@@ -71,11 +71,7 @@ pub fn bid_report(lines: &[BidLine], lang: Lang) -> Option<String> {
                 total,
                 raise,
             } => {
-                let to = match recipient {
-                    Recipient::Channel(channel) => format!("ch={channel}"),
-                    Recipient::Buyer => words.to_self.to_owned(),
-                    Recipient::User(user) => user.to_string(),
-                };
+                let to = lang.recipient(*recipient);
                 let what = if *raise { words.raised } else { words.placed };
                 write!(
                     out,
@@ -150,7 +146,6 @@ struct Words {
     won: &'static str,
     above_max: &'static str,
     returned: &'static str,
-    to_self: &'static str,
 }
 
 impl Words {
@@ -165,7 +160,6 @@ impl Words {
                 won: "won",
                 above_max: "outbid: winning back a slot needs more than your maximum of",
                 returned: "bid returned, stars refunded",
-                to_self: "self",
             },
             Lang::Ru => Self {
                 title: "🔨 Аукционы",
@@ -176,7 +170,6 @@ impl Words {
                 won: "выиграно",
                 above_max: "ставку перебили: чтобы вернуть место, нужно больше вашего максимума",
                 returned: "ставка возвращена, звёзды вернулись",
-                to_self: "себе",
             },
         }
     }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::SkipReason;
+use crate::{Recipient, SkipReason};
 
 /// A language the report can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -44,6 +44,16 @@ impl Lang {
             Self::Ru => &RU,
         }
     }
+
+    /// Who receives a gift, as every report writes it: `ch=<id>` for a channel, the
+    /// language's word for the buying account itself, `@name` for a person.
+    pub(super) fn recipient(self, recipient: Recipient) -> String {
+        match recipient {
+            Recipient::Channel(channel) => format!("ch={channel}"),
+            Recipient::Buyer => self.texts().to_self.to_owned(),
+            Recipient::User(user) => user.to_string(),
+        }
+    }
 }
 
 impl fmt::Display for Lang {
@@ -61,7 +71,7 @@ pub(super) struct Texts {
     pub(super) planned: &'static str,
     pub(super) skipped: &'static str,
     pub(super) by_gift: &'static str,
-    pub(super) by_channel: &'static str,
+    pub(super) by_target: &'static str,
     pub(super) by_account: &'static str,
     pub(super) none: &'static str,
     pub(super) reason: &'static str,
@@ -69,6 +79,8 @@ pub(super) struct Texts {
     pub(super) locked_until: &'static str,
     pub(super) auction_starts: &'static str,
     pub(super) unlimited: &'static str,
+    /// The buying account as a gift's recipient.
+    pub(super) to_self: &'static str,
     pub(super) skip_reasons: [&'static str; SkipReason::ALL.len()],
 }
 
@@ -87,7 +99,7 @@ static EN: Texts = Texts {
     planned: "Planned",
     skipped: "Skipped",
     by_gift: "📦 By gift:",
-    by_channel: "🛰️ By channel:",
+    by_target: "🛰️ By target:",
     by_account: "👤 By account:",
     none: "• none",
     reason: "reason",
@@ -95,6 +107,7 @@ static EN: Texts = Texts {
     locked_until: "locked until",
     auction_starts: "starts",
     unlimited: "unlimited",
+    to_self: "self",
     skip_reasons: [
         "invalid id",
         "auction gift (bids only, never bought)",
@@ -103,8 +116,8 @@ static EN: Texts = Texts {
         "limited without supply",
         "invalid supply",
         "sold out",
-        "no matching channel",
-        "excluded by every matching channel",
+        "no matching target",
+        "excluded by every matching target",
         "premium required",
         "per-user limit reached",
         "not enough stars",
@@ -120,7 +133,7 @@ static RU: Texts = Texts {
     planned: "Запланировано",
     skipped: "Пропущено",
     by_gift: "📦 По подаркам:",
-    by_channel: "🛰️ По каналам:",
+    by_target: "🛰️ По получателям:",
     by_account: "👤 По аккаунтам:",
     none: "• нет",
     reason: "причина",
@@ -128,6 +141,7 @@ static RU: Texts = Texts {
     locked_until: "заблокирован до",
     auction_starts: "начало",
     unlimited: "без лимита",
+    to_self: "себе",
     skip_reasons: [
         "некорректный id",
         "аукционный подарок (только ставки, не покупается)",
@@ -136,8 +150,8 @@ static RU: Texts = Texts {
         "лимитированный без тиража",
         "некорректный тираж",
         "распродан",
-        "нет подходящего канала",
-        "исключён во всех подходящих каналах",
+        "нет подходящего получателя",
+        "исключён у всех подходящих получателей",
         "нужен Premium",
         "достигнут лимит на пользователя",
         "недостаточно звёзд",

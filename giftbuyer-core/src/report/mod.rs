@@ -18,7 +18,7 @@ pub use resale::{ResaleLine, resale_report};
 pub use split::{TELEGRAM_MESSAGE_LIMIT, split_message};
 
 use crate::{
-    Account, AccountId, CatalogGift, ChannelId, Operation, Plan, SkipReason, Stars, UnixTime,
+    Account, AccountId, CatalogGift, Operation, Plan, Recipient, SkipReason, Stars, UnixTime,
 };
 
 /// What happened to one operation the engine sent.
@@ -121,16 +121,16 @@ pub struct GiftLine {
     pub status: GiftStatus,
     /// When the gift's auction starts, for a gift sold by auction whose start date is known.
     pub auction_start: Option<UnixTime>,
-    /// Copies per (channel, account), in the order they were first planned or executed.
-    pub placements: Vec<(ChannelId, AccountId, Tally)>,
+    /// Copies per (recipient, account), in the order they were first planned or executed.
+    pub placements: Vec<(Recipient, AccountId, Tally)>,
     /// Deduplicated reasons, in a stable order.
     pub reasons: Vec<ReasonLine>,
 }
 
-/// One channel that operations went to.
+/// One target (a channel, the buying account, a user) that operations went to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChannelLine {
-    pub channel_id: ChannelId,
+pub struct TargetLine {
+    pub recipient: Recipient,
     pub tally: Tally,
     /// Failure names with their counts.
     pub failures: BTreeMap<String, u64>,
@@ -157,7 +157,7 @@ impl AccountLine {
 pub struct Report {
     pub dry_run: bool,
     pub gifts: Vec<GiftLine>,
-    pub channels: Vec<ChannelLine>,
+    pub targets: Vec<TargetLine>,
     pub accounts: Vec<AccountLine>,
 }
 
@@ -199,7 +199,7 @@ impl Report {
             .iter()
             .map(|gift| (gift.id, GiftLine::from_catalog(gift)))
             .collect();
-        let mut channels: BTreeMap<ChannelId, ChannelLine> = BTreeMap::new();
+        let mut targets: BTreeMap<Recipient, TargetLine> = BTreeMap::new();
         let mut accounts: BTreeMap<AccountId, AccountLine> = run
             .accounts
             .iter()
@@ -219,16 +219,14 @@ impl Report {
                 .entry(op.gift_id.get())
                 .or_insert_with(|| GiftLine::from_operation(&op));
             gift.record(&op, outcome);
-            let channel = channels
-                .entry(op.channel_id)
-                .or_insert_with(|| ChannelLine {
-                    channel_id: op.channel_id,
-                    tally: Tally::default(),
-                    failures: BTreeMap::new(),
-                });
-            channel.tally.add(outcome);
+            let target = targets.entry(op.recipient).or_insert_with(|| TargetLine {
+                recipient: op.recipient,
+                tally: Tally::default(),
+                failures: BTreeMap::new(),
+            });
+            target.tally.add(outcome);
             if let Some(Outcome::Failed(name)) = outcome {
-                *channel.failures.entry(name.clone()).or_default() += 1;
+                *target.failures.entry(name.clone()).or_default() += 1;
             }
             let account = accounts
                 .entry(op.account_id)
@@ -267,7 +265,7 @@ impl Report {
         Self {
             dry_run,
             gifts,
-            channels: channels.into_values().collect(),
+            targets: targets.into_values().collect(),
             accounts,
         }
     }
@@ -304,7 +302,7 @@ impl GiftLine {
     }
 
     fn record(&mut self, op: &Operation, outcome: Option<&Outcome>) {
-        let key = (op.channel_id, op.account_id);
+        let key = (op.recipient, op.account_id);
         match self
             .placements
             .iter_mut()
@@ -314,7 +312,7 @@ impl GiftLine {
             None => {
                 let mut tally = Tally::default();
                 tally.add(outcome);
-                self.placements.push((op.channel_id, op.account_id, tally));
+                self.placements.push((op.recipient, op.account_id, tally));
             }
         }
         match outcome {

@@ -4,10 +4,10 @@ use std::fmt::Write as _;
 
 use super::lang::Texts;
 use super::{
-    AccountLine, ChannelLine, GiftLine, GiftStatus, Lang, Reason, ReasonLine, Report,
-    TELEGRAM_MESSAGE_LIMIT, Tally, split_message,
+    AccountLine, GiftLine, GiftStatus, Lang, Reason, ReasonLine, Report, TELEGRAM_MESSAGE_LIMIT,
+    Tally, TargetLine, split_message,
 };
-use crate::SkipReason;
+use crate::{Recipient, SkipReason};
 
 /// Titles come from Telegram and may hold anything; the report shows at most this many characters.
 const TITLE_MAX_CHARS: usize = 48;
@@ -43,18 +43,18 @@ impl Report {
         out.push_str(texts.by_gift);
         out.push('\n');
         for gift in &self.gifts {
-            gift_line(&mut out, gift, texts);
+            gift_line(&mut out, gift, lang, texts);
         }
         if self.gifts.is_empty() {
             let _ = writeln!(out, "{}", texts.none);
         }
 
-        out.push_str(texts.by_channel);
+        out.push_str(texts.by_target);
         out.push('\n');
-        for channel in &self.channels {
-            channel_line(&mut out, channel, self.dry_run);
+        for target in &self.targets {
+            target_line(&mut out, target, lang, self.dry_run);
         }
-        if self.channels.is_empty() {
+        if self.targets.is_empty() {
             let _ = writeln!(out, "{}", texts.none);
         }
 
@@ -86,7 +86,7 @@ fn status_icon(status: GiftStatus) -> &'static str {
     }
 }
 
-fn gift_line(out: &mut String, gift: &GiftLine, texts: &Texts) {
+fn gift_line(out: &mut String, gift: &GiftLine, lang: Lang, texts: &Texts) {
     let _ = write!(out, "• {} {}", status_icon(gift.status), gift.gift_id);
     if let Some(title) = gift
         .title
@@ -110,7 +110,7 @@ fn gift_line(out: &mut String, gift: &GiftLine, texts: &Texts) {
         out.push_str(if first { " " } else { "; " });
         first = false;
     };
-    for (channel, account, tally) in &gift.placements {
+    for &(recipient, account, ref tally) in &gift.placements {
         let copies = if gift.status == GiftStatus::Planned {
             tally.planned
         } else {
@@ -118,7 +118,7 @@ fn gift_line(out: &mut String, gift: &GiftLine, texts: &Texts) {
         };
         if copies > 0 {
             separate(out);
-            let _ = write!(out, "ch={channel} acc={account} ×{copies}");
+            let _ = write!(out, "{} acc={account} ×{copies}", lang.recipient(recipient));
         }
     }
     let failed = matches!(gift.status, GiftStatus::Failed | GiftStatus::Unknown);
@@ -172,11 +172,16 @@ fn tally_text(out: &mut String, tally: &Tally, dry_run: bool) {
     }
 }
 
-fn channel_line(out: &mut String, channel: &ChannelLine, dry_run: bool) {
-    let _ = write!(out, "• {}: ", channel.channel_id);
-    tally_text(out, &channel.tally, dry_run);
-    if !channel.failures.is_empty() {
-        let reasons: Vec<String> = channel
+fn target_line(out: &mut String, target: &TargetLine, lang: Lang, dry_run: bool) {
+    // A channel is written by its id alone here, as before targets of other kinds existed.
+    let name = match target.recipient {
+        Recipient::Channel(channel) => channel.to_string(),
+        other => lang.recipient(other),
+    };
+    let _ = write!(out, "• {name}: ");
+    tally_text(out, &target.tally, dry_run);
+    if !target.failures.is_empty() {
+        let reasons: Vec<String> = target
             .failures
             .iter()
             .map(|(name, count)| format!("{}×{count}", clean_title(name)))

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::Lang;
 use crate::ports::JournalStatus;
-use crate::resale::{Recipient, SnipeBuy};
+use crate::resale::SnipeBuy;
 
 /// One purchase the sniper sent and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,13 +23,12 @@ pub fn resale_report(lines: &[ResaleLine], lang: Lang) -> Option<String> {
     if lines.is_empty() {
         return None;
     }
-    let (title, bought, failed, unknown, to_self, watch) = match lang {
+    let (title, bought, failed, unknown, watch) = match lang {
         Lang::En => (
             "🛒 Resale",
             "bought",
             "failed",
             "outcome unknown, not resent",
-            "self",
             "watch",
         ),
         Lang::Ru => (
@@ -37,7 +36,6 @@ pub fn resale_report(lines: &[ResaleLine], lang: Lang) -> Option<String> {
             "куплено",
             "не удалось",
             "результат неизвестен, повторно не отправлялось",
-            "себе",
             "наблюдение",
         ),
     };
@@ -49,11 +47,7 @@ pub fn resale_report(lines: &[ResaleLine], lang: Lang) -> Option<String> {
             JournalStatus::Unknown => ("❓", unknown),
             _ => ("❌", failed),
         };
-        let to = match line.buy.recipient {
-            Recipient::Channel(channel) => format!("ch={channel}"),
-            Recipient::Buyer => to_self.to_owned(),
-            Recipient::User(user) => user.to_string(),
-        };
+        let to = lang.recipient(line.buy.recipient);
         // Writing to a String cannot fail.
         let _ = write!(
             out,

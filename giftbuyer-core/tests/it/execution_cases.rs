@@ -7,14 +7,14 @@ use expect_test::{Expect, expect};
 use giftbuyer_core::execution::{Attempt, ExecutionPolicy, Next, RunExecution, Verdict};
 use giftbuyer_core::ports::TelegramError;
 use giftbuyer_core::report::Outcome;
-use giftbuyer_core::{Channel, plan};
+use giftbuyer_core::{Target, plan};
 
 use crate::support::*;
 
 /// Runs the execution to the end, accounts taking turns one step each (as concurrent accounts
 /// would interleave), answering every attempt with `answer`.
 fn trace(
-    channels: Vec<Channel>,
+    channels: Vec<Target>,
     plan: &giftbuyer_core::Plan,
     policy: ExecutionPolicy,
     mut answer: impl FnMut(&Attempt) -> Result<(), TelegramError>,
@@ -31,8 +31,8 @@ fn trace(
                 reason,
             } => {
                 lines.push(format!(
-                    "acc={account} cancel #{seq} gift={} ch={}: {reason}",
-                    operation.gift_id, operation.channel_id
+                    "acc={account} cancel #{seq} gift={} {}: {reason}",
+                    operation.gift_id, operation.recipient
                 ));
                 true
             }
@@ -45,8 +45,8 @@ fn trace(
                     Err(error) => error.name().into_owned(),
                 };
                 lines.push(format!(
-                    "acc={account} send #{}{fresh} gift={} ch={} → {shown}",
-                    attempt.seq, op.gift_id, op.channel_id
+                    "acc={account} send #{}{fresh} gift={} {} → {shown}",
+                    attempt.seq, op.gift_id, op.recipient
                 ));
                 if let Verdict::Wait(wait) =
                     execution.complete(attempt, result.as_ref().map(|_| ()))
@@ -74,7 +74,7 @@ fn check(actual: String, expected: Expect) {
     expected.assert_eq(&actual);
 }
 
-fn two_accounts_three_copies() -> (Vec<Channel>, giftbuyer_core::Plan) {
+fn two_accounts_three_copies() -> (Vec<Target>, giftbuyer_core::Plan) {
     let channels = vec![ch(1, 111, ANY, (None, Some(5000))), ch(2, 222, ANY, ANY)];
     let input = input(
         vec![acc(1, 30, true), acc(2, 20, true)],
@@ -156,8 +156,7 @@ fn a_channel_error_moves_the_copies_to_the_next_matching_channel() {
     let (channels, plan) = two_accounts_three_copies();
     check(
         trace(channels, &plan, ExecutionPolicy::default(), |attempt| {
-            let refused = attempt.operation.account_id.get() == 1
-                && attempt.operation.channel_id.mtproto_id() == 111;
+            let refused = attempt.operation.account_id.get() == 1 && on_channel(attempt, 111);
             if refused {
                 Err(TelegramError::ChatWriteForbidden)
             } else {
@@ -405,7 +404,7 @@ fn a_refused_channel_never_falls_back_onto_one_that_excludes_the_gift() {
     let plan = plan(&input, at(NOW));
     check(
         trace(channels, &plan, ExecutionPolicy::default(), |attempt| {
-            if attempt.operation.channel_id.mtproto_id() == 111 {
+            if on_channel(attempt, 111) {
                 Err(TelegramError::ChatWriteForbidden)
             } else {
                 Ok(())
@@ -419,4 +418,50 @@ fn a_refused_channel_never_falls_back_onto_one_that_excludes_the_gift() {
             report: failed:CHAT_WRITE_FORBIDDEN bought bought
         "#]],
     );
+}
+
+#[test]
+fn a_person_nobody_holds_moves_the_copies_to_the_next_target_and_self_takes_them() {
+    // The username no longer resolves: Telegram refuses before any payment, so the copies go
+    // to the next target, the buying account's own profile.
+    let targets = vec![
+        person(1, "gift_friend", ANY, (None, Some(5000))),
+        me(2, ANY, ANY),
+    ];
+    let input = input(
+        vec![acc(1, 20, true)],
+        targets.clone(),
+        vec![gift(5, 10, 1000, 10)],
+    );
+    let plan = plan(&input, at(NOW));
+    check(
+        trace(
+            targets,
+            &plan,
+            ExecutionPolicy::default(),
+            |attempt| match attempt.operation.recipient {
+                giftbuyer_core::Recipient::User(_) => Err(TelegramError::Rpc {
+                    code: 400,
+                    name: "USERNAME_NOT_OCCUPIED".to_owned(),
+                }),
+                _ => Ok(()),
+            },
+        ),
+        expect![[r#"
+            acc=1 send #0 gift=5 @gift_friend → USERNAME_NOT_OCCUPIED
+            acc=1 send #2 (new) gift=5 self → bought
+            acc=1 cancel #1 gift=5 @gift_friend: moved
+            acc=1 send #3 (new) gift=5 self → bought
+            report: failed:USERNAME_NOT_OCCUPIED bought bought
+        "#]],
+    );
+}
+
+/// Whether the attempt is for the channel `-100<suffix>`.
+fn on_channel(attempt: &Attempt, suffix: i64) -> bool {
+    attempt
+        .operation
+        .recipient
+        .channel()
+        .is_some_and(|channel| channel.mtproto_id() == suffix)
 }

@@ -4,7 +4,9 @@
 //! diff: the snapshots are the planner's specification by example.
 
 use expect_test::{Expect, expect};
-use giftbuyer_core::{CatalogGift, GiftKind, Plan, PlanInput, PlanInputError, Priority, plan};
+use giftbuyer_core::{
+    CatalogGift, ChannelId, GiftKind, Plan, PlanInput, PlanInputError, Priority, Recipient, plan,
+};
 
 use crate::support::*;
 
@@ -156,6 +158,40 @@ fn rule_3_window_ties_go_to_the_higher_price_max_then_the_lower_row() {
         expect![[r#"
             operations: 1 (total 10⭐)
               acc=1 → ch=-1000000000333 gift=9 10⭐ supply=1000 ×1
+            skips: 0
+            deferred: 0
+        "#]],
+    );
+}
+
+#[test]
+fn rule_3_targets_of_every_kind_rank_by_the_same_rules() {
+    // Rare gifts go to a person, mid-supply ones to a channel, and everything else to each
+    // buying account's own profile; the kind of target plays no part in the ranking, and the
+    // person never takes birthday gifts.
+    let targets = vec![
+        me(1, ANY, ANY),
+        ch(2, 222, ANY, (None, Some(50_000))),
+        excluding(
+            person(3, "@Gift_Friend", ANY, (None, Some(1000))),
+            &[],
+            &[GiftKind::Birthday],
+        ),
+    ];
+    let gifts = vec![
+        gift(1, 10, 500, 2),
+        birthday(gift(2, 10, 800, 5)),
+        gift(3, 10, 20_000, 1),
+        gift(4, 10, 1_000_000, 1),
+    ];
+    check(
+        plan_of(vec![acc(1, 1000, true), acc(2, 30, false)], targets, gifts),
+        expect![[r#"
+            operations: 9 (total 90⭐)
+              acc=1 → @gift_friend gift=1 10⭐ supply=500 ×2
+              acc=1 → ch=-1000000000222 gift=2 10⭐ supply=800 ×5
+              acc=1 → ch=-1000000000222 gift=3 10⭐ supply=20000 ×1
+              acc=1 → self gift=4 10⭐ supply=1000000 ×1
             skips: 0
             deferred: 0
         "#]],
@@ -351,13 +387,24 @@ fn duplicate_ids_are_refused_with_their_position() {
         ),
         (
             PlanInput::new(vec![], vec![ch(1, 5, ANY, ANY), ch(1, 6, ANY, ANY)], vec![]),
-            PlanInputError::DuplicateChannelRow { index: 1, id: 1 },
+            PlanInputError::DuplicateTargetRow { index: 1, id: 1 },
         ),
         (
             PlanInput::new(vec![], vec![ch(1, 5, ANY, ANY), ch(2, 5, ANY, ANY)], vec![]),
-            PlanInputError::DuplicateChannelId {
+            PlanInputError::DuplicateRecipient {
                 index: 1,
-                id: -1_000_000_000_005,
+                recipient: Recipient::Channel(ChannelId::new(-1_000_000_000_005).expect("valid")),
+            },
+        ),
+        (
+            PlanInput::new(
+                vec![],
+                vec![me(1, ANY, ANY), me(2, (Some(5), None), ANY)],
+                vec![],
+            ),
+            PlanInputError::DuplicateRecipient {
+                index: 1,
+                recipient: Recipient::Buyer,
             },
         ),
         (

@@ -10,9 +10,9 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
 use giftbuyer_core::{
-    Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId,
-    ExcludeList, GiftAuction, GiftId, GiftKind, LimitedGift, MAX_OPERATIONS, Plan, PlanInput,
-    Priority, SkipReason, Stars, UnixTime, plan,
+    Account, AccountId, Bounds, CatalogGift, ChannelId, ExcludeList, GiftAuction, GiftId, GiftKind,
+    LimitedGift, MAX_OPERATIONS, Plan, PlanInput, Priority, Recipient, SkipReason, Stars, Target,
+    TargetFilter, TargetRowId, TelegramUsername, UnixTime, plan,
 };
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -28,7 +28,7 @@ const ACCOUNT_IDS: i64 = 12;
 #[derive(Debug, Clone)]
 struct Case {
     accounts: Vec<Account>,
-    channels: Vec<Channel>,
+    channels: Vec<Target>,
     gifts: Vec<CatalogGift>,
     priority: Priority,
 }
@@ -64,7 +64,7 @@ impl Case {
     }
 
     /// Channels whose filter accepts the gift, ignoring exclude lists.
-    fn accepting(&self, facts: &LimitedGift) -> impl Iterator<Item = &Channel> {
+    fn accepting(&self, facts: &LimitedGift) -> impl Iterator<Item = &Target> {
         self.channels
             .iter()
             .filter(move |channel| channel.filter.accepts(facts.price.get(), facts.supply))
@@ -102,15 +102,15 @@ impl Case {
 
     /// The lowest-ranked channel whose filter accepts the gift and whose exclude list names
     /// neither its id nor a kind of it, computed directly from the definition rather than
-    /// through `ChannelRanking`.
-    fn best_channel(&self, gift: &CatalogGift, facts: &LimitedGift) -> Option<&Channel> {
+    /// through `TargetRanking`.
+    fn best_channel(&self, gift: &CatalogGift, facts: &LimitedGift) -> Option<&Target> {
         self.accepting(facts)
             .filter(|channel| !excludes(channel, gift))
             .min_by_key(|channel| channel.rank_key())
     }
 
     /// A gift the planner should offer to accounts: valid and taken by some channel.
-    fn candidate(&self, gift: &CatalogGift) -> Option<(LimitedGift, &Channel)> {
+    fn candidate(&self, gift: &CatalogGift) -> Option<(LimitedGift, &Target)> {
         let facts = gift.check().ok()?;
         let channel = self.best_channel(gift, &facts)?;
         Some((facts, channel))
@@ -119,7 +119,7 @@ impl Case {
 
 /// Whether the channel's exclude list refuses the gift, read from the raw flags rather than
 /// through `CatalogGift::kinds`.
-fn excludes(channel: &Channel, gift: &CatalogGift) -> bool {
+fn excludes(channel: &Target, gift: &CatalogGift) -> bool {
     let kinds = channel.exclude.kinds();
     channel.exclude.gift_ids().any(|id| id.get() == gift.id)
         || (gift.birthday && kinds.contains(GiftKind::Birthday))
@@ -233,25 +233,39 @@ fn exclude_list() -> impl Strategy<Value = ExcludeList> {
     prop_oneof![3 => Just(ExcludeList::EMPTY), 2 => listed]
 }
 
-fn channels() -> impl Strategy<Value = Vec<Channel>> {
+fn channels() -> impl Strategy<Value = Vec<Target>> {
     let filter = (bounds(PRICE_EDGES, 2500), bounds(SUPPLY_EDGES, 12_000))
-        .prop_map(|(price, supply)| ChannelFilter { price, supply });
+        .prop_map(|(price, supply)| TargetFilter { price, supply });
     prop::collection::btree_map(1_i64..=20, (filter, exclude_list()), 0..8)
         .prop_flat_map(|rows| {
             let ids = prop::collection::btree_set(ChannelId::MIN..=ChannelId::MAX, rows.len())
                 .prop_map(|ids| ids.into_iter().collect::<Vec<_>>())
                 .prop_shuffle();
-            (Just(rows), ids)
+            // Some lists also hold the buying account itself and a person: every kind of
+            // target follows the same rules.
+            (Just(rows), ids, any::<bool>(), any::<bool>())
         })
-        .prop_map(|(rows, ids)| {
+        .prop_map(|(rows, ids, with_self, with_person)| {
             rows.into_iter()
                 .zip(ids)
-                .map(|((row_id, (filter, exclude)), channel_id)| Channel {
-                    exclude,
-                    row_id: ChannelRowId::new(row_id).expect("generated row ids are positive"),
-                    channel_id: ChannelId::new(channel_id).expect("generated in range"),
-                    filter,
-                    title: None,
+                .enumerate()
+                .map(|(index, ((row_id, (filter, exclude)), channel_id))| {
+                    let recipient = match index {
+                        0 if with_self => Recipient::Buyer,
+                        1 if with_person => Recipient::User(
+                            TelegramUsername::new("gift_friend").expect("a valid username"),
+                        ),
+                        _ => Recipient::Channel(
+                            ChannelId::new(channel_id).expect("generated in range"),
+                        ),
+                    };
+                    Target {
+                        exclude,
+                        row_id: TargetRowId::new(row_id).expect("generated row ids are positive"),
+                        recipient,
+                        filter,
+                        title: None,
+                    }
                 })
                 .collect::<Vec<_>>()
         })
@@ -465,7 +479,7 @@ proptest! {
             let channel = case
                 .channels
                 .iter()
-                .find(|channel| channel.channel_id == op.channel_id)
+                .find(|channel| channel.recipient == op.recipient)
                 .expect("the plan names only input channels");
             prop_assert!(
                 channel.filter.accepts(op.price.get(), op.supply),
@@ -474,7 +488,7 @@ proptest! {
             let gift = case.gift(op.gift_id);
             let facts = gift.check().expect("bought gifts are valid");
             let best = case.best_channel(gift, &facts).expect("an accepting channel exists");
-            prop_assert_eq!(op.channel_id, best.channel_id, "{:?}", op);
+            prop_assert_eq!(op.recipient, best.recipient, "{:?}", op);
         }
     }
 
@@ -536,7 +550,7 @@ proptest! {
             let gift = case.gift(entry.gift_id);
             prop_assert_eq!(lock_for(gift, entry.account_id, now), Some(entry.until));
             let (_, channel) = case.candidate(gift).expect("deferred gifts are candidates");
-            prop_assert_eq!(entry.channel_id, channel.channel_id);
+            prop_assert_eq!(entry.recipient, channel.recipient);
         }
         for gift in &case.gifts {
             let Some((facts, channel)) = case.candidate(gift) else { continue };
@@ -552,8 +566,8 @@ proptest! {
                 if had_stock {
                     prop_assert_eq!(entries.len(), 1, "gift {} account {}", facts.id, account.id);
                     prop_assert_eq!(
-                        (entries[0].until, entries[0].channel_id),
-                        (until, channel.channel_id)
+                        (entries[0].until, entries[0].recipient),
+                        (until, channel.recipient)
                     );
                 } else {
                     prop_assert!(entries.is_empty(), "gift {} sold out before {}", facts.id, account.id);
@@ -764,7 +778,7 @@ proptest! {
             let channel = case
                 .channels
                 .iter()
-                .find(|channel| channel.channel_id == op.channel_id)
+                .find(|channel| channel.recipient == op.recipient)
                 .expect("the plan names only input channels");
             let gift = case.gift(op.gift_id);
             prop_assert!(!excludes(channel, gift), "{op:?} lands on {channel:?} for {gift:?}");

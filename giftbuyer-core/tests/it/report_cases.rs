@@ -4,7 +4,7 @@ use expect_test::{Expect, expect};
 use giftbuyer_core::report::{
     Execution, Lang, Outcome, Report, Run, TELEGRAM_MESSAGE_LIMIT, split_message,
 };
-use giftbuyer_core::{CatalogGift, ChannelId, Operation, plan};
+use giftbuyer_core::{CatalogGift, ChannelId, Operation, Recipient, plan};
 
 use crate::support::*;
 
@@ -78,7 +78,7 @@ fn executed_report() -> Report {
         .map(|(index, op)| {
             let mut operation = *op;
             if op.gift_id.get() == 334455 && index > 3 {
-                operation.channel_id = fallback;
+                operation.recipient = Recipient::Channel(fallback);
             }
             Execution {
                 operation,
@@ -95,21 +95,21 @@ fn dry_run_in_english() {
         &dry_run_report(),
         Lang::En,
         expect![[r#"
-        🧾 Autobuy plan (dry run)
-        📊 New: 5 | Planned: 3 | Skipped: 2
-        📦 By gift:
-        • 🗓️ 123456 «Heart» | 25⭐ | supply=1000 → ch=-1001234567890 acc=1337 ×2; locked until 2025-11-24 17:00:00 UTC (acc=4242)
-        • 🗓️ 223344 | 50⭐ | supply=500 → ch=-1001234567890 acc=1337 ×1; premium required (acc=4242)
-        • 🗓️ 334455 | 15⭐ | supply=100000 → ch=-1009876543210 acc=4242 ×4; not enough stars (acc=1337)
-        • ⏭️ 445566 | 15⭐ | unlimited → non-limited (skipped)
-        • ⏭️ 556677 | 1000⭐ | supply=200 → sold out
-        🛰️ By channel:
-        • -1009876543210: plan=4
-        • -1001234567890: plan=3
-        👤 By account:
-        • acc=1337: plan=3 💰cost=100 start=100 end=0
-        • acc=4242: plan=4 💰cost=60 start=60 end=0
-    "#]],
+            🧾 Autobuy plan (dry run)
+            📊 New: 5 | Planned: 3 | Skipped: 2
+            📦 By gift:
+            • 🗓️ 123456 «Heart» | 25⭐ | supply=1000 → ch=-1001234567890 acc=1337 ×2; locked until 2025-11-24 17:00:00 UTC (acc=4242)
+            • 🗓️ 223344 | 50⭐ | supply=500 → ch=-1001234567890 acc=1337 ×1; premium required (acc=4242)
+            • 🗓️ 334455 | 15⭐ | supply=100000 → ch=-1009876543210 acc=4242 ×4; not enough stars (acc=1337)
+            • ⏭️ 445566 | 15⭐ | unlimited → non-limited (skipped)
+            • ⏭️ 556677 | 1000⭐ | supply=200 → sold out
+            🛰️ By target:
+            • -1009876543210: plan=4
+            • -1001234567890: plan=3
+            👤 By account:
+            • acc=1337: plan=3 💰cost=100 start=100 end=0
+            • acc=4242: plan=4 💰cost=60 start=60 end=0
+        "#]],
     );
 }
 
@@ -119,21 +119,21 @@ fn dry_run_in_russian() {
         &dry_run_report(),
         Lang::Ru,
         expect![[r#"
-        🧾 План автопокупки (пробный запуск)
-        📊 Новых: 5 | Запланировано: 3 | Пропущено: 2
-        📦 По подаркам:
-        • 🗓️ 123456 «Heart» | 25⭐ | supply=1000 → ch=-1001234567890 acc=1337 ×2; заблокирован до 2025-11-24 17:00:00 UTC (acc=4242)
-        • 🗓️ 223344 | 50⭐ | supply=500 → ch=-1001234567890 acc=1337 ×1; нужен Premium (acc=4242)
-        • 🗓️ 334455 | 15⭐ | supply=100000 → ch=-1009876543210 acc=4242 ×4; недостаточно звёзд (acc=1337)
-        • ⏭️ 445566 | 15⭐ | без лимита → не лимитированный (пропущен)
-        • ⏭️ 556677 | 1000⭐ | supply=200 → распродан
-        🛰️ По каналам:
-        • -1009876543210: plan=4
-        • -1001234567890: plan=3
-        👤 По аккаунтам:
-        • acc=1337: plan=3 💰cost=100 start=100 end=0
-        • acc=4242: plan=4 💰cost=60 start=60 end=0
-    "#]],
+            🧾 План автопокупки (пробный запуск)
+            📊 Новых: 5 | Запланировано: 3 | Пропущено: 2
+            📦 По подаркам:
+            • 🗓️ 123456 «Heart» | 25⭐ | supply=1000 → ch=-1001234567890 acc=1337 ×2; заблокирован до 2025-11-24 17:00:00 UTC (acc=4242)
+            • 🗓️ 223344 | 50⭐ | supply=500 → ch=-1001234567890 acc=1337 ×1; нужен Premium (acc=4242)
+            • 🗓️ 334455 | 15⭐ | supply=100000 → ch=-1009876543210 acc=4242 ×4; недостаточно звёзд (acc=1337)
+            • ⏭️ 445566 | 15⭐ | без лимита → не лимитированный (пропущен)
+            • ⏭️ 556677 | 1000⭐ | supply=200 → распродан
+            🛰️ По получателям:
+            • -1009876543210: plan=4
+            • -1001234567890: plan=3
+            👤 По аккаунтам:
+            • acc=1337: plan=3 💰cost=100 start=100 end=0
+            • acc=4242: plan=4 💰cost=60 start=60 end=0
+        "#]],
     );
 }
 
@@ -143,21 +143,21 @@ fn executed_run_in_english() {
         &executed_report(),
         Lang::En,
         expect![[r#"
-        🧾 Autobuy report
-        📊 New: 5 | Bought: 2 | Skipped: 3
-        📦 By gift:
-        • ✅ 123456 «Heart» | 25⭐ | supply=1000 → ch=-1001234567890 acc=1337 ×1; outcome unknown, not resent (acc=1337); locked until 2025-11-24 17:00:00 UTC (acc=4242)
-        • ❌ 223344 | 50⭐ | supply=500 → reason: STARGIFT_USAGE_LIMITED (acc=1337); premium required (acc=4242)
-        • ✅ 334455 | 15⭐ | supply=100000 → ch=-1001234567890 acc=4242 ×3; CHAT_WRITE_FORBIDDEN (acc=4242); not enough stars (acc=1337)
-        • ⏭️ 445566 | 15⭐ | unlimited → non-limited (skipped)
-        • ⏭️ 556677 | 1000⭐ | supply=200 → sold out
-        🛰️ By channel:
-        • -1009876543210: plan=1 ok=0 fail=1 reasons=CHAT_WRITE_FORBIDDEN×1
-        • -1001234567890: plan=6 ok=4 fail=1 unknown=1 reasons=STARGIFT_USAGE_LIMITED×1
-        👤 By account:
-        • acc=1337: plan=3 💰spent=25 start=100 end=75 buys=1 fail=1 unknown=1
-        • acc=4242: plan=4 💰spent=45 start=60 end=15 buys=3 fail=1
-    "#]],
+            🧾 Autobuy report
+            📊 New: 5 | Bought: 2 | Skipped: 3
+            📦 By gift:
+            • ✅ 123456 «Heart» | 25⭐ | supply=1000 → ch=-1001234567890 acc=1337 ×1; outcome unknown, not resent (acc=1337); locked until 2025-11-24 17:00:00 UTC (acc=4242)
+            • ❌ 223344 | 50⭐ | supply=500 → reason: STARGIFT_USAGE_LIMITED (acc=1337); premium required (acc=4242)
+            • ✅ 334455 | 15⭐ | supply=100000 → ch=-1001234567890 acc=4242 ×3; CHAT_WRITE_FORBIDDEN (acc=4242); not enough stars (acc=1337)
+            • ⏭️ 445566 | 15⭐ | unlimited → non-limited (skipped)
+            • ⏭️ 556677 | 1000⭐ | supply=200 → sold out
+            🛰️ By target:
+            • -1009876543210: plan=1 ok=0 fail=1 reasons=CHAT_WRITE_FORBIDDEN×1
+            • -1001234567890: plan=6 ok=4 fail=1 unknown=1 reasons=STARGIFT_USAGE_LIMITED×1
+            👤 By account:
+            • acc=1337: plan=3 💰spent=25 start=100 end=75 buys=1 fail=1 unknown=1
+            • acc=4242: plan=4 💰spent=45 start=60 end=15 buys=3 fail=1
+        "#]],
     );
 }
 
@@ -167,21 +167,21 @@ fn executed_run_in_russian() {
         &executed_report(),
         Lang::Ru,
         expect![[r#"
-        🧾 Отчёт автопокупки
-        📊 Новых: 5 | Куплено: 2 | Пропущено: 3
-        📦 По подаркам:
-        • ✅ 123456 «Heart» | 25⭐ | supply=1000 → ch=-1001234567890 acc=1337 ×1; результат неизвестен, повторно не отправлялось (acc=1337); заблокирован до 2025-11-24 17:00:00 UTC (acc=4242)
-        • ❌ 223344 | 50⭐ | supply=500 → причина: STARGIFT_USAGE_LIMITED (acc=1337); нужен Premium (acc=4242)
-        • ✅ 334455 | 15⭐ | supply=100000 → ch=-1001234567890 acc=4242 ×3; CHAT_WRITE_FORBIDDEN (acc=4242); недостаточно звёзд (acc=1337)
-        • ⏭️ 445566 | 15⭐ | без лимита → не лимитированный (пропущен)
-        • ⏭️ 556677 | 1000⭐ | supply=200 → распродан
-        🛰️ По каналам:
-        • -1009876543210: plan=1 ok=0 fail=1 reasons=CHAT_WRITE_FORBIDDEN×1
-        • -1001234567890: plan=6 ok=4 fail=1 unknown=1 reasons=STARGIFT_USAGE_LIMITED×1
-        👤 По аккаунтам:
-        • acc=1337: plan=3 💰spent=25 start=100 end=75 buys=1 fail=1 unknown=1
-        • acc=4242: plan=4 💰spent=45 start=60 end=15 buys=3 fail=1
-    "#]],
+            🧾 Отчёт автопокупки
+            📊 Новых: 5 | Куплено: 2 | Пропущено: 3
+            📦 По подаркам:
+            • ✅ 123456 «Heart» | 25⭐ | supply=1000 → ch=-1001234567890 acc=1337 ×1; результат неизвестен, повторно не отправлялось (acc=1337); заблокирован до 2025-11-24 17:00:00 UTC (acc=4242)
+            • ❌ 223344 | 50⭐ | supply=500 → причина: STARGIFT_USAGE_LIMITED (acc=1337); нужен Premium (acc=4242)
+            • ✅ 334455 | 15⭐ | supply=100000 → ch=-1001234567890 acc=4242 ×3; CHAT_WRITE_FORBIDDEN (acc=4242); недостаточно звёзд (acc=1337)
+            • ⏭️ 445566 | 15⭐ | без лимита → не лимитированный (пропущен)
+            • ⏭️ 556677 | 1000⭐ | supply=200 → распродан
+            🛰️ По получателям:
+            • -1009876543210: plan=1 ok=0 fail=1 reasons=CHAT_WRITE_FORBIDDEN×1
+            • -1001234567890: plan=6 ok=4 fail=1 unknown=1 reasons=STARGIFT_USAGE_LIMITED×1
+            👤 По аккаунтам:
+            • acc=1337: plan=3 💰spent=25 start=100 end=75 buys=1 fail=1 unknown=1
+            • acc=4242: plan=4 💰spent=45 start=60 end=15 buys=3 fail=1
+        "#]],
     );
 }
 
@@ -221,17 +221,17 @@ fn reasons_repeated_across_accounts_are_listed_once() {
         &report,
         Lang::En,
         expect![[r#"
-        🧾 Autobuy report
-        📊 New: 1 | Bought: 0 | Skipped: 1
-        📦 By gift:
-        • ⏭️ 5 | 500⭐ | supply=100 → not enough stars (acc=1, 2, 3)
-        🛰️ By channel:
-        • none
-        👤 By account:
-        • acc=3: plan=0 💰spent=0 start=30 end=30 buys=0
-        • acc=2: plan=0 💰spent=0 start=20 end=20 buys=0
-        • acc=1: plan=0 💰spent=0 start=10 end=10 buys=0
-    "#]],
+            🧾 Autobuy report
+            📊 New: 1 | Bought: 0 | Skipped: 1
+            📦 By gift:
+            • ⏭️ 5 | 500⭐ | supply=100 → not enough stars (acc=1, 2, 3)
+            🛰️ By target:
+            • none
+            👤 By account:
+            • acc=3: plan=0 💰spent=0 start=30 end=30 buys=0
+            • acc=2: plan=0 💰spent=0 start=20 end=20 buys=0
+            • acc=1: plan=0 💰spent=0 start=10 end=10 buys=0
+        "#]],
     );
 }
 
@@ -282,7 +282,7 @@ fn hostile_titles_stay_on_one_line() {
     let gift_lines: Vec<&str> = text.lines().filter(|line| line.contains(" 5 «")).collect();
     expect![[r#"
         [
-            "• ⏭\u{fe0f} 5 «Evil • ✅ 999 | 1⭐ | fake line» | 10⭐ | supply=100 → no matching channel",
+            "• ⏭\u{fe0f} 5 «Evil • ✅ 999 | 1⭐ | fake line» | 10⭐ | supply=100 → no matching target",
         ]
     "#]].assert_debug_eq(&gift_lines);
 }
@@ -337,31 +337,31 @@ fn an_excluded_gift_is_reported_with_its_reason() {
         &report,
         Lang::En,
         expect![[r#"
-        🧾 Autobuy plan (dry run)
-        📊 New: 2 | Planned: 1 | Skipped: 1
-        📦 By gift:
-        • ⏭️ 700 «Cake» | 10⭐ | supply=1000 → excluded by every matching channel
-        • 🗓️ 800 «Rose» | 10⭐ | supply=1000 → ch=-1001234567890 acc=1337 ×1
-        🛰️ By channel:
-        • -1001234567890: plan=1
-        👤 By account:
-        • acc=1337: plan=1 💰cost=10 start=10 end=0
-    "#]],
+            🧾 Autobuy plan (dry run)
+            📊 New: 2 | Planned: 1 | Skipped: 1
+            📦 By gift:
+            • ⏭️ 700 «Cake» | 10⭐ | supply=1000 → excluded by every matching target
+            • 🗓️ 800 «Rose» | 10⭐ | supply=1000 → ch=-1001234567890 acc=1337 ×1
+            🛰️ By target:
+            • -1001234567890: plan=1
+            👤 By account:
+            • acc=1337: plan=1 💰cost=10 start=10 end=0
+        "#]],
     );
     check(
         &report,
         Lang::Ru,
         expect![[r#"
-        🧾 План автопокупки (пробный запуск)
-        📊 Новых: 2 | Запланировано: 1 | Пропущено: 1
-        📦 По подаркам:
-        • ⏭️ 700 «Cake» | 10⭐ | supply=1000 → исключён во всех подходящих каналах
-        • 🗓️ 800 «Rose» | 10⭐ | supply=1000 → ch=-1001234567890 acc=1337 ×1
-        🛰️ По каналам:
-        • -1001234567890: plan=1
-        👤 По аккаунтам:
-        • acc=1337: plan=1 💰cost=10 start=10 end=0
-    "#]],
+            🧾 План автопокупки (пробный запуск)
+            📊 Новых: 2 | Запланировано: 1 | Пропущено: 1
+            📦 По подаркам:
+            • ⏭️ 700 «Cake» | 10⭐ | supply=1000 → исключён у всех подходящих получателей
+            • 🗓️ 800 «Rose» | 10⭐ | supply=1000 → ch=-1001234567890 acc=1337 ×1
+            🛰️ По получателям:
+            • -1001234567890: plan=1
+            👤 По аккаунтам:
+            • acc=1337: plan=1 💰cost=10 start=10 end=0
+        "#]],
     );
 }
 
@@ -411,4 +411,59 @@ fn a_resale_tick_is_reported_per_purchase_in_both_languages() {
         • ❌ pepe-2 fake line | 950⭐ | acc=11 → ch=-1001234567890 | наблюдение 3 | не удалось (STARGIFT_NOT_FOUND)
         • ❓ pepe-3 | 990⭐ | acc=11 → себе | наблюдение 3 | результат неизвестен, повторно не отправлялось (timeout)
     "#]].assert_eq(&resale_report(&lines, Lang::Ru).expect("a report"));
+}
+
+#[test]
+fn targets_of_every_kind_are_named_in_both_languages() {
+    let input = input(
+        vec![acc(1337, 100, true)],
+        vec![
+            person(1, "gift_friend", ANY, (None, Some(1000))),
+            ch(2, 1234567890, ANY, (None, Some(50_000))),
+            me(3, ANY, ANY),
+        ],
+        vec![
+            gift(1, 10, 500, 1),
+            gift(2, 10, 20_000, 1),
+            gift(3, 10, 1_000_000, 1),
+        ],
+    );
+    let plan = plan(&input, at(NOW));
+    let report = build(&input, &plan, None);
+    check(
+        &report,
+        Lang::En,
+        expect![[r#"
+        🧾 Autobuy plan (dry run)
+        📊 New: 3 | Planned: 3 | Skipped: 0
+        📦 By gift:
+        • 🗓️ 1 | 10⭐ | supply=500 → @gift_friend acc=1337 ×1
+        • 🗓️ 2 | 10⭐ | supply=20000 → ch=-1001234567890 acc=1337 ×1
+        • 🗓️ 3 | 10⭐ | supply=1000000 → self acc=1337 ×1
+        🛰️ By target:
+        • -1001234567890: plan=1
+        • self: plan=1
+        • @gift_friend: plan=1
+        👤 By account:
+        • acc=1337: plan=3 💰cost=30 start=100 end=70
+    "#]],
+    );
+    check(
+        &report,
+        Lang::Ru,
+        expect![[r#"
+        🧾 План автопокупки (пробный запуск)
+        📊 Новых: 3 | Запланировано: 3 | Пропущено: 0
+        📦 По подаркам:
+        • 🗓️ 1 | 10⭐ | supply=500 → @gift_friend acc=1337 ×1
+        • 🗓️ 2 | 10⭐ | supply=20000 → ch=-1001234567890 acc=1337 ×1
+        • 🗓️ 3 | 10⭐ | supply=1000000 → себе acc=1337 ×1
+        🛰️ По получателям:
+        • -1001234567890: plan=1
+        • себе: plan=1
+        • @gift_friend: plan=1
+        👤 По аккаунтам:
+        • acc=1337: plan=3 💰cost=30 start=100 end=70
+    "#]],
+    );
 }

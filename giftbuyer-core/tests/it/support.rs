@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use giftbuyer_core::{
-    Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId,
-    ExcludeList, GiftAuction, GiftKind, Plan, PlanInput, Priority, Stars, UnixTime, plan,
+    Account, AccountId, Bounds, CatalogGift, ChannelId, ExcludeList, GiftAuction, GiftKind, Plan,
+    PlanInput, Priority, Recipient, Stars, Target, TargetFilter, TargetRowId, TelegramUsername,
+    UnixTime, plan,
 };
 
 /// The planning time of every case, 2025-11-24 16:00:00 UTC.
@@ -26,13 +27,29 @@ pub(crate) type Range = (Option<u64>, Option<u64>);
 
 pub(crate) const ANY: Range = (None, None);
 
-/// A channel whose Bot API id is `-100` followed by `suffix`.
-pub(crate) fn ch(row: i64, suffix: i64, price: Range, supply: Range) -> Channel {
-    Channel {
+/// A channel target whose Bot API id is `-100` followed by `suffix`.
+pub(crate) fn ch(row: i64, suffix: i64, price: Range, supply: Range) -> Target {
+    let channel = ChannelId::from_mtproto(suffix).expect("valid channel");
+    target(row, Recipient::Channel(channel), price, supply)
+}
+
+/// The buying account itself as a target.
+pub(crate) fn me(row: i64, price: Range, supply: Range) -> Target {
+    target(row, Recipient::Buyer, price, supply)
+}
+
+/// A person, by username, as a target.
+pub(crate) fn person(row: i64, username: &str, price: Range, supply: Range) -> Target {
+    let user = TelegramUsername::new(username).expect("valid username");
+    target(row, Recipient::User(user), price, supply)
+}
+
+pub(crate) fn target(row: i64, recipient: Recipient, price: Range, supply: Range) -> Target {
+    Target {
         exclude: ExcludeList::EMPTY,
-        row_id: ChannelRowId::new(row).expect("valid row id"),
-        channel_id: ChannelId::from_mtproto(suffix).expect("valid channel"),
-        filter: ChannelFilter {
+        row_id: TargetRowId::new(row).expect("valid row id"),
+        recipient,
+        filter: TargetFilter {
             price: Bounds::new(price.0, price.1, "price").expect("valid price bounds"),
             supply: Bounds::new(supply.0, supply.1, "supply").expect("valid supply bounds"),
         },
@@ -52,9 +69,9 @@ pub(crate) fn gift(id: i64, price: i64, supply: i64, remaining: i64) -> CatalogG
     }
 }
 
-/// The channel with an exclude list of these gift ids and kinds.
-pub(crate) fn excluding(channel: Channel, ids: &[i64], kinds: &[GiftKind]) -> Channel {
-    Channel {
+/// The target with an exclude list of these gift ids and kinds.
+pub(crate) fn excluding(channel: Target, ids: &[i64], kinds: &[GiftKind]) -> Target {
+    Target {
         exclude: ExcludeList::new(ids.iter().copied(), kinds.iter().copied())
             .expect("valid exclude list"),
         ..channel
@@ -105,7 +122,7 @@ pub(crate) fn locked(gift: CatalogGift, account: i64, until: i64) -> CatalogGift
 
 pub(crate) fn input(
     accounts: Vec<Account>,
-    channels: Vec<Channel>,
+    channels: Vec<Target>,
     gifts: Vec<CatalogGift>,
 ) -> PlanInput {
     PlanInput::new(accounts, channels, gifts).expect("valid input")
@@ -113,7 +130,7 @@ pub(crate) fn input(
 
 pub(crate) fn plan_of(
     accounts: Vec<Account>,
-    channels: Vec<Channel>,
+    channels: Vec<Target>,
     gifts: Vec<CatalogGift>,
 ) -> Plan {
     plan(&input(accounts, channels, gifts), at(NOW))
@@ -122,7 +139,7 @@ pub(crate) fn plan_of(
 pub(crate) fn plan_with(
     priority: Priority,
     accounts: Vec<Account>,
-    channels: Vec<Channel>,
+    channels: Vec<Target>,
     gifts: Vec<CatalogGift>,
 ) -> Plan {
     plan(

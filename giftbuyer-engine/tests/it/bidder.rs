@@ -56,7 +56,7 @@ async fn world(accounts: &[(i64, u64)], budget: u64, max_bid: u64) -> World {
             ..UserSettings::default()
         },
         accounts: ids.clone(),
-        channels: Vec::new(),
+        targets: Vec::new(),
     }]);
     store
         .set_bid_budget(user(), Stars::new(budget))

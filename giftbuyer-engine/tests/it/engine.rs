@@ -8,7 +8,7 @@ use giftbuyer_core::ports::{
     TelegramError, UserConfig, UserId, UserSettings,
 };
 use giftbuyer_core::report::Lang;
-use giftbuyer_core::{Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, GiftId};
+use giftbuyer_core::{Bounds, ChannelId, GiftId, Recipient, Target, TargetFilter, TargetRowId};
 use giftbuyer_engine::{
     Engine, EngineConfig, EngineEvent, MemoryStore, PollOutcome, TokioClock, spawn_supervised,
 };
@@ -21,16 +21,24 @@ pub(crate) struct Harness {
     pub(crate) engine: Arc<Engine>,
 }
 
-fn channel(row: i64, suffix: i64, supply_max: Option<u64>) -> Channel {
-    Channel {
+fn channel(row: i64, suffix: i64, supply_max: Option<u64>) -> Target {
+    Target {
         exclude: giftbuyer_core::ExcludeList::EMPTY,
-        row_id: ChannelRowId::new(row).expect("valid row"),
-        channel_id: ChannelId::from_mtproto(suffix).expect("valid channel"),
-        filter: ChannelFilter {
+        row_id: TargetRowId::new(row).expect("valid row"),
+        recipient: Recipient::Channel(ChannelId::from_mtproto(suffix).expect("valid channel")),
+        filter: TargetFilter {
             price: Bounds::UNBOUNDED,
             supply: Bounds::new(None, supply_max, "supply").expect("valid bounds"),
         },
         title: None,
+    }
+}
+
+/// A recipient as the journal lines show it: a channel by its MTProto id, `self`, or `@name`.
+pub(crate) fn short_recipient(recipient: Recipient) -> String {
+    match recipient {
+        Recipient::Channel(channel) => channel.mtproto_id().to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -48,7 +56,7 @@ pub(crate) fn user(id: i64, accounts: &[i64]) -> UserConfig {
             .iter()
             .map(|&id| giftbuyer_core::AccountId::new(id).expect("valid account"))
             .collect(),
-        channels: vec![channel(1, 111, Some(10_000)), channel(2, 222, None)],
+        targets: vec![channel(1, 111, Some(10_000)), channel(2, 222, None)],
     }
 }
 
@@ -91,7 +99,7 @@ pub(crate) fn statuses(store: &MemoryStore) -> Vec<String> {
                 entry.key.seq,
                 entry.operation.account_id,
                 entry.operation.gift_id,
-                entry.operation.channel_id.mtproto_id(),
+                short_recipient(entry.operation.recipient),
                 entry.status.code()
             );
             if let Some(error) = &entry.error {
@@ -142,7 +150,7 @@ async fn a_new_gift_is_planned_journaled_bought_and_reported() {
     assert!(
         bought
             .iter()
-            .all(|(_, gift, ch)| gift.get() == 7 && ch.mtproto_id() == 111)
+            .all(|(_, gift, ch)| gift.get() == 7 && short_recipient(*ch) == "111")
     );
     let journal = statuses(&h.store);
     assert_eq!(journal.len(), 6);
@@ -564,7 +572,7 @@ async fn the_engine_feeds_live_events_without_its_internal_ones() {
             user: user_id,
             account: first,
             gift,
-            channel: ChannelId::from_mtproto(111).expect("valid channel"),
+            recipient: Recipient::Channel(ChannelId::from_mtproto(111).expect("valid channel")),
             outcome: "STARGIFT_USAGE_LIMITED".to_owned(),
         }),
         "{events:?}"
@@ -807,11 +815,11 @@ async fn polls_are_counted_and_new_gifts_carry_their_detection_window() {
 async fn the_users_priority_and_exclude_lists_reach_the_plan() {
     let mut config = user(1, &[11, 12]);
     config.settings.priority = giftbuyer_core::Priority::PriciestFirst;
-    config.channels[0].exclude =
+    config.targets[0].exclude =
         giftbuyer_core::ExcludeList::new([], [giftbuyer_core::GiftKind::Birthday]).expect("valid");
     let mut forced = user(2, &[13]);
-    forced.settings.forced_target = Some(config.channels[0].channel_id);
-    forced.channels = config.channels.clone();
+    forced.settings.forced_target = config.targets[0].recipient.channel();
+    forced.targets = config.targets.clone();
     let h = harness(EngineConfig::default(), vec![config, forced]);
     h.fake.add_account(11, 100, true);
     h.fake.add_account(12, 60, false);
@@ -834,7 +842,10 @@ async fn the_users_priority_and_exclude_lists_reach_the_plan() {
         .state()
         .bought
         .iter()
-        .map(|(account, gift, ch)| (account.get(), gift.get(), ch.mtproto_id()))
+        .map(|(account, gift, ch)| {
+            let ch = ch.channel().expect("every target here is a channel");
+            (account.get(), gift.get(), ch.mtproto_id())
+        })
         .collect();
     bought.sort_unstable();
     let (forced, own): (Vec<_>, Vec<_>) = bought.iter().partition(|(account, ..)| *account == 13);

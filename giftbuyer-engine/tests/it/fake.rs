@@ -12,7 +12,9 @@ use giftbuyer_core::ports::{
     NotificationBot, Profile, PurchaseReceipt, PurchaseRequest, ResalePage, ResalePurchaseRequest,
     Sticker, TelegramAccount, TelegramError, UserId,
 };
-use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId, Stars, StickerRef, UnixTime};
+use giftbuyer_core::{
+    AccountId, CatalogGift, ChannelId, GiftId, Recipient, Stars, StickerRef, UnixTime,
+};
 
 /// What a scripted purchase does.
 #[derive(Debug, Clone)]
@@ -33,8 +35,8 @@ pub(crate) struct State {
     pub(crate) catalog_errors: HashMap<AccountId, VecDeque<TelegramError>>,
     pub(crate) buy_scripts: HashMap<AccountId, VecDeque<BuyScript>>,
     pub(crate) polls: Vec<(AccountId, Duration)>,
-    pub(crate) buys: Vec<(AccountId, GiftId, ChannelId, Duration)>,
-    pub(crate) bought: Vec<(AccountId, GiftId, ChannelId)>,
+    pub(crate) buys: Vec<(AccountId, GiftId, Recipient, Duration)>,
+    pub(crate) bought: Vec<(AccountId, GiftId, Recipient)>,
     pub(crate) messages: Vec<(ChatId, String)>,
     pub(crate) stickers: Vec<(ChatId, GiftId)>,
     pub(crate) bot_error: Option<BotError>,
@@ -183,7 +185,7 @@ impl TelegramAccount for FakeAccount {
             let now = self.fake.elapsed();
             state
                 .buys
-                .push((self.id, request.gift_id, request.channel_id, now));
+                .push((self.id, request.gift_id, request.recipient, now));
             state
                 .buy_scripts
                 .get_mut(&self.id)
@@ -231,7 +233,7 @@ impl FakeAccount {
         *balance = balance.saturating_sub(request.price.get());
         state
             .bought
-            .push((self.id, request.gift_id, request.channel_id));
+            .push((self.id, request.gift_id, request.recipient));
     }
 }
 

@@ -17,8 +17,8 @@ use giftbuyer_core::ports::{
 };
 use giftbuyer_core::report::Lang;
 use giftbuyer_core::{
-    Account, AccountId, Bounds, CatalogGift, Channel, ChannelFilter, ChannelId, ChannelRowId,
-    GiftId, Operation, PlanInput, Stars, StickerRef, UnixTime, plan,
+    Account, AccountId, Bounds, CatalogGift, ChannelId, GiftId, Operation, PlanInput, Recipient,
+    Stars, StickerRef, Target, TargetFilter, TargetRowId, UnixTime, plan,
 };
 use giftbuyer_engine::{Engine, EngineConfig, MemoryStore, PollOutcome, TokioClock};
 use mockall::{Sequence, mock};
@@ -100,12 +100,12 @@ fn old_gift() -> CatalogGift {
     gift(1, 100, 10)
 }
 
-fn channels() -> Vec<Channel> {
-    let channel = |row: i64, suffix: i64, supply_max: Option<u64>| Channel {
+fn channels() -> Vec<Target> {
+    let channel = |row: i64, suffix: i64, supply_max: Option<u64>| Target {
         exclude: giftbuyer_core::ExcludeList::EMPTY,
-        row_id: ChannelRowId::new(row).expect("valid row"),
-        channel_id: ChannelId::from_mtproto(suffix).expect("valid channel"),
-        filter: ChannelFilter {
+        row_id: TargetRowId::new(row).expect("valid row"),
+        recipient: Recipient::Channel(ChannelId::from_mtproto(suffix).expect("valid channel")),
+        filter: TargetFilter {
             price: Bounds::UNBOUNDED,
             supply: Bounds::new(None, supply_max, "supply").expect("valid bounds"),
         },
@@ -128,7 +128,7 @@ fn user(accounts: &[i64], notification_chats: &[i64], autobuy: bool) -> UserConf
             forced_target: None,
         },
         accounts: accounts.iter().map(|&id| account_id(id)).collect(),
-        channels: channels(),
+        targets: channels(),
     }
 }
 
@@ -193,8 +193,8 @@ fn expect_purchases(
         account
             .expect_buy_gift()
             .withf(move |request| {
-                (request.gift_id, request.channel_id, request.price)
-                    == (op.gift_id, op.channel_id, op.price)
+                (request.gift_id, request.recipient, request.price)
+                    == (op.gift_id, op.recipient, op.price)
             })
             .times(1)
             .in_sequence(seq)

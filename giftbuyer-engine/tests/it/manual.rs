@@ -1,17 +1,17 @@
 //! Manual purchases: ownership checks, the journal, and one send per call.
 
 use giftbuyer_core::ports::{TelegramError, UserId};
-use giftbuyer_core::{AccountId, ChannelId, GiftId};
+use giftbuyer_core::{AccountId, ChannelId, GiftId, Recipient};
 use giftbuyer_engine::{EngineConfig, ManualBuyError, ManualBuyResult};
 
 use crate::engine::{harness, seeded, statuses, user};
 use crate::fake::{BuyScript, limited};
 
-fn ids(user: i64, account: i64, channel: i64, gift: i64) -> (UserId, AccountId, ChannelId, GiftId) {
+fn ids(user: i64, account: i64, channel: i64, gift: i64) -> (UserId, AccountId, Recipient, GiftId) {
     (
         UserId::new(user).expect("user"),
         AccountId::new(account).expect("account"),
-        ChannelId::from_mtproto(channel).expect("channel"),
+        Recipient::Channel(ChannelId::from_mtproto(channel).expect("channel")),
         GiftId::new(gift).expect("gift"),
     )
 }
@@ -135,9 +135,14 @@ async fn another_users_account_or_channel_and_bad_gifts_are_refused() {
         buy(2, 11, 111, 1).await,
         Err(ManualBuyError::UnknownAccount)
     );
+    assert_eq!(buy(1, 11, 999, 1).await, Err(ManualBuyError::UnknownTarget));
+    // The user has no self target: the buying account's own profile is not one of theirs.
+    let (user, account, _, gift) = ids(1, 11, 111, 1);
     assert_eq!(
-        buy(1, 11, 999, 1).await,
-        Err(ManualBuyError::UnknownChannel)
+        h.engine
+            .buy_one(user, account, Recipient::Buyer, gift)
+            .await,
+        Err(ManualBuyError::UnknownTarget)
     );
     assert_eq!(buy(3, 11, 111, 1).await, Err(ManualBuyError::UnknownUser));
     assert_eq!(buy(1, 11, 111, 99).await, Err(ManualBuyError::UnknownGift));

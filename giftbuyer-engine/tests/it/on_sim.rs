@@ -8,7 +8,8 @@ use giftbuyer_core::ports::{
 };
 use giftbuyer_core::report::Lang;
 use giftbuyer_core::{
-    AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId, GiftId, Stars,
+    AccountId, Bounds, ChannelId, GiftId, Recipient, Stars, Target, TargetFilter, TargetRowId,
+    TelegramUsername,
 };
 use giftbuyer_engine::{Engine, EngineConfig, MemoryStore, TokioClock};
 use giftbuyer_sim::{
@@ -25,12 +26,12 @@ fn channel_id(suffix: i64) -> ChannelId {
     ChannelId::from_mtproto(suffix).expect("valid channel")
 }
 
-fn channel(row: i64, suffix: i64, supply_max: Option<u64>) -> Channel {
-    Channel {
+fn channel(row: i64, suffix: i64, supply_max: Option<u64>) -> Target {
+    Target {
         exclude: giftbuyer_core::ExcludeList::EMPTY,
-        row_id: ChannelRowId::new(row).expect("valid row"),
-        channel_id: channel_id(suffix),
-        filter: ChannelFilter {
+        row_id: TargetRowId::new(row).expect("valid row"),
+        recipient: Recipient::Channel(channel_id(suffix)),
+        filter: TargetFilter {
             price: Bounds::UNBOUNDED,
             supply: Bounds::new(None, supply_max, "supply").expect("valid bounds"),
         },
@@ -48,8 +49,17 @@ struct World {
 /// Two premium accounts; account 2 may only read the narrow channel, so its purchases must
 /// fall back to the wide one.
 fn world(config: EngineConfig) -> World {
+    world_with(
+        config,
+        vec![channel(1, 111, Some(5000)), channel(2, 222, None)],
+        MarketConfig::with_seed(3),
+    )
+}
+
+/// The same market and accounts, with these targets, on top of `market_config` (for its people).
+fn world_with(config: EngineConfig, targets: Vec<Target>, market_config: MarketConfig) -> World {
     let clock = Arc::new(TokioClock::starting_at(unix(1_764_000_000)));
-    let market_config = MarketConfig::with_seed(3)
+    let market_config = market_config
         .account(
             AccountSpec::new(account(1), Stars::new(1000))
                 .premium()
@@ -85,7 +95,7 @@ fn world(config: EngineConfig) -> World {
             forced_target: None,
         },
         accounts: vec![account(1), account(2)],
-        channels: vec![channel(1, 111, Some(5000)), channel(2, 222, None)],
+        targets,
     }]);
     let engine = Engine::new(
         store.clone(),
@@ -123,18 +133,18 @@ async fn a_drop_is_caught_and_the_journal_matches_the_market() {
 
     // Every copy the market sold is a `bought` journal entry for the same account, channel
     // and gift, and nothing else is marked bought.
-    let mut sold: Vec<(i64, i64, i64)> = purchases
+    let mut sold: Vec<(i64, Recipient, i64)> = purchases
         .iter()
-        .map(|p| (p.account.get(), p.channel.get(), p.gift.get()))
+        .map(|p| (p.account.get(), p.recipient, p.gift.get()))
         .collect();
-    let mut journaled: Vec<(i64, i64, i64)> = world
+    let mut journaled: Vec<(i64, Recipient, i64)> = world
         .store
         .journal()
         .iter()
         .filter(|entry| entry.status == JournalStatus::Bought)
         .map(|entry| {
             let op = entry.operation;
-            (op.account_id.get(), op.channel_id.get(), op.gift_id.get())
+            (op.account_id.get(), op.recipient, op.gift_id.get())
         })
         .collect();
     sold.sort_unstable();
@@ -152,7 +162,8 @@ async fn a_read_only_channel_falls_back_to_the_next_one() {
             .purchases()
             .iter()
             .filter(|p| p.account.get() == id)
-            .map(|p| p.channel.mtproto_id())
+            .filter_map(|p| p.recipient.channel())
+            .map(ChannelId::mtproto_id)
             .collect()
     };
     assert!(by_account(1).iter().all(|&ch| ch == 111));
@@ -207,4 +218,65 @@ async fn the_drop_is_detected_within_one_staggered_poll() {
     // Released at 5 s; two accounts at a 1 s interval poll every 0.5 s, plus a round trip.
     assert!(detected >= Duration::from_secs(5), "{detected:?}");
     assert!(detected < Duration::from_millis(5700), "{detected:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stranger_is_refused_before_payment_and_the_copies_reach_the_next_person() {
+    let target = |row: i64, recipient: Recipient, supply_max: Option<u64>| Target {
+        recipient,
+        ..channel(row, 111, supply_max)
+    };
+    let friend = Recipient::User(TelegramUsername::new("gift_friend").expect("valid"));
+    let stranger = Recipient::User(TelegramUsername::new("nobody_here").expect("valid"));
+    // The stranger ranks first, the friend second, the buyers' own profiles last.
+    let world = world_with(
+        EngineConfig::default(),
+        vec![
+            target(1, stranger, Some(2000)),
+            target(2, friend, Some(3000)),
+            target(3, Recipient::Buyer, None),
+        ],
+        MarketConfig::with_seed(3).person(
+            TelegramUsername::new("gift_friend").expect("valid"),
+            7_000_000_001,
+        ),
+    );
+    run_for(&world, Duration::from_secs(20)).await;
+
+    // Nobody holds the stranger's username: each account's first copy is refused before
+    // anything is paid, and the rest move to the friend.
+    let purchases = world.market.purchases();
+    assert_eq!(purchases.len(), 15);
+    assert!(
+        purchases.iter().all(|p| p.recipient == friend),
+        "{purchases:?}"
+    );
+    let refused: Vec<(i64, String)> = world
+        .store
+        .journal()
+        .iter()
+        .filter(|entry| entry.status == JournalStatus::Failed)
+        .filter(|entry| entry.error.as_deref() != Some("moved"))
+        .map(|entry| {
+            (
+                entry.operation.account_id.get(),
+                entry.error.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (1, "USERNAME_NOT_OCCUPIED".to_owned()),
+            (2, "USERNAME_NOT_OCCUPIED".to_owned())
+        ]
+    );
+    assert!(
+        world
+            .store
+            .journal()
+            .iter()
+            .filter(|entry| entry.status == JournalStatus::Bought)
+            .all(|entry| entry.operation.recipient == friend)
+    );
 }

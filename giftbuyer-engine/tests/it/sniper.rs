@@ -66,7 +66,7 @@ fn one_user(accounts: &[i64], settings: UserSettings) -> Vec<UserConfig> {
         user_id: user(),
         settings,
         accounts: accounts.iter().map(|&id| account(id)).collect(),
-        channels: Vec::new(),
+        targets: Vec::new(),
     }]
 }
 
@@ -256,13 +256,13 @@ async fn two_users_watching_one_item_do_not_both_send_for_it() {
             user_id: user(),
             settings: UserSettings::default(),
             accounts: vec![account(1)],
-            channels: Vec::new(),
+            targets: Vec::new(),
         },
         UserConfig {
             user_id: second,
             settings: UserSettings::default(),
             accounts: vec![account(2)],
-            channels: Vec::new(),
+            targets: Vec::new(),
         },
     ]);
     watch(&world, 1_000, 1, Recipient::Buyer).await;

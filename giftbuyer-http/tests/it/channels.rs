@@ -33,9 +33,9 @@ async fn create_list_change_and_delete_a_channel() {
     let id = created["id"].as_i64().expect("id");
     assert_eq!(
         created,
-        json!({"id": id, "channel_id": CHANNEL, "title": "Gifts", "price_min": 100,
-               "price_max": 5000, "supply_min": null, "supply_max": 10000,
-               "exclude": {"gift_ids": [], "kinds": []}})
+        json!({"id": id, "kind": "channel", "channel_id": CHANNEL, "username": null,
+               "title": "Gifts", "price_min": 100, "price_max": 5000, "supply_min": null,
+               "supply_max": 10000, "exclude": {"gift_ids": [], "kinds": []}})
     );
     assert_eq!(
         app.get("/api/channels", &cookie).await.json(),
@@ -50,9 +50,9 @@ async fn create_list_change_and_delete_a_channel() {
         .ok(StatusCode::OK);
     assert_eq!(
         changed,
-        json!({"id": id, "channel_id": CHANNEL, "title": "Gifts", "price_min": 100,
-               "price_max": null, "supply_min": 10, "supply_max": 10000,
-               "exclude": {"gift_ids": [], "kinds": []}})
+        json!({"id": id, "kind": "channel", "channel_id": CHANNEL, "username": null,
+               "title": "Gifts", "price_min": 100, "price_max": null, "supply_min": 10,
+               "supply_max": 10000, "exclude": {"gift_ids": [], "kinds": []}})
     );
     let renamed = app
         .patch(&path, &cookie, json!({"title": null, "channel_id": OTHER}))
@@ -106,7 +106,14 @@ async fn invalid_fields_are_named() {
         (json!({"channel_id": 1_234_567_890}), "channel_id"),
         (json!({"channel_id": -1_234_567_890}), "channel_id"),
         (json!({"channel_id": "x"}), "channel_id"),
-        (json!({}), "channel_id"),
+        (json!({"username": "x"}), "username"),
+        (json!({"username": "@1abcde"}), "username"),
+        (json!({"username": "bad name"}), "username"),
+        (json!({"username": 5}), "username"),
+        (
+            json!({"channel_id": CHANNEL, "username": "gift_friend"}),
+            "username",
+        ),
         (json!({"channel_id": CHANNEL, "price_min": -1}), "price_min"),
         (json!({"channel_id": CHANNEL, "price_max": -1}), "price_max"),
         (
@@ -181,9 +188,16 @@ async fn a_patch_is_checked_against_the_values_it_keeps() {
     app.patch(&path, &cookie, json!({"price_max": 5}))
         .await
         .assert_invalid("price_min");
-    app.patch(&path, &cookie, json!({"channel_id": null}))
+    app.patch(&path, &cookie, json!({"username": "no"}))
         .await
-        .assert_invalid("channel_id");
+        .assert_invalid("username");
+    app.patch(
+        &path,
+        &cookie,
+        json!({"channel_id": CHANNEL, "username": "gift_friend"}),
+    )
+    .await
+    .assert_invalid("username");
     app.patch(&path, &cookie, json!({"channel_id": 42}))
         .await
         .assert_invalid("channel_id");
@@ -517,4 +531,97 @@ async fn the_preview_leaves_out_channels_that_exclude_the_gift() {
         preview(json!({"gift_id": 5, "kinds": ["premium_only"]})).await["best"],
         narrow
     );
+}
+
+#[tokio::test]
+async fn the_account_itself_and_a_person_are_targets_like_a_channel() {
+    let app = TestApp::new().await;
+    let (cookie, _) = app.user("alice").await;
+    let (other_cookie, _) = app.user("bob").await;
+    let me = create(
+        &app,
+        &cookie,
+        json!({"title": "My profile", "supply_max": 5000}),
+    )
+    .await;
+    assert_eq!(
+        (&me["kind"], &me["channel_id"], &me["username"]),
+        (&json!("self"), &Value::Null, &Value::Null)
+    );
+    let friend = create(
+        &app,
+        &cookie,
+        json!({"username": "@Gift_Friend", "price_max": 900}),
+    )
+    .await;
+    assert_eq!(
+        (&friend["kind"], &friend["channel_id"], &friend["username"]),
+        (&json!("user"), &Value::Null, &json!("gift_friend"))
+    );
+    // One target per recipient: a second self target, or the same person written otherwise,
+    // is a conflict; another user has a list of their own.
+    for body in [json!({}), json!({"username": "GIFT_FRIEND"})] {
+        app.post("/api/channels", &cookie, body)
+            .await
+            .assert_error(StatusCode::CONFLICT, "conflict");
+    }
+    create(&app, &other_cookie, json!({"username": "gift_friend"})).await;
+
+    // The recipient changes only when named: a person becomes a channel, then the channel
+    // becomes the account itself once the self target is gone.
+    let path = format!("/api/channels/{}", friend["id"]);
+    let kept = app
+        .patch(&path, &cookie, json!({"price_max": 800}))
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(
+        (&kept["username"], &kept["price_max"]),
+        (&json!("gift_friend"), &json!(800))
+    );
+    let moved = app
+        .patch(&path, &cookie, json!({"channel_id": CHANNEL}))
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(
+        (&moved["kind"], &moved["channel_id"], &moved["username"]),
+        (&json!("channel"), &json!(CHANNEL), &Value::Null)
+    );
+    app.patch(&path, &cookie, json!({"channel_id": null}))
+        .await
+        .assert_error(StatusCode::CONFLICT, "conflict");
+    app.delete(&format!("/api/channels/{}", me["id"]), &cookie)
+        .await
+        .ok(StatusCode::NO_CONTENT);
+    let now_me = app
+        .patch(
+            &path,
+            &cookie,
+            json!({"channel_id": null, "username": null}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(now_me["kind"], "self");
+
+    // Only a channel has a membership to check.
+    app.post(&format!("{path}/check"), &cookie, json!({}))
+        .await
+        .assert_invalid("id");
+
+    // The preview ranks every kind by the same rules.
+    let person = create(
+        &app,
+        &cookie,
+        json!({"username": "durov_fan", "supply_max": 100}),
+    )
+    .await;
+    let preview = app
+        .post(
+            "/api/channels/preview",
+            &cookie,
+            json!({"price": 10, "supply": 50}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(preview["best"]["id"], person["id"]);
+    assert_eq!(preview["matching"][1]["kind"], "self");
 }

@@ -217,7 +217,9 @@ fn purchase(user: i64, gift: i64, outcome: &str) -> LiveEvent {
         user: UserId::new(user).expect("valid user"),
         account: AccountId::new(11).expect("valid account"),
         gift: GiftId::new(gift).expect("valid gift"),
-        channel: ChannelId::from_mtproto(111).expect("valid channel"),
+        recipient: giftbuyer_core::Recipient::Channel(
+            ChannelId::from_mtproto(111).expect("valid channel"),
+        ),
         outcome: outcome.to_owned(),
     }
 }
@@ -292,6 +294,7 @@ async fn the_stream_sends_the_snapshot_then_the_events_of_the_catalog_and_my_pur
             "account": 11,
             "gift": 4,
             "channel": -1_000_000_000_111_i64,
+            "username": null,
             "outcome": "STARGIFT_USAGE_LIMITED",
         })
     );

@@ -12,7 +12,9 @@ use crate::support::{START, TestApp};
 fn operation(price: u64) -> Operation {
     Operation {
         account_id: AccountId::new(777).expect("id"),
-        channel_id: ChannelId::new(-1_001_234_567_890).expect("id"),
+        recipient: giftbuyer_core::Recipient::Channel(
+            ChannelId::new(-1_001_234_567_890).expect("id"),
+        ),
         gift_id: GiftId::new(5_000_000 + price as i64).expect("id"),
         price: Stars::new(price),
         supply: 10_000,
@@ -192,7 +194,7 @@ async fn a_run_shows_its_report_and_each_outcome() {
     assert_eq!(
         ops[1],
         json!({"seq": 1, "account_id": 777, "channel_id": -1_001_234_567_890_i64,
-               "gift_id": 5_000_200, "price": 200, "supply": 10_000, "status": "failed",
+               "username": null, "gift_id": 5_000_200, "price": 200, "supply": 10_000, "status": "failed",
                "error": "BALANCE_TOO_LOW", "updated_at": START})
     );
     assert_eq!(ops[0]["status"], "bought");

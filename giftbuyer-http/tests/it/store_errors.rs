@@ -10,13 +10,13 @@ use axum::body::Body;
 use axum::http::{Method, StatusCode, header};
 use giftbuyer_core::ports::{
     AccountRecord, AccountRowId, AccountStore, ApiProfile, ApiProfileId, ApiProfileStore,
-    AuditEntry, CatalogStore, ChannelStore, DaySpending, HistoryStore, KnownGift, LockoutPolicy,
-    LoginFailure, MtprotoSession, NewAccount, NewApiProfile, NewChannel, NewWebSession,
-    PanelStoreError, Profile, RemainingPoint, RunRecord, Secret, SessionTokenHash, SessionVault,
-    SettingsStore, StoredReport, UserId, UserRecord, UserSettings, UserStore, Username, WebSession,
-    WebSessionId, WebSessionStore,
+    AuditEntry, CatalogStore, DaySpending, HistoryStore, KnownGift, LockoutPolicy, LoginFailure,
+    MtprotoSession, NewAccount, NewApiProfile, NewTarget, NewWebSession, PanelStoreError, Profile,
+    RemainingPoint, RunRecord, Secret, SessionTokenHash, SessionVault, SettingsStore, StoredReport,
+    TargetStore, UserId, UserRecord, UserSettings, UserStore, Username, WebSession, WebSessionId,
+    WebSessionStore,
 };
-use giftbuyer_core::{AccountId, Channel, ChannelRowId, GiftId, UnixTime, ValueError};
+use giftbuyer_core::{AccountId, GiftId, Target, TargetRowId, UnixTime, ValueError};
 use giftbuyer_http::{AppState, PanelAssets, SESSION_COOKIE, router};
 use mockall::mock;
 use tower::ServiceExt as _;
@@ -77,11 +77,11 @@ mock! {
     }
 
     #[async_trait]
-    impl ChannelStore for Store {
-        async fn add_channel(&self, user: UserId, channel: NewChannel, now: UnixTime) -> Result<ChannelRowId, PanelStoreError>;
-        async fn channels(&self, user: UserId) -> Result<Vec<Channel>, PanelStoreError>;
-        async fn update_channel(&self, user: UserId, channel: &Channel) -> Result<(), PanelStoreError>;
-        async fn delete_channel(&self, user: UserId, channel: ChannelRowId) -> Result<bool, PanelStoreError>;
+    impl TargetStore for Store {
+        async fn add_target(&self, user: UserId, target: NewTarget, now: UnixTime) -> Result<TargetRowId, PanelStoreError>;
+        async fn targets(&self, user: UserId) -> Result<Vec<Target>, PanelStoreError>;
+        async fn update_target(&self, user: UserId, target: &Target) -> Result<(), PanelStoreError>;
+        async fn delete_target(&self, user: UserId, target: TargetRowId) -> Result<bool, PanelStoreError>;
     }
 
     #[async_trait]
@@ -259,7 +259,7 @@ async fn a_failed_read_answers_the_status_of_its_store_error() {
         let failure = error.clone();
         let store = store(move |store| {
             store
-                .expect_channels()
+                .expect_targets()
                 .withf(|user| user.get() == USER)
                 .times(1)
                 .returning(move |_| Err(failure.clone()));
@@ -275,7 +275,7 @@ async fn a_failed_change_answers_the_status_of_its_store_error_and_is_not_audite
         let failure = error.clone();
         let store = store(move |store| {
             store
-                .expect_delete_channel()
+                .expect_delete_target()
                 .withf(|user, row| (user.get(), row.get()) == (USER, 3))
                 .times(1)
                 .returning(move |_, _| Err(failure.clone()));

@@ -174,6 +174,18 @@ fn errors_name_the_field() {
             "bidding.plans[0].to_username: telegram username must be 5 to 32 latin letters, digits and '_', starting with a letter, got \"x\"",
         ),
         (
+            r#"{"duration_ms": 1, "channels": [{"id": 1, "username": "gift_friend"}]}"#,
+            "channels[0].username: @gift_friend is not one of people",
+        ),
+        (
+            r#"{"duration_ms": 1, "channels": [{"id": 1, "channel_id": -1001234567890, "username": "gift_friend"}]}"#,
+            "channels[0].channel_id: a gift has one recipient: give a channel id or a username, not both",
+        ),
+        (
+            r#"{"duration_ms": 1, "channels": [{"id": 1}, {"id": 2, "price_max": 5}]}"#,
+            "channels[1]: a second target for the buying account itself (neither channel_id nor username)",
+        ),
+        (
             r#"{"duration_ms": 1, "bidding": {"budget": -5}}"#,
             "bidding.budget: a star amount must not be negative, got -5",
         ),
@@ -353,7 +365,7 @@ fn the_documented_example_parses() {
     );
     assert_eq!(file.config.gifts.len(), 4);
     assert!(!file.config.gifts[2].birthday && file.config.gifts[3].birthday);
-    let exclude = &file.channels[0].exclude;
+    let exclude = &file.targets[0].exclude;
     assert_eq!(
         exclude.gift_ids().map(|id| id.get()).collect::<Vec<_>>(),
         vec![9002]
@@ -363,7 +375,7 @@ fn the_documented_example_parses() {
     assert_eq!(file.config.gifts[2].demand, Demand::Calibrated);
     assert_eq!(file.config.gifts[1].remaining, Some(0));
     assert_eq!(file.config.faults.len(), 3);
-    assert_eq!(file.channels[0].title.as_deref(), Some("Rare gifts"));
+    assert_eq!(file.targets[0].title.as_deref(), Some("Rare gifts"));
     assert_eq!(
         file.config
             .channel_titles
@@ -444,7 +456,7 @@ async fn the_example_drops_parse_and_sell_out_on_time() {
         .filter(|gift| gift.release_at > Duration::ZERO)
         .collect();
     assert!(drops.len() >= 3);
-    assert!(multi.config.accounts.len() >= 3 && multi.channels.len() >= 3);
+    assert!(multi.config.accounts.len() >= 3 && multi.targets.len() >= 3);
 
     for file in [premium, mass, multi] {
         // Balances afford some copies of the limited drops, not all of them.
@@ -477,4 +489,22 @@ async fn the_example_drops_parse_and_sell_out_on_time() {
         }
         assert!(market.purchases().is_empty());
     }
+}
+
+#[test]
+fn targets_of_every_kind_are_read_from_channels() {
+    let file = drop_file::parse(
+        r#"{"duration_ms": 1, "people": {"Gift_Friend": 7000000001},
+            "channels": [{"id": 1, "channel_id": -1001234567890},
+                         {"id": 2, "username": "@gift_friend", "supply_max": 1000},
+                         {"id": 3, "title": "my own profile"}]}"#,
+    )
+    .expect("valid targets");
+    let recipients: Vec<String> = file
+        .targets
+        .iter()
+        .map(|target| target.recipient.to_string())
+        .collect();
+    assert_eq!(recipients, ["ch=-1001234567890", "@gift_friend", "self"]);
+    assert_eq!(file.targets[1].filter.supply.max(), Some(1000));
 }

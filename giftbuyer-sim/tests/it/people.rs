@@ -1,4 +1,4 @@
-//! People as receivers: a resale purchase or a bid for a username the market knows goes through
+//! People as receivers: a new gift, a resale purchase or a bid for a username the market knows goes through
 //! and keeps the person as its recipient; one for a username nobody holds is refused as
 //! `USERNAME_NOT_OCCUPIED` and changes nothing; the directory is checked in the configuration
 //! and read from the drop file's `people`.
@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use giftbuyer_core::Stars;
-use giftbuyer_core::ports::{BidRequest, ResalePurchaseRequest, TelegramAccount, TelegramError};
+use giftbuyer_core::ports::{
+    BidRequest, PurchaseRequest, ResalePurchaseRequest, TelegramAccount, TelegramError,
+};
 use giftbuyer_core::resale::{Recipient, TelegramUsername};
 use giftbuyer_sim::{AuctionSpec, ConfigError, GiftSpec, MarketConfig, ResaleSpec, drop_file};
 
@@ -15,6 +17,7 @@ use crate::support::*;
 const FRIEND_ID: i64 = 7_000_000_001;
 const FAN_ID: i64 = 7_000_000_002;
 const AUCTIONED: i64 = 77;
+const ON_SALE: i64 = 55;
 
 fn name(text: &str) -> TelegramUsername {
     TelegramUsername::new(text).expect("a valid username")
@@ -42,6 +45,41 @@ fn config() -> MarketConfig {
                     .min_bid(Stars::new(100)),
             ),
         )
+        .gift(GiftSpec::limited(gift_id(ON_SALE), Stars::new(50), 10))
+}
+
+fn gift_buy(recipient: Recipient) -> PurchaseRequest {
+    PurchaseRequest {
+        gift_id: gift_id(ON_SALE),
+        recipient,
+        price: Stars::new(50),
+        hide_name: false,
+        message: None,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_new_gift_goes_to_a_known_person_or_the_buyer_and_never_to_a_stranger() {
+    let (market, _clock) = start(config());
+    let buyer = account(&market, 1);
+    let friend = Recipient::User(name("gift_friend"));
+    buyer
+        .buy_gift(gift_buy(friend))
+        .await
+        .expect("bought for the friend");
+    buyer
+        .buy_gift(gift_buy(Recipient::Buyer))
+        .await
+        .expect("bought for the buyer");
+    assert_eq!(
+        buyer
+            .buy_gift(gift_buy(Recipient::User(name("nobody_here"))))
+            .await,
+        Err(not_occupied())
+    );
+    let recipients: Vec<Recipient> = market.purchases().iter().map(|p| p.recipient).collect();
+    assert_eq!(recipients, [friend, Recipient::Buyer]);
+    assert_eq!(market.balance(account_id(1)), Some(Stars::new(900)));
 }
 
 fn resale_buy(slug: &str, price: u64, recipient: Recipient) -> ResalePurchaseRequest {

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use giftbuyer_core::Stars;
 use giftbuyer_core::ports::{
     ChannelAccess, Clock as _, PurchaseRequest, TelegramAccount, TelegramError,
 };
+use giftbuyer_core::{Recipient, Stars};
 use giftbuyer_sim::{
     AccountSpec, AuctionSpec, CompetitorConfig, Demand, GiftSpec, Latency, LatencyConfig,
     MarketConfig, Purchase,
@@ -151,7 +151,7 @@ async fn a_purchase_takes_stars_and_a_copy_and_is_logged() {
         Purchase {
             form_id: first.form_id,
             account: account_id(1),
-            channel: channel(1),
+            recipient: Recipient::Channel(channel(1)),
             gift: gift_id(7),
             price: Stars::new(300),
             at: ms(1_500),

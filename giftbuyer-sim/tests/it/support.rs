@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use giftbuyer_core::ports::{
     CatalogResponse, ChannelAccess, Clock, PurchaseRequest, TelegramAccount,
 };
-use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId, Stars, UnixTime};
+use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId, Recipient, Stars, UnixTime};
 use giftbuyer_sim::{
     AccountSpec, FloodConfig, Latency, LatencyConfig, Market, MarketConfig, SimAccount,
 };
@@ -101,7 +101,7 @@ pub(crate) fn account(market: &Market, id: i64) -> SimAccount {
 pub(crate) fn request(gift: i64, price: u64, channel_n: i64) -> PurchaseRequest {
     PurchaseRequest {
         gift_id: gift_id(gift),
-        channel_id: channel(channel_n),
+        recipient: Recipient::Channel(channel(channel_n)),
         price: Stars::new(price),
         hide_name: false,
         message: None,
@@ -139,7 +139,7 @@ pub(crate) async fn naive_buyer(
             let price = Stars::from_i64(gift.price).expect("valid");
             let request = PurchaseRequest {
                 gift_id: gift_id(gift.id),
-                channel_id: target,
+                recipient: Recipient::Channel(target),
                 price,
                 hide_name: false,
                 message: None,

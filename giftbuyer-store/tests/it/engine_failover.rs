@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use giftbuyer_core::ports::{
-    AccountStore as _, ChannelAccess, ChannelStore as _, EngineStore as _, JournalStatus,
-    MtprotoSession, NewAccount, NewChannel, Profile, Secret, SessionVault as _, SettingsStore as _,
+    AccountStore as _, ChannelAccess, EngineStore as _, JournalStatus, MtprotoSession, NewAccount,
+    NewTarget, Profile, Secret, SessionVault as _, SettingsStore as _, TargetStore as _,
     UserSettings,
 };
-use giftbuyer_core::{AccountId, ChannelFilter, ChannelId, GiftId, Stars};
+use giftbuyer_core::{AccountId, ChannelId, GiftId, Recipient, Stars, TargetFilter};
 use giftbuyer_engine::{Engine, EngineConfig, EngineEvent, TokioClock, spawn_supervised};
 use giftbuyer_sim::{
     AccountSpec, Demand, FloodConfig, GiftSpec, Latency, LatencyConfig, Market, MarketConfig,
@@ -59,14 +59,14 @@ async fn seed_user(store: &Store, channel: ChannelId) {
         .save_session(alice, account, &session, at(3))
         .await
         .expect("session");
-    let new_channel = NewChannel {
+    let new_channel = NewTarget {
         exclude: giftbuyer_core::ExcludeList::EMPTY,
-        channel_id: channel,
+        recipient: Recipient::Channel(channel),
         title: None,
-        filter: ChannelFilter::default(),
+        filter: TargetFilter::default(),
     };
     store
-        .add_channel(alice, new_channel, at(4))
+        .add_target(alice, new_channel, at(4))
         .await
         .expect("channel");
     let settings = UserSettings {

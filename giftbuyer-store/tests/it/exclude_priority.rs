@@ -1,11 +1,11 @@
-//! Channel exclude lists and the planner's priority setting: saved and read back on each
+//! Target exclude lists and the planner's priority setting: saved and read back on each
 //! backend, through the panel's reads and the engine's, and rows written before migration 4
 //! read as an empty list and the default order.
 
 use giftbuyer_core::ports::{
-    ChannelStore as _, EngineStore as _, NewChannel, SettingsStore as _, UserSettings,
+    EngineStore as _, NewTarget, SettingsStore as _, TargetStore as _, UserSettings,
 };
-use giftbuyer_core::{Bounds, ChannelFilter, ChannelId, ExcludeList, GiftKind, Priority};
+use giftbuyer_core::{Bounds, ChannelId, ExcludeList, GiftKind, Priority, Recipient, TargetFilter};
 
 use crate::support::{TestDb, at, on_every_backend, user};
 
@@ -17,12 +17,12 @@ async fn exclude_lists_and_priority_round_trip(db: &TestDb) {
     let alice = user(&store, "alice").await;
     let exclude = ExcludeList::new([BIG_GIFT, 7, 7], [GiftKind::Birthday]).expect("valid");
     let row = store
-        .add_channel(
+        .add_target(
             alice,
-            NewChannel {
-                channel_id: ChannelId::new(-1_001_000_000_001).expect("channel"),
+            NewTarget {
+                recipient: Recipient::Channel(ChannelId::new(-1_001_000_000_001).expect("channel")),
                 title: None,
-                filter: ChannelFilter {
+                filter: TargetFilter {
                     price: Bounds::UNBOUNDED,
                     supply: Bounds::new(None, Some(5000), "supply").expect("bounds"),
                 },
@@ -32,7 +32,7 @@ async fn exclude_lists_and_priority_round_trip(db: &TestDb) {
         )
         .await
         .expect("add");
-    let mut listed = store.channels(alice).await.expect("list");
+    let mut listed = store.targets(alice).await.expect("list");
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].row_id, row);
     assert_eq!(listed[0].exclude, exclude);
@@ -40,10 +40,10 @@ async fn exclude_lists_and_priority_round_trip(db: &TestDb) {
     listed[0].exclude =
         ExcludeList::new([9], [GiftKind::PremiumOnly, GiftKind::Birthday]).expect("valid");
     store
-        .update_channel(alice, &listed[0])
+        .update_target(alice, &listed[0])
         .await
         .expect("update");
-    assert_eq!(store.channels(alice).await.expect("list"), listed);
+    assert_eq!(store.targets(alice).await.expect("list"), listed);
 
     let settings = UserSettings {
         priority: Priority::PriciestFirst,
@@ -63,16 +63,16 @@ async fn exclude_lists_and_priority_round_trip(db: &TestDb) {
         .find(|config| config.user_id == alice)
         .expect("alice");
     assert_eq!(config.settings.priority, Priority::PriciestFirst);
-    assert_eq!(config.channels, listed);
+    assert_eq!(config.targets, listed);
 
     // Emptying a list stores it empty, not as a list of one blank entry.
     listed[0].exclude = ExcludeList::EMPTY;
     store
-        .update_channel(alice, &listed[0])
+        .update_target(alice, &listed[0])
         .await
         .expect("update");
     assert_eq!(
-        store.channels(alice).await.expect("list")[0].exclude,
+        store.targets(alice).await.expect("list")[0].exclude,
         ExcludeList::EMPTY
     );
 }
@@ -99,7 +99,7 @@ async fn rows_from_before_the_migration_read_as_defaults(db: &TestDb) {
     ))
     .await;
     raw.close().await;
-    let channels = store.channels(alice).await.expect("list");
+    let channels = store.targets(alice).await.expect("list");
     assert_eq!(channels.len(), 1);
     assert_eq!(channels[0].exclude, ExcludeList::EMPTY);
     assert_eq!(channels[0].filter.price.max(), Some(100));
@@ -119,7 +119,7 @@ async fn an_unreadable_stored_list_is_an_error_not_a_panic(db: &TestDb) {
     ))
     .await;
     raw.close().await;
-    let error = store.channels(alice).await.expect_err("corrupt");
+    let error = store.targets(alice).await.expect_err("corrupt");
     assert!(error.to_string().contains("exclude"), "{error}");
 }
 

@@ -4,9 +4,10 @@
 use giftbuyer_core::ports::{
     EngineStore, HistoryStore as _, JournalKey, JournalStatus, StoreError, UserId,
 };
+use giftbuyer_core::{Recipient, TelegramUsername};
 use giftbuyer_engine::MemoryStore;
 
-use crate::support::{TestDb, at, on_every_backend, operation, user};
+use crate::support::{TestDb, at, on_every_backend, operation, operation_for, user};
 
 const CHANNEL: i64 = -1001234567890;
 
@@ -14,10 +15,12 @@ const CHANNEL: i64 = -1001234567890;
 async fn journal_script(store: &dyn EngineStore, owner: UserId, other: UserId) -> Vec<String> {
     use JournalStatus::{Bought, Failed, Planned, Sending};
     let mut log = Vec::new();
+    // Each kind of recipient, so that the transcripts compare how each is stored.
+    let friend = Recipient::User(TelegramUsername::new("gift_friend").expect("username"));
     let ops = [
         operation(1, CHANNEL, 10, 5),
-        operation(1, CHANNEL, 11, 7),
-        operation(2, CHANNEL, 10, 5),
+        operation_for(1, Recipient::Buyer, 11, 7),
+        operation_for(2, friend, 10, 5),
     ];
     let run = store
         .begin_run(owner, &ops, at(100))
@@ -105,6 +108,8 @@ async fn journal_matches_the_memory_store(db: &TestDb) {
         "entry 2 unknown Some(\"interrupted\")",
         "entry 3 failed Some(\"abandoned\")",
         "gift_id: GiftId(12)",
+        "recipient: Buyer",
+        "recipient: User(TelegramUsername(@gift_friend))",
         "other user's view: 0 entries",
     ] {
         assert!(text.contains(line), "missing {line:?} in\n{text}");

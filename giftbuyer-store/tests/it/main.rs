@@ -16,4 +16,5 @@ mod resale;
 mod revoked;
 mod secrets;
 mod settings;
+mod targets;
 mod tenancy;

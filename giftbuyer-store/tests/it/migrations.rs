@@ -9,7 +9,7 @@ async fn migrations_run_from_empty_once(db: &TestDb) {
     let report = migrate(&db.url).await.expect("first migration");
     assert_eq!(
         (report.applied.as_slice(), report.version),
-        (&[1, 2, 3, 4, 5, 6, 7][..], 7)
+        (&[1, 2, 3, 4, 5, 6, 7, 8][..], 8)
     );
     let report = migrate(&db.url).await.expect("second migration");
     assert!(report.applied.is_empty());
@@ -19,11 +19,12 @@ async fn migrations_run_from_empty_once(db: &TestDb) {
     store.close().await;
 
     let raw = db.raw().await;
-    assert_eq!(raw.int("SELECT COUNT(*) FROM schema_migrations").await, 7);
+    assert_eq!(raw.int("SELECT COUNT(*) FROM schema_migrations").await, 8);
     for table in [
         "users",
         "accounts",
         "journal",
+        "channels",
         "gifts",
         "gift_remaining",
         "audit_log",
@@ -44,7 +45,7 @@ async fn migrations_run_from_empty_once(db: &TestDb) {
             error,
             Error::SchemaTooNew {
                 found: 99,
-                known: 7
+                known: 8
             }
         ),
         "{error}"

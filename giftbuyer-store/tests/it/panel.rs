@@ -4,14 +4,16 @@
 use std::time::Duration;
 
 use giftbuyer_core::ports::{
-    AccountStore as _, ApiProfileId, ApiProfileStore as _, ChannelStore as _, ChatId,
-    EngineStore as _, HistoryStore as _, JournalKey, JournalStatus, LockoutPolicy, MtprotoSession,
-    NewAccount, NewApiProfile, NewChannel, NewWebSession, PanelStoreError, Profile, Secret,
-    SessionVault as _, SettingsStore as _, UserId, UserSettings, UserStore as _, Username,
+    AccountStore as _, ApiProfileId, ApiProfileStore as _, ChatId, EngineStore as _,
+    HistoryStore as _, JournalKey, JournalStatus, LockoutPolicy, MtprotoSession, NewAccount,
+    NewApiProfile, NewTarget, NewWebSession, PanelStoreError, Profile, Secret, SessionVault as _,
+    SettingsStore as _, TargetStore as _, UserId, UserSettings, UserStore as _, Username,
     WebSessionStore as _,
 };
 use giftbuyer_core::report::Lang;
-use giftbuyer_core::{Account, AccountId, Bounds, ChannelFilter, ChannelId, Stars, ValueError};
+use giftbuyer_core::{
+    Account, AccountId, Bounds, ChannelId, Recipient, Stars, TargetFilter, ValueError,
+};
 use giftbuyer_store::hash_session_token;
 
 use crate::support::{TestDb, at, on_every_backend, operation, user};
@@ -291,63 +293,63 @@ async fn profiles_accounts_and_channels(db: &TestDb) {
     };
     assert!(store.save_account_state(huge, at(6)).await.is_err());
 
-    let channel = |id: i64| NewChannel {
+    let channel = |id: i64| NewTarget {
         exclude: giftbuyer_core::ExcludeList::EMPTY,
-        channel_id: ChannelId::new(id).expect("channel"),
+        recipient: Recipient::Channel(ChannelId::new(id).expect("channel")),
         title: Some("Gifts 🎁".into()),
-        filter: ChannelFilter {
+        filter: TargetFilter {
             price: Bounds::new(Some(1), Some(1_000), "price").expect("bounds"),
             supply: Bounds::new(None, Some(5_000), "supply").expect("bounds"),
         },
     };
     let first = store
-        .add_channel(alice, channel(-1001000000001), at(7))
+        .add_target(alice, channel(-1001000000001), at(7))
         .await
         .expect("add");
     let second = store
-        .add_channel(alice, channel(-1001000000002), at(7))
+        .add_target(alice, channel(-1001000000002), at(7))
         .await
         .expect("add");
-    let mut listed = store.channels(alice).await.expect("list");
+    let mut listed = store.targets(alice).await.expect("list");
     assert_eq!(
         listed.iter().map(|c| c.row_id).collect::<Vec<_>>(),
         vec![first, second]
     );
     assert_eq!(listed[0].filter, channel(1 - 1001000000002).filter);
-    listed[1].channel_id = listed[0].channel_id;
+    listed[1].recipient = listed[0].recipient;
     assert_eq!(
-        store.update_channel(alice, &listed[1]).await,
+        store.update_target(alice, &listed[1]).await,
         Err(PanelStoreError::Conflict { what: "channel" })
     );
-    listed[1].channel_id = ChannelId::new(-1001000000003).expect("channel");
+    listed[1].recipient = Recipient::Channel(ChannelId::new(-1001000000003).expect("channel"));
     listed[1].title = None;
     store
-        .update_channel(alice, &listed[1])
+        .update_target(alice, &listed[1])
         .await
         .expect("update");
-    assert_eq!(store.channels(alice).await.expect("list")[1], listed[1]);
-    let out_of_range = NewChannel {
-        filter: ChannelFilter {
+    assert_eq!(store.targets(alice).await.expect("list")[1], listed[1]);
+    let out_of_range = NewTarget {
+        filter: TargetFilter {
             price: Bounds::new(None, Some(u64::MAX), "price").expect("bounds"),
             supply: Bounds::UNBOUNDED,
         },
         ..channel(-1001000000009)
     };
     assert!(matches!(
-        store.add_channel(alice, out_of_range, at(8)).await,
+        store.add_target(alice, out_of_range, at(8)).await,
         Err(PanelStoreError::Invalid {
             field: "price maximum",
             ..
         })
     ));
-    let nul_title = NewChannel {
+    let nul_title = NewTarget {
         title: Some("bad\0title".into()),
         ..channel(-1001000000009)
     };
     assert!(matches!(
-        store.add_channel(alice, nul_title, at(8)).await,
+        store.add_target(alice, nul_title, at(8)).await,
         Err(PanelStoreError::Invalid {
-            field: "channel title",
+            field: "target title",
             ..
         })
     ));
@@ -384,13 +386,10 @@ async fn profiles_accounts_and_channels(db: &TestDb) {
     assert_eq!(users[0].user_id, alice);
     assert_eq!(users[0].settings, settings);
     assert_eq!(users[0].accounts, vec![telegram]);
-    assert_eq!(
-        users[0].channels,
-        store.channels(alice).await.expect("list")
-    );
+    assert_eq!(users[0].targets, store.targets(alice).await.expect("list"));
     assert_eq!(users[1].user_id, bob);
     assert_eq!(users[1].settings, UserSettings::default());
-    assert!(users[1].accounts.is_empty() && users[1].channels.is_empty());
+    assert!(users[1].accounts.is_empty() && users[1].targets.is_empty());
 
     assert_eq!(store.clear_session(alice, account).await, Ok(true));
     assert!(store.users().await.expect("users")[0].accounts.is_empty());

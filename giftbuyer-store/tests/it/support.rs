@@ -2,12 +2,14 @@
 //! `GIFTBUYER_TEST_PG_URL` names a server (the database is dropped when the test ends, even
 //! when it fails).
 
+use std::str::FromStr as _;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use giftbuyer_core::ports::{UserId, UserStore as _, Username};
-use giftbuyer_core::{AccountId, ChannelId, GiftId, Operation, Stars, UnixTime};
+use giftbuyer_core::{AccountId, ChannelId, GiftId, Operation, Recipient, Stars, UnixTime};
 use giftbuyer_store::{Backend, MasterKey, Store};
+use sha2::Digest as _;
 use sqlx::Connection as _;
 
 pub(crate) const PG_URL_ENV: &str = "GIFTBUYER_TEST_PG_URL";
@@ -136,6 +138,69 @@ impl TestDb {
         }
     }
 
+    /// Brings the empty database to schema `version` the way the store's runner does, from
+    /// the backend's migration files up to that version, and records them with the runner's
+    /// checksum (the SHA-256 of the file, in hex), so that connecting a store afterwards
+    /// applies only the later migrations, as it would to a database an older build left.
+    pub(crate) async fn migrated_to(&self, version: i64) -> Raw {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(self.backend.to_string());
+        let mut files: Vec<(i64, String, String)> = std::fs::read_dir(&dir)
+            .expect("migrations directory")
+            .map(|entry| {
+                let path = entry.expect("migration file").path();
+                let stem = path
+                    .file_stem()
+                    .and_then(|stem| stem.to_str())
+                    .expect("utf-8 name")
+                    .to_owned();
+                let (number, name) = stem.split_once('_').expect("NNNN_name.sql");
+                let sql = std::fs::read_to_string(&path).expect("read migration");
+                (number.parse().expect("numbered"), name.to_owned(), sql)
+            })
+            .filter(|(number, _, _)| *number <= version)
+            .collect();
+        files.sort_by_key(|(number, _, _)| *number);
+        assert_eq!(
+            files.last().map(|(number, _, _)| *number),
+            Some(version),
+            "no migration {version}"
+        );
+        let raw = match self.backend {
+            Backend::Sqlite => {
+                let options = sqlx::sqlite::SqliteConnectOptions::from_str(&self.url)
+                    .expect("sqlite url")
+                    .create_if_missing(true);
+                Raw::Sqlite(
+                    sqlx::SqlitePool::connect_with(options)
+                        .await
+                        .expect("raw sqlite"),
+                )
+            }
+            Backend::Postgres => Raw::Postgres(
+                sqlx::PgPool::connect(&self.url)
+                    .await
+                    .expect("raw postgres"),
+            ),
+        };
+        raw.execute(
+            "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, \
+             checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        )
+        .await;
+        for (number, name, sql) in files {
+            raw.script(&sql).await;
+            let checksum = hex::encode(sha2::Sha256::digest(sql.as_bytes()));
+            raw.execute(&format!(
+                "INSERT INTO schema_migrations (version, name, checksum, applied_at) \
+                 VALUES ({number}, '{name}', '{checksum}', 0)"
+            ))
+            .await;
+        }
+        raw
+    }
+
     /// The admin URL of the PostgreSQL server.
     pub(crate) fn admin_url(&self) -> Option<&str> {
         self.postgres.as_ref().map(|(admin, _)| admin.as_str())
@@ -180,6 +245,11 @@ pub(crate) enum Raw {
 impl Raw {
     /// Runs a statement with no parameters.
     pub(crate) async fn execute(&self, sql: &str) -> u64 {
+        self.try_execute(sql).await.expect("raw statement")
+    }
+
+    /// Runs a statement with no parameters that the database may refuse.
+    pub(crate) async fn try_execute(&self, sql: &str) -> Result<u64, sqlx::Error> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match self {
             Self::Sqlite(pool) => sqlx::query(sql)
@@ -191,7 +261,16 @@ impl Raw {
                 .await
                 .map(|r| r.rows_affected()),
         }
-        .expect("raw statement")
+    }
+
+    /// Runs several statements at once, as a migration file holds them.
+    pub(crate) async fn script(&self, sql: &str) {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match self {
+            Self::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+            Self::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+        }
+        .expect("raw script");
     }
 
     /// The single integer a query returns.
@@ -282,10 +361,22 @@ pub(crate) async fn user(store: &Store, name: &str) -> UserId {
         .expect("create user")
 }
 
+/// A purchase onto a channel.
 pub(crate) fn operation(account: i64, channel: i64, gift: i64, price: u64) -> Operation {
+    let channel = ChannelId::new(channel).expect("channel");
+    operation_for(account, Recipient::Channel(channel), gift, price)
+}
+
+/// A purchase for any recipient.
+pub(crate) fn operation_for(
+    account: i64,
+    recipient: Recipient,
+    gift: i64,
+    price: u64,
+) -> Operation {
     Operation {
         account_id: AccountId::new(account).expect("account"),
-        channel_id: ChannelId::new(channel).expect("channel"),
+        recipient,
         gift_id: GiftId::new(gift).expect("gift"),
         price: Stars::new(price),
         supply: 1000,

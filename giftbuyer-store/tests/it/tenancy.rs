@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use giftbuyer_core::ports::{
-    AccountRowId, AccountStore as _, ApiProfileId, ApiProfileStore as _, ChannelStore as _,
-    EngineStore as _, HistoryStore as _, JournalKey, MtprotoSession, NewAccount, NewApiProfile,
-    NewChannel, NewWebSession, PanelStoreError, Profile, Secret, SessionVault as _,
-    SettingsStore as _, UserId, UserSettings, UserStore as _, WebSessionId, WebSessionStore as _,
+    AccountRowId, AccountStore as _, ApiProfileId, ApiProfileStore as _, EngineStore as _,
+    HistoryStore as _, JournalKey, MtprotoSession, NewAccount, NewApiProfile, NewTarget,
+    NewWebSession, PanelStoreError, Profile, Secret, SessionVault as _, SettingsStore as _,
+    TargetStore as _, UserId, UserSettings, UserStore as _, WebSessionId, WebSessionStore as _,
 };
 use giftbuyer_core::report::Lang;
-use giftbuyer_core::{AccountId, Bounds, Channel, ChannelFilter, ChannelId, ChannelRowId};
+use giftbuyer_core::{AccountId, Bounds, ChannelId, Recipient, Target, TargetFilter, TargetRowId};
 use giftbuyer_store::{Store, hash_session_token};
 
 use crate::support::{TestDb, at, on_every_backend, operation, user};
@@ -24,7 +24,7 @@ pub(crate) struct Owned {
     pub(crate) profile: ApiProfileId,
     pub(crate) account: AccountRowId,
     pub(crate) telegram_id: AccountId,
-    pub(crate) channel: ChannelRowId,
+    pub(crate) channel: TargetRowId,
     pub(crate) session: WebSessionId,
     pub(crate) run: i64,
 }
@@ -89,13 +89,13 @@ pub(crate) async fn populate(store: &Store, name: &str, telegram_id: i64) -> Own
             .expect("lease")
     );
     let channel = store
-        .add_channel(
+        .add_target(
             user,
-            NewChannel {
+            NewTarget {
                 exclude: giftbuyer_core::ExcludeList::EMPTY,
-                channel_id: ChannelId::new(CHANNEL).expect("channel"),
+                recipient: Recipient::Channel(ChannelId::new(CHANNEL).expect("channel")),
                 title: Some(format!("{name}'s channel")),
-                filter: ChannelFilter {
+                filter: TargetFilter {
                     price: Bounds::new(Some(10), Some(500), "price").expect("bounds"),
                     supply: Bounds::UNBOUNDED,
                 },
@@ -177,7 +177,7 @@ async fn snapshot(store: &Store, owned: &Owned) -> String {
             .map(|a| format!("{a:?} phone={}", a.phone.expose()))
             .collect::<Vec<_>>()),
         session.map(|s| s.map(|s| (s.home_dc, s.data.expose().clone()))),
-        store.channels(user).await,
+        store.targets(user).await,
         store.settings(user).await,
         store
             .bot_token(user)
@@ -229,7 +229,7 @@ async fn another_user_can_neither_read_nor_change(db: &TestDb) {
     assert_eq!(store.load_session(bu, a.account).await, Ok(None));
     assert!(
         store
-            .channels(bu)
+            .targets(bu)
             .await
             .expect("list")
             .iter()
@@ -319,16 +319,16 @@ async fn another_user_can_neither_read_nor_change(db: &TestDb) {
         Ok(false)
     );
     assert_eq!(store.release_lease(bu, a.account, HOLDER).await, Ok(false));
-    let a_channel = store.channels(a.user).await.expect("channels")[0].clone();
-    let hijacked = Channel {
+    let a_channel = store.targets(a.user).await.expect("targets")[0].clone();
+    let hijacked = Target {
         title: Some("hijacked".into()),
         ..a_channel
     };
     assert_eq!(
-        store.update_channel(bu, &hijacked).await,
+        store.update_target(bu, &hijacked).await,
         not_found("channel")
     );
-    assert_eq!(store.delete_channel(bu, a.channel).await, Ok(false));
+    assert_eq!(store.delete_target(bu, a.channel).await, Ok(false));
     assert_eq!(store.revoke_session(bu, a.session).await, Ok(false));
     assert_eq!(
         store.revoke_sessions(bu, None).await,
@@ -390,19 +390,19 @@ async fn another_user_can_neither_read_nor_change(db: &TestDb) {
         })
     );
     // B may have a channel with the same Telegram id as A's: channels are unique per user.
-    let same = NewChannel {
+    let same = NewTarget {
         exclude: giftbuyer_core::ExcludeList::EMPTY,
-        channel_id: ChannelId::new(CHANNEL).expect("channel"),
+        recipient: Recipient::Channel(ChannelId::new(CHANNEL).expect("channel")),
         title: None,
-        filter: ChannelFilter::default(),
+        filter: TargetFilter::default(),
     };
     assert_eq!(
-        store.add_channel(bu, same.clone(), at(34)).await,
+        store.add_target(bu, same.clone(), at(34)).await,
         Err(PanelStoreError::Conflict { what: "channel" }),
         "B already has it"
     );
-    assert!(store.delete_channel(bu, b.channel).await.expect("delete"));
-    assert!(store.add_channel(bu, same, at(35)).await.is_ok());
+    assert!(store.delete_target(bu, b.channel).await.expect("delete"));
+    assert!(store.add_target(bu, same, at(35)).await.is_ok());
     // Deleting B removes B's rows only.
     assert_eq!(store.delete_user(bu).await, Ok(true));
 

@@ -132,7 +132,7 @@ async fn setup(known_channel: bool) -> (Arc<FakeNet>, MtprotoAccount) {
 fn purchase(price: u64) -> PurchaseRequest {
     PurchaseRequest {
         gift_id: GiftId::new(77).expect("positive"),
-        channel_id: channel(CHANNEL),
+        recipient: giftbuyer_core::Recipient::Channel(channel(CHANNEL)),
         price: Stars::new(price),
         hide_name: true,
         message: None,

@@ -44,7 +44,7 @@ fn word(bytes: &[u8], at: usize) -> u32 {
 fn purchase(hide_name: bool, message: Option<&str>) -> PurchaseRequest {
     PurchaseRequest {
         gift_id: GiftId::new(5_170_145_012_310_081_615).expect("positive"),
-        channel_id: channel(-1001234567890),
+        recipient: giftbuyer_core::Recipient::Channel(channel(-1001234567890)),
         price: Stars::new(25),
         hide_name,
         message: message.map(str::to_owned),

@@ -10,13 +10,13 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use giftbuyer_core::ports::{
-    AccountRowId, AccountStore, ApiCredentials, ApiProfileStore, ChannelStore, Clock, Connector,
-    EngineStore, HistoryStore, JournalStatus, LoginProgress, LoginStart, NewAccount, NewApiProfile,
-    NewChannel, Profile, Secret, SessionVault, SettingsStore, TelegramError, TelegramLogin, UserId,
-    UserSettings, UserStore, Username,
+    AccountRowId, AccountStore, ApiCredentials, ApiProfileStore, Clock, Connector, EngineStore,
+    HistoryStore, JournalStatus, LoginProgress, LoginStart, NewAccount, NewApiProfile, NewTarget,
+    Profile, Secret, SessionVault, SettingsStore, TargetStore, TelegramError, TelegramLogin,
+    UserId, UserSettings, UserStore, Username,
 };
 use giftbuyer_core::report::Lang;
-use giftbuyer_core::{ChannelFilter, ChannelId};
+use giftbuyer_core::{ChannelId, TargetFilter};
 use giftbuyer_engine::{Engine, EngineConfig, PollOutcome, TokioClock};
 use giftbuyer_store::{MasterKey, Store};
 use giftbuyer_telegram::connector::{ConnectorConfig, TelegramConnector};
@@ -327,13 +327,15 @@ impl World {
             .await
             .expect("login recorded");
         self.store
-            .add_channel(
+            .add_target(
                 self.user,
-                NewChannel {
+                NewTarget {
                     exclude: giftbuyer_core::ExcludeList::EMPTY,
-                    channel_id: ChannelId::from_mtproto(CHANNEL_MTPROTO).expect("channel"),
+                    recipient: giftbuyer_core::Recipient::Channel(
+                        ChannelId::from_mtproto(CHANNEL_MTPROTO).expect("channel"),
+                    ),
                     title: Some("Gifts".to_owned()),
-                    filter: ChannelFilter::default(),
+                    filter: TargetFilter::default(),
                 },
                 now,
             )
@@ -460,7 +462,14 @@ async fn the_engine_buys_a_new_gift_through_the_adapters() {
         assert_eq!(entry.status, JournalStatus::Bought, "{entry:?}");
         assert_eq!(entry.operation.gift_id.get(), NEW_GIFT);
         assert_eq!(entry.operation.account_id, account_id());
-        assert_eq!(entry.operation.channel_id.mtproto_id(), CHANNEL_MTPROTO);
+        assert_eq!(
+            entry
+                .operation
+                .recipient
+                .channel()
+                .map(ChannelId::mtproto_id),
+            Some(CHANNEL_MTPROTO)
+        );
     }
 
     // One connection served the whole path, opened with the account's API profile.

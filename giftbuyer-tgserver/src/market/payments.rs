@@ -21,7 +21,7 @@ use giftbuyer_core::ports::{
     BidRequest, PurchaseRequest, ResalePurchaseRequest, TelegramAccount, TelegramError,
 };
 use giftbuyer_core::resale::Recipient;
-use giftbuyer_core::{AccountId, ChannelId, GiftId, Stars};
+use giftbuyer_core::{AccountId, GiftId, Stars};
 use grammers_tl_types::{self as tl, Serializable, functions};
 
 use super::{MarketBackend, telegram_error};
@@ -69,7 +69,7 @@ pub(super) enum FormFor {
 /// A catalog gift's form.
 #[derive(Debug, Clone)]
 pub(super) struct GiftForm {
-    channel: ChannelId,
+    recipient: Recipient,
     gift: GiftId,
     hide_name: bool,
     message: Option<String>,
@@ -183,10 +183,11 @@ impl MarketBackend {
     /// `payments.getPaymentForm` for `inputInvoiceStarGift`.
     ///
     /// Checked in this order: the invoice kind (`INVOICE_INVALID` for anything else), the
-    /// peer (`PEER_ID_INVALID` unless a channel with this account's access hash), the gift
+    /// peer (`PEER_ID_INVALID` unless the buyer itself, a person of the market's directory or
+    /// a channel, with this account's access hash for them), the gift
     /// (`STARGIFT_INVALID` unknown or not yet released, `STARGIFT_USAGE_LIMITED` sold out),
     /// `include_upgrade` (`STARGIFT_UPGRADE_UNAVAILABLE`: the market's gifts cannot be
-    /// upgraded). The channel's rights, Premium, limits and balance are the purchase's checks.
+    /// upgraded). A channel's rights, Premium, limits and balance are the purchase's checks.
     pub(super) fn get_payment_form(
         &self,
         context: &CallContext,
@@ -204,7 +205,7 @@ impl MarketBackend {
             }
             _ => return Err(RpcFailure::bad_request("INVOICE_INVALID")),
         };
-        let channel = self.input_peer_channel(me, &invoice.peer)?;
+        let recipient = self.invoice_recipient(me, &invoice.peer)?;
         let gift = GiftId::new(invoice.gift_id)
             .ok()
             .and_then(|id| self.market().gift(id))
@@ -226,7 +227,7 @@ impl MarketBackend {
             gift.price,
             gift.title.clone().unwrap_or_else(|| "Gift".to_owned()),
             FormFor::Gift(GiftForm {
-                channel,
+                recipient,
                 gift: gift.id,
                 hide_name: invoice.hide_name,
                 message,
@@ -316,7 +317,7 @@ impl MarketBackend {
             FormFor::Gift(gift) => sim
                 .buy_gift(PurchaseRequest {
                     gift_id: gift.gift,
-                    channel_id: gift.channel,
+                    recipient: gift.recipient,
                     price: form.price,
                     hide_name: gift.hide_name,
                     message: gift.message.clone(),
@@ -419,9 +420,17 @@ impl MarketBackend {
             background: None,
         });
         let pts = self.inner.sequence.next();
-        let channel_peer = tl::enums::Peer::Channel(tl::types::PeerChannel {
-            channel_id: form.channel.mtproto_id(),
-        });
+        // A gift for a channel is a message in the channel; one for a person, or for the buyer
+        // itself, a message in the private chat with them.
+        let peer_id = match form.recipient {
+            Recipient::Channel(channel) => tl::enums::Peer::Channel(tl::types::PeerChannel {
+                channel_id: channel.mtproto_id(),
+            }),
+            Recipient::Buyer => tl::enums::Peer::User(tl::types::PeerUser { user_id: me.get() }),
+            Recipient::User(name) => tl::enums::Peer::User(tl::types::PeerUser {
+                user_id: self.market().person(&name).unwrap_or_default(),
+            }),
+        };
         let message = tl::enums::Message::Service(tl::types::MessageService {
             out: true,
             mentioned: false,
@@ -434,7 +443,7 @@ impl MarketBackend {
             from_id: Some(tl::enums::Peer::User(tl::types::PeerUser {
                 user_id: me.get(),
             })),
-            peer_id: channel_peer.clone(),
+            peer_id,
             saved_peer_id: None,
             reply_to: None,
             date: unix,
@@ -469,18 +478,28 @@ impl MarketBackend {
             reactions: None,
             ttl_period: None,
         });
-        let mut updates = vec![tl::enums::Update::NewChannelMessage(
-            tl::types::UpdateNewChannelMessage {
-                message,
-                pts,
-                pts_count: 1,
-            },
-        )];
+        let mut updates = vec![match form.recipient {
+            Recipient::Channel(_) => {
+                tl::enums::Update::NewChannelMessage(tl::types::UpdateNewChannelMessage {
+                    message,
+                    pts,
+                    pts_count: 1,
+                })
+            }
+            Recipient::Buyer | Recipient::User(_) => {
+                tl::enums::Update::NewMessage(tl::types::UpdateNewMessage {
+                    message,
+                    pts,
+                    pts_count: 1,
+                })
+            }
+        }];
         updates.extend(self.balance_update(me));
-        let channel = self
-            .dialog_channels(me)
-            .into_iter()
-            .find(|channel| channel.id == form.channel);
+        let channel = form.recipient.channel().and_then(|wanted| {
+            self.dialog_channels(me)
+                .into_iter()
+                .find(|channel| channel.id == wanted)
+        });
         let chats = channel
             .map(|channel| vec![self.channel_chat(me, &channel)])
             .unwrap_or_default();
@@ -535,7 +554,9 @@ mod tests {
             created,
             used: false,
             what: FormFor::Gift(GiftForm {
-                channel: ChannelId::new(-1_001_234_567_890).expect("channel"),
+                recipient: Recipient::Channel(
+                    giftbuyer_core::ChannelId::new(-1_001_234_567_890).expect("channel"),
+                ),
                 gift: GiftId::new(5).expect("gift"),
                 hide_name: false,
                 message: None,

@@ -137,7 +137,7 @@ impl Setup {
         self.sim()
             .buy_gift(PurchaseRequest {
                 gift_id: id(gift),
-                channel_id: channel(),
+                recipient: giftbuyer_core::Recipient::Channel(channel()),
                 price: Stars::new(price),
                 hide_name: false,
                 message: None,
@@ -247,7 +247,7 @@ async fn the_catalog_arrives_exactly_as_the_market_has_it_and_a_current_hash_is_
     let refused = account
         .buy_gift(PurchaseRequest {
             gift_id: id(AUCTION),
-            channel_id: channel(),
+            recipient: giftbuyer_core::Recipient::Channel(channel()),
             price: Stars::new(500),
             hide_name: false,
             message: None,

@@ -75,7 +75,7 @@ fn market() -> Market {
 fn purchase(gift: i64, to: i64, price: u64) -> PurchaseRequest {
     PurchaseRequest {
         gift_id: GiftId::new(gift).expect("gift"),
-        channel_id: channel(to),
+        recipient: giftbuyer_core::Recipient::Channel(channel(to)),
         price: Stars::new(price),
         hide_name: true,
         message: Some("for the channel".to_owned()),
@@ -137,10 +137,10 @@ async fn a_purchase_goes_through_and_is_paid_once() {
     assert_eq!(purchases.len(), 1);
     let bought = &purchases[0];
     assert_eq!(
-        (bought.account, bought.channel, bought.gift, bought.price),
+        (bought.account, bought.recipient, bought.gift, bought.price),
         (
             id(BUYER),
-            channel(POST),
+            giftbuyer_core::Recipient::Channel(channel(POST)),
             GiftId::new(ROCKET).expect("gift"),
             Stars::new(100)
         )
@@ -697,7 +697,7 @@ impl giftbuyer_core::ports::Connector for OneAccount {
 #[tokio::test]
 async fn the_engine_journals_a_purchase_lost_with_its_connection_as_unknown() {
     use giftbuyer_core::ports::{JournalStatus, UserConfig, UserId, UserSettings};
-    use giftbuyer_core::{Bounds, ChannelFilter, ChannelRowId};
+    use giftbuyer_core::{Bounds, TargetFilter, TargetRowId};
     use giftbuyer_engine::{Engine, EngineConfig, MemoryStore, TokioClock};
 
     // One copy's worth of stars, so the plan is exactly one purchase; no flood limits, so
@@ -738,11 +738,11 @@ async fn the_engine_journals_a_purchase_lost_with_its_connection_as_unknown() {
             forced_target: None,
         },
         accounts: vec![id(BUYER)],
-        channels: vec![giftbuyer_core::Channel {
+        targets: vec![giftbuyer_core::Target {
             exclude: giftbuyer_core::ExcludeList::EMPTY,
-            row_id: ChannelRowId::new(1).expect("row"),
-            channel_id: channel(POST),
-            filter: ChannelFilter {
+            row_id: TargetRowId::new(1).expect("row"),
+            recipient: giftbuyer_core::Recipient::Channel(channel(POST)),
+            filter: TargetFilter {
                 price: Bounds::UNBOUNDED,
                 supply: Bounds::UNBOUNDED,
             },

@@ -1,13 +1,15 @@
 //! Gifts to people over the socket: the real `MtprotoAccount` resolves a username with
-//! `contacts.resolveUsername` and names the person with `inputPeerUser` in a resale invoice
-//! or a bid's; the market records the person. An unknown username buys nothing, and raw
+//! `contacts.resolveUsername` and names the person with `inputPeerUser` in a new gift's,
+//! a resale invoice or a bid's (and the buyer itself with `inputPeerSelf`); the market records the person. An unknown username buys nothing, and raw
 //! calls check what the adapter never sends (a wrong, stale or another account's access hash,
 //! an unknown user id, a username written with its `@`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use giftbuyer_core::ports::{BidRequest, ResalePurchaseRequest, TelegramAccount, TelegramError};
+use giftbuyer_core::ports::{
+    BidRequest, PurchaseRequest, ResalePurchaseRequest, TelegramAccount, TelegramError,
+};
 use giftbuyer_core::resale::{Recipient, TelegramUsername};
 use giftbuyer_core::{AccountId, GiftId, Stars};
 use giftbuyer_sim::{AccountSpec, AuctionSpec, GiftSpec, Market, MarketConfig, ResaleSpec};
@@ -25,6 +27,7 @@ const FAN_ID: i64 = 7_000_000_002;
 const LISTED: i64 = 66;
 /// An auction of two rounds of ten minutes.
 const AUCTIONED: i64 = 93;
+const ON_SALE: i64 = 94;
 
 fn name(text: &str) -> TelegramUsername {
     TelegramUsername::new(text).expect("a valid username")
@@ -55,8 +58,49 @@ fn market() -> Market {
                             .rounds(2, Duration::from_secs(600))
                             .min_bid(Stars::new(100)),
                     ),
-            ),
+            )
+            .gift(GiftSpec::limited(gift(ON_SALE), Stars::new(40), 100).title("Star")),
     )
+}
+
+fn new_gift(recipient: Recipient) -> PurchaseRequest {
+    PurchaseRequest {
+        gift_id: gift(ON_SALE),
+        recipient,
+        price: Stars::new(40),
+        hide_name: false,
+        message: None,
+    }
+}
+
+#[tokio::test]
+async fn a_new_gift_bought_for_a_person_or_the_buyer_reaches_them_over_the_socket() {
+    let market = market();
+    let server = market_server(&market).await;
+    let wire = adapter_account(&server, BUYER, 2);
+    let friend = Recipient::User(name("gift_friend"));
+    wire.buy_gift(new_gift(friend))
+        .await
+        .expect("bought for the friend");
+    wire.buy_gift(new_gift(Recipient::Buyer))
+        .await
+        .expect("bought for the buyer");
+    assert_eq!(
+        wire.buy_gift(new_gift(Recipient::User(name("nobody_here"))))
+            .await,
+        Err(not_occupied())
+    );
+    let recipients: Vec<(Recipient, AccountId)> = market
+        .purchases()
+        .iter()
+        .map(|purchase| (purchase.recipient, purchase.account))
+        .collect();
+    assert_eq!(
+        recipients,
+        [(friend, id(BUYER)), (Recipient::Buyer, id(BUYER))]
+    );
+    assert_eq!(market.balance(id(BUYER)), Some(Stars::new(1_920)));
+    server.shutdown().await;
 }
 
 fn buy(slug: &str, recipient: Recipient, price: u64) -> ResalePurchaseRequest {

@@ -61,13 +61,15 @@ export const auctions = {
   state: (giftId: string) => request<T.AuctionLiveState>('GET', `/api/auctions/${enc(giftId)}/state`),
 };
 
+/** Autobuy targets (channels, the buying account itself, people); the paths keep their old name. */
 export const channels = {
-  list: () => request<{ channels: T.Channel[] }>('GET', '/api/channels').then((r) => r.channels),
-  create: (c: T.ChannelInput) => request<T.Channel>('POST', '/api/channels', c),
-  update: (id: number, c: Partial<T.ChannelInput>) => request<T.Channel>('PATCH', `/api/channels/${id}`, c),
+  list: () => request<{ channels: T.Target[] }>('GET', '/api/channels').then((r) => r.channels),
+  create: (c: T.TargetInput) => request<T.Target>('POST', '/api/channels', c),
+  update: (id: number, c: Partial<T.TargetInput>) => request<T.Target>('PATCH', `/api/channels/${id}`, c),
   remove: (id: number) => request<void>('DELETE', `/api/channels/${id}`),
+  /** A channel target's membership check; the server refuses it for other kinds. */
   check: (id: number) => request<T.ChannelCheck>('POST', `/api/channels/${id}/check`, {}),
-  /** With a gift's id and kinds, channels whose exclude list refuses the gift are left out. */
+  /** With a gift's id and kinds, targets whose exclude list refuses the gift are left out. */
   preview: (price: number, supply: number, gift?: { id: T.BigId; kinds: T.GiftKind[] }) =>
     request<T.Preview>('POST', '/api/channels/preview', gift ? { price, supply, gift_id: String(gift.id), kinds: gift.kinds } : { price, supply }),
 };

@@ -121,20 +121,29 @@ export interface BuyResult {
   error?: string;
 }
 
-/** A kind of gift a channel can exclude, named after Telegram's `starGift` flag. */
+/** A kind of gift a target can exclude, named after Telegram's `starGift` flag. */
 export type GiftKind = 'birthday' | 'premium_only';
 
 export const GIFT_KINDS: readonly GiftKind[] = ['birthday', 'premium_only'];
 
-/** Gifts a channel never takes: ids (big ones as strings) and kinds. */
+/** Gifts a target never takes: ids (big ones as strings) and kinds. */
 export interface ExcludeList {
   gift_ids: BigId[];
   kinds: GiftKind[];
 }
 
-export interface Channel {
+/** Who a target sends gifts to: one of my channels, the buying account itself, or a person. */
+export type TargetKind = 'channel' | 'self' | 'user';
+
+/**
+ * Where autobuy sends new gifts that pass its filters. `channel_id` is set for a channel only,
+ * `username` (lower case, without @) for a person only; neither for the buying account itself.
+ */
+export interface Target {
   id: number;
-  channel_id: number;
+  kind: TargetKind;
+  channel_id: number | null;
+  username: string | null;
   title: string | null;
   price_min: number | null;
   price_max: number | null;
@@ -143,8 +152,19 @@ export interface Channel {
   exclude: ExcludeList;
 }
 
-export interface ChannelInput {
+/** A channel target: the only kind manual buys, access checks and channel pickers take. */
+export interface ChannelTarget extends Target {
+  kind: 'channel';
   channel_id: number;
+}
+
+/**
+ * POST /api/channels (and, partly, PATCH): neither `channel_id` nor `username` means the buying
+ * account itself; a PATCH with either key re-reads the recipient from both.
+ */
+export interface TargetInput {
+  channel_id?: number | null;
+  username?: string | null;
   title: string | null;
   price_min: number | null;
   price_max: number | null;
@@ -173,8 +193,8 @@ export interface ChannelCheck {
 }
 
 export interface Preview {
-  best: Channel | null;
-  matching: Channel[];
+  best: Target | null;
+  matching: Target[];
   forced_target: number | null;
 }
 
@@ -219,7 +239,10 @@ export interface RunPage {
 export interface Operation {
   seq: number;
   account_id: number;
-  channel_id: number;
+  /** The receiving channel; null for the buying account itself or a person. */
+  channel_id: number | null;
+  /** The receiving person's username (without @); null otherwise. Both null: the buying account. */
+  username: string | null;
   gift_id: BigId;
   price: number;
   supply: number;

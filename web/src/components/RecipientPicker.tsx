@@ -1,5 +1,5 @@
 /** Who receives a bought or bid-for gift: the buying account, one of my channels, or a person by @username. */
-import type { Channel } from '../api/types';
+import type { ChannelTarget, Target } from '../api/types';
 import { useI18n } from '../i18n';
 import { Field } from './Field';
 
@@ -19,7 +19,11 @@ export function recipientFields(choice: RecipientChoice): { to_channel_id: numbe
 }
 
 /** Who receives the gifts, in words: `@name`, a channel's title (or id), or the account itself. */
-export function recipientText(to: { to_channel_id: number | null; to_username?: string | null }, channels: Channel[], self: string): string {
+export function recipientText(
+  to: { to_channel_id: number | null; to_username?: string | null },
+  channels: readonly Pick<Target, 'channel_id' | 'title'>[],
+  self: string,
+): string {
   if (to.to_username) return `@${to.to_username}`;
   if (to.to_channel_id === null) return self;
   const channel = channels.find((c) => c.channel_id === to.to_channel_id);
@@ -39,7 +43,8 @@ export function RecipientPicker({
   label: string;
   /** How "the account itself" reads in this form. */
   self: string;
-  channels: Channel[];
+  /** My channel targets only (see lib/targets.ts `channelTargets`). */
+  channels: ChannelTarget[];
   value: RecipientChoice;
   onChange: (value: RecipientChoice) => void;
   errors: Record<string, string>;

@@ -94,8 +94,10 @@ describe('useGiftFeed', () => {
     const onPurchase = vi.fn();
     const { unmount } = render(<Probe onPurchase={onPurchase} />);
     const es = FakeEventSource.instances[0]!;
-    act(() => es.emit('purchase', '{"account":1,"gift":7000000000000000005,"channel":-1001,"outcome":"bought"}'));
-    expect(onPurchase).toHaveBeenCalledWith({ account: 1, gift: '7000000000000000005', channel: -1001, outcome: 'bought' });
+    act(() => es.emit('purchase', '{"account":1,"gift":7000000000000000005,"channel":-1001,"username":null,"outcome":"bought"}'));
+    expect(onPurchase).toHaveBeenCalledWith({ account: 1, gift: '7000000000000000005', channel: -1001, username: null, outcome: 'bought' });
+    act(() => es.emit('purchase', '{"account":1,"gift":2,"channel":null,"username":"gift_friend","outcome":"bought"}'));
+    expect(onPurchase).toHaveBeenLastCalledWith({ account: 1, gift: 2, channel: null, username: 'gift_friend', outcome: 'bought' });
     unmount();
     expect(es.closed).toBe(true);
   });

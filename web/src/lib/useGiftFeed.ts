@@ -6,10 +6,14 @@ import { subscribeSse, type StreamStatus } from './sse';
 
 export { backoff, type StreamStatus } from './sse';
 
+/** One purchase autobuy made; `channel` and `username` both null: the buying account itself. */
 export interface PurchaseEvent {
   account: number;
   gift: BigId;
-  channel: number;
+  /** The receiving channel's Bot API id; null for the buying account itself or a person. */
+  channel: number | null;
+  /** The receiving person's username (without @); null otherwise. */
+  username: string | null;
   outcome: string;
 }
 

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isBotApiChannelId, parseChatList, parseGiftIdList, validateChannel, validateCredentials, validateProfile, type ChannelForm } from './validation';
+import { createBody, isBotApiChannelId, isTelegramUsername, parseChatList, parseGiftIdList, validateTarget, validateCredentials, validateProfile, type TargetForm } from './validation';
 
-const form = (over: Partial<ChannelForm> = {}): ChannelForm => ({
+const form = (over: Partial<TargetForm> = {}): TargetForm => ({
+  kind: 'channel',
   channel_id: '-1001234567890',
+  username: '',
   title: '',
   price_min: '',
   price_max: '',
@@ -13,12 +15,13 @@ const form = (over: Partial<ChannelForm> = {}): ChannelForm => ({
   ...over,
 });
 
-describe('validateChannel', () => {
+describe('validateTarget', () => {
   it('accepts a Bot API id with open bounds and turns blanks into null', () => {
-    const { errors, value } = validateChannel(form({ title: '  Main ' }));
+    const { errors, value } = validateTarget(form({ title: '  Main ' }));
     expect(errors).toEqual({});
     expect(value).toEqual({
       channel_id: -1001234567890,
+      username: null,
       title: 'Main',
       price_min: null,
       price_max: null,
@@ -29,7 +32,7 @@ describe('validateChannel', () => {
   });
 
   it('reads the exclude list: big ids stay exact strings, duplicates go, kinds keep their order', () => {
-    const { errors, value } = validateChannel(
+    const { errors, value } = validateTarget(
       form({ exclude_ids: '5170145012310081615, 7 7;\n007', exclude_kinds: 'premium_only,birthday' }),
     );
     expect(errors).toEqual({});
@@ -38,7 +41,7 @@ describe('validateChannel', () => {
 
   it('refuses gift ids that are not positive whole numbers, or too many', () => {
     for (const bad of ['-5', '0', '1.5', 'abc', '9223372036854775808']) {
-      expect(validateChannel(form({ exclude_ids: bad })).errors.exclude_ids, bad).toBe('validation.giftIdList');
+      expect(validateTarget(form({ exclude_ids: bad })).errors.exclude_ids, bad).toBe('validation.giftIdList');
     }
     const many = Array.from({ length: 1001 }, (_, i) => String(i + 1)).join(',');
     expect(parseGiftIdList(many).error).toBe('validation.giftIdListTooLong');
@@ -47,24 +50,48 @@ describe('validateChannel', () => {
   });
 
   it('refuses ids not in Bot API form', () => {
-    expect(validateChannel(form({ channel_id: '1234567890' })).errors.channel_id).toBe('validation.channelId');
-    expect(validateChannel(form({ channel_id: '-1234' })).errors.channel_id).toBe('validation.channelId');
-    expect(validateChannel(form({ channel_id: '' })).errors.channel_id).toBe('validation.required');
+    expect(validateTarget(form({ channel_id: '1234567890' })).errors.channel_id).toBe('validation.channelId');
+    expect(validateTarget(form({ channel_id: '-1234' })).errors.channel_id).toBe('validation.channelId');
+    expect(validateTarget(form({ channel_id: '' })).errors.channel_id).toBe('validation.required');
   });
 
   it('refuses negatives, fractions and min greater than max', () => {
-    const { errors, value } = validateChannel(form({ price_min: '-1', supply_min: '2.5', price_max: '10' }));
+    const { errors, value } = validateTarget(form({ price_min: '-1', supply_min: '2.5', price_max: '10' }));
     expect(value).toBeNull();
     expect(errors.price_min).toBe('validation.nonNegative');
     expect(errors.supply_min).toBe('validation.integer');
-    expect(validateChannel(form({ price_min: '500', price_max: '100' })).errors.price_max).toBe('validation.minMax');
-    expect(validateChannel(form({ supply_min: '10', supply_max: '1' })).errors.supply_max).toBe('validation.minMax');
-    expect(validateChannel(form({ price_min: '100', price_max: '100' })).errors).toEqual({});
+    expect(validateTarget(form({ price_min: '500', price_max: '100' })).errors.price_max).toBe('validation.minMax');
+    expect(validateTarget(form({ supply_min: '10', supply_max: '1' })).errors.supply_max).toBe('validation.minMax');
+    expect(validateTarget(form({ price_min: '100', price_max: '100' })).errors).toEqual({});
   });
 
   it('knows the Bot API form', () => {
     expect(isBotApiChannelId('-1001')).toBe(false);
     expect(isBotApiChannelId(' -100123456 ')).toBe(true);
+  });
+
+  it('reads a self target with no recipient, ignoring the other kinds\' fields', () => {
+    const { errors, value } = validateTarget(form({ kind: 'self', channel_id: 'junk', username: '!' }));
+    expect(errors).toEqual({});
+    expect(value).toMatchObject({ channel_id: null, username: null });
+    // A new one is sent with neither key.
+    expect(Object.keys(createBody(value!))).not.toContain('channel_id');
+    expect(Object.keys(createBody(value!))).not.toContain('username');
+  });
+
+  it('reads a user target: the username without @, in lower case, and only that key on create', () => {
+    const { errors, value } = validateTarget(form({ kind: 'user', channel_id: '', username: ' @Gift_Friend ' }));
+    expect(errors).toEqual({});
+    expect(value).toMatchObject({ channel_id: null, username: 'gift_friend' });
+    expect(createBody(value!)).toEqual({ username: 'gift_friend', title: null, price_min: null, price_max: null, supply_min: null, supply_max: null, exclude: { gift_ids: [], kinds: [] } });
+    expect(validateTarget(form({ kind: 'user', username: '' })).errors.username).toBe('validation.required');
+    expect(validateTarget(form({ kind: 'user', username: '@' })).errors.username).toBe('validation.required');
+    expect(validateTarget(form({ kind: 'user', username: 'abc' })).errors.username).toBe('validation.username');
+  });
+
+  it('checks usernames as the server does', () => {
+    for (const ok of ['abcde', '@abcde', 'a_b_c1', 'A' + 'b'.repeat(31)]) expect(isTelegramUsername(ok), ok).toBe(true);
+    for (const bad of ['abcd', '1abcde', '_abcde', 'abcde_', 'abc-de', 'абвгд', 'a'.repeat(33), '@@abcde', 'ab cde']) expect(isTelegramUsername(bad), bad).toBe(false);
   });
 });
 

@@ -1,16 +1,21 @@
-import type { BigId, ChannelInput, GiftKind, NewProfile } from '../api/types';
+import type { BigId, GiftKind, NewProfile, TargetInput, TargetKind } from '../api/types';
 
 /** Field name -> i18n message key. Empty when the form is valid. */
 export type FieldErrors<K extends string = string> = Partial<Record<K, string>>;
 
-export interface ChannelForm {
+export interface TargetForm {
+  /** Who receives the gifts: a `TargetKind`. */
+  kind: string;
+  /** The channel's Bot API id (kind channel only). */
   channel_id: string;
+  /** The person's @username (kind user only). */
+  username: string;
   title: string;
   price_min: string;
   price_max: string;
   supply_min: string;
   supply_max: string;
-  /** Gift ids never bought onto the channel, separated by commas, spaces or new lines. */
+  /** Gift ids never bought onto the target, separated by commas, spaces or new lines. */
   exclude_ids: string;
   /** Excluded gift kinds, comma-separated codes (the checkboxes keep it). */
   exclude_kinds: string;
@@ -62,10 +67,36 @@ export function isBotApiChannelId(text: string): boolean {
   return /^-100\d{5,}$/.test(text.trim()) && Number.isSafeInteger(Number(text.trim()));
 }
 
-export function validateChannel(form: ChannelForm): { errors: FieldErrors<keyof ChannelForm>; value: ChannelInput | null } {
-  const errors: FieldErrors<keyof ChannelForm> = {};
-  if (form.channel_id.trim() === '') errors.channel_id = 'validation.required';
-  else if (!isBotApiChannelId(form.channel_id)) errors.channel_id = 'validation.channelId';
+/**
+ * A Telegram username as the server takes it: 5 to 32 latin letters, digits and `_`, starting
+ * with a letter and not ending with `_`; an `@` in front and spaces around are allowed.
+ */
+export function isTelegramUsername(text: string): boolean {
+  return /^[a-zA-Z][a-zA-Z0-9_]{3,30}[a-zA-Z0-9]$/.test(stripAt(text));
+}
+
+function stripAt(text: string): string {
+  const t = text.trim();
+  return t.startsWith('@') ? t.slice(1) : t;
+}
+
+const KINDS: readonly TargetKind[] = ['channel', 'self', 'user'];
+
+/**
+ * Checks a target's form. The value names the recipient with both `channel_id` and `username`
+ * (null where not used), so that a PATCH with it always sets the recipient.
+ */
+export function validateTarget(form: TargetForm): { errors: FieldErrors<keyof TargetForm>; value: TargetInput | null } {
+  const errors: FieldErrors<keyof TargetForm> = {};
+  const kind = KINDS.find((k) => k === form.kind) ?? 'channel';
+  if (kind === 'channel') {
+    if (form.channel_id.trim() === '') errors.channel_id = 'validation.required';
+    else if (!isBotApiChannelId(form.channel_id)) errors.channel_id = 'validation.channelId';
+  }
+  if (kind === 'user') {
+    if (stripAt(form.username) === '') errors.username = 'validation.required';
+    else if (!isTelegramUsername(form.username)) errors.username = 'validation.username';
+  }
   const pMin = optionalCount(form.price_min);
   const pMax = optionalCount(form.price_max);
   const sMin = optionalCount(form.supply_min);
@@ -84,7 +115,8 @@ export function validateChannel(form: ChannelForm): { errors: FieldErrors<keyof 
   return {
     errors,
     value: {
-      channel_id: Number(form.channel_id.trim()),
+      channel_id: kind === 'channel' ? Number(form.channel_id.trim()) : null,
+      username: kind === 'user' ? stripAt(form.username).toLowerCase() : null,
       title: form.title.trim() === '' ? null : form.title.trim(),
       price_min: pMin.value,
       price_max: pMax.value,
@@ -92,6 +124,16 @@ export function validateChannel(form: ChannelForm): { errors: FieldErrors<keyof 
       supply_max: sMax.value,
       exclude: { gift_ids: ids.value, kinds: parseKinds(form.exclude_kinds) },
     },
+  };
+}
+
+/** A new target's POST body: only the recipient key in use (none for the buying account itself). */
+export function createBody(value: TargetInput): TargetInput {
+  const { channel_id: channelId, username, ...rest } = value;
+  return {
+    ...(channelId !== null && channelId !== undefined ? { channel_id: channelId } : {}),
+    ...(username !== null && username !== undefined ? { username } : {}),
+    ...rest,
   };
 }
 

@@ -9,7 +9,7 @@ afterEach(() => {
 });
 
 const GIFT = '5170145012310081615';
-const channel = { id: 7, channel_id: -1001234567890, title: 'Collection', price_min: null, price_max: null, supply_min: null, supply_max: null, exclude: { gift_ids: [], kinds: [] } };
+const channel = { id: 7, kind: 'channel', channel_id: -1001234567890, username: null, title: 'Collection', price_min: null, price_max: null, supply_min: null, supply_max: null, exclude: { gift_ids: [], kinds: [] } };
 const auctionGift = {
   id: GIFT,
   title: 'Plush Pepe',

@@ -1,7 +1,7 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { auctions as api, channels as channelsApi, gifts as giftsApi } from '../api/api';
 import { ApiError } from '../api/errors';
-import type { AuctionBid, AuctionLiveState, AuctionPlan, Channel, Gift } from '../api/types';
+import type { AuctionBid, AuctionLiveState, AuctionPlan, ChannelTarget, Gift } from '../api/types';
 import { Field } from '../components/Field';
 import { NO_RECIPIENT, RecipientPicker, recipientFields, recipientText, type RecipientChoice } from '../components/RecipientPicker';
 import { ConfirmDialog } from '../components/Modal';
@@ -9,6 +9,7 @@ import { useToast } from '../components/Toasts';
 import { useI18n, type I18n } from '../i18n';
 import { sseToAction } from '../lib/giftStream';
 import { subscribeSse } from '../lib/sse';
+import { channelTargets } from '../lib/targets';
 import { useLoad, useNow } from '../lib/useAsync';
 
 /** How often a plan's live auction state is read again while the view is open. */
@@ -89,7 +90,7 @@ function BudgetSection({ budget, onSaved }: { budget: number; onSaved: (budget: 
 
 const EMPTY = { maxBid: '', wanted: '1' };
 
-function PlanForm({ gifts, channels, preselected, onAdded }: { gifts: Gift[]; channels: Channel[]; preselected: string; onAdded: () => void }) {
+function PlanForm({ gifts, channels, preselected, onAdded }: { gifts: Gift[]; channels: ChannelTarget[]; preselected: string; onAdded: () => void }) {
   const { t, num } = useI18n();
   const toast = useToast();
   const [giftId, setGiftId] = useState(preselected);
@@ -247,7 +248,7 @@ function LiveState({ plan, bids }: { plan: AuctionPlan; bids: number }) {
   );
 }
 
-function BidRow({ bid, gifts, channels }: { bid: AuctionBid; gifts: Gift[]; channels: Channel[] }) {
+function BidRow({ bid, gifts, channels }: { bid: AuctionBid; gifts: Gift[]; channels: ChannelTarget[] }) {
   const i18n = useI18n();
   const { t, tk, num, dateTime } = i18n;
   return (
@@ -275,7 +276,8 @@ export function AuctionsScreen() {
   const channels = useLoad(channelsApi.list, toast.error);
   const [preselected] = useState(giftFromAddress);
   const [deleting, setDeleting] = useState<AuctionPlan | null>(null);
-  const myChannels = channels.data ?? [];
+  // The recipient picker offers my channels: self and person targets are for autobuy only.
+  const myChannels = useMemo(() => channelTargets(channels.data ?? []), [channels.data]);
   const catalog = gifts.data ?? [];
   const reloadBids = bids.reload;
   const reloadGifts = gifts.reload;

@@ -1,14 +1,16 @@
 import { screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Channel, Gift } from '../api/types';
+import type { ChannelTarget, Gift, Target } from '../api/types';
 import { renderUi, stubApi } from '../test/render';
 import { BuyDialog } from './BuyDialog';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const channel = (id: number, channel_id: number): Channel => ({
+const channel = (id: number, channel_id: number): ChannelTarget => ({
   id,
+  kind: 'channel',
   channel_id,
+  username: null,
   title: `Channel ${id}`,
   price_min: null,
   price_max: null,
@@ -49,5 +51,19 @@ describe('BuyDialog', () => {
       gift_id: '7000000000000000003',
       kinds: ['birthday'],
     });
+  });
+
+  it('offers channel targets only, even when autobuy would send the gift to myself', async () => {
+    const self: Target = { ...channel(3, 0), kind: 'self', channel_id: null, title: 'Me' };
+    const person: Target = { ...channel(4, 0), kind: 'user', channel_id: null, username: 'gift_friend', title: null };
+    stubApi({
+      'GET /api/accounts': () => [200, { accounts: [] }],
+      'GET /api/channels': () => [200, { channels: [self, person, channel(1, -1001111111111)] }],
+      'POST /api/channels/preview': () => [200, { best: self, matching: [self, person], forced_target: null }],
+    });
+    renderUi(<BuyDialog gift={cake} onClose={() => undefined} />);
+    const select = screen.getByLabelText('Channel') as HTMLSelectElement;
+    await waitFor(() => expect(select.value).toBe('-1001111111111'));
+    expect([...select.options].map((o) => o.textContent)).toEqual(['Channel 1 (-1001111111111)']);
   });
 });

@@ -1,13 +1,14 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { accounts as accountsApi, channels as channelsApi, gifts as giftsApi } from '../api/api';
-import type { Account, BuyResult, Channel, Gift, GiftKind } from '../api/types';
+import type { Account, BuyResult, ChannelTarget, Gift, GiftKind } from '../api/types';
 import { Modal } from '../components/Modal';
 import { errorText } from '../components/Toasts';
 import { useI18n } from '../i18n';
 import { Link } from '../lib/router';
+import { channelTargets, isChannelTarget } from '../lib/targets';
 import { Stars } from '../components/Icons';
 
-export function channelLabel(c: Channel): string {
+export function channelLabel(c: ChannelTarget): string {
   return c.title ? `${c.title} (${c.channel_id})` : String(c.channel_id);
 }
 
@@ -16,7 +17,7 @@ export function BuyDialog({ gift, onClose }: { gift: Gift; onClose: () => void }
   const { t, num } = i18n;
   const id = useId();
   const [accounts, setAccounts] = useState<Account[] | null>(null);
-  const [channels, setChannels] = useState<Channel[] | null>(null);
+  const [channels, setChannels] = useState<ChannelTarget[] | null>(null);
   const [accountId, setAccountId] = useState<number | ''>('');
   const [channelId, setChannelId] = useState<number | ''>('');
   const [busy, setBusy] = useState(false);
@@ -25,12 +26,14 @@ export function BuyDialog({ gift, onClose }: { gift: Gift; onClose: () => void }
 
   useEffect(() => {
     Promise.all([accountsApi.list(), channelsApi.list(), channelsApi.preview(gift.price, gift.supply ?? 0, { id: gift.id, kinds: giftKinds(gift) }).catch(() => null)])
-      .then(([a, c, preview]) => {
+      .then(([a, targets, preview]) => {
+        // A manual buy goes onto a channel only: self and person targets are autobuy's.
+        const c = channelTargets(targets);
         setAccounts(a);
         setChannels(c);
         const usable = a.find((x) => x.logged_in && x.telegram_id !== null);
         if (usable?.telegram_id != null) setAccountId(usable.telegram_id);
-        const best = preview?.best ?? c[0];
+        const best = preview?.best && isChannelTarget(preview.best) ? preview.best : c[0];
         if (best) setChannelId(best.channel_id);
       })
       .catch((err: unknown) => setError(errorText(i18n, err)));
@@ -58,7 +61,7 @@ export function BuyDialog({ gift, onClose }: { gift: Gift; onClose: () => void }
       {accounts && accounts.length === 0 && <p className="notice">{t('buy.noAccounts')}</p>}
       {channels && channels.length === 0 && (
         <p className="notice">
-          {t('buy.noChannels')} <Link href="/channels">{t('nav.channels')}</Link>
+          {t('buy.noChannels')} <Link href="/channels">{t('nav.targets')}</Link>
         </p>
       )}
       {result ? (
@@ -118,7 +121,7 @@ export function BuyDialog({ gift, onClose }: { gift: Gift; onClose: () => void }
   );
 }
 
-/** The kinds of a gift that channels' exclude lists select on. */
+/** The kinds of a gift that targets' exclude lists select on. */
 export function giftKinds(gift: Gift): GiftKind[] {
   const kinds: GiftKind[] = [];
   if (gift.birthday) kinds.push('birthday');

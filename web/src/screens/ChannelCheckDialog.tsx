@@ -1,13 +1,13 @@
 import { useEffect, useState } from 'react';
 import { accounts as accountsApi, channels as api } from '../api/api';
-import type { Account, Channel, ChannelCheck } from '../api/types';
+import type { Account, ChannelCheck, ChannelTarget } from '../api/types';
 import { Modal } from '../components/Modal';
 import { errorText } from '../components/Toasts';
 import { useI18n } from '../i18n';
 import { channelLabel } from './BuyDialog';
 
-/** Asks Telegram, through each of my accounts, whether gifts can be bought onto a channel. */
-export function ChannelCheckDialog({ channel, onClose, onChecked }: { channel: Channel; onClose: () => void; onChecked: (check: ChannelCheck) => void }) {
+/** Asks Telegram, through each of my accounts, whether gifts can be bought onto a channel target (the only kind with a check). */
+export function ChannelCheckDialog({ channel, onClose, onChecked }: { channel: ChannelTarget; onClose: () => void; onChecked: (check: ChannelCheck) => void }) {
   const i18n = useI18n();
   const { t, tk } = i18n;
   const [result, setResult] = useState<ChannelCheck | null>(null);

@@ -1,10 +1,24 @@
 import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Channel } from '../api/types';
+import type { Target } from '../api/types';
 import { renderUi, stubApi } from '../test/render';
 import { ChannelDialog } from './ChannelDialog';
 
 afterEach(() => vi.unstubAllGlobals());
+
+const target = (over: Partial<Target>): Target => ({
+  id: 5,
+  kind: 'channel',
+  channel_id: -1009876543210,
+  username: null,
+  title: null,
+  price_min: null,
+  price_max: null,
+  supply_min: null,
+  supply_max: null,
+  exclude: { gift_ids: [], kinds: [] },
+  ...over,
+});
 
 describe('ChannelDialog', () => {
   it('shows validation errors and does not send an invalid channel', async () => {
@@ -26,20 +40,24 @@ describe('ChannelDialog', () => {
     const onClose = vi.fn();
     const existing = {
       id: 3,
+      kind: 'channel',
       channel_id: -1009876543210,
+      username: null,
       title: 'Old',
       price_min: 10,
       price_max: 100,
       supply_min: null,
       supply_max: null,
       exclude: { gift_ids: [], kinds: [] },
-    } satisfies Channel;
+    } satisfies Target;
     renderUi(<ChannelDialog channel={existing} onClose={onClose} onSaved={() => undefined} />);
     fireEvent.change(screen.getByLabelText('Min price'), { target: { value: '' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(onClose).toHaveBeenCalled());
+    // Both recipient keys go in a PATCH, so the recipient is always what the form shows.
     expect(calls[0]!.body).toEqual({
       channel_id: -1009876543210,
+      username: null,
       title: 'Old',
       price_min: null,
       price_max: 100,
@@ -54,16 +72,7 @@ describe('ChannelDialog', () => {
       'PATCH /api/channels/4': (b) => [200, { id: 4, ...(b as object) }],
     });
     const onClose = vi.fn();
-    const existing: Channel = {
-      id: 4,
-      channel_id: -1009876543210,
-      title: null,
-      price_min: null,
-      price_max: null,
-      supply_min: null,
-      supply_max: null,
-      exclude: { gift_ids: ['5170145012310081615', 9], kinds: ['birthday'] },
-    };
+    const existing = target({ id: 4, exclude: { gift_ids: ['5170145012310081615', 9], kinds: ['birthday'] } });
     renderUi(<ChannelDialog channel={existing} onClose={onClose} onSaved={() => undefined} />);
     const ids = screen.getByLabelText('Never buy these gift ids') as HTMLInputElement;
     expect(ids.value).toBe('5170145012310081615, 9');
@@ -97,5 +106,81 @@ describe('ChannelDialog', () => {
     expect(screen.getByLabelText('Подарки на день рождения')).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Сохранить' }));
     expect(await screen.findByText('an exclude list holds at most 1000 distinct gift ids')).toBeTruthy();
+  });
+
+  it('creates a self target with neither channel_id nor username', async () => {
+    const calls = stubApi({
+      'POST /api/channels': (b) => [201, { id: 9, kind: 'self', channel_id: null, username: null, ...(b as object) }],
+    });
+    const onClose = vi.fn();
+    renderUi(<ChannelDialog channel={null} onClose={onClose} onSaved={() => undefined} />);
+    fireEvent.click(screen.getByLabelText('Myself (each buying account)'));
+    // A self target names no recipient: there is no id or username to fill in.
+    expect(screen.queryByLabelText('Channel id')).toBeNull();
+    expect(screen.queryByLabelText('Telegram username')).toBeNull();
+    fireEvent.change(screen.getByLabelText('Max price'), { target: { value: '300' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(onClose).toHaveBeenCalled());
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.body).toEqual({ title: null, price_min: null, price_max: 300, supply_min: null, supply_max: null, exclude: { gift_ids: [], kinds: [] } });
+  });
+
+  it('creates a user target by @username, refusing an invalid one without sending', async () => {
+    const calls = stubApi({
+      'POST /api/channels': (b) => [201, { id: 9, kind: 'user', channel_id: null, ...(b as object) }],
+    });
+    const onClose = vi.fn();
+    renderUi(<ChannelDialog channel={null} onClose={onClose} onSaved={() => undefined} />);
+    fireEvent.click(screen.getByLabelText('A person, by @username'));
+    expect(screen.queryByLabelText('Channel id')).toBeNull();
+    const username = screen.getByLabelText('Telegram username');
+    for (const bad of ['@abc', '1friend', 'gift-friend', 'friend_']) {
+      fireEvent.change(username, { target: { value: bad } });
+      fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+      expect(await screen.findByText('A username is 5–32 latin letters, digits and _, starting with a letter')).toBeTruthy();
+      expect(username.getAttribute('aria-invalid')).toBe('true');
+    }
+    expect(calls).toHaveLength(0);
+
+    fireEvent.change(username, { target: { value: '@Gift_Friend' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(onClose).toHaveBeenCalled());
+    expect(calls[0]!.body).toEqual({ username: 'gift_friend', title: null, price_min: null, price_max: null, supply_min: null, supply_max: null, exclude: { gift_ids: [], kinds: [] } });
+  });
+
+  it('shows the server\'s complaint about a username under the username field', async () => {
+    stubApi({
+      'POST /api/channels': () => [422, { error: { code: 'invalid', message: 'bad', fields: { username: 'no such Telegram user' } } }],
+    });
+    renderUi(<ChannelDialog channel={null} onClose={() => undefined} onSaved={() => undefined} />, 'ru');
+    fireEvent.click(screen.getByLabelText('Человек, по @username'));
+    fireEvent.change(screen.getByLabelText('Username в Telegram'), { target: { value: 'gift_friend' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Сохранить' }));
+    expect(await screen.findByText('no such Telegram user')).toBeTruthy();
+    expect(screen.getByLabelText('Username в Telegram').getAttribute('aria-invalid')).toBe('true');
+  });
+
+  it('edits a user target: its username is shown, and turning it into a self target sends both recipient keys as null', async () => {
+    const calls = stubApi({
+      'PATCH /api/channels/5': (b) => [200, { id: 5, kind: 'self', ...(b as object) }],
+    });
+    const onClose = vi.fn();
+    renderUi(<ChannelDialog channel={target({ kind: 'user', channel_id: null, username: 'gift_friend', title: 'Friend' })} onClose={onClose} onSaved={() => undefined} />);
+    expect((screen.getByLabelText('A person, by @username') as HTMLInputElement).checked).toBe(true);
+    expect((screen.getByLabelText('Telegram username') as HTMLInputElement).value).toBe('gift_friend');
+    fireEvent.click(screen.getByLabelText('Myself (each buying account)'));
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(onClose).toHaveBeenCalled());
+    expect(calls[0]!.body).toMatchObject({ channel_id: null, username: null, title: 'Friend' });
+  });
+
+  it('reports a duplicate self target under the kind choice', async () => {
+    stubApi({
+      'POST /api/channels': () => [409, { error: { code: 'conflict', message: 'exists' } }],
+    });
+    renderUi(<ChannelDialog channel={null} onClose={() => undefined} onSaved={() => undefined} />);
+    fireEvent.click(screen.getByLabelText('Myself (each buying account)'));
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(await screen.findByText('This target is already in the list.')).toBeTruthy();
   });
 });

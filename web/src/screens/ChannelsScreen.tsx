@@ -1,13 +1,13 @@
 import { useCallback, useState, type FormEvent } from 'react';
 import { channels as api } from '../api/api';
-import type { Channel, ChannelCheck, Preview } from '../api/types';
+import type { ChannelCheck, ChannelTarget, Preview, Target } from '../api/types';
 import { Field } from '../components/Field';
 import { ConfirmDialog } from '../components/Modal';
 import { useToast } from '../components/Toasts';
 import { useI18n, type I18n } from '../i18n';
 import { loadAccess, saveAccess, type AccessSummary } from '../lib/channelAccess';
+import { isChannelTarget, targetLabel } from '../lib/targets';
 import { useLoad } from '../lib/useAsync';
-import { channelLabel } from './BuyDialog';
 import { ChannelCheckDialog } from './ChannelCheckDialog';
 import { ChannelDialog } from './ChannelDialog';
 
@@ -18,14 +18,15 @@ export function rangeText(i18n: I18n, min: number | null, max: number | null): s
   return `${i18n.num(min)} – ${i18n.num(max)}`;
 }
 
+/** The autobuy targets (channels, the buying account itself, people by @username) and the routing preview. */
 export function ChannelsScreen() {
   const i18n = useI18n();
   const { t } = i18n;
   const toast = useToast();
   const list = useLoad(api.list, toast.error);
-  const [editing, setEditing] = useState<Channel | null | 'new'>(null);
-  const [deleting, setDeleting] = useState<Channel | null>(null);
-  const [checking, setChecking] = useState<Channel | null>(null);
+  const [editing, setEditing] = useState<Target | null | 'new'>(null);
+  const [deleting, setDeleting] = useState<Target | null>(null);
+  const [checking, setChecking] = useState<ChannelTarget | null>(null);
   const reload = list.reload;
   const [access, setAccess] = useState(loadAccess);
   const onChecked = useCallback(
@@ -37,7 +38,7 @@ export function ChannelsScreen() {
     [reload],
   );
 
-  const remove = async (c: Channel) => {
+  const remove = async (c: Target) => {
     try {
       await api.remove(c.id);
       toast.success(t('channels.deleted'));
@@ -53,7 +54,7 @@ export function ChannelsScreen() {
   return (
     <div className="screen">
       <div className="screen-head">
-        <h1 className="screen-title">{t('nav.channels')}</h1>
+        <h1 className="screen-title">{t('nav.targets')}</h1>
         <button type="button" className="btn btn-primary" onClick={() => setEditing('new')}>
           {t('channels.add')}
         </button>
@@ -69,7 +70,7 @@ export function ChannelsScreen() {
               <thead>
                 <tr>
                   <th scope="col">{t('channels.titleField')}</th>
-                  <th scope="col">{t('channels.id')}</th>
+                  <th scope="col">{t('channels.recipient')}</th>
                   <th scope="col">{t('channels.price')}</th>
                   <th scope="col">{t('channels.supply')}</th>
                   <th scope="col">{t('channels.access')}</th>
@@ -85,18 +86,21 @@ export function ChannelsScreen() {
                       {c.title ?? '—'}
                       <ExcludedNote channel={c} />
                     </td>
-                    <td data-label={t('channels.id')} className="mono">
-                      {c.channel_id}
+                    <td data-label={t('channels.recipient')} data-testid="channel-recipient">
+                      <RecipientCell target={c} />
                     </td>
                     <td data-label={t('channels.price')}>{rangeText(i18n, c.price_min, c.price_max)}</td>
                     <td data-label={t('channels.supply')}>{rangeText(i18n, c.supply_min, c.supply_max)}</td>
                     <td data-label={t('channels.access')} data-testid="channel-access">
-                      <AccessCell summary={access[c.id]} />
+                      {isChannelTarget(c) ? <AccessCell summary={access[c.id]} /> : <span className="muted">{t('channels.accessNotNeeded')}</span>}
                     </td>
                     <td className="cell-actions">
-                      <button type="button" className="btn btn-small" onClick={() => setChecking(c)}>
-                        {t('check.button')}
-                      </button>
+                      {/* Only a channel has members to check: the server refuses the check for other kinds. */}
+                      {isChannelTarget(c) && (
+                        <button type="button" className="btn btn-small" onClick={() => setChecking(c)}>
+                          {t('check.button')}
+                        </button>
+                      )}
                       <button type="button" className="btn btn-small" onClick={() => setEditing(c)}>
                         {t('common.edit')}
                       </button>
@@ -117,7 +121,7 @@ export function ChannelsScreen() {
       {deleting && (
         <ConfirmDialog
           title={t('channels.deleteTitle')}
-          text={t('channels.deleteText', { name: channelLabel(deleting) })}
+          text={t('channels.deleteText', { name: targetLabel(deleting, t) })}
           confirmLabel={t('common.delete')}
           danger
           onConfirm={() => void remove(deleting)}
@@ -163,11 +167,24 @@ function PreviewPanel() {
       {result && (
         <div className="notice" role="status" data-testid="preview-result">
           {result.forced_target !== null && <p>{t('preview.forced', { id: result.forced_target })}</p>}
-          {result.best ? <p>{t('preview.best', { name: channelLabel(result.best) })}</p> : <p>{t('preview.none')}</p>}
-          {result.matching.length > 1 && <p className="small muted">{t('preview.matching', { list: result.matching.map(channelLabel).join(', ') })}</p>}
+          {result.best ? <p>{t('preview.best', { name: targetLabel(result.best, t) })}</p> : <p>{t('preview.none')}</p>}
+          {result.matching.length > 1 && <p className="small muted">{t('preview.matching', { list: result.matching.map((m) => targetLabel(m, t)).join(', ') })}</p>}
         </div>
       )}
     </section>
+  );
+}
+
+/** Who a target sends gifts to: a channel's id, the buying account itself, or a person's @username. */
+function RecipientCell({ target }: { target: Target }) {
+  const { t } = useI18n();
+  if (target.kind === 'self') return <span>{t('channels.toSelf')}</span>;
+  if (target.kind === 'user') return <span className="mono">@{target.username}</span>;
+  return (
+    <>
+      <span className="muted small">{t('channels.channelPrefix')} </span>
+      <span className="mono">{target.channel_id}</span>
+    </>
   );
 }
 
@@ -183,8 +200,8 @@ function AccessCell({ summary }: { summary: AccessSummary | undefined }) {
   );
 }
 
-/** A short line under a channel's title naming what its exclude list refuses. */
-function ExcludedNote({ channel }: { channel: Channel }) {
+/** A short line under a target's title naming what its exclude list refuses. */
+function ExcludedNote({ channel }: { channel: Target }) {
   const { t } = useI18n();
   const { gift_ids: ids, kinds } = channel.exclude ?? { gift_ids: [], kinds: [] };
   if (ids.length === 0 && kinds.length === 0) return null;

@@ -67,12 +67,23 @@ describe('GiftCard', () => {
 });
 
 describe('summarizePurchases', () => {
-  it('groups a burst of purchase events by gift', async () => {
+  it('groups a burst of purchase events by gift and receiver', async () => {
     const { summarizePurchases } = await import('../lib/purchaseSummary');
-    const e = (gift: string, outcome: string) => ({ account: 1, gift, channel: -1001, outcome });
-    expect(summarizePurchases([e('7000000000000000005', 'bought'), e('7000000000000000005', 'bought'), e('7000000000000000005', 'STARGIFT_USAGE_LIMITED'), e('2', 'bought')])).toEqual([
-      { gift: '7000000000000000005', bought: 2, failed: 1 },
-      { gift: '2', bought: 1, failed: 0 },
+    const e = (gift: string, outcome: string, channel: number | null = -1001, username: string | null = null) => ({ account: 1, gift, channel, username, outcome });
+    expect(
+      summarizePurchases([
+        e('7000000000000000005', 'bought'),
+        e('7000000000000000005', 'bought'),
+        e('7000000000000000005', 'STARGIFT_USAGE_LIMITED'),
+        e('2', 'bought'),
+        e('2', 'bought', null, 'gift_friend'),
+        e('2', 'bought', null),
+      ]),
+    ).toEqual([
+      { gift: '7000000000000000005', channel: -1001, username: null, bought: 2, failed: 1 },
+      { gift: '2', channel: -1001, username: null, bought: 1, failed: 0 },
+      { gift: '2', channel: null, username: 'gift_friend', bought: 1, failed: 0 },
+      { gift: '2', channel: null, username: null, bought: 1, failed: 0 },
     ]);
   });
 });

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { gifts as giftsApi } from '../api/api';
-import type { Gift } from '../api/types';
+import { channels as channelsApi, gifts as giftsApi } from '../api/api';
+import type { Gift, Target } from '../api/types';
 import { useToast } from '../components/Toasts';
 import { useI18n } from '../i18n';
 import { applyGiftFilter, loadFilter, saveFilter, type GiftFilter } from '../lib/giftFilters';
@@ -16,7 +16,12 @@ export function GiftsScreen() {
   // The handler needs the gift titles, which come from the feed it is passed to: a ref breaks the loop.
   const onPurchase = useRef<(e: PurchaseEvent) => void>(() => undefined);
   const { state, status, markSeen } = useGiftFeed((e) => onPurchase.current(e));
-  onPurchase.current = usePurchaseToasts(state.gifts);
+  // The targets name the channels purchases went to; without them a toast shows the channel's id.
+  const [targets, setTargets] = useState<Target[]>([]);
+  useEffect(() => {
+    channelsApi.list().then(setTargets).catch(() => undefined);
+  }, []);
+  onPurchase.current = usePurchaseToasts(state.gifts, targets);
   const [filter, setFilter] = useState<GiftFilter>(loadFilter);
   useEffect(() => saveFilter(filter), [filter]);
   const [buying, setBuying] = useState<Gift | null>(null);

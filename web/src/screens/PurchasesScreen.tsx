@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState } from 'react';
 import { accounts as accountsApi, channels as channelsApi, gifts as giftsApi, history } from '../api/api';
 import type { BigId } from '../api/json';
-import type { Account, Channel, Gift, RunDetail, RunSummary } from '../api/types';
+import type { Account, Gift, Operation, RunDetail, RunSummary, Target } from '../api/types';
 import { SpendingChart } from '../components/SpendingChart';
 import { useToast } from '../components/Toasts';
 import { useI18n } from '../i18n';
+import { receiverText } from '../lib/targets';
 import { useLoad } from '../lib/useAsync';
 import { useRunFinished } from '../lib/useGiftFeed';
 import { Stars } from '../components/Icons';
@@ -108,21 +109,23 @@ function RunLine({ run: r }: { run: RunSummary }) {
   );
 }
 
-/** Labels for ids in operations: Telegram account ids and Bot API channel ids. */
+/** Labels for ids in operations: Telegram account ids, and who received the gift. */
 interface Names {
   gift: (id: BigId) => string;
   account: (telegramId: number) => string;
-  channel: (channelId: number) => string;
+  /** A channel's title (or Bot API id), "myself", or "@username". */
+  receiver: (op: Operation) => string;
 }
 
 function useNames(): Names {
+  const { t } = useI18n();
   const [accounts, setAccounts] = useState<Account[]>([]);
-  const [channels, setChannels] = useState<Channel[]>([]);
+  const [targets, setTargets] = useState<Target[]>([]);
   const [gifts, setGifts] = useState<Gift[]>([]);
   useEffect(() => {
     giftsApi.list().then(setGifts).catch(() => undefined);
     accountsApi.list().then(setAccounts).catch(() => undefined);
-    channelsApi.list().then(setChannels).catch(() => undefined);
+    channelsApi.list().then(setTargets).catch(() => undefined);
   }, []);
   return {
     gift: (id) => gifts.find((g) => String(g.id) === String(id))?.title ?? String(id),
@@ -130,7 +133,7 @@ function useNames(): Names {
       const a = accounts.find((x) => x.telegram_id === id);
       return a ? (a.username ? `@${a.username}` : a.masked_phone) : String(id);
     },
-    channel: (id) => channels.find((c) => c.channel_id === id)?.title ?? String(id),
+    receiver: (op) => receiverText(op, targets, t),
   };
 }
 
@@ -200,7 +203,7 @@ function RunView({ id, onSettled }: { id: number; onSettled: () => void }) {
                 <th scope="col">#</th>
                 <th scope="col">{t('purchases.gift')}</th>
                 <th scope="col">{t('buy.account')}</th>
-                <th scope="col">{t('buy.channel')}</th>
+                <th scope="col">{t('purchases.receiver')}</th>
                 <th scope="col">{t('gifts.price')}</th>
                 <th scope="col">{t('purchases.status')}</th>
               </tr>
@@ -211,7 +214,7 @@ function RunView({ id, onSettled }: { id: number; onSettled: () => void }) {
                   <td>{o.seq}</td>
                   <td title={String(o.gift_id)}>{names.gift(o.gift_id)}</td>
                   <td>{names.account(o.account_id)}</td>
-                  <td>{names.channel(o.channel_id)}</td>
+                  <td data-testid="op-receiver">{names.receiver(o)}</td>
                   <td>
                     <Stars value={num(o.price)} />
                   </td>

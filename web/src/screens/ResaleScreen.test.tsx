@@ -5,7 +5,7 @@ import { ResaleScreen } from './ResaleScreen';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const channel = { id: 7, channel_id: -1001234567890, title: 'Collection', price_min: null, price_max: null, supply_min: null, supply_max: null, exclude: { gift_ids: [], kinds: [] } };
+const channel = { id: 7, kind: 'channel', channel_id: -1001234567890, username: null, title: 'Collection', price_min: null, price_max: null, supply_min: null, supply_max: null, exclude: { gift_ids: [], kinds: [] } };
 const watch = { id: 3, gift_id: 5170145012310081615n.toString(), max_price: 2500, copies: 2, bought: 1, model: 'cap', backdrop: null, symbol: null, to_channel_id: -1001234567890 };
 
 describe('ResaleScreen', () => {
@@ -104,6 +104,20 @@ describe('ResaleScreen', () => {
     await waitFor(() => expect((sent as { to_username: string }).to_username).toBe('@Gift_Friend'));
     expect(sent).toMatchObject({ to_channel_id: null });
     expect(await screen.findByText(/@gift_friend/)).toBeTruthy();
+  });
+
+  it('offers only my channel targets as receivers, not self or person targets', async () => {
+    const self = { ...channel, id: 8, kind: 'self', channel_id: null, title: 'Me' };
+    const person = { ...channel, id: 9, kind: 'user', channel_id: null, username: 'gift_friend', title: 'Friend' };
+    stubApi({
+      'GET /api/resale/watches': () => [200, { watches: [] }],
+      'GET /api/channels': () => [200, { channels: [self, channel, person] }],
+      'GET /api/resale/purchases': () => [200, { purchases: [] }],
+    });
+    renderUi(<ResaleScreen />);
+    await screen.findByText('No watches yet.');
+    const picker = screen.getByLabelText('Receiver') as HTMLSelectElement;
+    await waitFor(() => expect([...picker.options].map((o) => o.textContent)).toEqual(['The buying account', 'Collection', 'A person, by @username']));
   });
 
   it('offers a person as the receiver in Russian', async () => {

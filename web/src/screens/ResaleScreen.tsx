@@ -1,12 +1,13 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { channels as channelsApi, resale as api } from '../api/api';
 import { ApiError } from '../api/errors';
-import type { Channel, ResaleListing, ResaleWatch } from '../api/types';
+import type { ChannelTarget, ResaleListing, ResaleWatch } from '../api/types';
 import { Field } from '../components/Field';
 import { NO_RECIPIENT, RecipientPicker, recipientFields, recipientText, type RecipientChoice } from '../components/RecipientPicker';
 import { useToast } from '../components/Toasts';
 import { useI18n, type I18n } from '../i18n';
 import { subscribeSse } from '../lib/sse';
+import { channelTargets } from '../lib/targets';
 import { useLoad } from '../lib/useAsync';
 
 /** The attribute names a watch insists on, or "any". */
@@ -17,7 +18,7 @@ export function attributesText(i18n: I18n, w: Pick<ResaleWatch, 'model' | 'backd
 
 const EMPTY = { giftId: '', maxPrice: '', copies: '1', model: '', backdrop: '', symbol: '' };
 
-function WatchForm({ channels, onAdded }: { channels: Channel[]; onAdded: () => void }) {
+function WatchForm({ channels, onAdded }: { channels: ChannelTarget[]; onAdded: () => void }) {
   const { t } = useI18n();
   const toast = useToast();
   const [form, setForm] = useState(EMPTY);
@@ -111,7 +112,8 @@ export function ResaleScreen() {
   const purchases = useLoad(api.purchases, toast.error);
   const channels = useLoad(channelsApi.list, toast.error);
   const [shown, setShown] = useState<string | null>(null);
-  const myChannels = channels.data ?? [];
+  // The recipient picker offers my channels: self and person targets are for autobuy only.
+  const myChannels = useMemo(() => channelTargets(channels.data ?? []), [channels.data]);
   const reloadPurchases = purchases.reload;
   const reloadWatches = watches.reload;
 

@@ -6,10 +6,11 @@ import { SettingsScreen } from './SettingsScreen';
 
 afterEach(() => vi.unstubAllGlobals());
 
-function server(initial: Settings) {
+function server(initial: Settings, targets: unknown[] = []) {
   let current = initial;
   const calls = stubApi({
     'GET /api/settings': () => [200, current],
+    'GET /api/channels': () => [200, { channels: targets }],
     'PATCH /api/settings': (body) => {
       const patch = body as Partial<Settings> & { bot_token?: string | null };
       if (patch.bot_token === 'bad') return [422, { error: { code: 'invalid', message: 'bad token', fields: { bot_token: 'expected a token from @BotFather' } } }];
@@ -85,5 +86,16 @@ describe('SettingsScreen', () => {
     fireEvent.click(screen.getAllByRole('button', { name: 'Save' })[0]!);
     expect(await screen.findByText('Bot @gift_bot is set.')).toBeTruthy();
     expect((screen.getByLabelText('Bot token') as HTMLInputElement).value).toBe('');
+  });
+
+  it('suggests my channel targets only for the forced target', async () => {
+    const target = (id: number, kind: string, channel_id: number | null, username: string | null, title: string | null) =>
+      ({ id, kind, channel_id, username, title, price_min: null, price_max: null, supply_min: null, supply_max: null, exclude: { gift_ids: [], kinds: [] } });
+    server(base, [target(1, 'self', null, null, 'Me'), target(2, 'channel', -1002222222222, null, 'Drops'), target(3, 'user', null, 'gift_friend', null)]);
+    renderUi(<SettingsScreen />);
+    const input = await screen.findByLabelText('Forced buy target');
+    const list = screen.getByTestId('forced-target-options');
+    expect(input.getAttribute('list')).toBe(list.id);
+    await waitFor(() => expect([...list.querySelectorAll('option')].map((o) => [o.value, o.textContent])).toEqual([['-1002222222222', 'Drops']]));
   });
 });

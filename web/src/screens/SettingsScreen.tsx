@@ -1,11 +1,12 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
-import { settings as api } from '../api/api';
+import { channels as channelsApi, settings as api } from '../api/api';
 import { ApiError } from '../api/errors';
-import type { Priority, Settings, SettingsPatch } from '../api/types';
+import type { ChannelTarget, Priority, Settings, SettingsPatch } from '../api/types';
 import { Field } from '../components/Field';
 import { useToast } from '../components/Toasts';
 import { useI18n } from '../i18n';
 import { setAutobuy } from '../lib/autobuyStore';
+import { channelTargets } from '../lib/targets';
 import { useLoad } from '../lib/useAsync';
 import { isBotApiChannelId, parseChatList } from '../lib/validation';
 
@@ -124,6 +125,12 @@ function BotSection({ settings, save }: { settings: Settings; save: Save }) {
 
 function TargetsSection({ settings, save }: { settings: Settings; save: Save }) {
   const { t, tk } = useI18n();
+  const listId = useId();
+  // The forced target is a channel id: my channel targets are offered as suggestions, no other kind.
+  const [channels, setChannels] = useState<ChannelTarget[]>([]);
+  useEffect(() => {
+    channelsApi.list().then((list) => setChannels(channelTargets(list))).catch(() => undefined);
+  }, []);
   const [chats, setChats] = useState(settings.notification_chats.join(', '));
   const [forced, setForced] = useState(settings.forced_target === null ? '' : String(settings.forced_target));
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -164,7 +171,14 @@ function TargetsSection({ settings, save }: { settings: Settings; save: Save }) 
       <h2 id="targets-h">{t('settings.targets')}</h2>
       <form onSubmit={submit} noValidate>
         <Field label={t('settings.notificationChats')} value={chats} onChange={(e) => setChats(e.target.value)} error={errors.notification_chats} hint={t('settings.notificationChatsHint')} placeholder="-1001234567890, 123456789" />
-        <Field label={t('settings.forcedTarget')} value={forced} onChange={(e) => setForced(e.target.value)} error={errors.forced_target} hint={t('settings.forcedTargetHint')} placeholder="-1001234567890" />
+        <Field label={t('settings.forcedTarget')} value={forced} onChange={(e) => setForced(e.target.value)} error={errors.forced_target} hint={t('settings.forcedTargetHint')} placeholder="-1001234567890" list={listId} autoComplete="off" />
+        <datalist id={listId} data-testid="forced-target-options">
+          {channels.map((c) => (
+            <option key={c.id} value={String(c.channel_id)}>
+              {c.title ?? ''}
+            </option>
+          ))}
+        </datalist>
         <div className="actions">
           <button type="submit" className="btn btn-primary">
             {t('common.save')}

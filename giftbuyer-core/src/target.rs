@@ -1,7 +1,7 @@
-//! Channels that receive bought gifts, their price and supply filters, exclude lists, and how
-//! they rank.
+//! Targets that receive bought gifts (channels, the buying account, other users), their price
+//! and supply filters, exclude lists, and how they rank.
 
-use crate::{ChannelId, ChannelRowId, ExcludeList, GiftId, GiftKinds, ValueError};
+use crate::{ExcludeList, GiftId, GiftKinds, Recipient, TargetRowId, ValueError};
 
 /// An inclusive range of non-negative numbers where either end may be open.
 ///
@@ -70,14 +70,14 @@ impl Bounds {
     }
 }
 
-/// What a channel accepts: gifts whose price and total supply fall in both ranges.
+/// What a target accepts: gifts whose price and total supply fall in both ranges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct ChannelFilter {
+pub struct TargetFilter {
     pub price: Bounds,
     pub supply: Bounds,
 }
 
-impl ChannelFilter {
+impl TargetFilter {
     /// What an open supply maximum counts as when comparing supply windows.
     pub const OPEN_SUPPLY_MAX: u64 = 1_000_000_000_000;
 
@@ -85,7 +85,7 @@ impl ChannelFilter {
         self.price.contains(price) && self.supply.contains(supply)
     }
 
-    /// Width of the supply window; a narrower window is a more specific channel.
+    /// Width of the supply window; a narrower window is a more specific target.
     pub fn supply_window(&self) -> u64 {
         self.supply
             .max
@@ -94,29 +94,31 @@ impl ChannelFilter {
     }
 }
 
-/// A channel of the user's list that gifts are bought onto.
+/// A target of the user's list that autobuy buys gifts onto: one of the user's channels, the
+/// buying account itself, or another Telegram user.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Channel {
-    pub row_id: ChannelRowId,
-    pub channel_id: ChannelId,
-    pub filter: ChannelFilter,
-    /// Gift ids and kinds the channel never takes, even when its filter accepts them.
+pub struct Target {
+    pub row_id: TargetRowId,
+    pub recipient: Recipient,
+    pub filter: TargetFilter,
+    /// Gift ids and kinds the target never takes, even when its filter accepts them.
     pub exclude: ExcludeList,
     pub title: Option<String>,
 }
 
-impl Channel {
-    /// Whether the channel takes the gift: its filter accepts the price and supply, and its
+impl Target {
+    /// Whether the target takes the gift: its filter accepts the price and supply, and its
     /// exclude list names neither the gift nor any of its kinds.
     pub fn takes(&self, gift: GiftId, kinds: GiftKinds, price: u64, supply: u64) -> bool {
         self.filter.accepts(price, supply) && !self.exclude.matches(gift, kinds)
     }
 
-    /// The key that orders channels from best to worst for any gift they both accept: the
+    /// The key that orders targets from best to worst for any gift they both accept: the
     /// narrowest supply window, then the higher price maximum (an open one counts as 0), then
-    /// the lower row id. It does not depend on the gift, which lets the planner sort channels
-    /// once and take the first that accepts each gift.
-    pub fn rank_key(&self) -> (u64, std::cmp::Reverse<u64>, ChannelRowId) {
+    /// the lower row id. It does not depend on the gift, which lets the planner sort targets
+    /// once and take the first that accepts each gift. The kind of recipient plays no part: a
+    /// channel, the account itself and a user rank by the same rules.
+    pub fn rank_key(&self) -> (u64, std::cmp::Reverse<u64>, TargetRowId) {
         (
             self.filter.supply_window(),
             std::cmp::Reverse(self.filter.price.max.unwrap_or(0)),
@@ -125,46 +127,46 @@ impl Channel {
     }
 }
 
-/// Channels sorted best first, answering "which channel takes this gift".
+/// Targets sorted best first, answering "which target takes this gift".
 #[derive(Debug, Clone, Default)]
-pub struct ChannelRanking<'a> {
-    ranked: Vec<&'a Channel>,
+pub struct TargetRanking<'a> {
+    ranked: Vec<&'a Target>,
 }
 
-impl<'a> ChannelRanking<'a> {
-    pub fn new(channels: impl IntoIterator<Item = &'a Channel>) -> Self {
-        let mut ranked: Vec<&Channel> = channels.into_iter().collect();
-        ranked.sort_by_key(|channel| channel.rank_key());
+impl<'a> TargetRanking<'a> {
+    pub fn new(targets: impl IntoIterator<Item = &'a Target>) -> Self {
+        let mut ranked: Vec<&Target> = targets.into_iter().collect();
+        ranked.sort_by_key(|target| target.rank_key());
         Self { ranked }
     }
 
-    /// The best channel for a gift of this price and supply.
-    pub fn best_for(&self, price: u64, supply: u64) -> Option<&'a Channel> {
+    /// The best target for a gift of this price and supply.
+    pub fn best_for(&self, price: u64, supply: u64) -> Option<&'a Target> {
         self.matching(price, supply).next()
     }
 
-    /// Every channel whose filter accepts a gift of this price and supply, best first, without
+    /// Every target whose filter accepts a gift of this price and supply, best first, without
     /// looking at exclude lists (which need the gift's id and kinds; see [`Self::taking`]).
-    pub fn matching(&self, price: u64, supply: u64) -> impl Iterator<Item = &'a Channel> + '_ {
+    pub fn matching(&self, price: u64, supply: u64) -> impl Iterator<Item = &'a Target> + '_ {
         self.ranked
             .iter()
             .copied()
-            .filter(move |channel| channel.filter.accepts(price, supply))
+            .filter(move |target| target.filter.accepts(price, supply))
     }
 
-    /// Every channel that takes the gift ([`Channel::takes`]), best first; the engine falls
-    /// back along this order when a channel refuses a purchase.
+    /// Every target that takes the gift ([`Target::takes`]), best first; the engine falls
+    /// back along this order when a target refuses a purchase.
     pub fn taking(
         &self,
         gift: GiftId,
         kinds: GiftKinds,
         price: u64,
         supply: u64,
-    ) -> impl Iterator<Item = &'a Channel> + '_ {
+    ) -> impl Iterator<Item = &'a Target> + '_ {
         self.ranked
             .iter()
             .copied()
-            .filter(move |channel| channel.takes(gift, kinds, price, supply))
+            .filter(move |target| target.takes(gift, kinds, price, supply))
     }
 }
 
@@ -196,7 +198,7 @@ mod tests {
 
     #[test]
     fn supply_window_treats_open_ends_as_zero_and_ten_to_the_twelfth() {
-        let filter = |min, max| ChannelFilter {
+        let filter = |min, max| TargetFilter {
             price: Bounds::UNBOUNDED,
             supply: Bounds::new(min, max, "supply").expect("valid"),
         };
