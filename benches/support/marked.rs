@@ -120,6 +120,10 @@ impl TelegramAccount for Marked {
     async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, TelegramError> {
         self.inner.channel_info(channel).await
     }
+
+    async fn channel_takes_star_gifts(&self, channel: ChannelId) -> Result<bool, TelegramError> {
+        self.inner.channel_takes_star_gifts(channel).await
+    }
 }
 
 /// The simulated market's connector with every account marked.

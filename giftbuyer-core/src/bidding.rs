@@ -7,11 +7,13 @@
 //! or beyond the account's balance.
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::auction::{
     AuctionState, BidDecision, BidLimits, BidderState, HoldReason, bidder_position, next_bid,
 };
 use crate::ids::positive_id;
+use crate::ports::ErrorClass;
 use crate::resale::Recipient;
 use crate::{GiftId, Stars, UnixTime, ValueError};
 
@@ -150,5 +152,38 @@ pub fn decide_bid(
     match next_bid(state, state.gifts_per_round, bidder, &limits, position, now) {
         BidDecision::Bid { total, raise } => Ok((total, raise)),
         BidDecision::Hold(reason) => Err(BidHold::Rule(reason)),
+    }
+}
+
+/// How long a plan waits after a refusal that cannot change soon: the recipient refused (a
+/// channel closed to star gifts, one the account may not post in, a username nobody holds),
+/// or the gift is closed to the account or to everyone. The user has to act first.
+pub const REFUSED_RECIPIENT_WAIT: Duration = Duration::from_secs(600);
+
+/// The first wait after any other refusal; each refusal in a row doubles it.
+pub const REFUSAL_FIRST_WAIT: Duration = Duration::from_secs(5);
+
+/// The longest wait after refusals of the doubling kind.
+pub const REFUSAL_MAX_WAIT: Duration = Duration::from_secs(300);
+
+/// How long a plan waits before it may bid again after Telegram refused its bid, by the
+/// refusal's class and how many refusals in a row came before this one (0 for the first).
+///
+/// Without a wait, a refused bid would be decided again on the next tick, a second later, and
+/// refused again: a request and a report every second for as long as the cause lasts. A flood
+/// wait is Telegram's own figure. Refusals that say nothing about the cause double from
+/// [`REFUSAL_FIRST_WAIT`] up to [`REFUSAL_MAX_WAIT`]. An uncertain outcome is no refusal: the bid
+/// may stand, so it waits for nothing here (the journal keeps it from being sent again).
+pub fn refusal_wait(class: ErrorClass, streak: u32) -> Duration {
+    match class {
+        ErrorClass::Recipient | ErrorClass::GiftClosedForAccount | ErrorClass::GiftGone => {
+            REFUSED_RECIPIENT_WAIT
+        }
+        ErrorClass::Flood(seconds) => Duration::from_secs(u64::from(seconds)),
+        ErrorClass::Uncertain => Duration::ZERO,
+        ErrorClass::AccountStopped | ErrorClass::RetryNow | ErrorClass::Other => {
+            let doubled = REFUSAL_FIRST_WAIT.saturating_mul(1_u32 << streak.min(16));
+            doubled.min(REFUSAL_MAX_WAIT)
+        }
     }
 }

@@ -9,22 +9,28 @@
 //! a compare-and-set, and to its outcome after; an unanswered bid is `unknown` and never sent
 //! again. The store refuses a total above the plan's maximum and the same total twice, so no
 //! bid is ever sent twice or above the maximum, even across a crash.
+//!
+//! A bid for a channel is placed only when the channel takes star gifts
+//! (`channelFull.stargifts_available`, read once in a while). A refused bid makes its plan
+//! wait (`refusal_wait`: long when the recipient or the gift refused, doubling otherwise), so
+//! that a cause that lasts costs one request and one report, not one a second.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use giftbuyer_core::auction::{AuctionAnswer, AuctionState, BidderState, HoldReason};
-use giftbuyer_core::bidding::{AuctionPlanId, BidHold, BidMoney, decide_bid};
+use giftbuyer_core::bidding::{AuctionPlanId, BidHold, BidMoney, decide_bid, refusal_wait};
 use giftbuyer_core::ports::{
     BidRequest, BidStore, Clock, Connector, EngineStore, ErrorClass, JournalStatus, PlannedBid,
     StoreError, TelegramError, UserAuctionPlan, UserConfig, UserId,
 };
 use giftbuyer_core::report::{BidLine, bid_report};
-use giftbuyer_core::{AccountId, GiftId, Stars};
+use giftbuyer_core::{AccountId, ChannelId, GiftId, Recipient, Stars};
 use tokio::sync::broadcast;
 
 use crate::EngineEvent;
+use crate::bid_guard::{GiftChannels, Refusals};
 use crate::side_workers::{flood_jitter, spawn_report};
 
 /// How the bidder reads auctions and bids.
@@ -82,6 +88,10 @@ struct Memory {
     flood_until: HashMap<AccountId, Duration>,
     /// Each account's balance and when it was read.
     balances: HashMap<AccountId, (Stars, Duration)>,
+    /// Plans waiting out a refused bid, so that a refusal is not asked for again every tick.
+    refusals: Refusals,
+    /// Which channels take star gifts, per account.
+    gift_channels: GiftChannels,
 }
 
 /// How one bid ended.
@@ -89,7 +99,8 @@ enum Sent {
     /// Not sent: the store refused it, or another instance moved it first.
     Skipped,
     Placed,
-    Failed(String),
+    /// Refused: Telegram's (or the engine's) name for why, and its class.
+    Failed(String, ErrorClass),
     Unknown,
 }
 
@@ -207,6 +218,10 @@ impl AuctionBidder {
                 tick.held += 1;
                 continue;
             }
+            if self.memory().refusals.waiting(id, self.clock.elapsed()) {
+                tick.held += 1;
+                continue;
+            }
             let Some(account) = self.plan_account(user, &plan).await else {
                 tick.missed += 1;
                 continue;
@@ -245,6 +260,32 @@ impl AuctionBidder {
                 }
             };
             self.memory().held.remove(&id);
+            if let Recipient::Channel(channel) = plan.plan.recipient {
+                match self.channel_takes_gifts(account, channel).await {
+                    Some(true) => {}
+                    Some(false) => {
+                        tick.held += 1;
+                        let now = self.clock.elapsed();
+                        if self
+                            .memory()
+                            .refusals
+                            .refused(id, ErrorClass::Recipient, now)
+                        {
+                            lines.push(BidLine::ClosedToGifts {
+                                gift,
+                                account,
+                                recipient: plan.plan.recipient,
+                                retry_in_secs: refusal_wait(ErrorClass::Recipient, 0).as_secs(),
+                            });
+                        }
+                        continue;
+                    }
+                    None => {
+                        tick.missed += 1;
+                        continue;
+                    }
+                }
+            }
             let planned = PlannedBid {
                 plan_id: id,
                 gift_id: gift,
@@ -254,7 +295,11 @@ impl AuctionBidder {
                 standing: if raise { bidder.bid } else { None },
             };
             let charge = total.saturating_sub(planned.standing.unwrap_or(Stars::ZERO));
-            match self.bid(user.user_id, &planned).await? {
+            let sent = self.bid(user.user_id, &planned).await?;
+            if matches!(sent, Sent::Placed | Sent::Unknown) {
+                self.memory().refusals.cleared(id);
+            }
+            match sent {
                 Sent::Skipped => tick.held += 1,
                 Sent::Placed => {
                     tick.sent += 1;
@@ -281,15 +326,22 @@ impl AuctionBidder {
                         total,
                     });
                 }
-                Sent::Failed(error) => {
+                Sent::Failed(error, class) => {
                     tick.sent += 1;
                     tick.failed += 1;
-                    lines.push(BidLine::Failed {
-                        gift,
-                        account,
-                        total,
-                        error,
-                    });
+                    let now = self.clock.elapsed();
+                    let streak_starts = self.memory().refusals.refused(id, class, now);
+                    // A refusal is told when a streak starts; the ones after it are journaled
+                    // but would only repeat the same line.
+                    if streak_starts {
+                        lines.push(BidLine::Failed {
+                            gift,
+                            account,
+                            total,
+                            error,
+                            retry_in_secs: refusal_wait(class, 0).as_secs(),
+                        });
+                    }
                 }
             }
         }
@@ -448,6 +500,39 @@ impl AuctionBidder {
         }
     }
 
+    /// Whether the channel takes star gifts, as `account` reads it (again after
+    /// [`crate::bid_guard::GIFT_CHANNEL_TTL`]); `None` when it could not be read. A channel
+    /// the account cannot see takes nothing from it.
+    async fn channel_takes_gifts(&self, account: AccountId, channel: ChannelId) -> Option<bool> {
+        let now = self.clock.elapsed();
+        if let Some(known) = self.memory().gift_channels.known(account, channel, now) {
+            return Some(known);
+        }
+        let port = self.connector.account(account).await.ok()?;
+        let answer = tokio::time::timeout(
+            self.config.call_timeout,
+            port.channel_takes_star_gifts(channel),
+        )
+        .await;
+        let takes = match answer {
+            Ok(Ok(takes)) => takes,
+            Ok(Err(error)) if error.class() == ErrorClass::Recipient => false,
+            Ok(Err(TelegramError::FloodWait { seconds })) => {
+                self.flooded(account, seconds);
+                return None;
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(%account, %channel, %error, "a channel's gift setting could not be read");
+                return None;
+            }
+            Err(_) => return None,
+        };
+        self.memory()
+            .gift_channels
+            .record(account, channel, takes, now);
+        Some(takes)
+    }
+
     /// What a bid may have charged leaves the cached balance.
     fn spend(&self, account: AccountId, charge: Stars) {
         if let Some((balance, _)) = self.memory().balances.get_mut(&account) {
@@ -479,7 +564,7 @@ impl AuctionBidder {
                     )
                     .await?;
                 self.publish(user, planned, &name);
-                return Ok(Sent::Failed(name));
+                return Ok(Sent::Failed(name, error.class()));
             }
         };
         let moved = self
@@ -523,7 +608,7 @@ impl AuctionBidder {
                 (
                     JournalStatus::Failed,
                     Some(name.clone()),
-                    Sent::Failed(name),
+                    Sent::Failed(name, error.class()),
                 )
             }
             Err(_) => (
@@ -544,7 +629,7 @@ impl AuctionBidder {
         let outcome = match &sent {
             Sent::Placed => "placed",
             Sent::Unknown => "unknown",
-            Sent::Failed(name) => name.as_str(),
+            Sent::Failed(name, _) => name.as_str(),
             Sent::Skipped => return Ok(sent),
         };
         self.publish(user, planned, outcome);

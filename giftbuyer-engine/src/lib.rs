@@ -5,6 +5,7 @@
 //! [`Engine::run`] / [`spawn_supervised`] in a server. All waiting goes through the
 //! [`Clock`](giftbuyer_core::ports::Clock) port, so a paused tokio clock runs it in virtual time.
 
+mod bid_guard;
 mod bidder;
 mod buyer;
 mod catalog_view;

@@ -86,6 +86,10 @@ pub(crate) struct CheckResponse {
     title: Option<String>,
     /// Whether at least one account can buy onto the channel.
     usable: bool,
+    /// Whether the channel takes star gifts at all (`stargifts_available`): an auction gift can
+    /// be won for it only then. Read through the first account that sees the channel; null
+    /// when none does or the answer could not be read.
+    takes_star_gifts: Option<bool>,
     accounts: Vec<AccountCheck>,
     /// When the check ran (unix seconds).
     checked_at: i64,
@@ -146,6 +150,14 @@ pub(crate) async fn check(
     )
     .await;
     let telegram_title = answers.iter().find_map(|(_, title)| title.clone());
+    let seeing = answers
+        .iter()
+        .find(|(check, _)| matches!(check.status, CheckStatus::CanPost | CheckStatus::ReadOnly))
+        .map(|(check, _)| check.account_id);
+    let takes_star_gifts = match seeing.and_then(|id| AccountId::new(id).ok()) {
+        Some(account) => takes_star_gifts(connector.as_ref(), account, channel_id).await,
+        None => None,
+    };
     if channel.title.is_none()
         && let Some(title) = telegram_title.as_deref().and_then(clean_title)
     {
@@ -162,6 +174,7 @@ pub(crate) async fn check(
         usable: accounts
             .iter()
             .any(|account| account.status == CheckStatus::CanPost),
+        takes_star_gifts,
         accounts,
         checked_at: state.now().secs(),
     }))
@@ -202,6 +215,26 @@ async fn accounts_to_check(
         });
     }
     Ok(logged_in)
+}
+
+/// Whether the channel takes star gifts, as `account` reads it; `None` when unreadable.
+async fn takes_star_gifts(
+    connector: &dyn Connector,
+    account: AccountId,
+    channel: ChannelId,
+) -> Option<bool> {
+    let answer = async {
+        let live = connector.account(account).await?;
+        live.channel_takes_star_gifts(channel).await
+    };
+    match tokio::time::timeout(CHECK_TIMEOUT, answer).await {
+        Ok(Ok(takes)) => Some(takes),
+        Ok(Err(error)) => {
+            tracing::debug!(%account, %channel, %error, "a channel's gift setting could not be read");
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 /// One account's answer and the title it saw.

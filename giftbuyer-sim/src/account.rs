@@ -301,6 +301,20 @@ impl TelegramAccount for SimAccount {
             .await
     }
 
+    async fn channel_takes_star_gifts(&self, channel: ChannelId) -> Result<bool, TelegramError> {
+        let id = self.id;
+        self.market
+            .call(id, Method::ChannelInfo, move |state, _| {
+                match state.account(id)?.access(channel) {
+                    ChannelAccess::NotMember => Err(TelegramError::NotMember),
+                    ChannelAccess::CanPost | ChannelAccess::ReadOnly => {
+                        Ok(!state.closed_to_gifts.contains(&channel))
+                    }
+                }
+            })
+            .await
+    }
+
     async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, TelegramError> {
         let id = self.id;
         self.market

@@ -832,6 +832,16 @@ impl State {
         now: Now,
     ) -> Result<Stars, TelegramError> {
         self.check_recipient(account_id, recipient)?;
+        // A channel whose owner turned star gifts off cannot win one. Telegram's name for this
+        // refusal is not documented; this one is GiftBuyer's reading of it.
+        if let Recipient::Channel(channel) = recipient
+            && self.closed_to_gifts.contains(&channel)
+        {
+            return Err(TelegramError::Rpc {
+                code: 400,
+                name: "STARGIFT_PEER_INVALID".into(),
+            });
+        }
         self.advance_auctions(now);
         self.auction_run(gift, now)?
             .charge(account_id, total, raise, now.elapsed)

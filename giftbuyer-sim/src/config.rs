@@ -57,6 +57,9 @@ pub struct MarketConfig {
     /// it belongs to (positive, one person per id, never one of the market's accounts). A
     /// purchase or bid for a username missing here is refused as `USERNAME_NOT_OCCUPIED`.
     pub people: BTreeMap<TelegramUsername, i64>,
+    /// Channels whose owners turned star gifts off (`channelFull.stargifts_available` unset):
+    /// a bid for one of them is refused, and the full channel says so.
+    pub closed_to_gifts: BTreeSet<ChannelId>,
 }
 
 impl MarketConfig {
@@ -149,6 +152,13 @@ impl MarketConfig {
     #[must_use]
     pub fn person(mut self, name: TelegramUsername, user_id: i64) -> Self {
         self.people.insert(name, user_id);
+        self
+    }
+
+    /// Turns star gifts off for a channel, as its owner can.
+    #[must_use]
+    pub fn closed_to_gifts(mut self, channel: ChannelId) -> Self {
+        self.closed_to_gifts.insert(channel);
         self
     }
 

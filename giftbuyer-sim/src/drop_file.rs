@@ -53,6 +53,7 @@
 //! | `resale[]` | Unique gifts listed for resale: `gift_id` (the gift type), `num` (the item's number), `price` in stars, optional `slug` (default `gift<id>-<num>`), `title`, `model`, `backdrop`, `symbol`, `require_premium`; listed at `at_ms` (default 0) until a competitor buys it at `taken_ms` (default never). |
 //! | `watches[]` | The simulated user's resale watches for `giftbuyer simulate`: `gift_id`, `max_price` in stars, `copies` (default 1, at most 100), optional `model`, `backdrop`, `symbol`, and `to_channel_id` (one of `channels[]`) or `to_username` (one of `people`); neither for the buying account. |
 //! | `bidding` | The simulated user's bidding for `giftbuyer simulate`: `budget` in stars (0 turns bidding off) and `plans[]`, each with `gift_id` (an auctioned gift), `max_bid`, `wanted` (1 to 10, default 1) and `to_channel_id` (one of `channels[]`) or `to_username` (one of `people`); neither for the bidding account. |
+//! | `closed_to_gifts` | Channels (Bot API ids) whose owners turned star gifts off: their full channel says so (`stargifts_available` unset) and a bid for one is refused. Default none. |
 //! | `people` | The people gifts can be sent to by username: per username (5 to 32 latin letters, digits and `_`, compared without case), their Telegram user id (positive, one person per id, none of `accounts[]`). A purchase or bid for a username not listed is refused as `USERNAME_NOT_OCCUPIED`. Default none. |
 //! | `bot` | The notification bot: `latency_ms` (default 50), `max_per_second_per_chat` (`RetryAfter` beyond it), chats that `blocked` the bot and chats `missing` (never started). |
 
@@ -158,6 +159,9 @@ struct DropFileWire {
     #[serde(default)]
     people: BTreeMap<String, i64>,
     bidding: Option<BiddingWire>,
+    /// Channels whose owners turned star gifts off, in Bot API form.
+    #[serde(default)]
+    closed_to_gifts: Vec<i64>,
 }
 
 /// The simulated user's bidding budget and auction plans.
@@ -653,6 +657,15 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
         .map(|bidding| bidding_from_wire(bidding, &channels, &people))
         .transpose()?;
 
+    let closed_to_gifts = wire
+        .closed_to_gifts
+        .iter()
+        .enumerate()
+        .map(|(index, &raw)| {
+            ChannelId::new(raw).map_err(|err| field(format!("closed_to_gifts[{index}]"), err))
+        })
+        .collect::<Result<BTreeSet<_>, _>>()?;
+
     let config = MarketConfig {
         seed: wire.seed,
         latency,
@@ -666,6 +679,7 @@ fn from_wire(wire: DropFileWire) -> Result<DropFile, DropFileError> {
         resumed_at: Duration::ZERO,
         resale,
         people,
+        closed_to_gifts,
     };
     // Every rule was checked above with its field's path; this only guards against the two
     // drifting apart.

@@ -1,7 +1,7 @@
 //! `Market`: the simulated Telegram market's shared state, the path every account call takes
 //! through latency, faults and flood limits, and what tests and the CLI can read back.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -104,6 +104,8 @@ pub(crate) struct State {
     pub(crate) login_config: LoginConfig,
     /// The people gifts can go to by username, with their user ids ([`MarketConfig::people`]).
     pub(crate) people: BTreeMap<TelegramUsername, i64>,
+    /// Channels closed to star gifts ([`MarketConfig::closed_to_gifts`]).
+    pub(crate) closed_to_gifts: BTreeSet<ChannelId>,
 }
 
 /// What became of a request at the server, and so what the caller gets and when.
@@ -135,6 +137,7 @@ impl Market {
             resumed_at,
             resale,
             people,
+            closed_to_gifts,
         } = config;
         let mut active_faults = Faults::default();
         for fault in faults {
@@ -171,6 +174,7 @@ impl Market {
             login: LoginState::default(),
             login_config: login,
             people,
+            closed_to_gifts,
         };
         Ok(Self {
             inner: Arc::new(Inner {
@@ -435,6 +439,17 @@ impl Market {
         self.with_account(account, |account| {
             account.spec.channels.insert(channel, access);
         })
+    }
+
+    /// The channel's owner turns star gifts off (`closed`) or on again while the market runs.
+    pub fn set_closed_to_gifts(&self, channel: ChannelId, closed: bool) {
+        self.with_state(|state| {
+            if closed {
+                state.closed_to_gifts.insert(channel);
+            } else {
+                state.closed_to_gifts.remove(&channel);
+            }
+        });
     }
 
     /// Adds a fault while the market runs.

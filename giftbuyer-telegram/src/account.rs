@@ -547,6 +547,13 @@ impl TelegramAccount for MtprotoAccount {
     async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, TelegramError> {
         self.info(channel).await
     }
+
+    async fn channel_takes_star_gifts(&self, channel: ChannelId) -> Result<bool, TelegramError> {
+        let access_hash = self.channel_access_hash(channel).await?;
+        let request = mapping::full_channel_request(mapping::input_channel(channel, access_hash));
+        let answer = self.call(None, &request).await?;
+        mapping::takes_star_gifts(&answer, channel)
+    }
 }
 
 #[cfg(test)]

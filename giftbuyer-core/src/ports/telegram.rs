@@ -158,4 +158,10 @@ pub trait TelegramAccount: Send + Sync {
 
     /// Whether the account can see and post in a channel, and the channel's title.
     async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, TelegramError>;
+
+    /// `channels.getFullChannel`: whether the channel takes star gifts at all
+    /// (`channelFull.stargifts_available`). Its owner may turn them off, and then an auction
+    /// gift cannot be won for it. A channel the account cannot see is
+    /// [`TelegramError::NotMember`].
+    async fn channel_takes_star_gifts(&self, channel: ChannelId) -> Result<bool, TelegramError>;
 }

@@ -19,12 +19,22 @@ pub enum BidLine {
         total: Stars,
         raise: bool,
     },
-    /// Telegram refused a bid; nothing was committed.
+    /// Telegram refused a bid; nothing was committed. The plan bids again only after
+    /// `retry_in_secs` (told once per streak of refusals).
     Failed {
         gift: GiftId,
         account: AccountId,
         total: Stars,
         error: String,
+        retry_in_secs: u64,
+    },
+    /// The receiving channel does not take star gifts (`stargifts_available` is off), so no
+    /// bid is placed for it; it is asked again in `retry_in_secs`.
+    ClosedToGifts {
+        gift: GiftId,
+        account: AccountId,
+        recipient: Recipient,
+        retry_in_secs: u64,
     },
     /// A bid went unanswered: it may stand; it is never sent again.
     Unknown {
@@ -84,12 +94,28 @@ pub fn bid_report(lines: &[BidLine], lang: Lang) -> Option<String> {
                 account,
                 total,
                 error,
+                retry_in_secs,
             } => write!(
                 out,
-                "• ❌ gift={gift} | {}⭐ | acc={account} | {} ({})",
+                "• ❌ gift={gift} | {}⭐ | acc={account} | {} ({}); {} {}",
                 total.get(),
                 words.failed,
-                one_line(error)
+                one_line(error),
+                words.retry_in,
+                wait_text(*retry_in_secs, &words)
+            ),
+            BidLine::ClosedToGifts {
+                gift,
+                account,
+                recipient,
+                retry_in_secs,
+            } => write!(
+                out,
+                "• 🚫 gift={gift} | acc={account} → {} | {}; {} {}",
+                lang.recipient(*recipient),
+                words.closed,
+                words.retry_in,
+                wait_text(*retry_in_secs, &words)
             ),
             BidLine::Unknown {
                 gift,
@@ -146,6 +172,19 @@ struct Words {
     won: &'static str,
     above_max: &'static str,
     returned: &'static str,
+    closed: &'static str,
+    retry_in: &'static str,
+    seconds: &'static str,
+    minutes: &'static str,
+}
+
+/// A wait as people read it: seconds under a minute, whole minutes (rounded up) beyond.
+fn wait_text(secs: u64, words: &Words) -> String {
+    if secs < 60 {
+        format!("{secs} {}", words.seconds)
+    } else {
+        format!("{} {}", secs.div_ceil(60), words.minutes)
+    }
 }
 
 impl Words {
@@ -160,6 +199,10 @@ impl Words {
                 won: "won",
                 above_max: "outbid: winning back a slot needs more than your maximum of",
                 returned: "bid returned, stars refunded",
+                closed: "the channel does not take star gifts, so no bid is placed for it",
+                retry_in: "this plan bids again in",
+                seconds: "s",
+                minutes: "min",
             },
             Lang::Ru => Self {
                 title: "🔨 Аукционы",
@@ -170,6 +213,10 @@ impl Words {
                 won: "выиграно",
                 above_max: "ставку перебили: чтобы вернуть место, нужно больше вашего максимума",
                 returned: "ставка возвращена, звёзды вернулись",
+                closed: "канал не принимает подарки за звёзды, ставка за него не делается",
+                retry_in: "следующая попытка по этому плану через",
+                seconds: "с",
+                minutes: "мин",
             },
         }
     }

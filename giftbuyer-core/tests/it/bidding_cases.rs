@@ -178,3 +178,46 @@ fn plans_are_checked_on_construction() {
         "wanted must be between 1 and 10, got 11"
     );
 }
+
+#[test]
+fn a_refused_bid_waits_by_the_refusals_class_and_streak() {
+    use giftbuyer_core::bidding::refusal_wait;
+    use giftbuyer_core::ports::ErrorClass;
+    let cases = [
+        ("the recipient refused", ErrorClass::Recipient, 0),
+        ("the recipient refused again", ErrorClass::Recipient, 7),
+        (
+            "the gift is closed to the account",
+            ErrorClass::GiftClosedForAccount,
+            0,
+        ),
+        ("the gift is gone", ErrorClass::GiftGone, 0),
+        ("a flood wait", ErrorClass::Flood(42), 3),
+        ("an unknown outcome", ErrorClass::Uncertain, 0),
+        ("an unexplained refusal", ErrorClass::Other, 0),
+        ("the second in a row", ErrorClass::Other, 1),
+        ("the fourth in a row", ErrorClass::RetryNow, 3),
+        ("the seventh in a row", ErrorClass::AccountStopped, 6),
+        ("the hundredth in a row", ErrorClass::Other, 99),
+    ];
+    let table: String = cases
+        .iter()
+        .map(|(what, class, streak)| {
+            format!("{what}: {}s\n", refusal_wait(*class, *streak).as_secs())
+        })
+        .collect();
+    expect![[r#"
+        the recipient refused: 600s
+        the recipient refused again: 600s
+        the gift is closed to the account: 600s
+        the gift is gone: 600s
+        a flood wait: 42s
+        an unknown outcome: 0s
+        an unexplained refusal: 5s
+        the second in a row: 10s
+        the fourth in a row: 40s
+        the seventh in a row: 300s
+        the hundredth in a row: 300s
+    "#]]
+    .assert_eq(&table);
+}

@@ -467,3 +467,84 @@ fn targets_of_every_kind_are_named_in_both_languages() {
     "#]],
     );
 }
+
+#[test]
+fn the_bidders_report_tells_every_kind_of_line_in_both_languages() {
+    use giftbuyer_core::report::{BidLine, bid_report};
+    use giftbuyer_core::{AccountId, GiftId, Stars};
+    let gift = GiftId::new(4242).expect("valid");
+    let account = AccountId::new(7).expect("valid");
+    let channel = Recipient::Channel(ChannelId::from_mtproto(777).expect("valid"));
+    let lines = [
+        BidLine::Placed {
+            gift,
+            account,
+            recipient: Recipient::Buyer,
+            total: Stars::new(901),
+            raise: false,
+        },
+        BidLine::Placed {
+            gift,
+            account,
+            recipient: channel,
+            total: Stars::new(1001),
+            raise: true,
+        },
+        BidLine::Failed {
+            gift,
+            account,
+            total: Stars::new(1100),
+            error: "STARGIFT_INVALID\nfake line".to_owned(),
+            retry_in_secs: 5,
+        },
+        BidLine::ClosedToGifts {
+            gift,
+            account,
+            recipient: channel,
+            retry_in_secs: 600,
+        },
+        BidLine::Unknown {
+            gift,
+            account,
+            total: Stars::new(1200),
+        },
+        BidLine::Won {
+            gift,
+            account,
+            count: 1,
+        },
+        BidLine::OutbidAboveMax {
+            gift,
+            account,
+            max_bid: Stars::new(1500),
+        },
+        BidLine::Returned {
+            gift,
+            account,
+            total: Stars::new(1200),
+        },
+    ];
+    assert_eq!(bid_report(&[], Lang::En), None);
+    expect![[r#"
+        🔨 Auctions
+        • ✅ gift=4242 | 901⭐ | acc=7 → self | bid placed
+        • ✅ gift=4242 | 1001⭐ | acc=7 → ch=-1000000000777 | bid raised
+        • ❌ gift=4242 | 1100⭐ | acc=7 | bid refused (STARGIFT_INVALID fake line); this plan bids again in 5 s
+        • 🚫 gift=4242 | acc=7 → ch=-1000000000777 | the channel does not take star gifts, so no bid is placed for it; this plan bids again in 10 min
+        • ❓ gift=4242 | 1200⭐ | acc=7 | outcome unknown, not resent
+        • 🏆 gift=4242 | acc=7 | won ×1
+        • ⚠️ gift=4242 | acc=7 | outbid: winning back a slot needs more than your maximum of 1500⭐
+        • ↩️ gift=4242 | 1200⭐ | acc=7 | bid returned, stars refunded
+    "#]].assert_eq(&bid_report(&lines, Lang::En).expect("a report"));
+    expect![[r#"
+        🔨 Аукционы
+        • ✅ gift=4242 | 901⭐ | acc=7 → себе | ставка сделана
+        • ✅ gift=4242 | 1001⭐ | acc=7 → ch=-1000000000777 | ставка повышена
+        • ❌ gift=4242 | 1100⭐ | acc=7 | ставка отклонена (STARGIFT_INVALID fake line); следующая попытка по этому плану через 5 с
+        • 🚫 gift=4242 | acc=7 → ch=-1000000000777 | канал не принимает подарки за звёзды, ставка за него не делается; следующая попытка по этому плану через 10 мин
+        • ❓ gift=4242 | 1200⭐ | acc=7 | результат неизвестен, повторно не отправлялось
+        • 🏆 gift=4242 | acc=7 | выиграно ×1
+        • ⚠️ gift=4242 | acc=7 | ставку перебили: чтобы вернуть место, нужно больше вашего максимума 1500⭐
+        • ↩️ gift=4242 | 1200⭐ | acc=7 | ставка возвращена, звёзды вернулись
+    "#]].assert_eq(&bid_report(&lines, Lang::Ru).expect("a report"));
+}

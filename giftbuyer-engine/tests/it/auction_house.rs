@@ -2,7 +2,7 @@
 //! sets, accounts that bid in it, every bid request recorded, and faults on demand (a bid
 //! executed but its answer lost, a refusal by name).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
@@ -40,6 +40,9 @@ struct HouseState {
     requests: Vec<(AccountId, BidRequest)>,
     state_reads: u32,
     fault: BidFault,
+    /// Channels closed to star gifts, and how often one was asked about.
+    closed: HashSet<ChannelId>,
+    channel_checks: u32,
 }
 
 /// One auction of gift [`House::gift`].
@@ -74,6 +77,8 @@ impl House {
                 requests: Vec::new(),
                 state_reads: 0,
                 fault: BidFault::None,
+                closed: HashSet::new(),
+                channel_checks: 0,
             })),
             clock,
         }
@@ -97,6 +102,21 @@ impl House {
 
     pub(crate) fn set_fault(&self, fault: BidFault) {
         self.lock().fault = fault;
+    }
+
+    /// The channel's owner turns star gifts off (`closed`) or on again.
+    pub(crate) fn set_closed(&self, channel: ChannelId, closed: bool) {
+        let mut state = self.lock();
+        if closed {
+            state.closed.insert(channel);
+        } else {
+            state.closed.remove(&channel);
+        }
+    }
+
+    /// How often an account asked whether a channel takes star gifts.
+    pub(crate) fn channel_checks(&self) -> u32 {
+        self.lock().channel_checks
     }
 
     /// The round ends: the top `gifts_per_round` bids win; a winning account of ours gets one
@@ -361,5 +381,11 @@ impl TelegramAccount for Bidder {
 
     async fn channel_info(&self, _channel: ChannelId) -> Result<ChannelInfo, TelegramError> {
         Err(not_here())
+    }
+
+    async fn channel_takes_star_gifts(&self, channel: ChannelId) -> Result<bool, TelegramError> {
+        let mut state = self.house.lock();
+        state.channel_checks += 1;
+        Ok(!state.closed.contains(&channel))
     }
 }

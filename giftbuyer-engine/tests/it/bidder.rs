@@ -42,6 +42,16 @@ struct World {
 /// One user with `accounts` (each funded with the given stars) in a house of two gifts per
 /// round, a bidding budget, and one plan with `max_bid`, to the bidding account itself.
 async fn world(accounts: &[(i64, u64)], budget: u64, max_bid: u64) -> World {
+    world_for(accounts, budget, max_bid, Recipient::Buyer).await
+}
+
+/// The same world with the plan's gifts going to `recipient`.
+async fn world_for(
+    accounts: &[(i64, u64)],
+    budget: u64,
+    max_bid: u64,
+    recipient: Recipient,
+) -> World {
     let clock = Arc::new(TokioClock::starting_at(unix(1_764_000_000)));
     let house = House::new(clock.clone(), 2);
     for &(id, stars) in accounts {
@@ -68,7 +78,7 @@ async fn world(accounts: &[(i64, u64)], budget: u64, max_bid: u64) -> World {
             &NewAuctionPlan {
                 gift_id: House::gift(),
                 max_bid: Stars::new(max_bid),
-                recipient: Recipient::Buyer,
+                recipient,
                 wanted: 1,
             },
         )
@@ -355,4 +365,99 @@ async fn refusals_are_journaled_and_wins_and_returns_reported_in_the_users_chats
         reads,
         "a finished auction is not read again"
     );
+}
+
+/// A tick some seconds after the previous one ended (which itself waited 5 s for reports).
+async fn tick_after(world: &World, secs: u64) -> BidTick {
+    tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+    tick(world).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_bid_waits_longer_each_time_and_is_reported_once() {
+    let world = world(&[(1, 10_000)], 5_000, 1_500).await;
+    world.house.rival(900);
+    world.house.set_fault(BidFault::Refuse("STARGIFT_INVALID"));
+    // Refused at 0 s: 5 s to wait. The next tick, 5 s later, asks again: refused, 10 s.
+    assert_eq!(tick(&world).await.failed, 1);
+    assert_eq!(tick(&world).await.failed, 1);
+    // 5 s later the plan still waits, and nothing is asked.
+    let waiting = tick(&world).await;
+    assert_eq!((waiting.sent, waiting.held), (0, 1));
+    assert_eq!(world.house.requests().len(), 2);
+    // Then it asks again, and once the cause is gone the bid goes through.
+    world.house.set_fault(BidFault::None);
+    assert_eq!(tick(&world).await.placed, 1);
+    let texts = world
+        .bot
+        .texts(ChatId::new(CHAT).expect("valid chat"))
+        .join("\n");
+    assert_eq!(
+        texts.matches("bid refused (STARGIFT_INVALID)").count(),
+        1,
+        "a streak of refusals is told once: {texts}"
+    );
+    assert!(texts.contains("this plan bids again in 5 s"), "{texts}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_person_nobody_holds_stops_the_plan_for_ten_minutes() {
+    let world = world(&[(1, 10_000)], 5_000, 1_500).await;
+    world.house.rival(900);
+    world
+        .house
+        .set_fault(BidFault::Refuse("USERNAME_NOT_OCCUPIED"));
+    assert_eq!(tick(&world).await.failed, 1);
+    world.house.set_fault(BidFault::None);
+    // 9 minutes of ticks later nothing was asked again.
+    for _ in 0..9 {
+        let held = tick_after(&world, 55).await;
+        assert_eq!(held.sent, 0);
+    }
+    assert_eq!(world.house.requests().len(), 1);
+    assert_eq!(tick_after(&world, 55).await.placed, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_channel_closed_to_star_gifts_gets_no_bid_and_is_asked_again_in_ten_minutes() {
+    let channel = giftbuyer_core::ChannelId::from_mtproto(777).expect("valid channel");
+    let world = world_for(&[(1, 10_000)], 5_000, 1_500, Recipient::Channel(channel)).await;
+    world.house.rival(900);
+    world.house.set_closed(channel, true);
+    for _ in 0..3 {
+        let held = tick(&world).await;
+        assert_eq!((held.sent, held.held), (0, 1));
+    }
+    assert!(
+        world.house.requests().is_empty(),
+        "no bid for a closed channel"
+    );
+    assert_eq!(
+        world.house.channel_checks(),
+        1,
+        "the answer is kept, not asked each tick"
+    );
+    let texts = world
+        .bot
+        .texts(ChatId::new(CHAT).expect("valid chat"))
+        .join("\n");
+    assert_eq!(
+        texts
+            .matches("the channel does not take star gifts")
+            .count(),
+        1,
+        "{texts}"
+    );
+    assert!(texts.contains("acc=1 → ch=-1000000000777"), "{texts}");
+    // The owner turns gifts on; ten minutes after the first look the bidder looks again.
+    world.house.set_closed(channel, false);
+    tick_after(&world, 600).await;
+    assert_eq!(world.house.channel_checks(), 2);
+    assert_eq!(
+        totals(&world.house),
+        [(1, 100, None)],
+        "the least that wins a slot goes to the channel once it takes gifts"
+    );
+    let sent = world.house.requests();
+    assert_eq!(sent[0].1.recipient, Recipient::Channel(channel));
 }

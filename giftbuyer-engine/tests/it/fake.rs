@@ -224,6 +224,10 @@ impl TelegramAccount for FakeAccount {
             access: ChannelAccess::CanPost,
         })
     }
+
+    async fn channel_takes_star_gifts(&self, _channel: ChannelId) -> Result<bool, TelegramError> {
+        Ok(true)
+    }
 }
 
 impl FakeAccount {

@@ -43,6 +43,7 @@ mock! {
         async fn place_bid(&self, request: BidRequest) -> Result<PurchaseReceipt, TelegramError>;
         async fn download_sticker(&self, sticker: StickerRef) -> Result<Vec<u8>, TelegramError>;
         async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, TelegramError>;
+        async fn channel_takes_star_gifts(&self, channel: ChannelId) -> Result<bool, TelegramError>;
     }
 }
 

@@ -60,6 +60,11 @@ async fn each_account_says_whether_it_can_post_and_the_title_is_filled_in() {
     );
     assert_eq!(answer["usable"], false);
     assert_eq!(answer["title"], Value::Null);
+    assert_eq!(
+        answer["takes_star_gifts"],
+        Value::Null,
+        "no account sees the channel"
+    );
 
     let id = AccountId::new(telegram_id).expect("id");
     let channel = ChannelId::new(CHANNEL).expect("channel");
@@ -73,6 +78,15 @@ async fn each_account_says_whether_it_can_post_and_the_title_is_filled_in() {
         .await
         .ok(StatusCode::OK);
     assert_eq!(statuses(&answer), [(telegram_id, "read_only".to_owned())]);
+    assert_eq!(answer["takes_star_gifts"], true);
+    // Its owner turns star gifts off: auctions cannot be won for it, and the check says so.
+    market.set_closed_to_gifts(channel, true);
+    let answer = app
+        .post(&check_path(row), &cookie, json!({}))
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(answer["takes_star_gifts"], false);
+    market.set_closed_to_gifts(channel, false);
 
     market.set_channel_access(id, channel, ChannelAccess::CanPost);
     let answer = app

@@ -604,3 +604,31 @@ fn an_auction_spec_is_checked() {
         Err(ConfigError::AuctionBidders(id))
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_channel_closed_to_star_gifts_says_so_and_refuses_bids_for_it() {
+    let config = with_buyers(quiet_config(4), 1)
+        .gift(auction(10, 2, 5))
+        .closed_to_gifts(channel(1));
+    let (market, _clock) = start(config);
+    let bidder = account(&market, 1);
+    assert_eq!(bidder.channel_takes_star_gifts(channel(1)).await, Ok(false));
+    assert_eq!(
+        bidder.channel_takes_star_gifts(channel(9)).await,
+        Err(TelegramError::NotMember),
+        "a channel the account cannot see"
+    );
+    let for_channel = BidRequest {
+        recipient: Recipient::Channel(channel(1)),
+        ..bid(150)
+    };
+    assert_eq!(
+        bidder.place_bid(for_channel).await,
+        Err(rpc("STARGIFT_PEER_INVALID"))
+    );
+    assert_eq!(market.bids(), []);
+    assert_eq!(market.balance(account_id(1)), Some(Stars::new(10_000)));
+    // The same bid for the account itself stands.
+    bidder.place_bid(bid(150)).await.expect("placed");
+    assert_eq!(market.bids().len(), 1);
+}

@@ -39,7 +39,7 @@ fn errors_name_the_field() {
         ("{}", "missing field `duration_ms` at line 1 column 2"),
         (
             r#"{"duration_ms": 1, "seeed": 4}"#,
-            "seeed: unknown field `seeed`, expected one of `seed`, `start_unix`, `duration_ms`, `latency_ms`, `flood`, `competitors`, `accounts`, `channels`, `catalog`, `drops`, `faults`, `login`, `bot`, `resale`, `watches`, `people`, `bidding` at line 1 column 26",
+            "seeed: unknown field `seeed`, expected one of `seed`, `start_unix`, `duration_ms`, `latency_ms`, `flood`, `competitors`, `accounts`, `channels`, `catalog`, `drops`, `faults`, `login`, `bot`, `resale`, `watches`, `people`, `bidding`, `closed_to_gifts` at line 1 column 26",
         ),
         (
             r#"{"duration_ms": 1, "drops": [{"at_ms": 0, "id": 5, "price": "25"}]}"#,

@@ -1,9 +1,12 @@
-//! A channel as one account sees it: input peers from a cached access hash, and the account's
-//! rights from `channels.getParticipant` for itself.
+//! A channel as one account sees it: input peers from a cached access hash, the account's
+//! rights from `channels.getParticipant` for itself, and whether the channel takes star gifts
+//! from `channels.getFullChannel`.
 
 use giftbuyer_core::ChannelId;
 use giftbuyer_core::ports::ChannelAccess;
 use grammers_tl_types::{enums, functions, types};
+
+use crate::errors::unexpected;
 
 /// `inputPeerChannel` for a channel whose access hash the account knows.
 pub fn input_peer_channel(channel: ChannelId, access_hash: i64) -> enums::InputPeer {
@@ -83,4 +86,25 @@ fn find_channel(chats: &[enums::Chat], channel: ChannelId) -> Option<&types::Cha
         enums::Chat::Channel(found) if found.id == channel.mtproto_id() => Some(found),
         _ => None,
     })
+}
+
+/// `channels.getFullChannel#8736a09 channel:InputChannel`.
+pub fn full_channel_request(channel: enums::InputChannel) -> functions::channels::GetFullChannel {
+    functions::channels::GetFullChannel { channel }
+}
+
+/// Whether the full channel takes star gifts (`channelFull.stargifts_available`). An answer
+/// about something else than this channel is refused: a wrong "yes" would let a bid go to a
+/// channel that cannot receive the gift.
+pub fn takes_star_gifts(
+    answer: &enums::messages::ChatFull,
+    channel: ChannelId,
+) -> Result<bool, giftbuyer_core::ports::TelegramError> {
+    let enums::messages::ChatFull::Full(answer) = answer;
+    match &answer.full_chat {
+        enums::ChatFull::ChannelFull(full) if full.id == channel.mtproto_id() => {
+            Ok(full.stargifts_available)
+        }
+        _ => Err(unexpected("the full channel answers for another chat")),
+    }
 }

@@ -17,7 +17,8 @@ pub use auction::{
 pub use balance::{stars_balance, stars_status_request};
 pub use catalog::{catalog_gift, catalog_response, star_gifts_request, sticker_ref};
 pub use channel::{
-    channel_access, channel_title, input_channel, input_peer_channel, self_participant_request,
+    channel_access, channel_title, full_channel_request, input_channel, input_peer_channel,
+    self_participant_request, takes_star_gifts,
 };
 pub use profile::{profile, self_user_request};
 pub use purchase::{

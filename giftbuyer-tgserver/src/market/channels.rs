@@ -486,4 +486,121 @@ impl MarketBackend {
             ),
         ))
     }
+
+    /// `channels.getFullChannel`: the channel in full, as far as the market knows it: its id,
+    /// an empty profile and whether it takes star gifts (`stargifts_available`, unset for a
+    /// channel the market's owner closed to gifts). A channel the account cannot see answers
+    /// as `channels.getParticipant` does.
+    pub(super) async fn get_full_channel(
+        &self,
+        context: &CallContext,
+        body: &[u8],
+    ) -> Result<Reply, RpcFailure> {
+        let request: functions::channels::GetFullChannel = decode(body)?;
+        let me = self.account(context)?.account_id();
+        let id = self.input_channel(me, &request.channel)?;
+        let channel = self.channel_through_market(context, id).await?;
+        if channel.access == ChannelAccess::NotMember && !channel.public {
+            return Err(RpcFailure::new(406, "CHANNEL_PRIVATE"));
+        }
+        let takes_gifts = self
+            .account(context)?
+            .channel_takes_star_gifts(id)
+            .await
+            .map_err(|error| telegram_error(&error))?;
+        Ok(Reply::answer(&tl::enums::messages::ChatFull::Full(
+            tl::types::messages::ChatFull {
+                full_chat: tl::enums::ChatFull::ChannelFull(full_channel(id, takes_gifts)),
+                chats: vec![self.channel_chat(me, &channel)],
+                users: Vec::new(),
+            },
+        )))
+    }
+}
+
+/// `channelFull` with what the market keeps of a channel: nothing but its id and whether it
+/// takes star gifts; every count is zero and every optional part absent.
+fn full_channel(id: ChannelId, takes_gifts: bool) -> tl::types::ChannelFull {
+    tl::types::ChannelFull {
+        can_view_participants: false,
+        can_set_username: false,
+        can_set_stickers: false,
+        hidden_prehistory: false,
+        can_set_location: false,
+        has_scheduled: false,
+        can_view_stats: false,
+        blocked: false,
+        can_delete_channel: false,
+        antispam: false,
+        participants_hidden: false,
+        translations_disabled: false,
+        stories_pinned_available: false,
+        view_forum_as_messages: false,
+        restricted_sponsored: false,
+        can_view_revenue: false,
+        paid_media_allowed: false,
+        can_view_stars_revenue: false,
+        paid_reactions_available: false,
+        stargifts_available: takes_gifts,
+        paid_messages_available: false,
+        has_welcome_messages: false,
+        id: id.mtproto_id(),
+        about: String::new(),
+        participants_count: None,
+        admins_count: None,
+        kicked_count: None,
+        banned_count: None,
+        online_count: None,
+        read_inbox_max_id: 0,
+        read_outbox_max_id: 0,
+        unread_count: 0,
+        chat_photo: tl::enums::Photo::Empty(tl::types::PhotoEmpty { id: 0 }),
+        notify_settings: tl::enums::PeerNotifySettings::Settings(tl::types::PeerNotifySettings {
+            show_previews: None,
+            silent: None,
+            mute_until: None,
+            ios_sound: None,
+            android_sound: None,
+            other_sound: None,
+            stories_muted: None,
+            stories_hide_sender: None,
+            stories_ios_sound: None,
+            stories_android_sound: None,
+            stories_other_sound: None,
+        }),
+        exported_invite: None,
+        bot_info: Vec::new(),
+        migrated_from_chat_id: None,
+        migrated_from_max_id: None,
+        pinned_msg_id: None,
+        stickerset: None,
+        available_min_id: None,
+        folder_id: None,
+        linked_chat_id: None,
+        location: None,
+        slowmode_seconds: None,
+        slowmode_next_send_date: None,
+        stats_dc: None,
+        pts: 1,
+        call: None,
+        ttl_period: None,
+        pending_suggestions: None,
+        groupcall_default_join_as: None,
+        theme_emoticon: None,
+        requests_pending: None,
+        recent_requesters: None,
+        default_send_as: None,
+        available_reactions: None,
+        reactions_limit: None,
+        stories: None,
+        wallpaper: None,
+        boosts_applied: None,
+        boosts_unrestrict: None,
+        emojiset: None,
+        bot_verification: None,
+        stargifts_count: None,
+        send_paid_messages_stars: None,
+        main_tab: None,
+        guard_bot_id: None,
+    }
 }

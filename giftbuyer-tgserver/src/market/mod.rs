@@ -170,6 +170,7 @@ impl MarketBackend {
             messages::GetDialogs::CONSTRUCTOR_ID => self.get_dialogs(&context, body),
             channels::GetChannels::CONSTRUCTOR_ID => self.get_channels(&context, body).await,
             channels::GetParticipant::CONSTRUCTOR_ID => self.get_participant(&context, body).await,
+            channels::GetFullChannel::CONSTRUCTOR_ID => self.get_full_channel(&context, body).await,
             payments::GetPaymentForm::CONSTRUCTOR_ID => self.get_payment_form(&context, body),
             payments::SendStarsForm::CONSTRUCTOR_ID => self.send_stars_form(&context, body).await,
             payments::GetStarGifts::CONSTRUCTOR_ID => self.star_gifts(&context, body).await,

@@ -60,6 +60,7 @@ fn market() -> Market {
                 .remaining(0)
                 .demand(Demand::Nobody),
         );
+    config.closed_to_gifts.insert(channel(READ));
     config
         .channel_titles
         .insert(channel(POST), "Posting channel".to_owned());
@@ -80,6 +81,35 @@ fn purchase(gift: i64, to: i64, price: u64) -> PurchaseRequest {
         hide_name: true,
         message: Some("for the channel".to_owned()),
     }
+}
+
+/// `channels.getFullChannel` over the socket: the posting channel takes star gifts, the one
+/// its owner closed to them does not, and a channel the account cannot see is not a member's.
+#[tokio::test]
+async fn the_adapter_reads_whether_a_channel_takes_star_gifts() {
+    let market = market();
+    let server = market_server(&market).await;
+    let buyer = adapter_account(&server, BUYER, 2);
+    assert_eq!(
+        buyer.channel_takes_star_gifts(channel(POST)).await,
+        Ok(true)
+    );
+    assert_eq!(
+        buyer.channel_takes_star_gifts(channel(READ)).await,
+        Ok(false)
+    );
+    assert_eq!(
+        buyer.channel_takes_star_gifts(channel(GONE)).await,
+        Err(TelegramError::NotMember)
+    );
+    assert_eq!(
+        server
+            .stats()
+            .calls(functions::channels::GetFullChannel::CONSTRUCTOR_ID),
+        2,
+        "a channel without an access hash is refused before anything is sent"
+    );
+    server.shutdown().await;
 }
 
 #[tokio::test]
@@ -668,6 +698,10 @@ impl TelegramAccount for WirePurchases {
         channel: ChannelId,
     ) -> Result<giftbuyer_core::ports::ChannelInfo, TelegramError> {
         self.wire.channel_info(channel).await
+    }
+
+    async fn channel_takes_star_gifts(&self, channel: ChannelId) -> Result<bool, TelegramError> {
+        self.wire.channel_takes_star_gifts(channel).await
     }
 }
 

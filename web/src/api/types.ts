@@ -188,6 +188,8 @@ export interface ChannelCheck {
   title: string | null;
   telegram_title: string | null;
   usable: boolean;
+  /** Whether the channel takes star gifts at all (needed to win an auction gift for it); null when unknown. */
+  takes_star_gifts: boolean | null;
   checked_at: number;
   accounts: AccountCheck[];
 }

@@ -236,6 +236,8 @@ export const en = {
   'check.usable': 'At least one account can buy gifts onto this channel.',
   'check.unusable': 'No account can buy gifts onto this channel.',
   'check.telegramTitle': 'Telegram calls it “{title}”.',
+  'check.takesGifts': 'The channel takes star gifts, so auction gifts can be won for it.',
+  'check.closedToGifts': 'The channel does not take star gifts: its owner turned them off, so no bid is placed for it in auctions.',
   'check.status.can_post': 'can post',
   'check.status.read_only': 'read only',
   'check.status.not_a_member': 'not a member',

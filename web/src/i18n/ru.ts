@@ -238,6 +238,8 @@ export const ru: Record<MessageKey, string> = {
   'check.usable': 'Хотя бы один аккаунт может покупать подарки в этот канал.',
   'check.unusable': 'Ни один аккаунт не может покупать подарки в этот канал.',
   'check.telegramTitle': 'В Telegram он называется «{title}».',
+  'check.takesGifts': 'Канал принимает подарки за звёзды, так что аукционные подарки можно выигрывать для него.',
+  'check.closedToGifts': 'Канал не принимает подарки за звёзды: владелец их отключил, поэтому ставки за него на аукционах не делаются.',
   'check.status.can_post': 'может публиковать',
   'check.status.read_only': 'только чтение',
   'check.status.not_a_member': 'не участник',

@@ -16,6 +16,7 @@ const check: ChannelCheck = {
   title: 'Drops',
   telegram_title: 'Drops',
   usable: true,
+  takes_star_gifts: true,
   checked_at: 1_800_000_000,
   accounts: [
     { account_id: 1, username: 'a', status: 'can_post', message: null },

@@ -39,6 +39,11 @@ export function ChannelCheckDialog({ channel, onClose, onChecked }: { channel: C
         <div data-testid="check-result">
           <p className={`notice ${result.usable ? 'notice-success' : 'notice-error'}`}>{result.usable ? t('check.usable') : t('check.unusable')}</p>
           {result.telegram_title && <p className="small muted">{t('check.telegramTitle', { title: result.telegram_title })}</p>}
+          {result.takes_star_gifts !== null && (
+            <p className={`small ${result.takes_star_gifts ? 'muted' : 'warn'}`} data-testid="check-star-gifts">
+              {result.takes_star_gifts ? t('check.takesGifts') : t('check.closedToGifts')}
+            </p>
+          )}
           <ul className="list">
             {result.accounts.map((a) => (
               <li key={a.account_id} className="list-row">

@@ -27,6 +27,7 @@ describe('ChannelsScreen', () => {
             title: 'Drops',
             telegram_title: 'Drops',
             usable: true,
+            takes_star_gifts: false,
             checked_at: 1_800_000_000,
             accounts: [
               { account_id: 1, username: 'one', status: 'can_post', message: null },
@@ -41,6 +42,8 @@ describe('ChannelsScreen', () => {
     expect(within(row).getByTestId('channel-access').textContent).toBe('not checked');
     fireEvent.click(within(row).getByRole('button', { name: 'Check access' }));
     await screen.findByTestId('check-result');
+    // The owner turned star gifts off: the check says auctions will not bid for it.
+    expect(screen.getByTestId('check-star-gifts').textContent).toContain('does not take star gifts');
     await waitFor(() => expect(within(screen.getByTestId('channel-row')).getByTestId('channel-access').textContent).toBe('1 of 2 accounts can post'));
     // The title Telegram showed is loaded into the list.
     await waitFor(() => expect(within(screen.getByTestId('channel-row')).getByText('Drops')).toBeTruthy());
