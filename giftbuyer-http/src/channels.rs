@@ -324,15 +324,6 @@ fn parse_recipient(channel_id: Option<i64>, username: Option<&str>) -> Result<Re
     recipient::from_parts(channel_id, username, ("channel_id", "username"))
 }
 
-/// What a target is called in the audit log.
-fn describe(recipient: Recipient) -> String {
-    match recipient {
-        Recipient::Channel(channel) => format!("channel {channel}"),
-        Recipient::Buyer => "the buying account itself".to_owned(),
-        Recipient::User(user) => format!("person {user}"),
-    }
-}
-
 /// A title as stored: trimmed, empty meaning none.
 fn parse_title(raw: Option<String>) -> Result<Option<String>, ApiError> {
     raw.map(|title| check_label("title", &title, 0, MAX_TITLE_CHARS))
@@ -449,7 +440,7 @@ pub(crate) async fn create(
         .map_err(store_error)?;
     let detail = format!(
         "added {} (row {row_id}) {}",
-        describe(recipient),
+        recipient::describe(recipient),
         origin_text(&client)
     );
     audit(&state, auth.user_id, "channel.added", &detail, now).await;
@@ -550,7 +541,7 @@ pub(crate) async fn update(
             .map_err(store_error)?;
         let detail = format!(
             "changed {} (row {row_id}) {}",
-            describe(channel.recipient),
+            recipient::describe(channel.recipient),
             origin_text(&client)
         );
         audit(

@@ -1,5 +1,6 @@
 //! `POST /api/gifts/{id}/buy` and `POST /api/gifts/refresh`: buying one gift now with one of
-//! my accounts onto one of my channels, and polling the catalog now.
+//! my accounts for one of my targets (a channel, the account itself, a person), and polling
+//! the catalog now.
 //!
 //! Both go through the optional [`GiftActions`](crate::GiftActions) port, which the binary
 //! implements over the engine: a manual purchase is journaled and sent exactly as autobuy's
@@ -13,7 +14,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use giftbuyer_core::{AccountId, ChannelId, GiftId};
+use giftbuyer_core::{AccountId, GiftId};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use utoipa::{OpenApi, ToSchema};
@@ -44,14 +45,19 @@ pub(crate) fn routes() -> Router<AppState> {
 )]
 pub(crate) struct GiftActionsApi;
 
-/// Which of my accounts buys, and onto which of my channels.
+/// Which of my accounts buys, and for which of my targets: a channel (`channel_id`), a person
+/// (`username`), or, with neither, the buying account itself. The target must be in my list.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BuyRequest {
     /// The buying account's Telegram user id (`telegram_id` in `GET /api/accounts`).
     account_id: i64,
-    /// The channel in Bot API form (`channel_id` in `GET /api/channels`, `-100…`).
-    channel_id: i64,
+    /// A channel target in Bot API form (`channel_id` in `GET /api/channels`, `-100…`).
+    #[serde(default)]
+    channel_id: Option<i64>,
+    /// A person target (`username` in `GET /api/channels`).
+    #[serde(default)]
+    username: Option<String>,
 }
 
 /// How the purchase ended, as journaled in run `run_id`.
@@ -95,7 +101,7 @@ fn actions(state: &AppState) -> Result<std::sync::Arc<dyn GiftActions>, ApiError
     responses(
         (status = 200, description = "The purchase was journaled; its outcome", body = BuyResponse),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 404, description = "No such gift, or no such account or channel of mine", body = ErrorBody),
+        (status = 404, description = "No such gift, or no such account or target of mine", body = ErrorBody),
         (status = 422, description = "Invalid fields, or a gift that cannot be bought (sold out, unlimited)", body = ErrorBody),
         (status = 503, description = "The server runs without the engine, or the engine cannot buy now", body = ErrorBody),
     )
@@ -111,11 +117,13 @@ pub(crate) async fn buy(
     let actions = actions(&state)?;
     let account = AccountId::new(request.account_id)
         .map_err(|_| ApiError::invalid("account_id", "must be a positive Telegram user id"))?;
-    let channel = ChannelId::new(request.channel_id).map_err(|_| {
-        ApiError::invalid("channel_id", "must be a channel id in Bot API form (-100…)")
-    })?;
+    let recipient = crate::recipient::from_parts(
+        request.channel_id,
+        request.username.as_deref(),
+        ("channel_id", "username"),
+    )?;
     let result = actions
-        .buy(auth.user_id, account, channel, gift)
+        .buy(auth.user_id, account, recipient, gift)
         .await
         .map_err(|error| match error {
             BuyError::NotFound { what } => ApiError::NotFound { what },
@@ -135,7 +143,8 @@ pub(crate) async fn buy(
     // Every purchase the user asked for is in the audit log, whatever its outcome: stars may
     // have moved.
     let detail = format!(
-        "manual purchase of gift {gift} by account {account} onto channel {channel}: {outcome}{} (run {}) {}",
+        "manual purchase of gift {gift} by account {account} for {}: {outcome}{} (run {}) {}",
+        crate::recipient::describe(recipient),
         error
             .as_deref()
             .map(|name| format!(" ({name})"))

@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 use giftbuyer_core::ports::{EngineStore, JournalEntry, Secret, StoreError, UserId};
-use giftbuyer_core::{Account, AccountId, ChannelId, GiftId, UnixTime};
+use giftbuyer_core::{Account, AccountId, GiftId, Recipient, UnixTime};
 
 /// Who a bot token belongs to, as Telegram's `getMe` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,15 +132,16 @@ pub struct RefreshResult {
 /// The engine's actions the panel triggers on gifts: buy one now, and poll the catalog now.
 ///
 /// Optional on [`AppState`](crate::AppState): without it both routes answer 503. The binary
-/// plugs in an adapter over the engine, which checks that the account and the channel are the
+/// plugs in an adapter over the engine, which checks that the account and the target are the
 /// user's and sends through its journal.
 #[async_trait]
 pub trait GiftActions: Send + Sync {
+    /// Buys one copy of `gift` with `account` for `recipient`, one of the user's targets.
     async fn buy(
         &self,
         user: UserId,
         account: AccountId,
-        channel: ChannelId,
+        recipient: Recipient,
         gift: GiftId,
     ) -> Result<BuyResult, BuyError>;
 

@@ -68,3 +68,12 @@ pub(crate) fn channel(recipient: Recipient) -> Option<i64> {
 pub(crate) fn username(recipient: Recipient) -> Option<String> {
     recipient.user().map(|user| user.as_str().to_owned())
 }
+
+/// What a receiver is called in the audit log.
+pub(crate) fn describe(recipient: Recipient) -> String {
+    match recipient {
+        Recipient::Channel(channel) => format!("channel {channel}"),
+        Recipient::Buyer => "the buying account itself".to_owned(),
+        Recipient::User(user) => format!("person {user}"),
+    }
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use giftbuyer_core::ports::{CatalogStore, StoreError, UserId};
-use giftbuyer_core::{AccountId, CatalogGift, ChannelId, GiftId, Recipient};
+use giftbuyer_core::{AccountId, CatalogGift, GiftId, Recipient};
 use giftbuyer_engine::{Engine, KnownCatalog, ManualBuyError, ManualBuyResult, PollOutcome};
 use giftbuyer_http::{BuyError, BuyOutcome, BuyResult, GiftActions, RefreshResult};
 use giftbuyer_store::Store;
@@ -35,19 +35,19 @@ impl GiftActions for EngineGiftActions {
         &self,
         user: UserId,
         account: AccountId,
-        channel: ChannelId,
+        recipient: Recipient,
         gift: GiftId,
     ) -> Result<BuyResult, BuyError> {
         let outcome = self
             .0
-            .buy_one(user, account, Recipient::Channel(channel), gift)
+            .buy_one(user, account, recipient, gift)
             .await
             .map_err(|error| match error {
                 // An unknown user cannot own the account, so it answers as the account.
                 ManualBuyError::UnknownUser | ManualBuyError::UnknownAccount => {
                     BuyError::NotFound { what: "account" }
                 }
-                ManualBuyError::UnknownTarget => BuyError::NotFound { what: "channel" },
+                ManualBuyError::UnknownTarget => BuyError::NotFound { what: "target" },
                 ManualBuyError::UnknownGift => BuyError::NotFound { what: "gift" },
                 ManualBuyError::NotBuyable(reason) => BuyError::NotBuyable {
                     reason: reason.code().to_owned(),

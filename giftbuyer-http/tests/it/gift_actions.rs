@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use axum::http::StatusCode;
 use giftbuyer_core::ports::UserId;
-use giftbuyer_core::{AccountId, ChannelId, GiftId};
+use giftbuyer_core::{AccountId, GiftId, Recipient};
 use giftbuyer_http::{BuyError, BuyOutcome, BuyResult, GiftActions, RefreshResult};
 use serde_json::json;
 
@@ -14,7 +14,7 @@ use crate::support::TestApp;
 /// Answers purchases by account id and records what it was asked.
 #[derive(Default)]
 struct ScriptedActions {
-    calls: Mutex<Vec<(i64, i64, i64, i64)>>,
+    calls: Mutex<Vec<(i64, i64, Recipient, i64)>>,
     refresh_fails: bool,
 }
 
@@ -24,15 +24,13 @@ impl GiftActions for ScriptedActions {
         &self,
         user: UserId,
         account: AccountId,
-        channel: ChannelId,
+        recipient: Recipient,
         gift: GiftId,
     ) -> Result<BuyResult, BuyError> {
-        self.calls.lock().expect("calls").push((
-            user.get(),
-            account.get(),
-            channel.get(),
-            gift.get(),
-        ));
+        self.calls
+            .lock()
+            .expect("calls")
+            .push((user.get(), account.get(), recipient, gift.get()));
         match account.get() {
             1 => Ok(BuyResult {
                 run_id: 7,
@@ -100,9 +98,10 @@ async fn a_manual_purchase_reports_its_outcome_and_is_audited() {
 
     // The port was asked for exactly these purchases, on behalf of this user.
     let calls = actions.calls.lock().expect("calls").clone();
+    let channel = Recipient::Channel(giftbuyer_core::ChannelId::new(-1001234567890).expect("id"));
     assert_eq!(
         calls,
-        [1, 2, 3].map(|account| (user, account, -1001234567890, 555))
+        [1, 2, 3].map(|account| (user, account, channel, 555))
     );
     let audit: Vec<String> = app
         .audit(user)
@@ -144,14 +143,64 @@ async fn refusals_map_to_clear_errors() {
     app.post(path, &cookie, json!({"account_id": 1, "channel_id": -5}))
         .await
         .assert_invalid("channel_id");
-    app.post(path, &cookie, json!({"account_id": 1}))
+    app.post(path, &cookie, json!({"account_id": 1, "username": "x"}))
         .await
-        .assert_invalid("channel_id");
+        .assert_invalid("username");
+    app.post(
+        path,
+        &cookie,
+        json!({"account_id": 1, "channel_id": -1001234567890_i64, "username": "gift_friend"}),
+    )
+    .await
+    .assert_invalid("username");
     app.post("/api/gifts/0/buy", &cookie, buy_body(1))
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found");
     // The three refusals came from the engine; the invalid inputs never reached it.
     assert_eq!(actions.calls.lock().expect("calls").len(), 3);
+}
+
+#[tokio::test]
+async fn a_manual_purchase_goes_to_the_account_itself_or_a_person_as_asked() {
+    let actions = Arc::new(ScriptedActions::default());
+    let app = app(actions.clone()).await;
+    let (cookie, user) = app.user("alice").await;
+    let path = "/api/gifts/555/buy";
+    app.post(path, &cookie, json!({"account_id": 1}))
+        .await
+        .ok(StatusCode::OK);
+    app.post(
+        path,
+        &cookie,
+        json!({"account_id": 1, "username": "@Gift_Friend"}),
+    )
+    .await
+    .ok(StatusCode::OK);
+    let friend =
+        Recipient::User(giftbuyer_core::TelegramUsername::new("gift_friend").expect("valid"));
+    assert_eq!(
+        actions.calls.lock().expect("calls").clone(),
+        [(user, 1, Recipient::Buyer, 555), (user, 1, friend, 555)]
+    );
+    let audit: Vec<String> = app
+        .audit(user)
+        .await
+        .into_iter()
+        .filter(|entry| entry.kind == "gift.bought")
+        .map(|entry| entry.detail)
+        .collect();
+    assert!(
+        audit
+            .iter()
+            .any(|detail| detail.contains("for person @gift_friend")),
+        "{audit:?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|detail| detail.contains("for the buying account itself")),
+        "{audit:?}"
+    );
 }
 
 #[tokio::test]

@@ -35,9 +35,13 @@ export const accounts = {
 
 export const gifts = {
   list: () => request<{ gifts: T.Gift[] }>('GET', '/api/gifts').then((r) => r.gifts),
-  /** accountId is the account's Telegram id, channelId the Bot API id. */
-  buy: (id: T.BigId, accountId: number, channelId: number) =>
-    request<T.BuyResult>('POST', `/api/gifts/${id}/buy`, { account_id: accountId, channel_id: channelId }),
+  /** accountId is the account's Telegram id; the gift goes to `target`, one of my targets. */
+  buy: (id: T.BigId, accountId: number, target: T.Target) =>
+    request<T.BuyResult>('POST', `/api/gifts/${id}/buy`, {
+      account_id: accountId,
+      ...(target.kind === 'channel' ? { channel_id: target.channel_id } : {}),
+      ...(target.kind === 'user' ? { username: target.username } : {}),
+    }),
   refresh: (onEvent: (e: T.GiftRefreshEvent) => void, signal?: AbortSignal) =>
     requestNdjson<T.GiftRefreshEvent>('POST', '/api/gifts/refresh', onEvent, {}, signal),
 };

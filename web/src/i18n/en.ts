@@ -180,10 +180,10 @@ export const en = {
 
   'buy.title': 'Buy {gift}',
   'buy.account': 'Account',
-  'buy.channel': 'Channel',
+  'buy.target': 'Receiver',
   'buy.confirm': 'Buy for ★ {price}',
   'buy.noAccounts': 'Add a Telegram account first.',
-  'buy.noChannels': 'Add a channel target first:',
+  'buy.noTargets': 'Add a target first:',
   'buy.bought': 'Bought!',
   'buy.notBought': 'Not bought: {outcome}',
   'buy.seeRun': 'See run #{id}',

@@ -182,10 +182,10 @@ export const ru: Record<MessageKey, string> = {
 
   'buy.title': 'Купить {gift}',
   'buy.account': 'Аккаунт',
-  'buy.channel': 'Канал',
+  'buy.target': 'Получатель',
   'buy.confirm': 'Купить за ★ {price}',
   'buy.noAccounts': 'Сначала добавьте аккаунт Telegram.',
-  'buy.noChannels': 'Сначала добавьте канал в получатели:',
+  'buy.noTargets': 'Сначала добавьте получателя:',
   'buy.bought': 'Куплено!',
   'buy.notBought': 'Не куплено: {outcome}',
   'buy.seeRun': 'Открыть запуск №{id}',

@@ -7,6 +7,11 @@ export function isChannelTarget(target: Target): target is ChannelTarget {
   return target.kind === 'channel' && target.channel_id !== null;
 }
 
+/** A channel target by its title and id, or its id alone. */
+export function channelLabel(c: ChannelTarget): string {
+  return c.title ? `${c.title} (${c.channel_id})` : String(c.channel_id);
+}
+
 /** The channel targets of a list: what channel-only choices (manual buy, forced target, pickers) offer. */
 export function channelTargets(list: readonly Target[]): ChannelTarget[] {
   return list.filter(isChannelTarget);

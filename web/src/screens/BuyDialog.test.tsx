@@ -1,4 +1,4 @@
-import { screen, waitFor } from '@testing-library/react';
+import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ChannelTarget, Gift, Target } from '../api/types';
 import { renderUi, stubApi } from '../test/render';
@@ -44,7 +44,7 @@ describe('BuyDialog', () => {
       'POST /api/channels/preview': () => [200, { best: second, matching: [second], forced_target: null }],
     });
     renderUi(<BuyDialog gift={cake} onClose={() => undefined} />);
-    await waitFor(() => expect((screen.getByLabelText('Channel') as HTMLSelectElement).value).toBe('-1002222222222'));
+    await waitFor(() => expect((screen.getByLabelText('Receiver') as HTMLSelectElement).value).toBe('2'));
     expect(calls.find((c) => c.path === '/api/channels/preview')!.body).toEqual({
       price: 100,
       supply: 1000,
@@ -53,17 +53,43 @@ describe('BuyDialog', () => {
     });
   });
 
-  it('offers channel targets only, even when autobuy would send the gift to myself', async () => {
+  it('offers every target, preselects the one autobuy would choose, and buys for it', async () => {
     const self: Target = { ...channel(3, 0), kind: 'self', channel_id: null, title: 'Me' };
     const person: Target = { ...channel(4, 0), kind: 'user', channel_id: null, username: 'gift_friend', title: null };
-    stubApi({
-      'GET /api/accounts': () => [200, { accounts: [] }],
+    const calls = stubApi({
+      'GET /api/accounts': () => [
+        200,
+        { accounts: [{ id: 1, telegram_id: 11, username: 'buyer', masked_phone: '+1 *** 22', logged_in: true, stars: 500 }] },
+      ],
       'GET /api/channels': () => [200, { channels: [self, person, channel(1, -1001111111111)] }],
-      'POST /api/channels/preview': () => [200, { best: self, matching: [self, person], forced_target: null }],
+      'POST /api/channels/preview': () => [200, { best: person, matching: [person, self], forced_target: null }],
+      'POST /api/gifts/7000000000000000003/buy': () => [200, { run_id: 5, outcome: 'bought' }],
     });
     renderUi(<BuyDialog gift={cake} onClose={() => undefined} />);
-    const select = screen.getByLabelText('Channel') as HTMLSelectElement;
-    await waitFor(() => expect(select.value).toBe('-1001111111111'));
-    expect([...select.options].map((o) => o.textContent)).toEqual(['Channel 1 (-1001111111111)']);
+    const select = screen.getByLabelText('Receiver') as HTMLSelectElement;
+    await waitFor(() => expect(select.value).toBe('4'));
+    expect([...select.options].map((o) => o.textContent)).toEqual(['Me (the buying account)', '@gift_friend', 'Channel 1 (-1001111111111)']);
+    fireEvent.click(await screen.findByRole('button', { name: /^Buy for/ }));
+    await screen.findByTestId('buy-result');
+    expect(calls.find((c) => c.path.endsWith('/buy'))!.body).toEqual({ account_id: 11, username: 'gift_friend' });
+  });
+
+  it('buys for the account itself without naming a receiver', async () => {
+    const self: Target = { ...channel(3, 0), kind: 'self', channel_id: null, title: null };
+    const calls = stubApi({
+      'GET /api/accounts': () => [
+        200,
+        { accounts: [{ id: 1, telegram_id: 11, username: 'buyer', masked_phone: '+1 *** 22', logged_in: true, stars: 500 }] },
+      ],
+      'GET /api/channels': () => [200, { channels: [self] }],
+      'POST /api/channels/preview': () => [200, { best: self, matching: [self], forced_target: null }],
+      'POST /api/gifts/7000000000000000003/buy': () => [200, { run_id: 6, outcome: 'bought' }],
+    });
+    renderUi(<BuyDialog gift={cake} onClose={() => undefined} />);
+    const confirm = (await screen.findByRole('button', { name: /^Buy for/ })) as HTMLButtonElement;
+    await waitFor(() => expect(confirm.disabled).toBe(false));
+    fireEvent.click(confirm);
+    await screen.findByTestId('buy-result');
+    expect(calls.find((c) => c.path.endsWith('/buy'))!.body).toEqual({ account_id: 11 });
   });
 });

@@ -1,51 +1,47 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { accounts as accountsApi, channels as channelsApi, gifts as giftsApi } from '../api/api';
-import type { Account, BuyResult, ChannelTarget, Gift, GiftKind } from '../api/types';
+import type { Account, BuyResult, Gift, GiftKind, Target } from '../api/types';
 import { Modal } from '../components/Modal';
 import { errorText } from '../components/Toasts';
 import { useI18n } from '../i18n';
 import { Link } from '../lib/router';
-import { channelTargets, isChannelTarget } from '../lib/targets';
+import { targetLabel } from '../lib/targets';
 import { Stars } from '../components/Icons';
-
-export function channelLabel(c: ChannelTarget): string {
-  return c.title ? `${c.title} (${c.channel_id})` : String(c.channel_id);
-}
 
 export function BuyDialog({ gift, onClose }: { gift: Gift; onClose: () => void }) {
   const i18n = useI18n();
   const { t, num } = i18n;
   const id = useId();
   const [accounts, setAccounts] = useState<Account[] | null>(null);
-  const [channels, setChannels] = useState<ChannelTarget[] | null>(null);
+  const [targets, setTargets] = useState<Target[] | null>(null);
   const [accountId, setAccountId] = useState<number | ''>('');
-  const [channelId, setChannelId] = useState<number | ''>('');
+  const [targetId, setTargetId] = useState<number | ''>('');
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<BuyResult | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
     Promise.all([accountsApi.list(), channelsApi.list(), channelsApi.preview(gift.price, gift.supply ?? 0, { id: gift.id, kinds: giftKinds(gift) }).catch(() => null)])
-      .then(([a, targets, preview]) => {
-        // A manual buy goes onto a channel only: self and person targets are autobuy's.
-        const c = channelTargets(targets);
+      .then(([a, list, preview]) => {
         setAccounts(a);
-        setChannels(c);
+        setTargets(list);
         const usable = a.find((x) => x.logged_in && x.telegram_id !== null);
         if (usable?.telegram_id != null) setAccountId(usable.telegram_id);
-        const best = preview?.best && isChannelTarget(preview.best) ? preview.best : c[0];
-        if (best) setChannelId(best.channel_id);
+        // The target autobuy would choose comes first; any other of mine may be picked.
+        const best = preview?.best ?? list[0];
+        if (best) setTargetId(best.id);
       })
       .catch((err: unknown) => setError(errorText(i18n, err)));
   }, [gift, i18n]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (accountId === '' || channelId === '') return;
+    const target = targets?.find((x) => x.id === targetId);
+    if (accountId === '' || !target) return;
     setBusy(true);
     setError(null);
     try {
-      setResult(await giftsApi.buy(gift.id, accountId, channelId));
+      setResult(await giftsApi.buy(gift.id, accountId, target));
     } catch (err) {
       setError(errorText(i18n, err));
     } finally {
@@ -59,9 +55,9 @@ export function BuyDialog({ gift, onClose }: { gift: Gift; onClose: () => void }
         <Stars value={num(gift.price)} />
       </p>
       {accounts && accounts.length === 0 && <p className="notice">{t('buy.noAccounts')}</p>}
-      {channels && channels.length === 0 && (
+      {targets && targets.length === 0 && (
         <p className="notice">
-          {t('buy.noChannels')} <Link href="/channels">{t('nav.targets')}</Link>
+          {t('buy.noTargets')} <Link href="/channels">{t('nav.targets')}</Link>
         </p>
       )}
       {result ? (
@@ -86,11 +82,11 @@ export function BuyDialog({ gift, onClose }: { gift: Gift; onClose: () => void }
             </select>
           </div>
           <div className="field">
-            <label htmlFor={`${id}-ch`}>{t('buy.channel')}</label>
-            <select id={`${id}-ch`} value={channelId} onChange={(e) => setChannelId(Number(e.target.value))} required>
-              {channels?.map((c) => (
-                <option key={c.id} value={c.channel_id}>
-                  {channelLabel(c)}
+            <label htmlFor={`${id}-ch`}>{t('buy.target')}</label>
+            <select id={`${id}-ch`} value={targetId} onChange={(e) => setTargetId(Number(e.target.value))} required>
+              {targets?.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {targetLabel(c, t)}
                 </option>
               ))}
             </select>
@@ -104,7 +100,7 @@ export function BuyDialog({ gift, onClose }: { gift: Gift; onClose: () => void }
             <button type="button" className="btn" onClick={onClose}>
               {t('common.cancel')}
             </button>
-            <button type="submit" className="btn btn-primary" disabled={busy || accountId === '' || channelId === ''} aria-busy={busy}>
+            <button type="submit" className="btn btn-primary" disabled={busy || accountId === '' || targetId === ''} aria-busy={busy}>
               {t('buy.confirm', { price: num(gift.price) })}
             </button>
           </div>

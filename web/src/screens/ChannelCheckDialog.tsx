@@ -4,7 +4,7 @@ import type { Account, ChannelCheck, ChannelTarget } from '../api/types';
 import { Modal } from '../components/Modal';
 import { errorText } from '../components/Toasts';
 import { useI18n } from '../i18n';
-import { channelLabel } from './BuyDialog';
+import { channelLabel } from '../lib/targets';
 
 /** Asks Telegram, through each of my accounts, whether gifts can be bought onto a channel target (the only kind with a check). */
 export function ChannelCheckDialog({ channel, onClose, onChecked }: { channel: ChannelTarget; onClose: () => void; onChecked: (check: ChannelCheck) => void }) {
