@@ -19,7 +19,7 @@ use giftbuyer_core::ports::{
 };
 use giftbuyer_core::report::{ResaleLine, resale_report};
 use giftbuyer_core::resale::{Recipient, ResaleListing, ResaleWatch, SnipeBuy, plan_snipes};
-use giftbuyer_core::{Account, AccountId, ChannelId, GiftId, Stars};
+use giftbuyer_core::{Account, AccountId, GiftId, Stars};
 use tokio::sync::broadcast;
 
 use crate::EngineEvent;
@@ -76,14 +76,14 @@ struct SniperState {
     flood_until: HashMap<AccountId, Duration>,
     /// Each account's balance and Premium, and when they were read.
     accounts: HashMap<AccountId, (Account, Duration)>,
-    /// Accounts a channel refused (not a member, may not post), until when (engine time): they
-    /// are not planned for that channel again until then, so one account without rights does
-    /// not fail every tick.
-    refused: HashMap<(AccountId, ChannelId), Duration>,
+    /// Accounts a recipient refused (a channel they are not in or may not post in, a username
+    /// nobody holds), until when (engine time): they are not planned for that recipient again
+    /// until then, so one account without rights, or a gone username, does not fail every tick.
+    refused: HashMap<(AccountId, Recipient), Duration>,
 }
 
-/// How long a channel's refusal of an account is believed before the account is tried there
-/// again (its rights may have been granted meanwhile).
+/// How long a recipient's refusal of an account is believed before the account is tried for it
+/// again (its rights may have been granted, or the username taken, meanwhile).
 const REFUSAL_MEMORY: Duration = Duration::from_secs(600);
 
 /// The resale sniper over the ports.
@@ -208,8 +208,8 @@ impl ResaleSniper {
         Ok(tick)
     }
 
-    /// The purchases for one user's watches: planned per receiver, each with the accounts no
-    /// channel refused lately, in the order of the receivers' oldest watch; what one receiver's
+    /// The purchases for one user's watches: planned per receiver, each with the accounts that
+    /// receiver did not refuse lately, in the order of the receivers' oldest watch; what one receiver's
     /// plan spends and takes is gone for the next.
     fn plan_for(
         &self,
@@ -218,7 +218,7 @@ impl ResaleSniper {
         mut accounts: Vec<Account>,
     ) -> Vec<SnipeBuy> {
         let now = self.clock.elapsed();
-        let refused: HashMap<(AccountId, ChannelId), Duration> = {
+        let refused: HashMap<(AccountId, Recipient), Duration> = {
             let mut state = self.state();
             state.refused.retain(|_, until| *until > now);
             state.refused.clone()
@@ -239,10 +239,7 @@ impl ResaleSniper {
                 .collect();
             let usable: Vec<Account> = accounts
                 .iter()
-                .filter(|account| match recipient {
-                    Recipient::Channel(channel) => !refused.contains_key(&(account.id, channel)),
-                    Recipient::Buyer | Recipient::User(_) => true,
-                })
+                .filter(|account| !refused.contains_key(&(account.id, recipient)))
                 .copied()
                 .collect();
             let plan = plan_snipes(&group, &listings, &usable);
@@ -510,13 +507,11 @@ impl ResaleSniper {
                     // Telegram says the stars are not there: plan with none until re-read.
                     account.balance = Stars::ZERO;
                 }
-                if error.class() == ErrorClass::Recipient
-                    && let Recipient::Channel(channel) = buy.recipient
-                {
+                if error.class() == ErrorClass::Recipient {
                     let until = self.clock.elapsed() + REFUSAL_MEMORY;
                     self.state()
                         .refused
-                        .insert((buy.account_id, channel), until);
+                        .insert((buy.account_id, buy.recipient), until);
                 }
                 (
                     JournalStatus::Failed,

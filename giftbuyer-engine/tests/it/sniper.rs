@@ -366,6 +366,29 @@ async fn an_account_a_channel_refused_is_not_planned_for_it_again() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_username_nobody_holds_is_not_tried_again_every_tick() {
+    let mut config =
+        MarketConfig::with_seed(9).account(AccountSpec::new(account(1), Stars::new(5_000)));
+    config.resale = vec![
+        ResaleSpec::new(gift(), 1, Stars::new(300)),
+        ResaleSpec::new(gift(), 2, Stars::new(400)),
+    ];
+    let world = world_on(config, one_user(&[1], UserSettings::default()), None);
+    let stranger = giftbuyer_core::TelegramUsername::new("nobody_here").expect("valid");
+    watch(&world, 1_000, 2, Recipient::User(stranger)).await;
+    // Both listings are sent once and refused before anything is paid.
+    let first = world.sniper.tick().await.expect("tick");
+    assert_eq!((first.sent, first.failed), (2, 2), "{first:?}");
+    // The refusal is remembered: the next ticks send nothing for that person.
+    for _ in 0..3 {
+        let later = world.sniper.tick().await.expect("tick");
+        assert_eq!(later.sent, 0, "{later:?}");
+    }
+    assert!(world.market.resale_purchases().is_empty());
+    assert_eq!(world.market.balance(account(1)), Some(Stars::new(5_000)));
+}
+
+#[tokio::test(start_paused = true)]
 async fn each_purchase_end_is_published_for_live_views() {
     use giftbuyer_engine::EngineEvent;
     let world = world(vec![ResaleSpec::new(gift(), 1, Stars::new(500))]);
