@@ -63,6 +63,16 @@ impl GiftActions for ScriptedActions {
     }
 }
 
+/// The details of my `gift.bought` audit entries, newest first.
+async fn bought_audit(app: &TestApp, user: i64) -> Vec<String> {
+    app.audit(user)
+        .await
+        .into_iter()
+        .filter(|entry| entry.kind == "gift.bought")
+        .map(|entry| entry.detail)
+        .collect()
+}
+
 async fn app(actions: Arc<ScriptedActions>) -> TestApp {
     TestApp::with_ports(move |state, _| state.with_gift_actions(actions)).await
 }
@@ -103,13 +113,7 @@ async fn a_manual_purchase_reports_its_outcome_and_is_audited() {
         calls,
         [1, 2, 3].map(|account| (user, account, channel, 555))
     );
-    let audit: Vec<String> = app
-        .audit(user)
-        .await
-        .into_iter()
-        .filter(|entry| entry.kind == "gift.bought")
-        .map(|entry| entry.detail)
-        .collect();
+    let audit = bought_audit(&app, user).await;
     assert_eq!(audit.len(), 3, "{audit:?}");
     assert!(
         audit
@@ -182,13 +186,7 @@ async fn a_manual_purchase_goes_to_the_account_itself_or_a_person_as_asked() {
         actions.calls.lock().expect("calls").clone(),
         [(user, 1, Recipient::Buyer, 555), (user, 1, friend, 555)]
     );
-    let audit: Vec<String> = app
-        .audit(user)
-        .await
-        .into_iter()
-        .filter(|entry| entry.kind == "gift.bought")
-        .map(|entry| entry.detail)
-        .collect();
+    let audit = bought_audit(&app, user).await;
     assert!(
         audit
             .iter()

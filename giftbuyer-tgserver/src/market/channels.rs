@@ -347,21 +347,7 @@ impl MarketBackend {
                     unread_mentions_count: 0,
                     unread_reactions_count: 0,
                     unread_poll_votes_count: 0,
-                    notify_settings: tl::enums::PeerNotifySettings::Settings(
-                        tl::types::PeerNotifySettings {
-                            show_previews: None,
-                            silent: None,
-                            mute_until: None,
-                            ios_sound: None,
-                            android_sound: None,
-                            other_sound: None,
-                            stories_muted: None,
-                            stories_hide_sender: None,
-                            stories_ios_sound: None,
-                            stories_android_sound: None,
-                            stories_other_sound: None,
-                        },
-                    ),
+                    notify_settings: default_notify_settings(),
                     // Telegram gives every channel dialog its pts.
                     pts: Some(1),
                     draft: None,
@@ -555,19 +541,7 @@ fn full_channel(id: ChannelId, takes_gifts: bool) -> tl::types::ChannelFull {
         read_outbox_max_id: 0,
         unread_count: 0,
         chat_photo: tl::enums::Photo::Empty(tl::types::PhotoEmpty { id: 0 }),
-        notify_settings: tl::enums::PeerNotifySettings::Settings(tl::types::PeerNotifySettings {
-            show_previews: None,
-            silent: None,
-            mute_until: None,
-            ios_sound: None,
-            android_sound: None,
-            other_sound: None,
-            stories_muted: None,
-            stories_hide_sender: None,
-            stories_ios_sound: None,
-            stories_android_sound: None,
-            stories_other_sound: None,
-        }),
+        notify_settings: default_notify_settings(),
         exported_invite: None,
         bot_info: Vec::new(),
         migrated_from_chat_id: None,
@@ -603,4 +577,21 @@ fn full_channel(id: ChannelId, takes_gifts: bool) -> tl::types::ChannelFull {
         main_tab: None,
         guard_bot_id: None,
     }
+}
+
+/// Notification settings left at the client's defaults: the market keeps none.
+fn default_notify_settings() -> tl::enums::PeerNotifySettings {
+    tl::enums::PeerNotifySettings::Settings(tl::types::PeerNotifySettings {
+        show_previews: None,
+        silent: None,
+        mute_until: None,
+        ios_sound: None,
+        android_sound: None,
+        other_sound: None,
+        stories_muted: None,
+        stories_hide_sender: None,
+        stories_ios_sound: None,
+        stories_android_sound: None,
+        stories_other_sound: None,
+    })
 }
