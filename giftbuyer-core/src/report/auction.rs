@@ -28,8 +28,9 @@ pub enum BidLine {
         error: String,
         retry_in_secs: u64,
     },
-    /// The receiving channel does not take star gifts (`stargifts_available` is off), so no
-    /// bid is placed for it; it is asked again in `retry_in_secs`.
+    /// The receiving channel takes no star gifts from the account (`stargifts_available` is
+    /// off, or the account cannot see the channel), so no bid is placed for it; it is asked
+    /// again in `retry_in_secs`.
     ClosedToGifts {
         gift: GiftId,
         account: AccountId,
@@ -199,7 +200,7 @@ impl Words {
                 won: "won",
                 above_max: "outbid: winning back a slot needs more than your maximum of",
                 returned: "bid returned, stars refunded",
-                closed: "the channel does not take star gifts, so no bid is placed for it",
+                closed: "the channel takes no star gifts from this account (its owner turned them off, or the account cannot see it), so no bid is placed for it",
                 retry_in: "this plan bids again in",
                 seconds: "s",
                 minutes: "min",
@@ -213,7 +214,7 @@ impl Words {
                 won: "выиграно",
                 above_max: "ставку перебили: чтобы вернуть место, нужно больше вашего максимума",
                 returned: "ставка возвращена, звёзды вернулись",
-                closed: "канал не принимает подарки за звёзды, ставка за него не делается",
+                closed: "канал не принимает подарки за звёзды от этого аккаунта (владелец их отключил или аккаунт его не видит), ставка за него не делается",
                 retry_in: "следующая попытка по этому плану через",
                 seconds: "с",
                 minutes: "мин",

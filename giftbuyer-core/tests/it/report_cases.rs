@@ -530,7 +530,7 @@ fn the_bidders_report_tells_every_kind_of_line_in_both_languages() {
         • ✅ gift=4242 | 901⭐ | acc=7 → self | bid placed
         • ✅ gift=4242 | 1001⭐ | acc=7 → ch=-1000000000777 | bid raised
         • ❌ gift=4242 | 1100⭐ | acc=7 | bid refused (STARGIFT_INVALID fake line); this plan bids again in 5 s
-        • 🚫 gift=4242 | acc=7 → ch=-1000000000777 | the channel does not take star gifts, so no bid is placed for it; this plan bids again in 10 min
+        • 🚫 gift=4242 | acc=7 → ch=-1000000000777 | the channel takes no star gifts from this account (its owner turned them off, or the account cannot see it), so no bid is placed for it; this plan bids again in 10 min
         • ❓ gift=4242 | 1200⭐ | acc=7 | outcome unknown, not resent
         • 🏆 gift=4242 | acc=7 | won ×1
         • ⚠️ gift=4242 | acc=7 | outbid: winning back a slot needs more than your maximum of 1500⭐
@@ -541,7 +541,7 @@ fn the_bidders_report_tells_every_kind_of_line_in_both_languages() {
         • ✅ gift=4242 | 901⭐ | acc=7 → себе | ставка сделана
         • ✅ gift=4242 | 1001⭐ | acc=7 → ch=-1000000000777 | ставка повышена
         • ❌ gift=4242 | 1100⭐ | acc=7 | ставка отклонена (STARGIFT_INVALID fake line); следующая попытка по этому плану через 5 с
-        • 🚫 gift=4242 | acc=7 → ch=-1000000000777 | канал не принимает подарки за звёзды, ставка за него не делается; следующая попытка по этому плану через 10 мин
+        • 🚫 gift=4242 | acc=7 → ch=-1000000000777 | канал не принимает подарки за звёзды от этого аккаунта (владелец их отключил или аккаунт его не видит), ставка за него не делается; следующая попытка по этому плану через 10 мин
         • ❓ gift=4242 | 1200⭐ | acc=7 | результат неизвестен, повторно не отправлялось
         • 🏆 gift=4242 | acc=7 | выиграно ×1
         • ⚠️ gift=4242 | acc=7 | ставку перебили: чтобы вернуть место, нужно больше вашего максимума 1500⭐

@@ -443,7 +443,7 @@ async fn a_channel_closed_to_star_gifts_gets_no_bid_and_is_asked_again_in_ten_mi
         .join("\n");
     assert_eq!(
         texts
-            .matches("the channel does not take star gifts")
+            .matches("the channel takes no star gifts from this account")
             .count(),
         1,
         "{texts}"
